@@ -1,0 +1,35 @@
+// Per-ISA kernel table. Each implementation (scalar, AVX2, AVX-512 VNNI) computes a given
+// output with a fixed operation order that depends only on that output's own inputs, never
+// on how many rows are processed together: this is what makes the forward batch-invariant.
+#pragma once
+#include "common.h"
+
+namespace se {
+
+constexpr int MAX_T = 4;  // activation rows sharing one pass over a weight row
+
+struct Kernels {
+  const char* name;
+  // out[t] = <weight row, activation row t> for t < T (1..MAX_T); nb = blocks in the row
+  void (*dot_q8_0)(const void* w, const ActQ8* const* a, int nb, int T, float* out);
+  void (*dot_q4_0)(const void* w, const ActQ8* const* a, int nb, int T, float* out);
+  void (*dot_q5_0)(const void* w, const ActQ8* const* a, int nb, int T, float* out);
+  void (*dot_q4_k)(const void* w, const ActQ8K* const* a, int nb, int T, float* out);
+  void (*dot_q6_k)(const void* w, const ActQ8K* const* a, int nb, int T, float* out);
+  float (*dot_f32)(const float* a, const float* b, int n);
+  // Attention over n cached keys of one kv head. K blocks are [hd][bs] (keys contiguous per
+  // dimension), V blocks [bs][hd]; i8 caches carry one scale per key (scales non-null).
+  void (*attn_scores)(const float* q, int n, const void* const* kblk, const float* const* kscale, bool i8,
+                      int bs, int hd, float* s);
+  // s[j] = exp(s[j] - max) for j < n; returns the sum
+  float (*softmax_exp)(float* s, int n, float max);
+  // out[d] = sum_j p[j] * v_j[d]
+  void (*attn_values)(const float* p, int n, const void* const* vblk, const float* const* vscale, bool i8,
+                      int bs, int hd, float* out);
+};
+
+const Kernels* kernels_scalar();
+const Kernels* kernels_avx2();    // nullptr when not compiled in
+const Kernels* kernels_avx512();  // nullptr when not compiled in
+
+}  // namespace se

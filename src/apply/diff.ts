@@ -1,0 +1,11 @@
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+
+/** A unified diff of the merge, `a/`/`b/` headers, three lines of context. */
+export function unifiedDiff(path: string | undefined, before: string, after: string): string {
+  const name = path ?? 'file';
+  if (before === after) return '';
+  return createTwoFilesPatch(`a/${name}`, `b/${name}`, before, after, undefined, undefined, {
+    context: 3,
+    headerOptions: FILE_HEADERS_ONLY,
+  });
+}

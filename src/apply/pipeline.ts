@@ -1,0 +1,104 @@
+// The apply pipeline: validate limits, pick the language and the merge path, merge, diff.
+// The server and the CLI both call applyEdit; a model path plugs in beside the structural one.
+import { performance } from 'node:perf_hooks';
+import type { Limits } from '../config.js';
+import { parserFor } from '../languages/parser.js';
+import { detectLanguage, GENERIC, isKnownLanguageName, languages } from '../languages/registry.js';
+import { mergeStructural } from '../structural/merge.js';
+import { MergeRefusal } from '../structural/refusal.js';
+import { unifiedDiff } from './diff.js';
+import { ApplyError } from './errors.js';
+import type { ApplyRequest } from './schema.js';
+
+export interface ApplyStats {
+  time_ms: number;
+  merge_ms: number;
+  strategy: string;
+  confidence: number;
+  segments: number;
+  markers: number;
+  definition_anchors: number;
+  lines_added: number;
+  lines_deleted: number;
+  syntax_checked: boolean;
+  syntax_errors_before: number;
+  syntax_errors_after: number;
+  note?: string;
+}
+
+export interface ApplyResult {
+  content: string;
+  diff: string;
+  mode: 'structural';
+  language: string;
+  stats: ApplyStats;
+}
+
+const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+function checkLimits(req: ApplyRequest, limits: Limits): void {
+  const code = utf8Bytes(req.code);
+  if (code > limits.codeBytes) {
+    throw new ApplyError(413, 'code_too_large', `code is ${code} bytes; the limit is ${limits.codeBytes}.`, { bytes: code, limit: limits.codeBytes });
+  }
+  for (const field of ['update', 'instruction'] as const) {
+    const v = req[field];
+    if (v !== undefined && utf8Bytes(v) > limits.updateBytes) {
+      throw new ApplyError(413, `${field}_too_large`, `${field} is ${utf8Bytes(v)} bytes; the limit is ${limits.updateBytes}.`, {
+        bytes: utf8Bytes(v),
+        limit: limits.updateBytes,
+      });
+    }
+  }
+}
+
+export async function applyEdit(req: ApplyRequest, limits: Limits): Promise<ApplyResult> {
+  const t0 = performance.now();
+  checkLimits(req, limits);
+  if (req.language && !isKnownLanguageName(req.language)) {
+    throw new ApplyError(422, 'unsupported_language', `Language "${req.language}" is not supported.`, {
+      supported: [...languages.keys()],
+    });
+  }
+  if (req.mode === 'model' || req.update === undefined) {
+    throw new ApplyError(501, 'model_unavailable', req.update === undefined
+      ? 'An instruction without an update snippet needs a model backend, and none is configured.'
+      : 'mode "model" needs a model backend, and none is configured.');
+  }
+  const language = detectLanguage(req) ?? GENERIC;
+  const parser = await parserFor(language);
+
+  const tm = performance.now();
+  let merged;
+  try {
+    merged = mergeStructural({ original: req.code, update: req.update, language, parser, lineHints: req.line_hints });
+  } catch (e) {
+    if (e instanceof MergeRefusal) throw new ApplyError(422, e.code, e.message, e.details);
+    throw e;
+  }
+  const mergeMs = performance.now() - tm;
+  const diff = unifiedDiff(req.path, req.code, merged.content);
+  return {
+    content: merged.content,
+    diff,
+    mode: 'structural',
+    language: language.id,
+    stats: {
+      time_ms: round(performance.now() - t0),
+      merge_ms: round(mergeMs),
+      strategy: merged.strategy,
+      confidence: merged.confidence,
+      segments: merged.segments,
+      markers: merged.markers,
+      definition_anchors: merged.definitionAnchors,
+      lines_added: merged.linesAdded,
+      lines_deleted: merged.linesDeleted,
+      syntax_checked: merged.syntax.checked,
+      syntax_errors_before: merged.syntax.errorsBefore,
+      syntax_errors_after: merged.syntax.errorsAfter,
+      ...(merged.syntax.checked ? {} : { note: language.note ?? 'no grammar: merged line-based without syntax validation' }),
+    },
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;

@@ -1,0 +1,81 @@
+// The language registry: grammars/manifest.json maps file extensions and names to a tree-sitter
+// grammar and to the comment syntax lazy-edit markers are written in.
+import { readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { projectRoot } from '../paths.js';
+
+export interface Language {
+  id: string;
+  name: string;
+  extensions: string[];
+  aliases: string[];
+  /** Path of the provisioned .wasm grammar, or null for languages merged line-based only. */
+  grammarPath: string | null;
+  /** Line-comment prefixes (`//`, `#`). */
+  line: string[];
+  /** Block-comment delimiters (`/*`, `*\/`). */
+  block: [string, string][];
+  note?: string;
+}
+
+interface ManifestEntry {
+  name: string;
+  extensions: string[];
+  aliases: string[];
+  grammar: { package: string; file: string } | null;
+  line: string[];
+  block: [string, string][];
+  note?: string;
+}
+
+/** Markers for files whose language we do not know: every common comment form. */
+export const GENERIC: Language = {
+  id: 'generic',
+  name: 'Unknown (line-based)',
+  extensions: [],
+  aliases: [],
+  grammarPath: null,
+  line: ['//', '#', '--', ';'],
+  block: [['/*', '*/'], ['<!--', '-->'], ['{/*', '*/}']],
+  note: 'no grammar: merged line-based with generic markers, without syntax validation',
+};
+
+function load(): Map<string, Language> {
+  const manifest = JSON.parse(readFileSync(join(projectRoot, 'grammars/manifest.json'), 'utf8')) as {
+    languages: Record<string, ManifestEntry>;
+  };
+  const byId = new Map<string, Language>();
+  for (const [id, e] of Object.entries(manifest.languages)) {
+    byId.set(id, {
+      id,
+      name: e.name,
+      extensions: e.extensions,
+      aliases: e.aliases,
+      grammarPath: e.grammar ? join(projectRoot, 'grammars/wasm', `${id}.wasm`) : null,
+      line: e.line,
+      block: e.block,
+      note: e.note,
+    });
+  }
+  return byId;
+}
+
+export const languages: ReadonlyMap<string, Language> = load();
+
+const byExtension = new Map<string, Language>();
+const byName = new Map<string, Language>();
+for (const lang of languages.values()) {
+  for (const ext of lang.extensions) byExtension.set(ext, lang);
+  for (const n of [lang.id, lang.name.toLowerCase(), ...lang.aliases]) byName.set(n, lang);
+}
+
+/** An explicit `language` wins over the path's extension; null when neither is known. */
+export function detectLanguage(opts: { language?: string; path?: string }): Language | null {
+  if (opts.language) return byName.get(opts.language.toLowerCase()) ?? null;
+  if (opts.path) return byExtension.get(extname(opts.path).toLowerCase()) ?? null;
+  return null;
+}
+
+export function isKnownLanguageName(name: string): boolean {
+  return byName.has(name.toLowerCase());
+}

@@ -1,0 +1,190 @@
+// Anchoring one snippet segment in the original: the best chain of matched lines, scored so that
+// lines which say where they are (strong) anchor, common lines (`}`) only fill in next to them,
+// and skipping original lines (a deletion) costs more the more it skips.
+import { isBlank, isTrivial, lineKey, type Rung } from './lines.js';
+
+export interface Match {
+  /** Line index in the segment. */
+  s: number;
+  /** Line index in the original. */
+  o: number;
+  w: number;
+  /** `text`: the lines are equal under the rung; `def`: the same named definition starts or ends here. */
+  kind: 'text' | 'def-start' | 'def-end';
+}
+
+export interface Chain {
+  matches: Match[];
+  score: number;
+}
+
+const STRONG = 10;
+const WEAK = 1;
+const DEF = 20;
+/** Per original line skipped between two chained lines beyond the snippet lines between them. */
+const DELETE_COST = 0.1;
+/** A strong line found more often than this is no anchor. */
+const MAX_OCCURRENCES = 64;
+/** How far a weak line may sit from the strong chain (beyond the snippet lines in between). */
+const WEAK_SLACK = 3;
+const MAX_PREDECESSORS = 4000;
+
+/** Line keys of the original for each key function, built once per request. */
+export class OriginalIndex {
+  private readonly tables = new Map<string, Map<string, number[]>>();
+  constructor(readonly lines: string[]) {}
+
+  positions(key: string, rung: Rung): number[] {
+    const kind = rung === 'indent_shift' ? 'trimmed' : rung;
+    let table = this.tables.get(kind);
+    if (!table) {
+      table = new Map();
+      this.lines.forEach((line, i) => {
+        if (isBlank(line)) return;
+        const k = lineKey(line, kind);
+        const list = table!.get(k);
+        if (list) list.push(i);
+        else table!.set(k, [i]);
+      });
+      this.tables.set(kind, table);
+    }
+    return table.get(key) ?? [];
+  }
+}
+
+function inWindow(list: number[], lo: number, hi: number): number[] {
+  // Lists are sorted: binary search the window's start.
+  let a = 0;
+  let b = list.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (list[mid] < lo) a = mid + 1;
+    else b = mid;
+  }
+  const out: number[] = [];
+  for (let i = a; i < list.length && list[i] < hi; i++) out.push(list[i]);
+  return out;
+}
+
+/** Highest-scoring strictly increasing chain (in both segment and original). */
+export function bestChain(ms: Match[]): Chain {
+  if (ms.length === 0) return { matches: [], score: 0 };
+  ms.sort((a, b) => a.s - b.s || a.o - b.o);
+  const best = new Float64Array(ms.length);
+  const prev = new Int32Array(ms.length).fill(-1);
+  let top = 0;
+  for (let k = 0; k < ms.length; k++) {
+    const mk = ms[k];
+    best[k] = mk.w;
+    for (let j = k - 1; j >= 0 && k - j <= MAX_PREDECESSORS; j--) {
+      const mj = ms[j];
+      if (mj.s >= mk.s || mj.o >= mk.o) continue;
+      const skipped = mk.o - mj.o - (mk.s - mj.s);
+      const cand = best[j] + mk.w - (skipped > 0 ? skipped * DELETE_COST : 0);
+      if (cand > best[k]) {
+        best[k] = cand;
+        prev[k] = j;
+      }
+    }
+    if (best[k] > best[top]) top = k;
+  }
+  const chain: Match[] = [];
+  for (let k = top; k >= 0; k = prev[k]) chain.push(ms[k]);
+  chain.reverse();
+  return { matches: chain, score: best[top] };
+}
+
+export interface SegmentAnchor {
+  rung: Rung;
+  chain: Chain;
+  /** Strong matches in the chain: how well the rung explains the segment. */
+  strength: number;
+  /** Original lines covered by the chain, inclusive. */
+  start: number;
+  end: number;
+}
+
+export interface AnchorSearch {
+  best: SegmentAnchor | null;
+  /** Other places the segment fits equally well (line ranges, inclusive), when it is ambiguous. */
+  rivals: [number, number][];
+}
+
+/**
+ * Anchor a segment within original lines [lo, hi) at one rung. `defs` are definition matches
+ * from tree-sitter (the same named definition in snippet and original).
+ */
+export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo: number, hi: number, defs: Match[]): AnchorSearch {
+  const keys = seg.map((l) => lineKey(l, rung));
+  const collect = (trivial: boolean, w: number, lo: number, hi: number): Match[] => {
+    const out: Match[] = [];
+    for (let s = 0; s < seg.length; s++) {
+      if (isBlank(seg[s]) || isTrivial(seg[s]) !== trivial) continue;
+      const pos = inWindow(index.positions(keys[s], rung), lo, hi);
+      if (pos.length > MAX_OCCURRENCES) continue;
+      for (const o of pos) out.push({ s, o, w, kind: 'text' });
+    }
+    return out;
+  };
+  let strong: Match[] = [...defs.filter((d) => d.o >= lo && d.o < hi), ...collect(false, STRONG, lo, hi)];
+  // A segment of only common lines (`}`, `end`, short lines) anchors on them if they are unique enough.
+  if (strong.length === 0) strong = collect(true, STRONG, lo, hi);
+  const first = bestChain(strong);
+  if (first.matches.length === 0) return { best: null, rivals: [] };
+  const a = first.matches[0];
+  const z = first.matches[first.matches.length - 1];
+
+  // Rivals: an equally good chain wholly before or wholly after this one.
+  const rivals: [number, number][] = [];
+  for (const side of [strong.filter((m) => m.o < a.o), strong.filter((m) => m.o > z.o)]) {
+    const alt = bestChain(side);
+    if (alt.matches.length > 0 && alt.score >= first.score - 1e-9) {
+      rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
+    }
+  }
+
+  // Refine near the strong chain, letting weak lines (`}`, `end`) join where they fit.
+  const wlo = Math.max(lo, a.o - a.s - WEAK_SLACK);
+  const whi = Math.min(hi, z.o + (seg.length - z.s) + WEAK_SLACK);
+  const all: Match[] = strong.filter((m) => m.o >= wlo && m.o < whi);
+  if (strong.some((m) => m.kind !== 'text' || !isTrivial(seg[m.s]))) all.push(...collect(true, WEAK, wlo, whi));
+  const chain = bestChain(all);
+  const strength = chain.matches.filter((m) => m.w >= STRONG).length;
+  const start = chain.matches[0].o;
+  const end = chain.matches[chain.matches.length - 1].o;
+  return { best: { rung, chain, strength, start, end }, rivals: rivals.length ? [[start, end], ...rivals] : [] };
+}
+
+/** Definition matches carry more weight than any line. */
+export const DEF_WEIGHT = DEF;
+
+/**
+ * Pair up the lines between two chained matches that are equal under the rung (an LCS over a small
+ * gap), so kept lines are given back with the original's exact bytes.
+ */
+export function fillGap(seg: string[], orig: string[], s0: number, s1: number, o0: number, o1: number, rung: Rung): [number, number][] {
+  const n = s1 - s0;
+  const m = o1 - o0;
+  if (n <= 0 || m <= 0 || n * m > 250_000) return [];
+  const key = (l: string) => lineKey(l, rung === 'exact' ? 'exact' : rung === 'whitespace' ? 'whitespace' : 'trimmed');
+  const a = seg.slice(s0, s1).map(key);
+  const b = orig.slice(o0, o1).map(key);
+  const dp: Uint16Array[] = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+    }
+  }
+  const pairs: [number, number][] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    if (a[i] === b[j]) {
+      pairs.push([s0 + i, o0 + j]);
+      i++;
+      j++;
+    } else if (dp[i + 1][j] >= dp[i][j + 1]) i++;
+    else j++;
+  }
+  return pairs;
+}

@@ -1,0 +1,53 @@
+// Marker lines: the lines of a lazy snippet that stand for unchanged code ("// ... existing code ...").
+import type { Language } from '../languages/registry.js';
+
+const ELLIPSIS = String.raw`(?:\.{2,}|…)`;
+const ONLY_ELLIPSIS = new RegExp(`^${ELLIPSIS}$`);
+/** `... words ...` or `... words`: ellipsis-led prose, not code. */
+const ELLIPSIS_PROSE = new RegExp(String.raw`^${ELLIPSIS}\s*([^;{}=<>]*?)\s*${ELLIPSIS}?$`);
+const PROSE = /^[\p{L}\p{N}\s'’,:()\/._-]*$/u;
+/** Phrases models write for skipped code without ellipses: "existing code", "rest of the file unchanged". */
+const PHRASE =
+  /^(?:keep(?:ing)?\s+)?(?:the\s+|all\s+)?(?:existing|rest\s+of|remaining|unchanged|other|previous|omitted|same)\b[\p{L}\p{N}\s'’,:()\/._-]*$/iu;
+const CODE_NOUN =
+  /\b(?:code|lines?|methods?|functions?|imports?|fields?|propert(?:y|ies)|implementation|content|file|class(?:es)?|cases?|tests?|members?|logic|body|statements?|config(?:uration)?|styles?|rules?|elements?|markup|props|handlers?|routes?|declarations?|definitions?|exports?|types?|keys?|entries|items|unchanged|as before|here)\b/i;
+
+/** The text inside the comment delimiters, or the line itself when it is not a comment. */
+function commentBody(trimmed: string, lang: Language): { body: string; comment: boolean } {
+  const blocks = [...lang.block].sort((a, b) => b[0].length - a[0].length);
+  for (const [open, close] of blocks) {
+    if (trimmed.startsWith(open) && trimmed.endsWith(close) && trimmed.length >= open.length + close.length) {
+      return { body: trimmed.slice(open.length, trimmed.length - close.length).trim(), comment: true };
+    }
+  }
+  const prefixes = [...lang.line].sort((a, b) => b.length - a.length);
+  for (const p of prefixes) {
+    if (trimmed.startsWith(p)) return { body: trimmed.slice(p.length).replace(/^[\s/#*-]*/, '').trim(), comment: true };
+  }
+  return { body: trimmed, comment: false };
+}
+
+function isMarkerBody(body: string): boolean {
+  if (body.length === 0 || body.length > 120) return false;
+  if (ONLY_ELLIPSIS.test(body)) return true;
+  const m = ELLIPSIS_PROSE.exec(body);
+  if (m && PROSE.test(m[1] ?? '')) return true;
+  return body.length <= 80 && PHRASE.test(body) && CODE_NOUN.test(body);
+}
+
+/**
+ * Is this snippet line a marker? `prevCode` is the previous non-blank snippet line: in Python a bare
+ * `...` after a line ending in `:` is an Ellipsis body, not a marker.
+ */
+export function isMarkerLine(line: string, lang: Language, prevCode?: string): boolean {
+  const trimmed = line.trim();
+  if (trimmed.length === 0) return false;
+  const { body, comment } = commentBody(trimmed, lang);
+  if (comment) return isMarkerBody(body);
+  // Bare markers: only ellipsis-led prose, never a code line.
+  if (!/^(?:\.{2,}|…)/.test(trimmed)) return false;
+  if (lang.id === 'python' && ONLY_ELLIPSIS.test(trimmed) && prevCode?.trimEnd().endsWith(':')) return false;
+  // Spread/rest syntax (`...args,`) is code.
+  if (/^\.{3}[\w$[({]/.test(trimmed)) return false;
+  return isMarkerBody(trimmed);
+}

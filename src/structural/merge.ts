@@ -1,0 +1,290 @@
+// The structural merge: anchor each snippet segment in the original, splice, then check the result.
+import type { Parser } from 'web-tree-sitter';
+import type { Language } from '../languages/registry.js';
+import { countSyntaxErrors, withTree } from '../languages/parser.js';
+import { anchorAtRung, DEF_WEIGHT, fillGap, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
+import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
+import { reindenter } from './indent.js';
+import { CONFIDENCE, lineKey, RUNGS, type Rung } from './lines.js';
+import { MergeRefusal } from './refusal.js';
+import { splitSegments, type Segment } from './segments.js';
+import { joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
+import { checkMerge } from './validate.js';
+
+export interface MergeRequest {
+  original: string;
+  update: string;
+  language: Language;
+  /** null for languages without a grammar: merged line-based, without syntax checks. */
+  parser: Parser | null;
+  /** 1-based original line numbers near the edit, to choose between equal candidates. */
+  lineHints?: number[];
+}
+
+export interface MergeResult {
+  content: string;
+  /** The loosest ladder rung any segment needed. */
+  strategy: Rung;
+  confidence: number;
+  segments: number;
+  markers: number;
+  /** Segments placed with the help of a tree-sitter definition match. */
+  definitionAnchors: number;
+  linesAdded: number;
+  linesDeleted: number;
+  syntax: { checked: boolean; errorsBefore: number; errorsAfter: number };
+}
+
+type Placement =
+  | { kind: 'anchor'; anchor: SegmentAnchor }
+  | { kind: 'top' }
+  | { kind: 'bottom' };
+
+const KEY_RUNGS: Rung[] = ['exact', 'whitespace', 'trimmed'];
+
+export function mergeStructural(req: MergeRequest): MergeResult {
+  const orig = parseText(req.original);
+  const snippet = parseText(req.update);
+  const { segments, markers } = splitSegments(snippet.lines, req.language);
+  if (segments.length === 0) {
+    throw new MergeRefusal('markers_only', 'The update holds only marker lines: there is no code to merge.');
+  }
+
+  const origDefs = req.parser ? analyseOriginal(req.parser, req.original) : null;
+  const index = new OriginalIndex(orig.lines);
+  const defMatches = segments.map((seg) => (req.parser && origDefs ? definitionMatches(req.parser, seg, origDefs.defs) : []));
+
+  const placements = resolvePlacements(segments, orig, index, defMatches, req.lineHints ?? []);
+  const out = splice(orig, segments, placements);
+  const syntax = checkMerge({
+    original: orig,
+    output: out.lines,
+    segments,
+    language: req.language,
+    parser: req.parser,
+    errorsBefore: origDefs?.errors ?? 0,
+    content: out.content,
+    linesDeleted: out.linesDeleted,
+    largestGap: out.largestGap,
+  });
+
+  const strategy = out.rungs.reduce<Rung>((worst, r) => (RUNGS.indexOf(r) > RUNGS.indexOf(worst) ? r : worst), 'exact');
+  return {
+    content: out.content,
+    strategy,
+    confidence: CONFIDENCE[strategy],
+    segments: segments.length,
+    markers,
+    definitionAnchors: out.definitionAnchors,
+    linesAdded: out.linesAdded,
+    linesDeleted: out.linesDeleted,
+    syntax,
+  };
+}
+
+function analyseOriginal(parser: Parser, text: string): { errors: number; defs: Map<string, Definition> } {
+  return withTree(parser, text, (tree) => ({
+    errors: countSyntaxErrors(tree.rootNode),
+    defs: uniqueDefinitions(collectDefinitions(tree.rootNode, false)),
+  }));
+}
+
+/** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
+function definitionMatches(parser: Parser, seg: Segment, origDefs: Map<string, Definition>): Match[] {
+  // Dedent so a method copied out of its class still parses as a definition.
+  const indents = seg.lines.filter((l) => l.trim() !== '').map((l) => leadingWhitespace(l).length);
+  const cut = Math.min(...indents);
+  const text = seg.lines.map((l) => (l.trim() === '' ? '' : l.slice(cut))).join('\n');
+  const defs = withTree(parser, text, (tree) => uniqueDefinitions(collectDefinitions(tree.rootNode, true)));
+  const out: Match[] = [];
+  for (const [key, d] of defs) {
+    const o = origDefs.get(key);
+    if (!o) continue;
+    out.push({ s: d.startRow, o: o.startRow, w: DEF_WEIGHT, kind: 'def-start' });
+    if (d.endRow > d.startRow && o.endRow > o.startRow) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT, kind: 'def-end' });
+  }
+  return out;
+}
+
+/** The lowest rung that explains the most of the segment. */
+function searchSegment(seg: Segment, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
+  let chosen: AnchorSearch = { best: null, rivals: [] };
+  for (const rung of KEY_RUNGS) {
+    const r = anchorAtRung(seg.lines, index, rung, lo, hi, defs);
+    if (r.best && (!chosen.best || r.best.strength > chosen.best.strength)) chosen = r;
+  }
+  return chosen;
+}
+
+/**
+ * Place every segment, in order. A segment whose anchor is ambiguous may become unique once its
+ * neighbours are placed (an anchor must be unique given the order), so placing repeats until
+ * nothing changes.
+ */
+function resolvePlacements(
+  segments: Segment[],
+  orig: SourceText,
+  index: OriginalIndex,
+  defMatches: Match[][],
+  lineHints: number[],
+): Placement[] {
+  const n = orig.lines.length;
+  const placed: (Placement | undefined)[] = new Array(segments.length);
+  const last: AnchorSearch[] = new Array(segments.length);
+  const bounds = (i: number): [number, number] => {
+    let lo = 0;
+    let hi = n;
+    for (let j = i - 1; j >= 0; j--) {
+      const p = placed[j];
+      if (p?.kind === 'anchor') {
+        lo = p.anchor.end + 1;
+        break;
+      }
+    }
+    for (let j = i + 1; j < segments.length; j++) {
+      const p = placed[j];
+      if (p?.kind === 'anchor') {
+        hi = p.anchor.start;
+        break;
+      }
+    }
+    return [lo, hi];
+  };
+
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (let i = 0; i < segments.length; i++) {
+      if (placed[i]) continue;
+      const [lo, hi] = bounds(i);
+      const found = searchSegment(segments[i], index, defMatches[i], lo, hi);
+      last[i] = found;
+      if (!found.best) continue;
+      if (found.rivals.length === 0) {
+        placed[i] = { kind: 'anchor', anchor: found.best };
+        progress = true;
+      } else if (pickByHint(found, lineHints)) {
+        placed[i] = { kind: 'anchor', anchor: found.best };
+        progress = true;
+      }
+    }
+  }
+
+  return segments.map((seg, i) => {
+    const p = placed[i];
+    if (p) return p;
+    const found = last[i];
+    const where = { segment: i, snippet_lines: [seg.snippetLine + 1, seg.snippetLine + seg.lines.length] };
+    if (found?.best) {
+      throw new MergeRefusal('ambiguous_anchor', `Segment ${i + 1} of the update fits more than one place in the file.`, {
+        ...where,
+        candidates: found.rivals.map(([a, b]) => ({ start_line: a + 1, end_line: b + 1 })),
+      });
+    }
+    // A segment that shares nothing with the file goes at the top (bottom) only when the snippet
+    // says so: code first, then a marker for the rest (or the reverse).
+    if (i === 0 && !seg.markerBefore && seg.markerAfter) return { kind: 'top' } as const;
+    if (i === segments.length - 1 && seg.markerBefore && !seg.markerAfter) return { kind: 'bottom' } as const;
+    throw new MergeRefusal('no_anchor', `Segment ${i + 1} of the update matches no line of the file.`, {
+      ...where,
+      lines: seg.lines,
+    });
+  });
+}
+
+/** With line hints, the candidate containing (or nearest to) a hint wins if it is strictly nearest. */
+function pickByHint(found: AnchorSearch, hints: number[]): boolean {
+  if (hints.length === 0 || !found.best) return false;
+  const dist = ([a, b]: [number, number]) => Math.min(...hints.map((h) => (h - 1 < a ? a - (h - 1) : h - 1 > b ? h - 1 - b : 0)));
+  const mine = dist([found.best.start, found.best.end]);
+  return found.rivals.slice(1).every((r) => dist(r) > mine);
+}
+
+interface Spliced {
+  content: string;
+  lines: string[];
+  rungs: Rung[];
+  definitionAnchors: number;
+  linesAdded: number;
+  linesDeleted: number;
+  largestGap: number;
+}
+
+function splice(orig: SourceText, segments: Segment[], placements: Placement[]): Spliced {
+  const lines: string[] = [];
+  const eols: (string | undefined)[] = [];
+  const rungs: Rung[] = [];
+  let cursor = 0;
+  let definitionAnchors = 0;
+  let linesAdded = 0;
+  let linesDeleted = 0;
+  let largestGap = 0;
+  const keep = (from: number, to: number) => {
+    for (let o = from; o < to; o++) {
+      lines.push(orig.lines[o]);
+      eols.push(orig.eols[o]);
+    }
+  };
+
+  segments.forEach((seg, i) => {
+    const p = placements[i];
+    if (p.kind !== 'anchor') {
+      if (p.kind === 'bottom') {
+        keep(cursor, orig.lines.length);
+        cursor = orig.lines.length;
+      }
+      for (const l of seg.lines) {
+        lines.push(l);
+        eols.push(undefined);
+      }
+      linesAdded += seg.lines.length;
+      rungs.push('exact');
+      return;
+    }
+    const { anchor } = p;
+    keep(cursor, anchor.start);
+    const paired = pairLines(seg, orig, anchor);
+    if (anchor.chain.matches.some((m) => m.kind !== 'text')) definitionAnchors++;
+    const re = reindenter(
+      [...paired.entries()].map(([s, o]) => [s, seg.lines[s], orig.lines[o]] as [number, string, string]).concat(
+        anchor.chain.matches.filter((m) => m.kind === 'def-start').map((m) => [m.s, seg.lines[m.s], orig.lines[m.o]] as [number, string, string]),
+      ).sort((a, b) => a[0] - b[0]),
+      orig.indent,
+    );
+    rungs.push(anchor.rung !== 'trimmed' ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
+    seg.lines.forEach((line, s) => {
+      const o = paired.get(s);
+      if (o !== undefined) {
+        lines.push(orig.lines[o]);
+        eols.push(orig.eols[o]);
+      } else {
+        lines.push(re.apply(line, s));
+        eols.push(undefined);
+        linesAdded++;
+      }
+    });
+    const used = new Set(paired.values());
+    for (let o = anchor.start; o <= anchor.end; o++) if (!used.has(o)) linesDeleted++;
+    let prevO = -1;
+    for (const m of anchor.chain.matches) {
+      if (prevO >= 0) largestGap = Math.max(largestGap, m.o - prevO - 1);
+      prevO = m.o;
+    }
+    cursor = anchor.end + 1;
+  });
+  keep(cursor, orig.lines.length);
+  return { content: joinText(orig, lines, eols), lines, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap };
+}
+
+/** Segment line -> original line for every line kept as it was: the chain plus equal lines in its gaps. */
+function pairLines(seg: Segment, orig: SourceText, anchor: SegmentAnchor): Map<number, number> {
+  const paired = new Map<number, number>();
+  const ms = anchor.chain.matches;
+  const keyRung: Rung = anchor.rung;
+  for (const m of ms) {
+    if (m.kind === 'text' || lineKey(seg.lines[m.s], keyRung) === lineKey(orig.lines[m.o], keyRung)) paired.set(m.s, m.o);
+  }
+  for (let k = 1; k < ms.length; k++) {
+    for (const [s, o] of fillGap(seg.lines, orig.lines, ms[k - 1].s + 1, ms[k].s, ms[k - 1].o + 1, ms[k].o, keyRung)) paired.set(s, o);
+  }
+  return paired;
+}

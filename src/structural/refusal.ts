@@ -1,0 +1,21 @@
+/** Why a structural merge is refused. Each is a 422 with a machine-readable code. */
+export type RefusalCode =
+  | 'no_anchor'
+  | 'ambiguous_anchor'
+  | 'markers_only'
+  | 'markers_remaining'
+  | 'snippet_lines_lost'
+  | 'syntax_regression'
+  | 'deletion_budget'
+  | 'unsupported_language';
+
+export class MergeRefusal extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'MergeRefusal';
+  }
+}

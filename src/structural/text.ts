@@ -1,0 +1,89 @@
+// A file as lines, with the bytes we must give back unchanged: BOM, each line's own ending,
+// the final newline, and the indentation unit. Matching works on lines; output maps back to bytes.
+
+export interface SourceText {
+  bom: boolean;
+  lines: string[];
+  /** The ending of each line ("\n", "\r\n", or "" for a last line without newline). */
+  eols: string[];
+  /** The dominant line ending, for lines we add. */
+  eol: '\n' | '\r\n';
+  finalNewline: boolean;
+  indent: IndentUnit;
+}
+
+export type IndentUnit = { kind: 'tab' } | { kind: 'space'; width: number };
+
+export function parseText(raw: string): SourceText {
+  const bom = raw.startsWith('\uFEFF');
+  const body = bom ? raw.slice(1) : raw;
+  const lines: string[] = [];
+  const eols: string[] = [];
+  let crlf = 0;
+  let lf = 0;
+  let start = 0;
+  for (;;) {
+    const nl = body.indexOf('\n', start);
+    if (nl < 0) break;
+    const cr = nl > start && body.charCodeAt(nl - 1) === 13;
+    lines.push(body.slice(start, cr ? nl - 1 : nl));
+    eols.push(cr ? '\r\n' : '\n');
+    if (cr) crlf++;
+    else lf++;
+    start = nl + 1;
+  }
+  const finalNewline = start === body.length && lines.length > 0;
+  if (!finalNewline) {
+    lines.push(body.slice(start));
+    eols.push('');
+  }
+  return { bom, lines, eols, eol: crlf > lf ? '\r\n' : '\n', finalNewline, indent: detectIndentUnit(lines) };
+}
+
+/** Tabs if most indented lines start with a tab, else the most common step between indents. */
+export function detectIndentUnit(lines: string[]): IndentUnit {
+  let tabs = 0;
+  let spaces = 0;
+  const steps = new Map<number, number>();
+  let prev = 0;
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const ws = leadingWhitespace(line);
+    if (ws.startsWith('\t')) tabs++;
+    else if (ws.length > 0) spaces++;
+    if (!ws.includes('\t')) {
+      const step = Math.abs(ws.length - prev);
+      if (step > 0 && step <= 8) steps.set(step, (steps.get(step) ?? 0) + 1);
+      prev = ws.length;
+    }
+  }
+  if (tabs > spaces) return { kind: 'tab' };
+  let width = 4;
+  let best = 0;
+  for (const [step, n] of steps) if (n > best || (n === best && step < width)) [width, best] = [step, n];
+  return { kind: 'space', width: spaces === 0 ? 4 : width };
+}
+
+export function leadingWhitespace(line: string): string {
+  let i = 0;
+  while (i < line.length && (line[i] === ' ' || line[i] === '\t')) i++;
+  return line.slice(0, i);
+}
+
+/** Join lines back into a file: `eols[i]` where given, else the file's dominant ending. */
+export function joinText(t: Pick<SourceText, 'bom' | 'eol' | 'finalNewline'>, lines: string[], eols: (string | undefined)[]): string {
+  let out = t.bom ? '\uFEFF' : '';
+  const last = lines.length - 1;
+  for (let i = 0; i < lines.length; i++) {
+    out += lines[i];
+    if (i < last) {
+      const e = eols[i];
+      out += e === undefined || e === '' ? t.eol : e;
+    }
+  }
+  if (lines.length > 0 && t.finalNewline) {
+    const e = eols[last];
+    out += e === undefined || e === '' ? t.eol : e;
+  }
+  return out;
+}

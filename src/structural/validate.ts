@@ -1,0 +1,68 @@
+// The acceptance test a merge must pass before it is answered: nothing of the snippet lost, no
+// marker left, no new syntax errors, and no large silent deletion.
+import type { Parser } from 'web-tree-sitter';
+import type { Language } from '../languages/registry.js';
+import { countSyntaxErrors, withTree } from '../languages/parser.js';
+import { markerFlags, type Segment } from './segments.js';
+import { isBlank } from './lines.js';
+import { MergeRefusal } from './refusal.js';
+import type { SourceText } from './text.js';
+
+/** A merge may delete at most this share of the original's lines... */
+const MAX_DELETED_SHARE = 0.5;
+/** ...and never more than this many in one stretch, whatever the share. */
+const MAX_DELETED_RUN = 250;
+/** Deletions this small are never refused. */
+const SMALL_DELETION = 12;
+
+export interface MergeCheck {
+  original: SourceText;
+  output: string[];
+  content: string;
+  segments: Segment[];
+  language: Language;
+  parser: Parser | null;
+  errorsBefore: number;
+  linesDeleted: number;
+  largestGap: number;
+}
+
+export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: number; errorsAfter: number } {
+  const count = (lines: string[]) => markerFlags(lines, c.language).filter(Boolean).length;
+  if (count(c.output) > count(c.original.lines)) {
+    throw new MergeRefusal('markers_remaining', 'The merged file would still contain marker lines.');
+  }
+
+  // Every code line of the snippet, in order, in the output.
+  const out = c.output.map((l) => l.trim());
+  let at = 0;
+  for (const seg of c.segments) {
+    for (const line of seg.lines) {
+      if (isBlank(line)) continue;
+      const want = line.trim();
+      while (at < out.length && out[at] !== want) at++;
+      if (at === out.length) {
+        throw new MergeRefusal('snippet_lines_lost', 'A line of the update would be missing from the merged file.', { line });
+      }
+      at++;
+    }
+  }
+
+  const nonBlank = c.original.lines.filter((l) => !isBlank(l)).length;
+  if (c.linesDeleted > SMALL_DELETION && (c.linesDeleted > nonBlank * MAX_DELETED_SHARE || c.largestGap > MAX_DELETED_RUN)) {
+    throw new MergeRefusal('deletion_budget', `The merge would delete ${c.linesDeleted} of ${c.original.lines.length} lines; refusing a deletion that large.`, {
+      lines_deleted: c.linesDeleted,
+      original_lines: c.original.lines.length,
+    });
+  }
+
+  if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
+  const errorsAfter = withTree(c.parser, c.content, (tree) => countSyntaxErrors(tree.rootNode));
+  if (errorsAfter > c.errorsBefore) {
+    throw new MergeRefusal('syntax_regression', `The merged file would parse with ${errorsAfter} syntax errors where the original has ${c.errorsBefore}.`, {
+      errors_before: c.errorsBefore,
+      errors_after: errorsAfter,
+    });
+  }
+  return { checked: true, errorsBefore: c.errorsBefore, errorsAfter };
+}
