@@ -177,6 +177,19 @@ for (const langDir of readdirSync(fixturesDir).sort()) {
     if (updateLines.some((l) => l.trim() !== '') === false) problem(where, 'update is empty');
     if (hasError) {
       refusals++;
+      const lang = langDir === 'unknown' ? undefined : langDir;
+      const content = updateLines.filter((l) => l.trim() !== '' && !isMarker(l, lang));
+      if (meta.error === 'markers_only' && content.length > 0) {
+        problem(where, `markers_only, but the snippet has non-marker lines: ${JSON.stringify(content[0])}`);
+      }
+      if (meta.error !== 'markers_only' && content.length === 0) {
+        problem(where, `${meta.error}, but the snippet has only marker lines`);
+      }
+      if (meta.error === 'no_anchor') {
+        const origLines = new Set(original.text.split(/\r?\n/).map((l) => l.trim()));
+        const found = content.filter((l) => origLines.has(l.trim()));
+        if (found.length) problem(where, `no_anchor, but snippet line(s) occur in the original: ${JSON.stringify(found[0])}`);
+      }
       if (verbose) console.log(`ok   ${where} (refused: ${meta.error})`);
       continue;
     }
