@@ -10,7 +10,7 @@
     "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],
     "cflags!": ["-fno-exceptions"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-    "cflags_cc": ["-std=c++20", "-fexceptions", "-O3", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wno-unused-function"],
+    "cflags_cc": ["-std=c++20", "-fexceptions", "-O3", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wno-unused-function", "-Wno-uninitialized", "-Wno-maybe-uninitialized"],
     "ldflags": ["-pthread"]
   }]
 }

@@ -182,7 +182,7 @@ export function buildModel(o: GenerateOptions): { config: ModelConfig; metadata:
         let x: Float32Array;
         if (name.endsWith('norm.weight')) x = rng.fill(n, 0.1, 1);
         else if (name.endsWith('.bias')) x = rng.fill(n, 0.1);
-        else if (name === 'token_embd.weight') x = rng.fill(n, 1);
+        else if (name === 'token_embd.weight') x = rng.fill(n, 0.1);
         else x = rng.fill(n, 1 / Math.sqrt(dims[0]));
         return quantize(type, x);
       },

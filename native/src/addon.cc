@@ -1,0 +1,257 @@
+// Node binding: NativeEngine(path, config, tensors, options) with forward() → Promise
+// (run on a libuv worker thread, so the event loop stays free), copyBlocks() and info().
+#include <napi.h>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include "cpu.h"
+#include "forward.h"
+#include "matmul.h"
+#include "quant.h"
+
+namespace se {
+namespace {
+
+struct State {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<KVCache> kv;
+  std::unique_ptr<ThreadPool> pool;
+  const Kernels* K = nullptr;
+  std::mutex mu;  // one forward / block copy at a time
+};
+
+int geti(const Napi::Object& o, const char* k, int dflt = -1) {
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined()) {
+    if (dflt != -1) return dflt;
+    throw Napi::TypeError::New(o.Env(), std::string("missing number ") + k);
+  }
+  return v.As<Napi::Number>().Int32Value();
+}
+
+template <class T>
+std::vector<T> vec_of(const Napi::Object& o, const char* k) {
+  Napi::Value v = o.Get(k);
+  if (!v.IsTypedArray()) throw Napi::TypeError::New(o.Env(), std::string(k) + " must be a typed array");
+  auto ta = v.As<Napi::TypedArray>();
+  if (ta.ElementSize() != sizeof(T)) throw Napi::TypeError::New(o.Env(), std::string(k) + " has the wrong element type");
+  const T* p = reinterpret_cast<const T*>(static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  return std::vector<T>(p, p + ta.ElementLength());
+}
+
+class ForwardWorker : public Napi::AsyncWorker {
+ public:
+  ForwardWorker(Napi::Env env, std::shared_ptr<State> st, std::vector<int32_t> tokens, std::vector<SeqIn> seqs,
+                std::vector<OutReq> outs)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), st_(std::move(st)),
+        tokens_(std::move(tokens)), seqs_(std::move(seqs)), outs_(std::move(outs)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      std::lock_guard<std::mutex> lk(st_->mu);
+      if (!st_->model) throw std::runtime_error("engine is closed");
+      forward(*st_->model, *st_->kv, *st_->pool, st_->K, tokens_, seqs_, outs_, res_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object r = Napi::Object::New(env);
+    auto i32 = [&](const std::vector<int32_t>& v) {
+      auto a = Napi::Int32Array::New(env, v.size());
+      std::copy(v.begin(), v.end(), a.Data());
+      return a;
+    };
+    auto f32 = [&](const std::vector<float>& v) {
+      auto a = Napi::Float32Array::New(env, v.size());
+      std::copy(v.begin(), v.end(), a.Data());
+      return a;
+    };
+    r.Set("argmax", i32(res_.argmax));
+    r.Set("topkIds", i32(res_.topk_ids));
+    r.Set("topkLogits", f32(res_.topk_logits));
+    r.Set("logits", f32(res_.logits));
+    deferred_.Resolve(r);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<State> st_;
+  std::vector<int32_t> tokens_;
+  std::vector<SeqIn> seqs_;
+  std::vector<OutReq> outs_;
+  ForwardOut res_;
+};
+
+class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeEngine",
+                       {InstanceMethod("forward", &NativeEngine::Forward), InstanceMethod("copyBlocks", &NativeEngine::CopyBlocks),
+                        InstanceMethod("info", &NativeEngine::Info), InstanceMethod("close", &NativeEngine::Close)});
+  }
+
+  NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsObject() || !info[2].IsArray() || !info[3].IsObject())
+      throw Napi::TypeError::New(env, "NativeEngine(path, config, tensors, options)");
+    std::string path = info[0].As<Napi::String>();
+    Napi::Object co = info[1].As<Napi::Object>();
+    Config c;
+    c.vocab = geti(co, "vocab"); c.dim = geti(co, "dim"); c.layers = geti(co, "layers"); c.ffn = geti(co, "ffn");
+    c.heads = geti(co, "heads"); c.kv_heads = geti(co, "kvHeads"); c.head_dim = geti(co, "headDim");
+    c.rope_dim = geti(co, "ropeDim");
+    c.eps = co.Get("eps").As<Napi::Number>().FloatValue();
+    c.rope_base = co.Get("ropeBase").As<Napi::Number>().DoubleValue();
+    c.neox = co.Get("ropeNeox").ToBoolean(); c.qkv_bias = co.Get("qkvBias").ToBoolean(); c.tied = co.Get("tied").ToBoolean();
+    std::vector<TensorDesc> tensors;
+    Napi::Array ta = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < ta.Length(); i++) {
+      Napi::Object t = ta.Get(i).As<Napi::Object>();
+      Napi::Array dims = t.Get("dims").As<Napi::Array>();
+      int64_t ne1 = 1;
+      for (uint32_t d = 1; d < dims.Length(); d++) ne1 *= dims.Get(d).As<Napi::Number>().Int64Value();
+      tensors.push_back({t.Get("name").As<Napi::String>(), geti(t, "type"), dims.Get(0u).As<Napi::Number>().Int64Value(), ne1,
+                         (uint64_t)t.Get("offset").As<Napi::Number>().Int64Value(), (uint64_t)t.Get("size").As<Napi::Number>().Int64Value()});
+    }
+    Napi::Object o = info[3].As<Napi::Object>();
+    int threads = geti(o, "threads", (int)std::max(1u, std::thread::hardware_concurrency()));
+    int bs = geti(o, "blockSize", 16), nblocks = geti(o, "numBlocks");
+    std::string kvType = o.Get("kvType").IsString() ? o.Get("kvType").As<Napi::String>().Utf8Value() : "f16";
+    std::string isa = o.Get("isa").IsString() ? o.Get("isa").As<Napi::String>().Utf8Value() : "auto";
+    if (bs <= 0 || bs % 16) throw Napi::RangeError::New(env, "blockSize must be a positive multiple of 16");
+    if (nblocks <= 0) throw Napi::RangeError::New(env, "numBlocks must be positive");
+    if (kvType != "f16" && kvType != "int8") throw Napi::RangeError::New(env, "kvType must be f16 or int8");
+    if (threads < 1 || threads > 256) throw Napi::RangeError::New(env, "threads out of range");
+    st_ = std::make_shared<State>();
+    try {
+      st_->K = select_kernels(isa);
+      st_->model = std::make_unique<Model>(path, c, tensors);
+      st_->kv = std::make_unique<KVCache>(c, nblocks, bs, kvType == "int8");
+      st_->pool = std::make_unique<ThreadPool>(threads);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  }
+
+ private:
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!st_->model) throw Napi::Error::New(env, "engine is closed");
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "forward(batch)");
+    Napi::Object b = info[0].As<Napi::Object>();
+    auto tokens = vec_of<int32_t>(b, "tokens");
+    auto seqPos = vec_of<int32_t>(b, "seqPos"), seqLen = vec_of<int32_t>(b, "seqLen");
+    auto bt = vec_of<int32_t>(b, "blockTables"), btStart = vec_of<int32_t>(b, "blockTableStart");
+    auto outRows = vec_of<int32_t>(b, "outRows"), outTopK = vec_of<int32_t>(b, "outTopK");
+    auto outLogits = vec_of<uint8_t>(b, "outLogits");
+    const Config& c = st_->model->cfg;
+    const int S = (int)seqPos.size(), N = (int)tokens.size(), bs = st_->kv->block_size, nb = st_->kv->n_blocks;
+    auto bad = [&](const std::string& m) { return Napi::RangeError::New(env, m); };
+    if (N == 0) throw bad("forward: no tokens");
+    if ((int)seqLen.size() != S || (int)btStart.size() != S + 1) throw bad("forward: seqLen/blockTableStart sizes do not match seqPos");
+    for (int32_t t : tokens) if (t < 0 || t >= c.vocab) throw bad("forward: token id " + std::to_string(t) + " out of range [0, " + std::to_string(c.vocab) + ")");
+    std::vector<SeqIn> seqs(S);
+    int start = 0;
+    for (int s = 0; s < S; s++) {
+      if (seqLen[s] <= 0 || seqPos[s] < 0) throw bad("forward: sequence " + std::to_string(s) + " has no new tokens or a negative position");
+      if (btStart[s] < 0 || btStart[s + 1] < btStart[s] || btStart[s + 1] > (int)bt.size()) throw bad("forward: bad blockTableStart");
+      const int need = (seqPos[s] + seqLen[s] + bs - 1) / bs;
+      if (btStart[s + 1] - btStart[s] < need)
+        throw bad("forward: sequence " + std::to_string(s) + " needs " + std::to_string(need) + " blocks for " +
+                  std::to_string(seqPos[s] + seqLen[s]) + " tokens, block table has " + std::to_string(btStart[s + 1] - btStart[s]));
+      seqs[s].start = start; seqs[s].n = seqLen[s]; seqs[s].pos0 = seqPos[s];
+      seqs[s].blocks.assign(bt.begin() + btStart[s], bt.begin() + btStart[s] + need);
+      for (int32_t blk : seqs[s].blocks) if (blk < 0 || blk >= nb) throw bad("forward: block id " + std::to_string(blk) + " out of range [0, " + std::to_string(nb) + ")");
+      start += seqLen[s];
+    }
+    if (start != N) throw bad("forward: sequence lengths sum to " + std::to_string(start) + ", batch has " + std::to_string(N) + " tokens");
+    if (outTopK.size() != outRows.size() || outLogits.size() != outRows.size()) throw bad("forward: outRows/outTopK/outLogits sizes differ");
+    std::vector<OutReq> outs(outRows.size());
+    for (size_t r = 0; r < outRows.size(); r++) {
+      if (outRows[r] < 0 || outRows[r] >= N) throw bad("forward: output row " + std::to_string(outRows[r]) + " out of range");
+      if (outTopK[r] < 0 || outTopK[r] > c.vocab) throw bad("forward: topK out of range");
+      outs[r] = {outRows[r], outTopK[r], outLogits[r] != 0};
+    }
+    auto* w = new ForwardWorker(env, st_, std::move(tokens), std::move(seqs), std::move(outs));
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  }
+
+  Napi::Value CopyBlocks(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!st_->model) throw Napi::Error::New(env, "engine is closed");
+    if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "copyBlocks(Int32Array [src, dst, ...])");
+    Napi::Object holder = Napi::Object::New(env);
+    holder.Set("p", info[0]);
+    auto pairs = vec_of<int32_t>(holder, "p");
+    if (pairs.size() % 2) throw Napi::RangeError::New(env, "copyBlocks: odd number of entries");
+    for (int32_t b : pairs) if (b < 0 || b >= st_->kv->n_blocks) throw Napi::RangeError::New(env, "copyBlocks: block id " + std::to_string(b) + " out of range");
+    std::lock_guard<std::mutex> lk(st_->mu);
+    for (size_t i = 0; i < pairs.size(); i += 2) st_->kv->copy_block(pairs[i], pairs[i + 1]);
+    return env.Undefined();
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("isa", st_->K ? st_->K->name : "none");
+    o.Set("cpuFeatures", cpu_features());
+    o.Set("threads", st_->pool ? st_->pool->size() : 0);
+    o.Set("kvBytes", st_->kv ? (double)st_->kv->bytes() : 0.0);
+    return o;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lk(st_->mu);
+    st_->pool.reset();
+    st_->kv.reset();
+    st_->model.reset();
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<State> st_;
+};
+
+// kernelMatmul(isa, type, weightBytes, rows, cols, x[nTok*cols]) → y[nTok*rows]: one matmul
+// through the chosen kernel set, so tests can check every kernel against a float64 reference.
+Napi::Value KernelMatmul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string isa = info[0].As<Napi::String>();
+  int type = info[1].As<Napi::Number>().Int32Value();
+  auto w = info[2].As<Napi::Uint8Array>();
+  int rows = info[3].As<Napi::Number>().Int32Value(), cols = info[4].As<Napi::Number>().Int32Value();
+  auto x = info[5].As<Napi::Float32Array>();
+  if (block_bytes(type) == 0) throw Napi::RangeError::New(env, "unsupported type");
+  if (cols % block_size(type) || w.ByteLength() != row_bytes(type, cols) * rows || x.ElementLength() % cols)
+    throw Napi::RangeError::New(env, "kernelMatmul: size mismatch");
+  const Kernels* K;
+  try { K = select_kernels(isa); } catch (const std::exception& e) { throw Napi::Error::New(env, e.what()); }
+  std::vector<uint8_t> wb(w.Data(), w.Data() + w.ByteLength());
+  std::vector<float> xb(x.Data(), x.Data() + x.ElementLength());
+  const int N = (int)(xb.size() / cols);
+  Tensor t;
+  t.type = type; t.ne0 = cols; t.ne1 = rows; t.data = wb.data(); t.row_bytes = row_bytes(type, cols);
+  ThreadPool pool(2);
+  Acts a(xb.data(), N, cols);
+  auto y = Napi::Float32Array::New(env, (size_t)N * rows);
+  matmul(pool, K, t, a, y.Data(), rows, nullptr);
+  return y;
+}
+
+}  // namespace
+}  // namespace se
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  se::init_fp16_table();
+  exports.Set("NativeEngine", se::NativeEngine::Init(env));
+  exports.Set("cpuFeatures", Napi::String::New(env, se::cpu_features()));
+  exports.Set("kernelMatmul", Napi::Function::New(env, se::KernelMatmul));
+  return exports;
+}
+
+NODE_API_MODULE(specedit_engine, InitAll)

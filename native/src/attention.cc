@@ -1,0 +1,52 @@
+#include "attention.h"
+#include <algorithm>
+#include <cmath>
+
+namespace se {
+
+constexpr int TOKENS_PER_TASK = 8;
+
+void attention(ThreadPool& pool, const Kernels* K, const Config& c, KVCache& kv, int layer,
+               const std::vector<SeqSpan>& seqs, const float* q, float* out) {
+  struct Task { int seq, head, i0, i1; };
+  std::vector<Task> tasks;
+  for (int s = 0; s < (int)seqs.size(); s++)
+    for (int h = 0; h < c.kv_heads; h++)
+      for (int i = 0; i < seqs[s].n; i += TOKENS_PER_TASK) tasks.push_back({s, h, i, std::min(seqs[s].n, i + TOKENS_PER_TASK)});
+  const int hd = c.head_dim, qd = c.heads * hd, group = c.heads / c.kv_heads, bs = kv.block_size;
+  const float scale = 1.f / std::sqrt((float)hd);
+
+  pool.parallel_for((int)tasks.size(), [&](int ti) {
+    const Task& t = tasks[ti];
+    const SeqSpan& sp = seqs[t.seq];
+    const int ctx = sp.pos0 + t.i1;  // keys visible to the last query of this task
+    const int nblk = (ctx + bs - 1) / bs;
+    thread_local std::vector<const void*> kb, vb;
+    thread_local std::vector<const float*> ks, vs;
+    thread_local std::vector<float> s, qs;
+    kb.resize(nblk); vb.resize(nblk); ks.resize(nblk); vs.resize(nblk);
+    s.resize((size_t)nblk * bs + 16);
+    qs.resize(hd);
+    for (int b = 0; b < nblk; b++) {
+      int blk = sp.blocks[b];
+      kb[b] = kv.k(layer, blk, t.head); vb[b] = kv.v(layer, blk, t.head);
+      ks[b] = kv.kscale(layer, blk, t.head); vs[b] = kv.vscale(layer, blk, t.head);
+    }
+    for (int i = t.i0; i < t.i1; i++) {
+      const int n = sp.pos0 + i + 1;  // causal: keys 0..pos
+      for (int g = 0; g < group; g++) {
+        const int h = t.head * group + g;
+        const float* qh = q + (size_t)(sp.start + i) * qd + (size_t)h * hd;
+        for (int d = 0; d < hd; d++) qs[d] = qh[d] * scale;
+        K->attn_scores(qs.data(), n, kb.data(), ks.data(), kv.i8, bs, hd, s.data());
+        float mx = -INFINITY;
+        for (int j = 0; j < n; j++) mx = std::max(mx, s[j]);
+        const float inv = 1.f / K->softmax_exp(s.data(), n, mx);
+        for (int j = 0; j < n; j++) s[j] *= inv;
+        K->attn_values(s.data(), n, vb.data(), vs.data(), kv.i8, bs, hd, out + (size_t)(sp.start + i) * qd + (size_t)h * hd);
+      }
+    }
+  });
+}
+
+}  // namespace se

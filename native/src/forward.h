@@ -1,0 +1,33 @@
+// One forward pass over a flattened batch of sequences' new tokens.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "attention.h"
+#include "kernels.h"
+#include "model.h"
+#include "threadpool.h"
+
+namespace se {
+
+struct SeqIn {
+  int start, n, pos0;
+  std::vector<int32_t> blocks;
+};
+
+struct OutReq {
+  int row;     // flat token index whose next-token distribution is wanted
+  int topk;    // 0: none
+  bool logits; // return the full row
+};
+
+struct ForwardOut {
+  std::vector<int32_t> argmax;        // per request
+  std::vector<int32_t> topk_ids;      // concatenated, each request's k entries by descending logit
+  std::vector<float> topk_logits;
+  std::vector<float> logits;          // concatenated full rows of requests with logits=true
+};
+
+void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, const std::vector<int32_t>& tokens,
+             const std::vector<SeqIn>& seqs, const std::vector<OutReq>& outs, ForwardOut& res);
+
+}  // namespace se

@@ -1,0 +1,275 @@
+// AVX-512 (F, BW, VL, DQ) + VNNI kernels: int8 dot products through vpdpbusd / vpdpwssd,
+// two 32-value blocks or one 64-value chunk per instruction, one weight unpack shared by
+// up to MAX_T activation rows. Selected at run time only when the CPU has these features.
+#if defined(__x86_64__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
+#include <immintrin.h>
+#include "kernels.h"
+#include <algorithm>
+
+namespace se {
+namespace {
+
+inline __m512i load2x256(const void* a, const void* b) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)a)),
+                            _mm256_loadu_si256((const __m256i*)b), 1);
+}
+inline int hsum256_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Shared body for the 32-value block formats: `unpack(b)` yields block b as 32 signed bytes.
+template <int T, class Unpack>
+inline void dot_32blocks(Unpack unpack, const uint16_t* (*scale_of)(const void*, int), const void* w,
+                         const ActQ8* const* a, int nb, float* out) {
+  __m512 acc[T];
+  for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+  int b = 0;
+  for (; b + 1 < nb; b += 2) {
+    __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(unpack(b)), unpack(b + 1), 1);
+    __m512i wabs = _mm512_abs_epi8(wq);
+    __mmask64 neg = _mm512_movepi8_mask(wq);
+    float d0 = h2f(*scale_of(w, b)), d1 = h2f(*scale_of(w, b + 1));
+    for (int t = 0; t < T; t++) {
+      __m512i aq = load2x256(a[t][b].qs, a[t][b + 1].qs);
+      __m512i as = _mm512_mask_sub_epi8(aq, neg, _mm512_setzero_si512(), aq);
+      __m512i dp = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wabs, as);
+      __m512 sc = _mm512_insertf32x8(_mm512_set1_ps(d0 * a[t][b].d), _mm256_set1_ps(d1 * a[t][b + 1].d), 1);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), sc, acc[t]);
+    }
+  }
+  for (int t = 0; t < T; t++) out[t] = _mm512_reduce_add_ps(acc[t]);
+  if (b < nb) {  // odd block count: last block alone
+    __m256i wq = unpack(b);
+    __m256i wabs = _mm256_abs_epi8(wq);
+    float d0 = h2f(*scale_of(w, b));
+    for (int t = 0; t < T; t++) {
+      __m256i aq = _mm256_loadu_si256((const __m256i*)a[t][b].qs);
+      __m256i dp = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(aq, wq));
+      out[t] += d0 * a[t][b].d * (float)hsum256_epi32(dp);
+    }
+  }
+}
+
+template <class B> const uint16_t* scale_d(const void* w, int b) { return &((const B*)w)[b].d; }
+
+template <int T> void q8_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+  auto* blk = (const BlockQ8_0*)w;
+  dot_32blocks<T>([&](int b) { return _mm256_loadu_si256((const __m256i*)blk[b].qs); }, scale_d<BlockQ8_0>, w, a, nb, out);
+}
+
+inline __m256i unpack_nibbles(const uint8_t* qs) {
+  __m128i x = _mm_loadu_si128((const __m128i*)qs), m = _mm_set1_epi8(15);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(x, 4), m), _mm_and_si128(x, m));
+}
+
+template <int T> void q4_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+  auto* blk = (const BlockQ4_0*)w;
+  dot_32blocks<T>([&](int b) { return _mm256_sub_epi8(unpack_nibbles(blk[b].qs), _mm256_set1_epi8(8)); },
+                  scale_d<BlockQ4_0>, w, a, nb, out);
+}
+
+template <int T> void q5_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+  auto* blk = (const BlockQ5_0*)w;
+  dot_32blocks<T>(
+      [&](int b) {
+        uint32_t qh; std::memcpy(&qh, blk[b].qh, 4);
+        __m256i hi = _mm256_and_si256(_mm256_movm_epi8(qh), _mm256_set1_epi8(16));
+        return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(blk[b].qs), hi), _mm256_set1_epi8(16));
+      },
+      scale_d<BlockQ5_0>, w, a, nb, out);
+}
+
+template <int T> void q4_k_t(const void* wv, const ActQ8K* const* a, int nb, float* out) {
+  auto* w = (const BlockQ4_K*)wv;
+  for (int t = 0; t < T; t++) out[t] = 0;
+  const __m256i m4 = _mm256_set1_epi8(15);
+  for (int b = 0; b < nb; b++) {
+    const uint8_t* s = w[b].scales;
+    int sc[8], mn[8];
+    for (int j = 0; j < 8; j++) {
+      if (j < 4) { sc[j] = s[j] & 63; mn[j] = s[j + 4] & 63; }
+      else { sc[j] = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4); mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4); }
+    }
+    __m512i acc[T];
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_si512();
+    for (int c = 0; c < 4; c++) {
+      __m256i x = _mm256_loadu_si256((const __m256i*)(w[b].qs + 32 * c));
+      __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(x, m4)),
+                                      _mm256_and_si256(_mm256_srli_epi16(x, 4), m4), 1);
+      __m512i scv = _mm512_inserti64x4(_mm512_set1_epi16((short)sc[2 * c]), _mm256_set1_epi16((short)sc[2 * c + 1]), 1);
+      for (int t = 0; t < T; t++) {
+        __m512i av = _mm512_loadu_si512((const void*)(a[t][b].qs + 64 * c));
+        acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(wq, av), scv);
+      }
+    }
+    float d = h2f(w[b].d), dmin = h2f(w[b].dmin);
+    for (int t = 0; t < T; t++) {
+      int sumi = _mm512_reduce_add_epi32(acc[t]), summ = 0;
+      for (int j = 0; j < 8; j++) summ += mn[j] * (a[t][b].bsums[2 * j] + a[t][b].bsums[2 * j + 1]);
+      out[t] += a[t][b].d * (d * (float)sumi) - a[t][b].d * (dmin * (float)summ);
+    }
+  }
+}
+
+template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, float* out) {
+  auto* w = (const BlockQ6_K*)wv;
+  for (int t = 0; t < T; t++) out[t] = 0;
+  const __m256i m4 = _mm256_set1_epi8(15), m30 = _mm256_set1_epi8(0x30);
+  // int16 lane i of a 64-value chunk belongs to 16-value group i / 8
+  static const __m512i idx[4] = {
+      _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+      _mm512_set_epi16(7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4),
+      _mm512_set_epi16(11, 11, 11, 11, 11, 11, 11, 11, 10, 10, 10, 10, 10, 10, 10, 10, 9, 9, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8, 8, 8, 8, 8),
+      _mm512_set_epi16(15, 15, 15, 15, 15, 15, 15, 15, 14, 14, 14, 14, 14, 14, 14, 14, 13, 13, 13, 13, 13, 13, 13, 13, 12, 12, 12, 12, 12, 12, 12, 12)};
+  for (int b = 0; b < nb; b++) {
+    __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)w[b].scales)));
+    __m512i acc[T];
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_si512();
+    for (int h = 0; h < 2; h++) {
+      __m256i ql0 = _mm256_loadu_si256((const __m256i*)(w[b].ql + 64 * h));
+      __m256i ql1 = _mm256_loadu_si256((const __m256i*)(w[b].ql + 64 * h + 32));
+      __m256i qh = _mm256_loadu_si256((const __m256i*)(w[b].qh + 32 * h));
+      __m256i v0 = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+      __m256i v1 = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+      __m256i v2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+      __m256i v3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+      __m512i c0 = _mm512_inserti64x4(_mm512_castsi256_si512(v0), v1, 1);
+      __m512i c1 = _mm512_inserti64x4(_mm512_castsi256_si512(v2), v3, 1);
+      __m512i s0 = _mm512_permutexvar_epi16(idx[2 * h], sc16), s1 = _mm512_permutexvar_epi16(idx[2 * h + 1], sc16);
+      for (int t = 0; t < T; t++) {
+        const int8_t* aq = a[t][b].qs + 128 * h;
+        acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(c0, _mm512_loadu_si512((const void*)aq)), s0);
+        acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(c1, _mm512_loadu_si512((const void*)(aq + 64))), s1);
+      }
+    }
+    float d = h2f(w[b].d);
+    for (int t = 0; t < T; t++) {
+      int off = 0;
+      for (int g = 0; g < 16; g++) off += w[b].scales[g] * a[t][b].bsums[g];
+      out[t] += d * a[t][b].d * (float)(_mm512_reduce_add_epi32(acc[t]) - 32 * off);
+    }
+  }
+}
+
+#define DISPATCH_T(fn, ...)            \
+  switch (T) {                         \
+    case 1: fn<1>(__VA_ARGS__); break; \
+    case 2: fn<2>(__VA_ARGS__); break; \
+    case 3: fn<3>(__VA_ARGS__); break; \
+    default: fn<4>(__VA_ARGS__); break; \
+  }
+
+void dot_q8_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q8_0_t, w, a, nb, out) }
+void dot_q4_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q4_0_t, w, a, nb, out) }
+void dot_q5_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q5_0_t, w, a, nb, out) }
+void dot_q4_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q4_k_t, w, a, nb, out) }
+void dot_q6_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q6_k_t, w, a, nb, out) }
+
+float dot_f32(const float* a, const float* b, int n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  if (i + 16 <= n) { acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0); i += 16; }
+  if (i < n) {
+    __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+    acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+// exp(x) for x <= 0 (softmax arguments): 2^n * p(r), r in [-ln2/2, ln2/2], degree-6 polynomial.
+inline __m512 exp512(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504089f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+  __m512 p = _mm512_set1_ps(1.f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  return _mm512_scalef_ps(p, n);
+}
+
+void attn_scores(const float* q, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd,
+                 float* s) {
+  if (bs % 16 || hd % 4) return kernels_scalar()->attn_scores(q, n, kblk, kscale, i8, bs, hd, s);
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    int b = j0 / bs, l0 = j0 % bs;
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    if (i8) {
+      auto* k = (const int8_t*)kblk[b] + l0;
+      for (int d = 0; d < hd; d += 4)
+        for (int u = 0; u < 4; u++)
+          acc[u] = _mm512_fmadd_ps(_mm512_set1_ps(q[d + u]),
+                                   _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(k + (size_t)(d + u) * bs)))), acc[u]);
+    } else {
+      auto* k = (const uint16_t*)kblk[b] + l0;
+      for (int d = 0; d < hd; d += 4)
+        for (int u = 0; u < 4; u++)
+          acc[u] = _mm512_fmadd_ps(_mm512_set1_ps(q[d + u]),
+                                   _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(k + (size_t)(d + u) * bs))), acc[u]);
+    }
+    __m512 r = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+    if (i8) r = _mm512_mul_ps(r, _mm512_loadu_ps(kscale[b] + l0));
+    int m = std::min(16, n - j0);
+    _mm512_mask_storeu_ps(s + j0, (__mmask16)((1u << m) - 1), r);
+  }
+}
+
+float softmax_exp(float* s, int n, float max) {
+  __m512 sum = _mm512_setzero_ps(), mx = _mm512_set1_ps(max);
+  for (int j = 0; j < n; j += 16) {
+    __mmask16 m = (__mmask16)((1u << std::min(16, n - j)) - 1);
+    __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), mx)));
+    _mm512_mask_storeu_ps(s + j, m, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  return _mm512_reduce_add_ps(sum);
+}
+
+void attn_values(const float* p, int n, const void* const* vblk, const float* const* vscale, bool i8, int bs, int hd,
+                 float* out) {
+  if (hd % 16 || hd > 256) return kernels_scalar()->attn_values(p, n, vblk, vscale, i8, bs, hd, out);
+  __m512 acc[16];
+  const int nv = hd / 16;
+  for (int v = 0; v < nv; v++) acc[v] = _mm512_setzero_ps();
+  for (int j = 0; j < n; j++) {
+    int b = j / bs, l = j % bs;
+    if (i8) {
+      auto* vr = (const int8_t*)vblk[b] + (size_t)l * hd;
+      __m512 pj = _mm512_set1_ps(p[j] * vscale[b][l]);
+      for (int v = 0; v < nv; v++)
+        acc[v] = _mm512_fmadd_ps(pj, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(vr + 16 * v)))), acc[v]);
+    } else {
+      auto* vr = (const uint16_t*)vblk[b] + (size_t)l * hd;
+      __m512 pj = _mm512_set1_ps(p[j]);
+      for (int v = 0; v < nv; v++)
+        acc[v] = _mm512_fmadd_ps(pj, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(vr + 16 * v))), acc[v]);
+    }
+  }
+  for (int v = 0; v < nv; v++) _mm512_storeu_ps(out + 16 * v, acc[v]);
+}
+
+const Kernels K = {"avx512-vnni", dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values};
+
+}  // namespace
+
+const Kernels* kernels_avx512() { return &K; }
+
+}  // namespace se
+#pragma GCC pop_options
+#else
+#include "kernels.h"
+namespace se { const Kernels* kernels_avx512() { return nullptr; } }
+#endif

@@ -1,0 +1,66 @@
+#include "matmul.h"
+#include <algorithm>
+#include "quant.h"
+
+namespace se {
+
+static void ensure_q8(ThreadPool& pool, Acts& a) {
+  if (!a.q8.empty()) return;
+  const int nb = a.n / 32;
+  a.q8.resize((size_t)a.N * nb);
+  pool.parallel_for(a.N, [&](int t) { quantize_act_q8(a.x + (size_t)t * a.n, a.n, &a.q8[(size_t)t * nb]); });
+}
+
+static void ensure_q8k(ThreadPool& pool, Acts& a) {
+  if (!a.q8k.empty()) return;
+  const int nb = a.n / 256;
+  a.q8k.resize((size_t)a.N * nb);
+  pool.parallel_for(a.N, [&](int t) { quantize_act_q8k(a.x + (size_t)t * a.n, a.n, &a.q8k[(size_t)t * nb]); });
+}
+
+void matmul(ThreadPool& pool, const Kernels* K, const Tensor& W, Acts& a, float* y, int ldy, const float* bias) {
+  const int out = (int)W.ne1, n = (int)W.ne0, N = a.N;
+  // Rows per task: small enough to balance threads, large enough to amortize task overhead.
+  const int chunk = std::max(1, std::min(16, out / (pool.size() * 8)));
+  const int tasks = (out + chunk - 1) / chunk;
+  const bool k256 = W.type == T_Q4_K || W.type == T_Q6_K;
+  const bool q32 = W.type == T_Q8_0 || W.type == T_Q4_0 || W.type == T_Q5_0;
+  if (k256) ensure_q8k(pool, a);
+  if (q32) ensure_q8(pool, a);
+  const int nb = n / block_size(W.type);
+
+  pool.parallel_for(tasks, [&](int task) {
+    const int o0 = task * chunk, o1 = std::min(out, o0 + chunk);
+    if (!k256 && !q32) {
+      // float weights: dequantize the row once, then one dot per activation row
+      thread_local std::vector<float> wrow;
+      wrow.resize(n);
+      for (int o = o0; o < o1; o++) {
+        dequantize_row(W.type, W.row(o), n, wrow.data());
+        const float b = bias ? bias[o] : 0.f;
+        for (int t = 0; t < N; t++) y[(size_t)t * ldy + o] = K->dot_f32(wrow.data(), a.x + (size_t)t * n, n) + b;
+      }
+      return;
+    }
+    float r[MAX_T];
+    for (int o = o0; o < o1; o++) {
+      const void* w = W.row(o);
+      const float b = bias ? bias[o] : 0.f;
+      for (int t0 = 0; t0 < N; t0 += MAX_T) {
+        const int T = std::min(MAX_T, N - t0);
+        if (k256) {
+          const ActQ8K* ap[MAX_T];
+          for (int i = 0; i < T; i++) ap[i] = &a.q8k[(size_t)(t0 + i) * nb];
+          (W.type == T_Q4_K ? K->dot_q4_k : K->dot_q6_k)(w, ap, nb, T, r);
+        } else {
+          const ActQ8* ap[MAX_T];
+          for (int i = 0; i < T; i++) ap[i] = &a.q8[(size_t)(t0 + i) * nb];
+          (W.type == T_Q8_0 ? K->dot_q8_0 : W.type == T_Q4_0 ? K->dot_q4_0 : K->dot_q5_0)(w, ap, nb, T, r);
+        }
+        for (int i = 0; i < T; i++) y[(size_t)(t0 + i) * ldy + o] = r[i] + b;
+      }
+    }
+  });
+}
+
+}  // namespace se

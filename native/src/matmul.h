@@ -1,0 +1,23 @@
+// Y = X · Wᵀ over a batch of activation rows, weights in any supported type.
+#pragma once
+#include <vector>
+#include "kernels.h"
+#include "model.h"
+#include "threadpool.h"
+
+namespace se {
+
+// One matmul input (N rows of n floats) and its int8 forms, made on first use so q/k/v
+// (or gate/up) share one quantization.
+struct Acts {
+  const float* x;
+  int N, n;
+  std::vector<ActQ8> q8;
+  std::vector<ActQ8K> q8k;
+  Acts(const float* x_, int N_, int n_) : x(x_), N(N_), n(n_) {}
+};
+
+// y[t*ldy + o] = W[o]·x[t] (+ bias[o]) for t < N, o < W.ne1
+void matmul(ThreadPool& pool, const Kernels* K, const Tensor& W, Acts& a, float* y, int ldy, const float* bias);
+
+}  // namespace se

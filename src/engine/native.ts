@@ -1,0 +1,50 @@
+// Loads the native addon (built by `npm run build:native`, or during npm install).
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeForwardBatch {
+  tokens: Int32Array;
+  seqPos: Int32Array;
+  seqLen: Int32Array;
+  blockTables: Int32Array;
+  blockTableStart: Int32Array;
+  outRows: Int32Array;
+  outTopK: Int32Array;
+  outLogits: Uint8Array;
+}
+
+export interface NativeForwardResult {
+  argmax: Int32Array;
+  topkIds: Int32Array;
+  topkLogits: Float32Array;
+  logits: Float32Array;
+}
+
+export interface NativeEngineInstance {
+  forward(batch: NativeForwardBatch): Promise<NativeForwardResult>;
+  copyBlocks(pairs: Int32Array): void;
+  info(): { isa: string; cpuFeatures: string; threads: number; kvBytes: number };
+  close(): void;
+}
+
+export interface NativeAddon {
+  NativeEngine: new (path: string, config: object, tensors: object[], options: object) => NativeEngineInstance;
+  cpuFeatures: string;
+  /** one matmul through a chosen kernel set (tests): y[t*rows + o] = W[o]·x[t] */
+  kernelMatmul(isa: string, type: number, weights: Uint8Array, rows: number, cols: number, x: Float32Array): Float32Array;
+}
+
+let addon: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const file = path.resolve(here, '../../native/build/Release/specedit_engine.node');
+  try {
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch (e) {
+    throw new Error(`native engine not built (${file}): run \`npm run build:native\` (${(e as Error).message})`);
+  }
+  return addon;
+}
