@@ -22,7 +22,13 @@ const STRONG = 10;
 const WEAK = 1;
 const DEF = 20;
 /** Per original line skipped between two chained lines beyond the snippet lines between them. */
-const DELETE_COST = 0.1;
+const DELETE_COST = 1;
+/**
+ * A segment's first and last lines stand next to a marker (or the snippet's ends): in every lazy
+ * snippet style they are context copied from the file, so a chain that matches them is preferred
+ * over one that matches new lines which happen to resemble other code.
+ */
+const EDGE_BONUS = 40;
 /** A strong line found more often than this is no anchor. */
 const MAX_OCCURRENCES = 64;
 /** How far a weak line may sit from the strong chain (beyond the snippet lines in between). */
@@ -99,6 +105,8 @@ export interface SegmentAnchor {
   chain: Chain;
   /** Strong matches in the chain: how well the rung explains the segment. */
   strength: number;
+  /** How many of the segment's two edge lines (first, last) the chain matches. */
+  edges: number;
   /** Original lines covered by the chain, inclusive. */
   start: number;
   end: number;
@@ -129,6 +137,8 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   let strong: Match[] = [...defs.filter((d) => d.o >= lo && d.o < hi), ...collect(false, STRONG, lo, hi)];
   // A segment of only common lines (`}`, `end`, short lines) anchors on them if they are unique enough.
   if (strong.length === 0) strong = collect(true, STRONG, lo, hi);
+  const last = seg.length - 1;
+  strong = strong.map((m) => (m.kind === 'text' && (m.s === 0 || m.s === last) ? { ...m, w: m.w + EDGE_BONUS } : m));
   const first = bestChain(strong);
   if (first.matches.length === 0) return { best: null, rivals: [] };
   const a = first.matches[0];
@@ -150,9 +160,10 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   if (strong.some((m) => m.kind !== 'text' || !isTrivial(seg[m.s]))) all.push(...collect(true, WEAK, wlo, whi));
   const chain = bestChain(all);
   const strength = chain.matches.filter((m) => m.w >= STRONG).length;
+  const edges = (chain.matches[0].s === 0 ? 1 : 0) + (last > 0 && chain.matches[chain.matches.length - 1].s === last ? 1 : 0);
   const start = chain.matches[0].o;
   const end = chain.matches[chain.matches.length - 1].o;
-  return { best: { rung, chain, strength, start, end }, rivals: rivals.length ? [[start, end], ...rivals] : [] };
+  return { best: { rung, chain, strength, edges, start, end }, rivals: rivals.length ? [[start, end], ...rivals] : [] };
 }
 
 /** Definition matches carry more weight than any line. */

@@ -36,7 +36,8 @@ export interface MergeResult {
 }
 
 type Placement =
-  | { kind: 'anchor'; anchor: SegmentAnchor }
+  /** Original lines [from, to] are replaced by the segment; from <= anchor.start, to >= anchor.end. */
+  | { kind: 'anchor'; anchor: SegmentAnchor; from: number; to: number }
   | { kind: 'top' }
   | { kind: 'bottom' };
 
@@ -54,11 +55,12 @@ export function mergeStructural(req: MergeRequest): MergeResult {
   const index = new OriginalIndex(orig.lines);
   const defMatches = segments.map((seg) => (req.parser && origDefs ? definitionMatches(req.parser, seg, origDefs.defs) : []));
 
-  const placements = resolvePlacements(segments, orig, index, defMatches, req.lineHints ?? []);
+  const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? []);
   const out = splice(orig, segments, placements);
   const syntax = checkMerge({
     original: orig,
     output: out.lines,
+    added: out.added,
     segments,
     language: req.language,
     parser: req.parser,
@@ -106,12 +108,16 @@ function definitionMatches(parser: Parser, seg: Segment, origDefs: Map<string, D
   return out;
 }
 
-/** The lowest rung that explains the most of the segment. */
+/**
+ * Climb the ladder only as far as needed: a looser rung is taken when it matches more of the
+ * segment's edge lines (its context) than the stricter ones. Matching more *inner* lines is no
+ * reason: a line whose indentation the edit changed would then pass for an unchanged one.
+ */
 function searchSegment(seg: Segment, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
   let chosen: AnchorSearch = { best: null, rivals: [] };
   for (const rung of KEY_RUNGS) {
     const r = anchorAtRung(seg.lines, index, rung, lo, hi, defs);
-    if (r.best && (!chosen.best || r.best.strength > chosen.best.strength)) chosen = r;
+    if (r.best && (!chosen.best || r.best.edges > chosen.best.edges)) chosen = r;
   }
   return chosen;
 }
@@ -123,6 +129,7 @@ function searchSegment(seg: Segment, index: OriginalIndex, defs: Match[], lo: nu
  */
 function resolvePlacements(
   segments: Segment[],
+  markers: number,
   orig: SourceText,
   index: OriginalIndex,
   defMatches: Match[][],
@@ -160,16 +167,16 @@ function resolvePlacements(
       last[i] = found;
       if (!found.best) continue;
       if (found.rivals.length === 0) {
-        placed[i] = { kind: 'anchor', anchor: found.best };
+        placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
         progress = true;
       } else if (pickByHint(found, lineHints)) {
-        placed[i] = { kind: 'anchor', anchor: found.best };
+        placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
         progress = true;
       }
     }
   }
 
-  return segments.map((seg, i) => {
+  const placements = segments.map((seg, i) => {
     const p = placed[i];
     if (p) return p;
     const found = last[i];
@@ -189,6 +196,39 @@ function resolvePlacements(
       lines: seg.lines,
     });
   });
+  if (markers > 0) extendToUnmarkedEnds(segments, placements, orig);
+  return placements;
+}
+
+/** Non-blank lines an unmarked snippet end may drop before we call it a forgotten marker. */
+const UNMARKED_END_LIMIT = 10;
+
+/**
+ * Markers stand for the code a snippet leaves out, so where a snippet with markers has none at its
+ * start (end), it leaves nothing out there: original lines before the first (after the last)
+ * segment are deleted. More than a few such lines is far likelier a forgotten marker: refused.
+ */
+function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig: SourceText): void {
+  const nonBlank = (a: number, b: number) => orig.lines.slice(a, b).filter((l) => l.trim() !== '').length;
+  const first = placements[0];
+  if (first.kind === 'anchor' && !segments[0].markerBefore && first.from > 0 && first.anchor.chain.matches[0].s > 0) {
+    const dropped = nonBlank(0, first.from);
+    if (dropped > UNMARKED_END_LIMIT) {
+      throw new MergeRefusal('missing_marker', `The update has no marker before its first line, which would delete the ${dropped} non-blank lines above it. Start it with a marker line if they are to be kept.`, { lines: dropped, where: 'start' });
+    }
+    first.from = 0;
+  }
+  const lastSeg = segments[segments.length - 1];
+  const last = placements[placements.length - 1];
+  const n = orig.lines.length;
+  const lastChain = last.kind === 'anchor' ? last.anchor.chain.matches : [];
+  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && lastChain[lastChain.length - 1].s < lastSeg.lines.length - 1) {
+    const dropped = nonBlank(last.to + 1, n);
+    if (dropped > UNMARKED_END_LIMIT) {
+      throw new MergeRefusal('missing_marker', `The update has no marker after its last line, which would delete the ${dropped} non-blank lines below it. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
+    }
+    last.to = n - 1;
+  }
 }
 
 /** With line hints, the candidate containing (or nearest to) a hint wins if it is strictly nearest. */
@@ -202,6 +242,8 @@ function pickByHint(found: AnchorSearch, hints: number[]): boolean {
 interface Spliced {
   content: string;
   lines: string[];
+  /** Output rows that came from the snippet rather than the original. */
+  added: Set<number>;
   rungs: Rung[];
   definitionAnchors: number;
   linesAdded: number;
@@ -212,6 +254,7 @@ interface Spliced {
 function splice(orig: SourceText, segments: Segment[], placements: Placement[]): Spliced {
   const lines: string[] = [];
   const eols: (string | undefined)[] = [];
+  const added = new Set<number>();
   const rungs: Rung[] = [];
   let cursor = 0;
   let definitionAnchors = 0;
@@ -233,6 +276,7 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
         cursor = orig.lines.length;
       }
       for (const l of seg.lines) {
+        added.add(lines.length);
         lines.push(l);
         eols.push(undefined);
       }
@@ -241,7 +285,7 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
       return;
     }
     const { anchor } = p;
-    keep(cursor, anchor.start);
+    keep(cursor, p.from);
     const paired = pairLines(seg, orig, anchor);
     if (anchor.chain.matches.some((m) => m.kind !== 'text')) definitionAnchors++;
     const re = reindenter(
@@ -257,22 +301,23 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
         lines.push(orig.lines[o]);
         eols.push(orig.eols[o]);
       } else {
+        added.add(lines.length);
         lines.push(re.apply(line, s));
         eols.push(undefined);
         linesAdded++;
       }
     });
     const used = new Set(paired.values());
-    for (let o = anchor.start; o <= anchor.end; o++) if (!used.has(o)) linesDeleted++;
+    for (let o = p.from; o <= p.to; o++) if (!used.has(o)) linesDeleted++;
     let prevO = -1;
     for (const m of anchor.chain.matches) {
       if (prevO >= 0) largestGap = Math.max(largestGap, m.o - prevO - 1);
       prevO = m.o;
     }
-    cursor = anchor.end + 1;
+    cursor = p.to + 1;
   });
   keep(cursor, orig.lines.length);
-  return { content: joinText(orig, lines, eols), lines, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap };
+  return { content: joinText(orig, lines, eols), lines, added, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap };
 }
 
 /** Segment line -> original line for every line kept as it was: the chain plus equal lines in its gaps. */

@@ -3,6 +3,7 @@ export type RefusalCode =
   | 'no_anchor'
   | 'ambiguous_anchor'
   | 'markers_only'
+  | 'missing_marker'
   | 'markers_remaining'
   | 'snippet_lines_lost'
   | 'syntax_regression'
