@@ -13,7 +13,10 @@ describe('structural fixtures', () => {
   });
 
   for (const c of cases) {
-    it(c.name, async () => {
+    // A known failure is tracked, not hidden: when the merge learns the case, this test fails
+    // and the marker must be removed.
+    const test = c.meta.known_failure ? it.fails : it;
+    test(c.meta.known_failure ? `${c.name} (known failure: ${c.meta.known_failure})` : c.name, async () => {
       const req = { code: c.original, update: c.update, path: c.path, mode: 'auto' as const, line_hints: c.meta.line_hints };
       if (c.expected !== undefined) {
         const res = await applyEdit(req, DEFAULTS.limits).catch((e: unknown) => {
