@@ -59,7 +59,7 @@ describe('GGUF v3 reader and writer', () => {
     const types = new Map(m.tensors.map((t) => [t.name, t.type]));
     expect(types.get('token_embd.weight')).toBe(GGMLType.Q8_0); // 896 % 256 != 0: Q6_K → Q8_0
     expect(types.get('blk.0.attn_q.weight')).toBe(GGMLType.Q5_0);
-    expect(types.get('blk.5.ffn_down.weight')).toBe(GGMLType.Q4_K); // 4864 = 19 × 256
+    expect(types.get('blk.6.ffn_down.weight')).toBe(GGMLType.Q4_K); // 4864 = 19 × 256
     expect(types.get('blk.0.ffn_down.weight')).toBe(GGMLType.Q6_K);
     expect(types.get('blk.0.attn_norm.weight')).toBe(GGMLType.F32);
     const m15 = buildModel({ arch: 'qwen2', preset: 'qwen2.5-coder-1.5b', type: 'q4_k_m', vocab: 'tiny' });
@@ -122,7 +122,7 @@ describe('clear errors for bad files', () => {
     const g = readGGUFHeader(tinyModel({ arch: 'qwen2', type: 'q8_0' }));
     const c = readConfig(g);
     expect(c).toMatchObject({ arch: 'qwen2', dim: 256, layers: 2, heads: 4, kvHeads: 2, headDim: 64, ropeNeox: true, qkvBias: true, tied: true });
-    expect(modelTensors(g, c).length).toBe(3 + 2 * 12);
+    expect(modelTensors(g, c).length).toBe(2 + 2 * 12); // tied: no output.weight
     expect(() => parseGGUF(new Uint8Array([0x47, 0x47, 0x55, 0x46, 9, 0, 0, 0]))).toThrow(GGUFError);
   });
 });
