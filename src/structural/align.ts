@@ -160,7 +160,8 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   if (strong.some((m) => m.kind !== 'text' || !isTrivial(seg[m.s]))) all.push(...collect(true, WEAK, wlo, whi));
   const chain = bestChain(all);
   const strength = chain.matches.filter((m) => m.w >= STRONG).length;
-  const edges = (chain.matches[0].s === 0 ? 1 : 0) + (last > 0 && chain.matches[chain.matches.length - 1].s === last ? 1 : 0);
+  const textAt = (s: number) => chain.matches.some((m) => m.s === s && m.kind === 'text');
+  const edges = (textAt(0) ? 1 : 0) + (last > 0 && textAt(last) ? 1 : 0);
   const start = chain.matches[0].o;
   const end = chain.matches[chain.matches.length - 1].o;
   return { best: { rung, chain, strength, edges, start, end }, rivals: rivals.length ? [[start, end], ...rivals] : [] };

@@ -8,7 +8,7 @@ import { reindenter } from './indent.js';
 import { CONFIDENCE, lineKey, RUNGS, type Rung } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { splitSegments, type Segment } from './segments.js';
-import { joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
+import { detectIndentUnit, joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
 import { checkMerge } from './validate.js';
 
 export interface MergeRequest {
@@ -113,11 +113,16 @@ function definitionMatches(parser: Parser, seg: Segment, origDefs: Map<string, D
  * segment's edge lines (its context) than the stricter ones. Matching more *inner* lines is no
  * reason: a line whose indentation the edit changed would then pass for an unchanged one.
  */
-function searchSegment(seg: Segment, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
+function searchSegment(seg: Segment, orig: SourceText, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
+  // A snippet indented in another unit (spaces for a tab file) differs on every indented line:
+  // then matching more inner lines is reason enough to climb.
+  const indented = seg.lines.some((l) => /^[ \t]/.test(l));
+  const otherUnit = indented && detectIndentUnit(seg.lines).kind !== orig.indent.kind;
+  const quality = (a: SegmentAnchor) => a.edges * 1000 + (otherUnit ? a.strength : 0);
   let chosen: AnchorSearch = { best: null, rivals: [] };
   for (const rung of KEY_RUNGS) {
     const r = anchorAtRung(seg.lines, index, rung, lo, hi, defs);
-    if (r.best && (!chosen.best || r.best.edges > chosen.best.edges)) chosen = r;
+    if (r.best && (!chosen.best || quality(r.best) > quality(chosen.best))) chosen = r;
   }
   return chosen;
 }
@@ -163,15 +168,22 @@ function resolvePlacements(
     for (let i = 0; i < segments.length; i++) {
       if (placed[i]) continue;
       const [lo, hi] = bounds(i);
-      const found = searchSegment(segments[i], index, defMatches[i], lo, hi);
+      const found = searchSegment(segments[i], orig, index, defMatches[i], lo, hi);
       last[i] = found;
       if (!found.best) continue;
       if (found.rivals.length === 0) {
         placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
         progress = true;
-      } else if (pickByHint(found, lineHints)) {
-        placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
-        progress = true;
+      } else {
+        const near = nearestToHints(found, lineHints);
+        if (!near) continue;
+        // Search again around the hinted candidate only.
+        const len = segments[i].lines.length;
+        const again = searchSegment(segments[i], orig, index, defMatches[i], Math.max(lo, near[0] - len), Math.min(hi, near[1] + len + 1));
+        if (again.best && again.rivals.length === 0) {
+          placed[i] = { kind: 'anchor', anchor: again.best, from: again.best.start, to: again.best.end };
+          progress = true;
+        }
       }
     }
   }
@@ -231,12 +243,12 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
   }
 }
 
-/** With line hints, the candidate containing (or nearest to) a hint wins if it is strictly nearest. */
-function pickByHint(found: AnchorSearch, hints: number[]): boolean {
-  if (hints.length === 0 || !found.best) return false;
+/** With line hints, the candidate containing (or nearest to) a hint, if it is strictly nearest. */
+function nearestToHints(found: AnchorSearch, hints: number[]): [number, number] | null {
+  if (hints.length === 0) return null;
   const dist = ([a, b]: [number, number]) => Math.min(...hints.map((h) => (h - 1 < a ? a - (h - 1) : h - 1 > b ? h - 1 - b : 0)));
-  const mine = dist([found.best.start, found.best.end]);
-  return found.rivals.slice(1).every((r) => dist(r) > mine);
+  const ranked = [...found.rivals].sort((x, y) => dist(x) - dist(y));
+  return ranked.length > 1 && dist(ranked[0]) < dist(ranked[1]) ? ranked[0] : null;
 }
 
 interface Spliced {
