@@ -1,0 +1,71 @@
+// Structural apply latency: in-process and over HTTP, with tree-sitter parse time alone beside it.
+// Cases: the repo's fixtures, plus the real-edit eval set when SPECEDIT_EVAL_CASES names its folder
+// (built by ../shared/eval/build.mjs; never committed). Run: npm run bench
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DEFAULTS } from '../src/config.js';
+import { applyEdit } from '../src/apply/pipeline.js';
+import { parserFor, withTree } from '../src/languages/parser.js';
+import { detectLanguage, GENERIC } from '../src/languages/registry.js';
+import { startServer } from '../src/server/serve.js';
+import { loadFixtureCases } from '../test/fixture-cases.js';
+
+interface Case { name: string; path: string; code: string; update: string }
+
+function evalCases(dir: string | undefined): Case[] {
+  if (!dir || !existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map(({ name: id }) => {
+    const d = join(dir, id);
+    const f = (stem: string) => readFileSync(join(d, readdirSync(d).find((n) => n.startsWith(`${stem}.`))!), 'utf8');
+    const meta = JSON.parse(f('meta'));
+    return { name: id, path: meta.path, code: f('original'), update: f('update') };
+  });
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const row = (label: string, xs: number[]) =>
+  console.log(`${label.padEnd(34)} n=${String(xs.length).padStart(4)}  p50 ${pct(xs, 50).toFixed(2).padStart(7)} ms  p95 ${pct(xs, 95).toFixed(2).padStart(7)} ms  p99 ${pct(xs, 99).toFixed(2).padStart(7)} ms`);
+
+async function measure(cases: Case[], reps: number, fn: (c: Case) => Promise<unknown>): Promise<number[]> {
+  for (const c of cases) await fn(c); // warm-up: grammars loaded, JIT warm
+  const out: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    for (const c of cases) {
+      const t = performance.now();
+      await fn(c);
+      out.push(performance.now() - t);
+    }
+  }
+  return out;
+}
+
+const apply = (c: Case) => applyEdit({ code: c.code, update: c.update, path: c.path, mode: 'auto' }, DEFAULTS.limits).catch(() => null);
+const parseOnly = async (c: Case) => {
+  const p = await parserFor(detectLanguage({ path: c.path }) ?? GENERIC);
+  if (p) withTree(p, c.code, () => 0);
+};
+
+const fixtures: Case[] = loadFixtureCases().map((c) => ({ name: c.name, path: c.path, code: c.original, update: c.update }));
+const evals = evalCases(process.env.SPECEDIT_EVAL_CASES);
+const sets: [string, Case[]][] = [['fixtures', fixtures]];
+if (evals.length) sets.push(['eval', evals], ['eval, files <= 3000 lines', evals.filter((c) => c.code.split('\n').length <= 3000)]);
+else console.log('(set SPECEDIT_EVAL_CASES=/tmp/specedit-eval/cases to include the real-edit eval set)');
+
+const server = await startServer({ ...DEFAULTS, port: 0 });
+const post = (c: Case) =>
+  fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: c.code, update: c.update, path: c.path }) }).then((r) => r.text());
+// A pooled connection idle past the server's keep-alive timeout is reset on first use: retry once.
+const http = (c: Case) => post(c).catch(() => post(c));
+
+console.log(`node ${process.version}; medians and tails over all timed runs`);
+for (const [name, cases] of sets) {
+  const reps = cases.length > 200 ? 2 : 10;
+  row(`${name}: parse original only`, await measure(cases, reps, parseOnly));
+  row(`${name}: apply in-process`, await measure(cases, reps, apply));
+  row(`${name}: apply over HTTP`, await measure(cases, reps, http));
+}
+await server.close();
