@@ -58,7 +58,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
     });
   }
 
-  if (!c.parser || process.env.DBG_NOSYNTAX) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
+  if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
   const errorsAfter = withTree(c.parser, c.content, (tree) => {
     const all = countSyntaxErrors(tree.rootNode);
     return all > c.errorsBefore ? all - grammarLimitErrors(tree.rootNode, c.output, c.added, c.errorsBefore > 0) : all;
