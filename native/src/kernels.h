@@ -10,10 +10,14 @@ constexpr int MAX_T = 4;  // activation rows sharing one pass over a weight row
 
 struct Kernels {
   const char* name;
+  // Activation rows for the 32-value block types, in a layout of the kernel set's choosing
+  // (scalar/AVX2: ActQ8 blocks; AVX-512: unsigned bytes plus pre-broadcast scales).
+  size_t (*act32_bytes)(int n);
+  void (*quant_act32)(const float* x, int n, void* out);
   // out[t] = <weight row, activation row t> for t < T (1..MAX_T); nb = blocks in the row
-  void (*dot_q8_0)(const void* w, const ActQ8* const* a, int nb, int T, float* out);
-  void (*dot_q4_0)(const void* w, const ActQ8* const* a, int nb, int T, float* out);
-  void (*dot_q5_0)(const void* w, const ActQ8* const* a, int nb, int T, float* out);
+  void (*dot_q8_0)(const void* w, const void* const* a, int nb, int T, float* out);
+  void (*dot_q4_0)(const void* w, const void* const* a, int nb, int T, float* out);
+  void (*dot_q5_0)(const void* w, const void* const* a, int nb, int T, float* out);
   void (*dot_q4_k)(const void* w, const ActQ8K* const* a, int nb, int T, float* out);
   void (*dot_q6_k)(const void* w, const ActQ8K* const* a, int nb, int T, float* out);
   float (*dot_f32)(const float* a, const float* b, int n);

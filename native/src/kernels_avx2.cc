@@ -6,9 +6,12 @@
 #include <immintrin.h>
 #include "kernels.h"
 #include <algorithm>
+#include "quant.h"
 
 namespace se {
 namespace {
+
+inline float f16c(uint16_t h) { return _cvtsh_ss(h); }
 
 inline float hsum_ps(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -24,7 +27,8 @@ inline int hsum_epi32(__m256i v) {
 }
 
 template <int T, class Unpack, class Scale>
-inline void dot_32blocks(Unpack unpack, Scale scale, const ActQ8* const* a, int nb, float* out) {
+inline void dot_32blocks(Unpack unpack, Scale scale, const void* const* av, int nb, float* out) {
+  auto a = (const ActQ8* const*)av;
   __m256 acc[T];
   for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
   const __m256i ones = _mm256_set1_epi16(1);
@@ -45,17 +49,17 @@ inline __m256i unpack_nibbles(const uint8_t* qs) {
   return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(x, 4), m), _mm_and_si128(x, m));
 }
 
-template <int T> void q8_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+template <int T> void q8_0_t(const void* w, const void* const* a, int nb, float* out) {
   auto* blk = (const BlockQ8_0*)w;
   dot_32blocks<T>([&](int b) { return _mm256_loadu_si256((const __m256i*)blk[b].qs); },
-                  [&](int b) { return h2f(blk[b].d); }, a, nb, out);
+                  [&](int b) { return f16c(blk[b].d); }, a, nb, out);
 }
-template <int T> void q4_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+template <int T> void q4_0_t(const void* w, const void* const* a, int nb, float* out) {
   auto* blk = (const BlockQ4_0*)w;
   dot_32blocks<T>([&](int b) { return _mm256_sub_epi8(unpack_nibbles(blk[b].qs), _mm256_set1_epi8(8)); },
-                  [&](int b) { return h2f(blk[b].d); }, a, nb, out);
+                  [&](int b) { return f16c(blk[b].d); }, a, nb, out);
 }
-template <int T> void q5_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+template <int T> void q5_0_t(const void* w, const void* const* a, int nb, float* out) {
   auto* blk = (const BlockQ5_0*)w;
   // spread the 32 high bits to bytes: byte j tests bit j
   const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
@@ -67,7 +71,7 @@ template <int T> void q5_0_t(const void* w, const ActQ8* const* a, int nb, float
         __m256i hi = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(x, bit), bit), _mm256_set1_epi8(16));
         return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(blk[b].qs), hi), _mm256_set1_epi8(16));
       },
-      [&](int b) { return h2f(blk[b].d); }, a, nb, out);
+      [&](int b) { return f16c(blk[b].d); }, a, nb, out);
 }
 
 template <int T> void q4_k_t(const void* wv, const ActQ8K* const* a, int nb, float* out) {
@@ -94,7 +98,7 @@ template <int T> void q4_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
         acc[t] = _mm256_add_epi32(acc[t], _mm256_add_epi32(p0, p1));
       }
     }
-    float d = h2f(w[b].d), dmin = h2f(w[b].dmin);
+    float d = f16c(w[b].d), dmin = f16c(w[b].dmin);
     for (int t = 0; t < T; t++) {
       int sumi = hsum_epi32(acc[t]), summ = 0;
       for (int j = 0; j < 8; j++) summ += mn[j] * (a[t][b].bsums[2 * j] + a[t][b].bsums[2 * j + 1]);
@@ -129,7 +133,7 @@ template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
         }
       }
     }
-    float d = h2f(w[b].d);
+    float d = f16c(w[b].d);
     for (int t = 0; t < T; t++) {
       int off = 0;
       for (int g = 0; g < 16; g++) off += scl[g] * a[t][b].bsums[g];
@@ -146,9 +150,9 @@ template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
     default: fn<4>(__VA_ARGS__); break; \
   }
 
-void dot_q8_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q8_0_t, w, a, nb, out) }
-void dot_q4_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q4_0_t, w, a, nb, out) }
-void dot_q5_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q5_0_t, w, a, nb, out) }
+void dot_q8_0(const void* w, const void* const* a, int nb, int T, float* out) { DISPATCH_T(q8_0_t, w, a, nb, out) }
+void dot_q4_0(const void* w, const void* const* a, int nb, int T, float* out) { DISPATCH_T(q4_0_t, w, a, nb, out) }
+void dot_q5_0(const void* w, const void* const* a, int nb, int T, float* out) { DISPATCH_T(q5_0_t, w, a, nb, out) }
 void dot_q4_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q4_k_t, w, a, nb, out) }
 void dot_q6_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q6_k_t, w, a, nb, out) }
 
@@ -250,7 +254,10 @@ void attn_values(const float* p, int n, const void* const* vblk, const float* co
   for (int v = 0; v < nv; v++) _mm256_storeu_ps(out + 8 * v, acc[v]);
 }
 
-const Kernels K = {"avx2", dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values};
+size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
+void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
+
+const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values};
 
 }  // namespace
 

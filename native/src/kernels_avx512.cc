@@ -6,10 +6,15 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
 #include <immintrin.h>
 #include "kernels.h"
+#include "quant.h"
 #include <algorithm>
+#include <cmath>
 
 namespace se {
 namespace {
+
+// F16C conversion instead of the 256 KiB lookup table: the table's misses stalled the int8 loop
+inline float f16c(uint16_t h) { return _cvtsh_ss(h); }
 
 inline __m512i load2x256(const void* a, const void* b) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)a)),
@@ -22,42 +27,74 @@ inline int hsum256_epi32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
+// Activation rows for the 32-value block types: bytes q+128 (unsigned, so vpdpbusd takes them
+// against signed weights without a sign trick; the +128 is removed through the weight block
+// sums), then one float scale per ACT_GROUP values.
+inline size_t a32_scales_off(int n) { return ((size_t)n + 63) & ~(size_t)63; }
+size_t act32_bytes(int n) { return a32_scales_off(n) + (size_t)(n / ACT_GROUP + 1) * sizeof(float); }
+
+void quant_act32(const float* x, int n, void* out) {
+  uint8_t* q = (uint8_t*)out;
+  float* ds = (float*)(q + a32_scales_off(n));
+  for (int g = 0; g < n; g += ACT_GROUP) {
+    const int len = std::min(ACT_GROUP, n - g);
+    float amax = 0;
+    for (int i = 0; i < len; i++) amax = std::fmax(amax, std::fabs(x[g + i]));
+    const float d = amax / 127.f, id = d != 0 ? 1.f / d : 0.f;
+    for (int i = 0; i < len; i++) q[g + i] = (uint8_t)((int)std::nearbyint(x[g + i] * id) + 128);
+    ds[g / ACT_GROUP] = d;
+  }
+}
+
 // Shared body for the 32-value block formats: `unpack(b)` yields block b as 32 signed bytes.
+// Per pair of blocks and activation row: one load, vpdpbusd, convert, FMA by the weight scales;
+// the activation scale is applied once per group.
 template <int T, class Unpack>
 inline void dot_32blocks(Unpack unpack, const uint16_t* (*scale_of)(const void*, int), const void* w,
-                         const ActQ8* const* a, int nb, float* out) {
+                         const void* const* a, int nb, float* out) {
+  const size_t soff = a32_scales_off(nb * 32);
+  constexpr int GB = ACT_GROUP / 32;  // blocks per activation group (even)
   __m512 acc[T];
   for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+  const __m512i k128 = _mm512_set1_epi8((char)0x80);
   int b = 0;
-  for (; b + 1 < nb; b += 2) {
-    __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(unpack(b)), unpack(b + 1), 1);
-    __m512i wabs = _mm512_abs_epi8(wq);
-    __mmask64 neg = _mm512_movepi8_mask(wq);
-    float d0 = h2f(*scale_of(w, b)), d1 = h2f(*scale_of(w, b + 1));
+  for (int g0 = 0; g0 + 1 < nb; g0 += GB) {
+    const int g1 = std::min(nb & ~1, g0 + GB);
+    __m512 gacc[T];
+    for (int t = 0; t < T; t++) gacc[t] = _mm512_setzero_ps();
+    for (b = g0; b < g1; b += 2) {
+      const __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(unpack(b)), unpack(b + 1), 1);
+      // -128 * (sum of each 4 weights): starting value that cancels the activations' +128
+      const __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), k128, wq));
+      const __m512 wsv = _mm512_insertf32x8(_mm512_set1_ps(f16c(*scale_of(w, b))), _mm256_set1_ps(f16c(*scale_of(w, b + 1))), 1);
+      for (int t = 0; t < T; t++) {
+        __m512i dp = _mm512_dpbusd_epi32(corr, _mm512_loadu_si512((const void*)((const uint8_t*)a[t] + 32 * b)), wq);
+        gacc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), wsv, gacc[t]);
+      }
+    }
     for (int t = 0; t < T; t++) {
-      __m512i aq = load2x256(a[t][b].qs, a[t][b + 1].qs);
-      __m512i as = _mm512_mask_sub_epi8(aq, neg, _mm512_setzero_si512(), aq);
-      __m512i dp = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wabs, as);
-      __m512 sc = _mm512_insertf32x8(_mm512_set1_ps(d0 * a[t][b].d), _mm256_set1_ps(d1 * a[t][b + 1].d), 1);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), sc, acc[t]);
+      const float da = ((const float*)((const uint8_t*)a[t] + soff))[g0 / GB];
+      acc[t] = _mm512_fmadd_ps(gacc[t], _mm512_set1_ps(da), acc[t]);
     }
   }
+  b = nb & ~1;
   for (int t = 0; t < T; t++) out[t] = _mm512_reduce_add_ps(acc[t]);
-  if (b < nb) {  // odd block count: last block alone
-    __m256i wq = unpack(b);
-    __m256i wabs = _mm256_abs_epi8(wq);
-    float d0 = h2f(*scale_of(w, b));
+  if (b < nb) {  // odd block count: the last block alone
+    const __m256i wq = unpack(b);
+    const __m256i corr = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)0x80), wq));
+    const float d0 = f16c(*scale_of(w, b));
     for (int t = 0; t < T; t++) {
-      __m256i aq = _mm256_loadu_si256((const __m256i*)a[t][b].qs);
-      __m256i dp = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(aq, wq));
-      out[t] += d0 * a[t][b].d * (float)hsum256_epi32(dp);
+      const uint8_t* aq = (const uint8_t*)a[t];
+      const float da = ((const float*)(aq + soff))[b / GB];
+      __m256i dp = _mm256_dpbusd_epi32(corr, _mm256_loadu_si256((const __m256i*)(aq + 32 * b)), wq);
+      out[t] += d0 * da * (float)hsum256_epi32(dp);
     }
   }
 }
 
 template <class B> const uint16_t* scale_d(const void* w, int b) { return &((const B*)w)[b].d; }
 
-template <int T> void q8_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+template <int T> void q8_0_t(const void* w, const void* const* a, int nb, float* out) {
   auto* blk = (const BlockQ8_0*)w;
   dot_32blocks<T>([&](int b) { return _mm256_loadu_si256((const __m256i*)blk[b].qs); }, scale_d<BlockQ8_0>, w, a, nb, out);
 }
@@ -67,13 +104,13 @@ inline __m256i unpack_nibbles(const uint8_t* qs) {
   return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(x, 4), m), _mm_and_si128(x, m));
 }
 
-template <int T> void q4_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+template <int T> void q4_0_t(const void* w, const void* const* a, int nb, float* out) {
   auto* blk = (const BlockQ4_0*)w;
   dot_32blocks<T>([&](int b) { return _mm256_sub_epi8(unpack_nibbles(blk[b].qs), _mm256_set1_epi8(8)); },
                   scale_d<BlockQ4_0>, w, a, nb, out);
 }
 
-template <int T> void q5_0_t(const void* w, const ActQ8* const* a, int nb, float* out) {
+template <int T> void q5_0_t(const void* w, const void* const* a, int nb, float* out) {
   auto* blk = (const BlockQ5_0*)w;
   dot_32blocks<T>(
       [&](int b) {
@@ -107,7 +144,7 @@ template <int T> void q4_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
         acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(wq, av), scv);
       }
     }
-    float d = h2f(w[b].d), dmin = h2f(w[b].dmin);
+    float d = f16c(w[b].d), dmin = f16c(w[b].dmin);
     for (int t = 0; t < T; t++) {
       int sumi = _mm512_reduce_add_epi32(acc[t]), summ = 0;
       for (int j = 0; j < 8; j++) summ += mn[j] * (a[t][b].bsums[2 * j] + a[t][b].bsums[2 * j + 1]);
@@ -147,7 +184,7 @@ template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
         acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(c1, _mm512_loadu_si512((const void*)(aq + 64))), s1);
       }
     }
-    float d = h2f(w[b].d);
+    float d = f16c(w[b].d);
     for (int t = 0; t < T; t++) {
       int off = 0;
       for (int g = 0; g < 16; g++) off += w[b].scales[g] * a[t][b].bsums[g];
@@ -164,9 +201,9 @@ template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
     default: fn<4>(__VA_ARGS__); break; \
   }
 
-void dot_q8_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q8_0_t, w, a, nb, out) }
-void dot_q4_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q4_0_t, w, a, nb, out) }
-void dot_q5_0(const void* w, const ActQ8* const* a, int nb, int T, float* out) { DISPATCH_T(q5_0_t, w, a, nb, out) }
+void dot_q8_0(const void* w, const void* const* a, int nb, int T, float* out) { DISPATCH_T(q8_0_t, w, a, nb, out) }
+void dot_q4_0(const void* w, const void* const* a, int nb, int T, float* out) { DISPATCH_T(q4_0_t, w, a, nb, out) }
+void dot_q5_0(const void* w, const void* const* a, int nb, int T, float* out) { DISPATCH_T(q5_0_t, w, a, nb, out) }
 void dot_q4_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q4_k_t, w, a, nb, out) }
 void dot_q6_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q6_k_t, w, a, nb, out) }
 
@@ -261,7 +298,7 @@ void attn_values(const float* p, int n, const void* const* vblk, const float* co
   for (int v = 0; v < nv; v++) _mm512_storeu_ps(out + 16 * v, acc[v]);
 }
 
-const Kernels K = {"avx512-vnni", dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values};
+const Kernels K = {"avx512-vnni", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values};
 
 }  // namespace
 

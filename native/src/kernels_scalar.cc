@@ -2,11 +2,13 @@
 // statement of what each kernel computes.
 #include "kernels.h"
 #include <algorithm>
+#include "quant.h"
 
 namespace se {
 namespace {
 
-void dot_q8_0(const void* wv, const ActQ8* const* a, int nb, int T, float* out) {
+void dot_q8_0(const void* wv, const void* const* av, int nb, int T, float* out) {
+  auto a = (const ActQ8* const*)av;
   auto* w = (const BlockQ8_0*)wv;
   for (int t = 0; t < T; t++) {
     float acc = 0;
@@ -19,7 +21,8 @@ void dot_q8_0(const void* wv, const ActQ8* const* a, int nb, int T, float* out) 
   }
 }
 
-void dot_q4_0(const void* wv, const ActQ8* const* a, int nb, int T, float* out) {
+void dot_q4_0(const void* wv, const void* const* av, int nb, int T, float* out) {
+  auto a = (const ActQ8* const*)av;
   auto* w = (const BlockQ4_0*)wv;
   for (int t = 0; t < T; t++) {
     float acc = 0;
@@ -35,7 +38,8 @@ void dot_q4_0(const void* wv, const ActQ8* const* a, int nb, int T, float* out) 
   }
 }
 
-void dot_q5_0(const void* wv, const ActQ8* const* a, int nb, int T, float* out) {
+void dot_q5_0(const void* wv, const void* const* av, int nb, int T, float* out) {
+  auto a = (const ActQ8* const*)av;
   auto* w = (const BlockQ5_0*)wv;
   for (int t = 0; t < T; t++) {
     float acc = 0;
@@ -145,7 +149,10 @@ void attn_values(const float* p, int n, const void* const* vblk, const float* co
   }
 }
 
-const Kernels K = {"scalar", dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values};
+size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
+void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
+
+const Kernels K = {"scalar", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values};
 
 }  // namespace
 

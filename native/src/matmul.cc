@@ -4,11 +4,11 @@
 
 namespace se {
 
-static void ensure_q8(ThreadPool& pool, Acts& a) {
+static void ensure_q8(ThreadPool& pool, const Kernels* K, Acts& a) {
   if (!a.q8.empty()) return;
-  const int nb = a.n / 32;
-  a.q8.resize((size_t)a.N * nb);
-  pool.parallel_for(a.N, [&](int t) { quantize_act_q8(a.x + (size_t)t * a.n, a.n, &a.q8[(size_t)t * nb]); });
+  a.q8_row = (K->act32_bytes(a.n) + 63) & ~(size_t)63;
+  a.q8.resize(a.q8_row * a.N);
+  pool.parallel_for(a.N, [&](int t) { K->quant_act32(a.x + (size_t)t * a.n, a.n, &a.q8[(size_t)t * a.q8_row]); });
 }
 
 static void ensure_q8k(ThreadPool& pool, Acts& a) {
@@ -26,7 +26,7 @@ void matmul(ThreadPool& pool, const Kernels* K, const Tensor& W, Acts& a, float*
   const bool k256 = W.type == T_Q4_K || W.type == T_Q6_K;
   const bool q32 = W.type == T_Q8_0 || W.type == T_Q4_0 || W.type == T_Q5_0;
   if (k256) ensure_q8k(pool, a);
-  if (q32) ensure_q8(pool, a);
+  if (q32) ensure_q8(pool, K, a);
   const int nb = n / block_size(W.type);
 
   pool.parallel_for(tasks, [&](int task) {
@@ -42,21 +42,24 @@ void matmul(ThreadPool& pool, const Kernels* K, const Tensor& W, Acts& a, float*
       }
       return;
     }
+    // token groups outer, rows inner: the chunk's weight rows and one group's activations
+    // both stay in L1 (rows outer re-streamed every activation row from L2 for each weight row)
     float r[MAX_T];
-    for (int o = o0; o < o1; o++) {
-      const void* w = W.row(o);
-      const float b = bias ? bias[o] : 0.f;
-      for (int t0 = 0; t0 < N; t0 += MAX_T) {
-        const int T = std::min(MAX_T, N - t0);
-        if (k256) {
-          const ActQ8K* ap[MAX_T];
-          for (int i = 0; i < T; i++) ap[i] = &a.q8k[(size_t)(t0 + i) * nb];
-          (W.type == T_Q4_K ? K->dot_q4_k : K->dot_q6_k)(w, ap, nb, T, r);
-        } else {
-          const ActQ8* ap[MAX_T];
-          for (int i = 0; i < T; i++) ap[i] = &a.q8[(size_t)(t0 + i) * nb];
-          (W.type == T_Q8_0 ? K->dot_q8_0 : W.type == T_Q4_0 ? K->dot_q4_0 : K->dot_q5_0)(w, ap, nb, T, r);
+    for (int t0 = 0; t0 < N; t0 += MAX_T) {
+      const int T = std::min(MAX_T, N - t0);
+      const void* ap[MAX_T];
+      for (int i = 0; i < T; i++)
+        ap[i] = k256 ? (const void*)&a.q8k[(size_t)(t0 + i) * nb] : (const void*)&a.q8[(size_t)(t0 + i) * a.q8_row];
+      for (int o = o0; o < o1; o++) {
+        const void* w = W.row(o);
+        switch (W.type) {
+          case T_Q4_K: K->dot_q4_k(w, (const ActQ8K* const*)ap, nb, T, r); break;
+          case T_Q6_K: K->dot_q6_k(w, (const ActQ8K* const*)ap, nb, T, r); break;
+          case T_Q8_0: K->dot_q8_0(w, ap, nb, T, r); break;
+          case T_Q4_0: K->dot_q4_0(w, ap, nb, T, r); break;
+          default: K->dot_q5_0(w, ap, nb, T, r); break;
         }
+        const float b = bias ? bias[o] : 0.f;
         for (int i = 0; i < T; i++) y[(size_t)(t0 + i) * ldy + o] = r[i] + b;
       }
     }

@@ -12,7 +12,8 @@ namespace se {
 struct Acts {
   const float* x;
   int N, n;
-  std::vector<ActQ8> q8;
+  std::vector<uint8_t> q8;  // layout of the kernel set (Kernels::quant_act32)
+  size_t q8_row = 0;
   std::vector<ActQ8K> q8k;
   Acts(const float* x_, int N_, int n_) : x(x_), N(N_), n(n_) {}
 };

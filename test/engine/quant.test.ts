@@ -103,15 +103,16 @@ describe('block formats against their formulas', () => {
   }
 });
 
-/** Activation quantization as the native side does it: float32 d = amax/127, q = rne(x · (1/d)). */
+/** Activation quantization as the native side does it: one float32 d = amax/127 per 256 values (the last group may be shorter), q = rne(x · (1/d)). */
 function quantAct(x: Float32Array, block: number): Float64Array {
   const out = new Float64Array(x.length);
   const rne = (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
   for (let b = 0; b < x.length; b += block) {
+    const end = Math.min(x.length, b + block);
     let amax = 0;
-    for (let i = b; i < b + block; i++) amax = Math.max(amax, Math.abs(x[i]));
+    for (let i = b; i < end; i++) amax = Math.max(amax, Math.abs(x[i]));
     const d = Math.fround(amax / 127), id = d ? Math.fround(1 / d) : 0;
-    for (let i = b; i < b + block; i++) out[i] = d * rne(Math.fround(x[i] * id));
+    for (let i = b; i < end; i++) out[i] = d * rne(Math.fround(x[i] * id));
   }
   return out;
 }
@@ -131,7 +132,7 @@ describe('native matmul kernels vs float64 reference', () => {
           const wd = dequantize(t, wq, rows * cols);
           const x = rand(N * cols, 11 + t, 2);
           const y = kernelMatmul(isa, t, wq, rows, cols, x);
-          const blk = t === GGMLType.F32 || t === GGMLType.F16 || t === GGMLType.BF16 ? 0 : k256 ? 256 : 32;
+          const blk = t === GGMLType.F32 || t === GGMLType.F16 || t === GGMLType.BF16 ? 0 : 256;
           for (let n = 0; n < N; n++) {
             const xr = x.subarray(n * cols, (n + 1) * cols);
             const xa = blk ? quantAct(xr, blk) : Float64Array.from(xr);
