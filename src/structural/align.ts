@@ -22,7 +22,7 @@ const STRONG = 10;
 const WEAK = 1;
 const DEF = 20;
 /** Per original line skipped between two chained lines beyond the snippet lines between them. */
-const DELETE_COST = 1;
+export const DELETE_COST = 1;
 /**
  * A segment's first and last lines stand next to a marker (or the snippet's ends): in every lazy
  * snippet style they are context copied from the file, so a chain that matches them is preferred

@@ -2,7 +2,7 @@
 import type { Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, withTree } from '../languages/parser.js';
-import { anchorAtRung, DEF_WEIGHT, fillGap, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
+import { anchorAtRung, DEF_WEIGHT, DELETE_COST, fillGap, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { reindenter } from './indent.js';
 import { CONFIDENCE, lineKey, RUNGS, type Rung } from './lines.js';
@@ -103,7 +103,10 @@ function definitionMatches(parser: Parser, seg: Segment, origDefs: Map<string, D
     const o = origDefs.get(key);
     if (!o) continue;
     out.push({ s: d.startRow, o: o.startRow, w: DEF_WEIGHT, kind: 'def-start' });
-    if (d.endRow > d.startRow && o.endRow > o.startRow) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT, kind: 'def-end' });
+    // The definition's end pays back the cost of the body lines it replaces: replacing a whole
+    // definition is what the snippet says, however much shorter the new body is.
+    const replaced = Math.max(0, o.endRow - o.startRow - (d.endRow - d.startRow));
+    if (d.endRow > d.startRow && o.endRow > o.startRow) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
   }
   return out;
 }

@@ -1,0 +1,95 @@
+// Unit tests for the pieces of the structural merge: markers, text bytes, the deletion budget.
+import { describe, expect, it } from 'vitest';
+import { parserFor } from '../src/languages/parser.js';
+import { detectLanguage, GENERIC } from '../src/languages/registry.js';
+import { isMarkerLine } from '../src/structural/markers.js';
+import { mergeStructural } from '../src/structural/merge.js';
+import { MergeRefusal } from '../src/structural/refusal.js';
+import { joinText, parseText } from '../src/structural/text.js';
+
+const ts = detectLanguage({ path: 'a.ts' })!;
+const py = detectLanguage({ path: 'a.py' })!;
+
+describe('markers', () => {
+  it.each([
+    '// ... existing code ...',
+    '  // ... rest of code ...',
+    '// existing code',
+    '//...Existing Code...',
+    '/* ... */',
+    '// ... keep calculateTotal ...',
+    '...',
+    '  …',
+  ])('%s is a marker', (line) => expect(isMarkerLine(line, ts)).toBe(true));
+
+  it.each([
+    '// compute the total',
+    '// Other options are ignored',
+    'const x = [...items];',
+    '...args,',
+    'return x; // ... existing',
+  ])('%s is code', (line) => expect(isMarkerLine(line, ts)).toBe(false));
+
+  it('a bare ... after a colon is a Python body, not a marker', () => {
+    expect(isMarkerLine('    ...', py, 'def f():')).toBe(false);
+    expect(isMarkerLine('    ...', py, 'x = 1')).toBe(true);
+    expect(isMarkerLine('# ... existing code ...', py)).toBe(true);
+  });
+
+  it('JSX children markers', () => {
+    expect(isMarkerLine('      {/* ... existing code ... */}', detectLanguage({ path: 'a.tsx' })!)).toBe(true);
+  });
+
+  it('generic markers cover every common comment form', () => {
+    for (const l of ['-- ...', '; ... existing code ...', '<!-- ... -->', '# ...']) expect(isMarkerLine(l, GENERIC)).toBe(true);
+  });
+});
+
+describe('text', () => {
+  it.each(['a\nb\n', 'a\r\nb\r\n', '\uFEFFa\nb', 'a\r\nb\nc', '', '\n', 'x'])('round-trips %j byte for byte', (raw) => {
+    const t = parseText(raw);
+    expect(joinText(t, t.lines, t.eols)).toBe(raw);
+  });
+
+  it('detects the indentation unit', () => {
+    expect(parseText('a\n\tb\n\t\tc\n').indent).toEqual({ kind: 'tab' });
+    expect(parseText('a\n  b\n    c\n  d\n').indent).toEqual({ kind: 'space', width: 2 });
+  });
+});
+
+describe('merge', () => {
+  it('refuses a deletion of most of the file', async () => {
+    const body = Array.from({ length: 60 }, (_, i) => `  step${i}();`).join('\n');
+    const original = `function run() {\n${body}\n}\n\nfunction other() {\n  return 1;\n}\n`;
+    const update = `// ... existing code ...\nfunction run() {\n  step0();\n}\n// ... existing code ...\n`;
+    const parser = await parserFor(ts);
+    let err: unknown;
+    try {
+      mergeStructural({ original, update, language: ts, parser });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MergeRefusal);
+    expect((err as MergeRefusal).code).toBe('deletion_budget');
+  });
+
+  it('keeps CRLF and the BOM and adds lines with the file ending', async () => {
+    const original = '\uFEFFconst a = 1;\r\nconst b = 2;\r\nconst c = 3;\r\n';
+    const update = 'const a = 1;\nconst a2 = 11;\nconst b = 2;\n// ... existing code ...\n';
+    const r = mergeStructural({ original, update, language: ts, parser: await parserFor(ts) });
+    expect(r.content).toBe('\uFEFFconst a = 1;\r\nconst a2 = 11;\r\nconst b = 2;\r\nconst c = 3;\r\n');
+    expect(r.strategy).toBe('exact');
+  });
+
+  it('re-bases a de-indented snippet onto the original indentation', async () => {
+    const original = 'class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n';
+    const update = '# ... existing code ...\ndef g(self):\n    x = 2\n    return x\n';
+    const r = mergeStructural({ original, update, language: py, parser: await parserFor(py) });
+    expect(r.content).toBe('class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        x = 2\n        return x\n');
+    expect(r.strategy).toBe('indent_shift');
+  });
+
+  it('refuses a snippet of markers only', () => {
+    expect(() => mergeStructural({ original: 'a\n', update: '// ...\n\n// ... existing code ...\n', language: ts, parser: null })).toThrow(/only marker/);
+  });
+});
