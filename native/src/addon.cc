@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "forward.h"
 #include "matmul.h"
+#include "probes.h"
 #include "quant.h"
 
 namespace se {
@@ -243,6 +244,22 @@ Napi::Value KernelMatmul(const Napi::CallbackInfo& info) {
   return y;
 }
 
+// probeCeilings(threads, isa) → { bandwidthGBs, int8GMACs }: this machine's streaming-read
+// bandwidth (512 MiB buffer) and int8 multiply-add rate of the kernel set's instruction.
+Napi::Value ProbeCeilings(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int threads = info[0].As<Napi::Number>().Int32Value();
+  std::string isa = info[1].As<Napi::String>();
+  const Kernels* K;
+  try { K = select_kernels(isa); } catch (const std::exception& e) { throw Napi::Error::New(env, e.what()); }
+  ThreadPool pool(threads);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bandwidthGBs", probe_bandwidth_gbs(pool, (size_t)512 << 20, 5));
+  o.Set("int8GMACs", probe_int8_gmacs(pool, K->name, 0.3));
+  o.Set("isa", K->name);
+  return o;
+}
+
 }  // namespace
 }  // namespace se
 
@@ -251,6 +268,7 @@ static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeEngine", se::NativeEngine::Init(env));
   exports.Set("cpuFeatures", Napi::String::New(env, se::cpu_features()));
   exports.Set("kernelMatmul", Napi::Function::New(env, se::KernelMatmul));
+  exports.Set("probeCeilings", Napi::Function::New(env, se::ProbeCeilings));
   return exports;
 }
 

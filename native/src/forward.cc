@@ -32,6 +32,14 @@ static void rope(float* x, int heads, int hd, int rd, bool neox, const float* cs
   }
 }
 
+// Per-thread scratch reused across calls: fresh multi-MB vectors cost page faults and
+// zero-filling on every forward.
+static float* scratch(int slot, size_t n) {
+  thread_local std::vector<float> bufs[16];
+  if (bufs[slot].size() < n) bufs[slot].resize(n);
+  return bufs[slot].data();
+}
+
 void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, const std::vector<int32_t>& tokens,
              const std::vector<SeqIn>& seqs, const std::vector<OutReq>& outs, ForwardOut& res) {
   const Config& c = m.cfg;
@@ -54,19 +62,20 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
       sn[(size_t)t * (rd / 2) + j] = (float)std::sin(th);
     }
 
-  std::vector<float> x((size_t)N * D), xn((size_t)N * D), tmp((size_t)N * D);
-  std::vector<float> q((size_t)N * qd), k((size_t)N * kvd), v((size_t)N * kvd), att((size_t)N * qd);
-  std::vector<float> g((size_t)N * F), u((size_t)N * F);
+  float *x = scratch(0, (size_t)N * D), *xn = scratch(1, (size_t)N * D), *tmp = scratch(2, (size_t)N * D);
+  float *q = scratch(3, (size_t)N * qd), *k = scratch(4, (size_t)N * kvd), *v = scratch(5, (size_t)N * kvd);
+  float *att = scratch(6, (size_t)N * qd), *g = scratch(7, (size_t)N * F), *u = scratch(8, (size_t)N * F);
+  const size_t nx = (size_t)N * D;
   pool.parallel_for(N, [&](int t) { dequantize_row(m.tok_embd.type, m.tok_embd.row(tokens[t]), D, &x[(size_t)t * D]); });
 
   for (int l = 0; l < c.layers; l++) {
     const Layer& L = m.layers[l];
-    rmsnorm(pool, x.data(), L.attn_norm.data(), N, D, c.eps, xn.data());
+    rmsnorm(pool, x, L.attn_norm.data(), N, D, c.eps, xn);
     {
-      Acts a(xn.data(), N, D);
-      matmul(pool, K, L.wq, a, q.data(), qd, c.qkv_bias ? L.bq.data() : nullptr);
-      matmul(pool, K, L.wk, a, k.data(), kvd, c.qkv_bias ? L.bk.data() : nullptr);
-      matmul(pool, K, L.wv, a, v.data(), kvd, c.qkv_bias ? L.bv.data() : nullptr);
+      Acts a(xn, N, D);
+      matmul(pool, K, L.wq, a, q, qd, c.qkv_bias ? L.bq.data() : nullptr);
+      matmul(pool, K, L.wk, a, k, kvd, c.qkv_bias ? L.bk.data() : nullptr);
+      matmul(pool, K, L.wv, a, v, kvd, c.qkv_bias ? L.bv.data() : nullptr);
     }
     pool.parallel_for(N, [&](int t) {
       const float* ct = &cs[(size_t)t * (rd / 2)];
@@ -76,17 +85,17 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
       const SeqIn& si = seqs[seq_of[t]];
       kv.write(l, si.blocks[pos[t] / bs], pos[t] % bs, &k[(size_t)t * kvd], &v[(size_t)t * kvd]);
     });
-    attention(pool, K, c, kv, l, spans, q.data(), att.data());
+    attention(pool, K, c, kv, l, spans, q, att);
     {
-      Acts a(att.data(), N, qd);
-      matmul(pool, K, L.wo, a, tmp.data(), D, nullptr);
+      Acts a(att, N, qd);
+      matmul(pool, K, L.wo, a, tmp, D, nullptr);
     }
-    for (size_t i = 0; i < x.size(); i++) x[i] += tmp[i];
-    rmsnorm(pool, x.data(), L.ffn_norm.data(), N, D, c.eps, xn.data());
+    for (size_t i = 0; i < nx; i++) x[i] += tmp[i];
+    rmsnorm(pool, x, L.ffn_norm.data(), N, D, c.eps, xn);
     {
-      Acts a(xn.data(), N, D);
-      matmul(pool, K, L.wgate, a, g.data(), F, nullptr);
-      matmul(pool, K, L.wup, a, u.data(), F, nullptr);
+      Acts a(xn, N, D);
+      matmul(pool, K, L.wgate, a, g, F, nullptr);
+      matmul(pool, K, L.wup, a, u, F, nullptr);
     }
     pool.parallel_for(N, [&](int t) {
       float* gr = &g[(size_t)t * F];
@@ -94,20 +103,20 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
       for (int i = 0; i < F; i++) gr[i] = gr[i] / (1.f + std::exp(-gr[i])) * ur[i];
     });
     {
-      Acts a(g.data(), N, F);
-      matmul(pool, K, L.wdown, a, tmp.data(), D, nullptr);
+      Acts a(g, N, F);
+      matmul(pool, K, L.wdown, a, tmp, D, nullptr);
     }
-    for (size_t i = 0; i < x.size(); i++) x[i] += tmp[i];
+    for (size_t i = 0; i < nx; i++) x[i] += tmp[i];
   }
 
   // final norm and logits only for the requested rows
   const int R = (int)outs.size(), V = c.vocab;
-  std::vector<float> xo((size_t)R * D), xr((size_t)R * D), logits((size_t)R * V);
+  float *xo = scratch(9, (size_t)R * D), *xr = scratch(10, (size_t)R * D), *logits = scratch(11, (size_t)R * V);
   for (int r = 0; r < R; r++) std::copy_n(&x[(size_t)outs[r].row * D], D, &xo[(size_t)r * D]);
-  rmsnorm(pool, xo.data(), m.out_norm.data(), R, D, c.eps, xr.data());
+  rmsnorm(pool, xo, m.out_norm.data(), R, D, c.eps, xr);
   {
-    Acts a(xr.data(), R, D);
-    matmul(pool, K, m.output, a, logits.data(), V, nullptr);
+    Acts a(xr, R, D);
+    matmul(pool, K, m.output, a, logits, V, nullptr);
   }
   res.argmax.assign(R, 0);
   size_t nk = 0, nl = 0;

@@ -6,7 +6,7 @@
 
 namespace se {
 
-constexpr int MAX_T = 4;  // activation rows sharing one pass over a weight row
+constexpr int MAX_T = 8;  // activation rows sharing one pass over a weight row
 
 struct Kernels {
   const char* name;

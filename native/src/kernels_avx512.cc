@@ -198,7 +198,11 @@ template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
     case 1: fn<1>(__VA_ARGS__); break; \
     case 2: fn<2>(__VA_ARGS__); break; \
     case 3: fn<3>(__VA_ARGS__); break; \
-    default: fn<4>(__VA_ARGS__); break; \
+    case 4: fn<4>(__VA_ARGS__); break; \
+    case 5: fn<5>(__VA_ARGS__); break; \
+    case 6: fn<6>(__VA_ARGS__); break; \
+    case 7: fn<7>(__VA_ARGS__); break; \
+    default: fn<8>(__VA_ARGS__); break; \
   }
 
 void dot_q8_0(const void* w, const void* const* a, int nb, int T, float* out) { DISPATCH_T(q8_0_t, w, a, nb, out) }

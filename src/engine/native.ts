@@ -32,6 +32,8 @@ export interface NativeAddon {
   NativeEngine: new (path: string, config: object, tensors: object[], options: object) => NativeEngineInstance;
   cpuFeatures: string;
   /** one matmul through a chosen kernel set (tests): y[t*rows + o] = W[o]·x[t] */
+  /** this machine's streaming-read bandwidth and int8 multiply-add rate (benchmark ceilings) */
+  probeCeilings(threads: number, isa: string): { bandwidthGBs: number; int8GMACs: number; isa: string };
   kernelMatmul(isa: string, type: number, weights: Uint8Array, rows: number, cols: number, x: Float32Array): Float32Array;
 }
 
