@@ -1,11 +1,12 @@
 // The structural merge: anchor each snippet segment in the original, splice, then check the result.
-import type { Parser } from 'web-tree-sitter';
+import type { Node, Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, withTree } from '../languages/parser.js';
 import { anchorAtRung, DEF_WEIGHT, DELETE_COST, fillGap, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { reindenter } from './indent.js';
-import { CONFIDENCE, lineKey, RUNGS, type Rung } from './lines.js';
+import { CONFIDENCE, isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
+import { closingCandidate } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 import { splitSegments, type Segment } from './segments.js';
 import { detectIndentUnit, joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
@@ -51,11 +52,20 @@ export function mergeStructural(req: MergeRequest): MergeResult {
     throw new MergeRefusal('markers_only', 'The update holds only marker lines: there is no code to merge.');
   }
 
-  const origDefs = req.parser ? analyseOriginal(req.parser, req.original) : null;
+  const tree = req.parser?.parse(req.original) ?? null;
+  try {
+    return mergeWithTree(req, orig, segments, markers, tree?.rootNode ?? null);
+  } finally {
+    tree?.delete();
+  }
+}
+
+function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, root: Node | null): MergeResult {
+  const origDefs = root ? { errors: countSyntaxErrors(root), defs: uniqueDefinitions(collectDefinitions(root, false)) } : null;
   const index = new OriginalIndex(orig.lines);
   const defMatches = segments.map((seg) => (req.parser && origDefs ? definitionMatches(req.parser, seg, origDefs.defs) : []));
 
-  const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? []);
+  const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? [], root);
   const out = splice(orig, segments, placements);
   const syntax = checkMerge({
     original: orig,
@@ -82,13 +92,6 @@ export function mergeStructural(req: MergeRequest): MergeResult {
     linesDeleted: out.linesDeleted,
     syntax,
   };
-}
-
-function analyseOriginal(parser: Parser, text: string): { errors: number; defs: Map<string, Definition> } {
-  return withTree(parser, text, (tree) => ({
-    errors: countSyntaxErrors(tree.rootNode),
-    defs: uniqueDefinitions(collectDefinitions(tree.rootNode, false)),
-  }));
 }
 
 /** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
@@ -142,6 +145,7 @@ function resolvePlacements(
   index: OriginalIndex,
   defMatches: Match[][],
   lineHints: number[],
+  root: Node | null,
 ): Placement[] {
   const n = orig.lines.length;
   const placed: (Placement | undefined)[] = new Array(segments.length);
@@ -166,6 +170,21 @@ function resolvePlacements(
     return [lo, hi];
   };
 
+  /** A segment of closing lines after a marker ends the block its placed predecessor opened. */
+  const closedBlock = (i: number): [number, number] | null => {
+    const prev = placed[i - 1];
+    const seg = segments[i];
+    if (!root || !prev || prev.kind !== 'anchor' || !seg.markerBefore) return null;
+    if (!seg.lines.every((l) => isBlank(l) || isTrivial(l))) return null;
+    const [lo, hi] = bounds(i);
+    for (const rung of KEY_RUNGS) {
+      const at = index.positions(lineKey(seg.lines[0], rung), rung).filter((o) => o >= lo && o < hi);
+      const pick = closingCandidate(root, prev.from, prev.to, at.map((o) => [o, o + seg.lines.length - 1]));
+      if (pick) return pick;
+    }
+    return null;
+  };
+
   for (let progress = true; progress; ) {
     progress = false;
     for (let i = 0; i < segments.length; i++) {
@@ -178,7 +197,7 @@ function resolvePlacements(
         placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
         progress = true;
       } else {
-        const near = nearestToHints(found, lineHints);
+        const near = nearestToHints(found, lineHints) ?? closedBlock(i);
         if (!near) continue;
         // Search again around the hinted candidate only.
         const len = segments[i].lines.length;

@@ -1,0 +1,28 @@
+// A segment made only of closing lines (`}`, `end`, `);`) right after a marker is ambiguous by
+// lines alone: every block ends like that. It closes the block that the previous segment opened
+// and the marker left unfinished; the syntax tree says where that block ends.
+import type { Node } from 'web-tree-sitter';
+
+/** Last row a node occupies (a node ending at column 0 ends on the row before). */
+function lastRow(node: Node): number {
+  const end = node.endPosition;
+  return end.column === 0 && end.row > node.startPosition.row ? end.row - 1 : end.row;
+}
+
+/**
+ * Among `candidates` (original line ranges where the closing segment fits), the one at the end of
+ * the innermost node that starts within the previous segment's lines [from, to] and runs past them.
+ */
+export function closingCandidate(root: Node, from: number, to: number, candidates: [number, number][]): [number, number] | null {
+  const starts = new Map(candidates.map((c) => [c[0], c]));
+  let best: number | null = null;
+  const visit = (node: Node) => {
+    const start = node.startPosition.row;
+    const end = lastRow(node);
+    if (end < from || start > to) return;
+    if (start >= from && end > to && starts.has(end) && (best === null || end < best)) best = end;
+    for (const child of node.children) if (child) visit(child);
+  };
+  visit(root);
+  return best === null ? null : starts.get(best)!;
+}
