@@ -26,3 +26,19 @@ export function closingCandidate(root: Node, from: number, to: number, candidate
   visit(root);
   return best === null ? null : starts.get(best)!;
 }
+
+/**
+ * Without a usable tree (no grammar, or one that cannot parse this stretch): the first candidate
+ * after the previous segment where the indentation first comes back to the candidate's own level,
+ * that is, the first line since the block opened that is not indented deeper than the closer.
+ */
+export function closingByIndent(lines: string[], to: number, candidates: number[], indentOf: (line: string) => number): number | null {
+  const after = candidates.filter((c) => c > to).sort((a, b) => a - b);
+  if (after.length === 0) return null;
+  const first = after[0];
+  const level = indentOf(lines[first]);
+  for (let o = to + 1; o < first; o++) {
+    if (lines[o].trim() !== '' && indentOf(lines[o]) <= level) return null;
+  }
+  return first;
+}

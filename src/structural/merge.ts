@@ -4,9 +4,9 @@ import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, withTree } from '../languages/parser.js';
 import { anchorAtRung, DEF_WEIGHT, DELETE_COST, fillGap, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
-import { reindenter } from './indent.js';
+import { indentColumns, reindenter } from './indent.js';
 import { CONFIDENCE, isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
-import { closingCandidate } from './closers.js';
+import { closingByIndent, closingCandidate } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 import { splitSegments, type Segment } from './segments.js';
 import { detectIndentUnit, joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
@@ -174,13 +174,16 @@ function resolvePlacements(
   const closedBlock = (i: number): [number, number] | null => {
     const prev = placed[i - 1];
     const seg = segments[i];
-    if (!root || !prev || prev.kind !== 'anchor' || !seg.markerBefore) return null;
+    if (!prev || prev.kind !== 'anchor' || !seg.markerBefore) return null;
     if (!seg.lines.every((l) => isBlank(l) || isTrivial(l))) return null;
     const [lo, hi] = bounds(i);
     for (const rung of KEY_RUNGS) {
       const at = index.positions(lineKey(seg.lines[0], rung), rung).filter((o) => o >= lo && o < hi);
-      const pick = closingCandidate(root, prev.from, prev.to, at.map((o) => [o, o + seg.lines.length - 1]));
+      const range = (o: number): [number, number] => [o, o + seg.lines.length - 1];
+      const pick = root ? closingCandidate(root, prev.from, prev.to, at.map(range)) : null;
       if (pick) return pick;
+      const byIndent = closingByIndent(orig.lines, prev.to, at, indentColumns);
+      if (byIndent !== null) return range(byIndent);
     }
     return null;
   };
