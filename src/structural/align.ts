@@ -31,8 +31,8 @@ export const DELETE_COST = 1;
 const EDGE_BONUS = 40;
 /** A strong line found more often than this is no anchor. */
 const MAX_OCCURRENCES = 64;
-/** How far a weak line may sit from the strong chain (beyond the snippet lines in between). */
-const WEAK_SLACK = 3;
+/** How many original lines may be deleted between a segment's edge context and its strong lines. */
+const EDGE_SLACK = 40;
 const MAX_PREDECESSORS = 4000;
 
 /** Line keys of the original for each key function, built once per request. */
@@ -153,12 +153,36 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
     }
   }
 
-  // Refine near the strong chain, letting weak lines (`}`, `end`) join where they fit.
-  const wlo = Math.max(lo, a.o - a.s - WEAK_SLACK);
-  const whi = Math.min(hi, z.o + (seg.length - z.s) + WEAK_SLACK);
-  const all: Match[] = strong.filter((m) => m.o >= wlo && m.o < whi);
-  if (strong.some((m) => m.kind !== 'text' || !isTrivial(seg[m.s]))) all.push(...collect(true, WEAK, wlo, whi));
-  const chain = bestChain(all);
+  // The segment's leading (trailing) lines before the first (after the last) strong match are its
+  // context when they stand right there in the original: place them as the nearest contiguous
+  // block, so common lines (`}`, `return true;`) never pull the segment somewhere else.
+  const okey = (o: number) => lineKey(index.lines[o], rung);
+  const blockAt = (s0: number, k: number, o0: number) => {
+    for (let i = 0; i < k; i++) if (keys[s0 + i] !== okey(o0 + i)) return false;
+    return true;
+  };
+  const head: Match[] = [];
+  for (let k = a.s; k >= 1 && head.length === 0; k--) {
+    // Latest start p with p + k <= a.o, no further back than the slack allows.
+    for (let p = a.o - k; p >= Math.max(lo, a.o - k - EDGE_SLACK); p--) {
+      if (blockAt(0, k, p)) {
+        for (let i = 0; i < k; i++) head.push({ s: i, o: p + i, w: WEAK, kind: 'text' });
+        break;
+      }
+    }
+  }
+  const tail: Match[] = [];
+  const rest = seg.length - 1 - z.s;
+  for (let k = rest; k >= 1 && tail.length === 0; k--) {
+    const s0 = seg.length - k;
+    for (let q = z.o + 1; q <= Math.min(hi - k, z.o + 1 + EDGE_SLACK); q++) {
+      if (blockAt(s0, k, q)) {
+        for (let i = 0; i < k; i++) tail.push({ s: s0 + i, o: q + i, w: WEAK, kind: 'text' });
+        break;
+      }
+    }
+  }
+  const chain: Chain = { matches: [...head, ...first.matches, ...tail], score: first.score };
   const strength = chain.matches.filter((m) => m.w >= STRONG).length;
   const textAt = (s: number) => chain.matches.some((m) => m.s === s && m.kind === 'text');
   const edges = (textAt(0) ? 1 : 0) + (last > 0 && textAt(last) ? 1 : 0);
