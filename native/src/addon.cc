@@ -122,6 +122,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     int threads = geti(o, "threads", (int)std::max(1u, std::thread::hardware_concurrency()));
     int bs = geti(o, "blockSize", 16), nblocks = geti(o, "numBlocks");
     std::string kvType = o.Get("kvType").IsString() ? o.Get("kvType").As<Napi::String>().Utf8Value() : "f16";
+    const bool huge = !o.Get("weights").IsString() || o.Get("weights").As<Napi::String>().Utf8Value() != "mmap";
     std::string isa = o.Get("isa").IsString() ? o.Get("isa").As<Napi::String>().Utf8Value() : "auto";
     if (bs <= 0 || bs % 16) throw Napi::RangeError::New(env, "blockSize must be a positive multiple of 16");
     if (nblocks <= 0) throw Napi::RangeError::New(env, "numBlocks must be positive");
@@ -130,7 +131,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     st_ = std::make_shared<State>();
     try {
       st_->K = select_kernels(isa);
-      st_->model = std::make_unique<Model>(path, c, tensors);
+      st_->model = std::make_unique<Model>(path, c, tensors, huge);
       st_->kv = std::make_unique<KVCache>(c, nblocks, bs, kvType == "int8");
       st_->pool = std::make_unique<ThreadPool>(threads);
     } catch (const std::exception& e) {

@@ -15,7 +15,7 @@ static bool supported(int t) {
   return t == T_F32 || t == T_F16 || t == T_BF16 || t == T_Q8_0 || t == T_Q4_0 || t == T_Q5_0 || t == T_Q4_K || t == T_Q6_K;
 }
 
-Model::Model(const std::string& path, const Config& c, const std::vector<TensorDesc>& tensors) : cfg(c) {
+Model::Model(const std::string& path, const Config& c, const std::vector<TensorDesc>& tensors, bool huge_pages) : cfg(c) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + strerror(errno));
   struct stat st;
@@ -25,6 +25,19 @@ Model::Model(const std::string& path, const Config& c, const std::vector<TensorD
   ::close(fd);
   if (map_ == MAP_FAILED) { map_ = nullptr; throw std::runtime_error("cannot mmap " + path + ": " + strerror(errno)); }
   madvise(map_, map_size_, MADV_WILLNEED);
+  if (huge_pages) {
+    // Copy into anonymous memory backed by 2 MiB pages: streaming 0.5 GB of weights through
+    // 4 KiB page-cache pages is TLB-bound (decode measured about 1.5-2x slower that way).
+    const size_t huge = (size_t)1 << 21, len = (map_size_ + huge - 1) & ~(huge - 1);
+    void* p = aligned_alloc(huge, len);
+    if (p) {
+      madvise(p, len, MADV_HUGEPAGE);
+      memcpy(p, map_, map_size_);
+      munmap(map_, map_size_);
+      map_ = p;
+      copied_ = true;
+    }
+  }
 
   std::map<std::string, Tensor> byName;
   for (auto& d : tensors) {
@@ -78,7 +91,8 @@ Model::Model(const std::string& path, const Config& c, const std::vector<TensorD
 }
 
 Model::~Model() {
-  if (map_) munmap(map_, map_size_);
+  if (map_ && copied_) free(map_);
+  else if (map_) munmap(map_, map_size_);
 }
 
 KVCache::KVCache(const Config& c, int nb, int bs, bool int8)

@@ -37,7 +37,8 @@ struct Layer {
 class Model {
  public:
   // Maps the file and binds every tensor; throws std::runtime_error naming what is wrong.
-  Model(const std::string& path, const Config& c, const std::vector<TensorDesc>& tensors);
+  // huge_pages: copy the mapped file into anonymous 2 MiB pages (faster), else use the mapping in place.
+  Model(const std::string& path, const Config& c, const std::vector<TensorDesc>& tensors, bool huge_pages);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -50,6 +51,7 @@ class Model {
  private:
   void* map_ = nullptr;
   size_t map_size_ = 0;
+  bool copied_ = false;
 };
 
 // KV blocks of `block_size` tokens; per layer, block and kv head: K as [head_dim][block_size]

@@ -17,6 +17,9 @@ export interface EngineOptions {
   threads?: number;
   /** force a kernel set: 'auto' (default), 'scalar', 'avx2', 'avx512' */
   isa?: 'auto' | 'scalar' | 'avx2' | 'avx512';
+  /** 'hugepages' (default): the mmapped file is copied into 2 MiB pages (decode is TLB-bound on
+   *  4 KiB page-cache pages); 'mmap': weights are used in place from the mapping */
+  weights?: 'hugepages' | 'mmap';
 }
 
 export interface SeqInput {
@@ -70,6 +73,7 @@ export class Engine {
       kvType: opts.kvType ?? 'f16',
       threads: opts.threads ?? availableParallelism(),
       isa: opts.isa ?? 'auto',
+      weights: opts.weights ?? 'hugepages',
     });
   }
 

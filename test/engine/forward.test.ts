@@ -161,6 +161,14 @@ describe('engine behaviour', () => {
     expect(maxGap).toBeLessThan(Math.max(50, took / 2));
   });
 
+  it('weights used in place from the mapping give the same bits as the huge-page copy', async () => {
+    const p = tinyModel({ arch: 'qwen2', type: 'q4_k_m' });
+    const toks = randomTokens(19, 300, 12);
+    const a = await allRows(open(p, { weights: 'mmap' }), toks, [0, 1]);
+    const b = await allRows(open(p), toks, [0, 1]);
+    a.forEach((r, i) => expect(sameBits(r, b[i])).toBe(true));
+  });
+
   it('rejects bad batches with messages naming the problem', async () => {
     const e = open(tinyModel({ arch: 'qwen2', type: 'q8_0' }));
     await expect(e.forward({ seqs: [{ tokens: [1, 999], pos: 0, blockTable: [0] }] })).rejects.toThrow(/token id 999 out of range/);

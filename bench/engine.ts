@@ -1,0 +1,153 @@
+// npm run bench:engine [-- --quick] [--json FILE] [--types q8_0,q4_k_m] [--threads N] [--models DIR]
+//
+// Engine benchmark on generated models with the shape of Qwen2.5-Coder-0.5B (random weights,
+// the real Qwen vocabulary): decode, verification of k tokens, prefill, a batch of 8 sequences,
+// paged vs contiguous attention; each next to this machine's ceilings measured in the same run.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Engine } from '../src/engine/engine.js';
+import { writeModel, type FileType } from '../src/engine/generate.js';
+import { loadAddon } from '../src/engine/native.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    types: { type: 'string' },
+    threads: { type: 'string' },
+    models: { type: 'string', default: path.join(os.tmpdir(), 'specedit-bench-models') },
+  },
+});
+const quick = values.quick!;
+const threads = Number(values.threads ?? os.availableParallelism());
+const types = (values.types ?? (quick ? 'q8_0' : 'q8_0,q4_k_m')).split(',') as FileType[];
+const PRESET = 'qwen2.5-coder-0.5b';
+
+interface Stat { median: number; p95: number; n: number }
+function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor((s.length - 1) / 2)], p95: s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)], n: s.length };
+}
+async function time(reps: number, f: () => Promise<unknown>): Promise<Stat> {
+  await f(); // warm-up
+  const xs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await f();
+    xs.push(performance.now() - t0);
+  }
+  return stat(xs);
+}
+const fmt = (s: Stat) => `${s.median.toFixed(1)} ms (p95 ${s.p95.toFixed(1)})`;
+
+function modelPath(type: FileType): string {
+  fs.mkdirSync(values.models!, { recursive: true });
+  const p = path.join(values.models!, `${PRESET}-${type}-qwenvocab.gguf`);
+  if (!fs.existsSync(p)) {
+    const t0 = performance.now();
+    process.stdout.write(`generating ${p} ... `);
+    writeModel(p + '.tmp', { arch: 'qwen2', preset: PRESET, type, vocab: 'qwen' });
+    fs.renameSync(p + '.tmp', p);
+    console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return p;
+}
+
+async function benchModel(type: FileType, ceil: { bandwidthGBs: number; int8GMACs: number }) {
+  const file = modelPath(type);
+  const bytes = fs.statSync(file).size;
+  const ctxMax = quick ? 512 : 4096;
+  const bs = 16;
+  const nSeqBlocks = Math.ceil((ctxMax + 80) / bs);
+  const e = Engine.open(file, { numBlocks: nSeqBlocks * 2 + 8 * Math.ceil(600 / bs), blockSize: bs, threads });
+  const c = e.config;
+  const reps = quick ? 5 : 15;
+  // a prompt of random tokens; prefill in 512-token chunks (the first chunk is the prefill timing)
+  const prompt = Array.from({ length: ctxMax }, (_, i) => (i * 7919 + 13) % 150000);
+  const seqTable = e.blocks.allocate(nSeqBlocks);
+  const prefillOne = (start: number, n: number) =>
+    e.forward({ seqs: [{ tokens: prompt.slice(start, start + n), pos: start, blockTable: seqTable }] });
+  const prefill = await time(quick ? 1 : 3, () => prefillOne(0, 512));
+  for (let s = 512; s < ctxMax; s += 512) await prefillOne(s, 512);
+
+  const step = (pos: number, k: number, table = seqTable) =>
+    e.forward({ seqs: [{ tokens: prompt.slice(0, k), pos, blockTable: table, outputRows: Array.from({ length: k }, (_, i) => i) }] });
+  const decode512 = await time(reps, () => step(512, 1));
+  const decode4096 = quick ? undefined : await time(reps, () => step(4096, 1));
+  const verify: Record<string, Stat> = {};
+  for (const k of quick ? [8, 32] : [8, 16, 32, 64]) verify[k] = await time(quick ? 3 : 7, () => step(512, k));
+
+  // batch of 8 sequences decoding at context 512 (their prompts prefilled first)
+  const tables = Array.from({ length: 8 }, () => e.blocks.allocate(Math.ceil(520 / bs)));
+  for (const t of tables) await e.forward({ seqs: [{ tokens: prompt.slice(0, 512), pos: 0, blockTable: t }] });
+  const batch8 = await time(reps, () =>
+    e.forward({ seqs: tables.map((t, i) => ({ tokens: [prompt[i]], pos: 512, blockTable: t })) }));
+
+  // paged vs contiguous: the same decode step through a shuffled block table
+  let paged: Stat | undefined, contiguous: Stat | undefined;
+  if (!quick) {
+    const other = e.blocks.allocate(nSeqBlocks);
+    const shuffled = [...other];
+    for (let i = shuffled.length - 1; i > 0; i--) { const j = (i * 48271) % (i + 1); [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]]; }
+    const sorted = [...other].sort((a, b) => a - b);
+    for (const t of [shuffled, sorted]) for (let s = 0; s < 4096; s += 512) await e.forward({ seqs: [{ tokens: prompt.slice(s, s + 512), pos: s, blockTable: t }] });
+    contiguous = await time(reps, () => step(4096, 1, sorted));
+    paged = await time(reps, () => step(4096, 1, shuffled));
+  }
+  const info = e.info();
+  await e.close();
+
+  const macsPerToken = (c.layers * (c.dim * (c.heads + 2 * c.kvHeads) * c.headDim + c.heads * c.headDim * c.dim + 3 * c.dim * c.ffn) + c.dim * c.vocab);
+  const decodeBoundMs = (bytes / (ceil.bandwidthGBs * 1e9)) * 1e3;
+  const r = {
+    model: `${PRESET} (random weights, Qwen vocabulary) ${type}`,
+    weight_type: type,
+    file_bytes: bytes,
+    isa: info.isa,
+    threads: info.threads,
+    decode_tok_s: 1000 / decode512.median,
+    decode_ms: decode512.median,
+    decode_p95_ms: decode512.p95,
+    decode_4096_ms: decode4096?.median,
+    verify_ms: Object.fromEntries(Object.entries(verify).map(([k, s]) => [k, s.median])),
+    verify_p95_ms: Object.fromEntries(Object.entries(verify).map(([k, s]) => [k, s.p95])),
+    verify_vs_decode: Object.fromEntries(Object.entries(verify).map(([k, s]) => [k, s.median / decode512.median])),
+    verify_tok_s: Object.fromEntries(Object.entries(verify).map(([k, s]) => [k, (Number(k) * 1000) / s.median])),
+    prefill_tok_s: 512_000 / prefill.median,
+    batch8_tok_s: 8000 / batch8.median,
+    paged_ms: paged?.median,
+    contiguous_ms: contiguous?.median,
+    mem_bandwidth_gb_s: ceil.bandwidthGBs,
+    int8_gmac_s: ceil.int8GMACs,
+    decode_bound_ms: decodeBoundMs,
+    decode_bandwidth_fraction: decodeBoundMs / decode512.median,
+    verify32_gmac_s: verify[32] ? (32 * macsPerToken) / (verify[32].median * 1e6) : undefined,
+  };
+  console.log(`\n## ${r.model} — ${info.isa}, ${info.threads} threads`);
+  console.log(`| measure | value |\n|---|---|`);
+  console.log(`| decode, context 512 | ${fmt(decode512)} = ${r.decode_tok_s.toFixed(1)} tok/s; ${(r.decode_bandwidth_fraction * 100).toFixed(0)}% of the bandwidth bound (${decodeBoundMs.toFixed(1)} ms) |`);
+  if (decode4096) console.log(`| decode, context 4096 | ${fmt(decode4096)} = ${(1000 / decode4096.median).toFixed(1)} tok/s |`);
+  for (const [k, s] of Object.entries(verify))
+    console.log(`| verify k=${k} | ${fmt(s)} = ${(s.median / decode512.median).toFixed(2)}× decode, ${((Number(k) * 1000) / s.median).toFixed(0)} tok/s |`);
+  console.log(`| prefill (512-token chunk) | ${fmt(prefill)} = ${r.prefill_tok_s.toFixed(0)} tok/s |`);
+  console.log(`| batch of 8 sequences, 1 token each, context 512 | ${fmt(batch8)} = ${r.batch8_tok_s.toFixed(1)} tok/s |`);
+  if (paged && contiguous) console.log(`| decode at 4096: shuffled (paged) vs sorted block table | ${fmt(paged)} vs ${fmt(contiguous)} = ${(paged.median / contiguous.median).toFixed(3)}× |`);
+  if (r.verify32_gmac_s) console.log(`| int8 rate in verify k=32 | ${r.verify32_gmac_s.toFixed(0)} GMAC/s of ${ceil.int8GMACs.toFixed(0)} peak (${((r.verify32_gmac_s / ceil.int8GMACs) * 100).toFixed(0)}%) |`);
+  return r;
+}
+
+const addon = loadAddon();
+console.log(`# specedit engine benchmark${quick ? ' (quick)' : ''}: ${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} cpus, features: ${addon.cpuFeatures}`);
+const ceil = addon.probeCeilings(threads, 'auto');
+console.log(`ceilings (${threads} threads): streaming read ${ceil.bandwidthGBs.toFixed(1)} GB/s, int8 multiply-add (${ceil.isa}) ${ceil.int8GMACs.toFixed(0)} GMAC/s`);
+const results = [];
+for (const t of types) results.push(await benchModel(t, ceil));
+const after = addon.probeCeilings(threads, 'auto');
+console.log(`\nceilings re-measured after the run: ${after.bandwidthGBs.toFixed(1)} GB/s, ${after.int8GMACs.toFixed(0)} GMAC/s (a large change means the machine was busy)`);
+if (values.json) {
+  const out = results.length === 1 ? results[0] : { ...results[0], runs: results };
+  fs.writeFileSync(values.json, JSON.stringify(out, null, 2));
+  console.log(`wrote ${values.json}`);
+}
