@@ -346,10 +346,17 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
     });
     const used = new Set(paired.values());
     for (let o = p.from; o <= p.to; o++) if (!used.has(o)) linesDeleted++;
-    let prevO = -1;
-    for (const m of anchor.chain.matches) {
-      if (prevO >= 0) largestGap = Math.max(largestGap, m.o - prevO - 1);
-      prevO = m.o;
+    // The largest stretch of original lines dropped between two kept lines with nothing of the
+    // snippet in its place: what a misplaced anchor looks like.
+    // A definition the snippet replaces whole may shrink by any amount: that is what it says.
+    const defStarts = anchor.chain.matches.filter((m) => m.kind === 'def-start').map((m) => m.o);
+    const defEnds = anchor.chain.matches.filter((m) => m.kind === 'def-end').map((m) => m.o);
+    const insideDefinition = (a: number, b: number) => defStarts.some((d0) => d0 <= a && defEnds.some((d1) => d1 >= b && d1 > d0));
+    const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
+    for (let k = 1; k < kept.length; k++) {
+      if (insideDefinition(kept[k - 1][1], kept[k][1])) continue;
+      const net = kept[k][1] - kept[k - 1][1] - 1 - (kept[k][0] - kept[k - 1][0] - 1);
+      largestGap = Math.max(largestGap, net);
     }
     cursor = p.to + 1;
   });

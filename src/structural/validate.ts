@@ -10,8 +10,8 @@ import type { SourceText } from './text.js';
 
 /** A merge may delete at most this share of the original's lines... */
 const MAX_DELETED_SHARE = 0.5;
-/** ...and never more than this many in one stretch, whatever the share. */
-const MAX_DELETED_RUN = 250;
+/** ...and never more than this many in one stretch with nothing in their place, whatever the share. */
+const MAX_DELETED_RUN = 15;
 /** Deletions this small are never refused. */
 const SMALL_DELETION = 12;
 
