@@ -138,7 +138,12 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // A segment of only common lines (`}`, `end`, short lines) anchors on them if they are unique enough.
   if (strong.length === 0) strong = collect(true, STRONG, lo, hi);
   const last = seg.length - 1;
-  strong = strong.map((m) => (m.kind === 'text' && (m.s === 0 || m.s === last) ? { ...m, w: m.w + EDGE_BONUS } : m));
+  // The edge lines that can anchor: the first (last) strong line among the segment's first (last)
+  // few lines; the very first line is often too common (`}`, `static int`) to say anything.
+  const anchorable = new Set(strong.filter((m) => m.kind === 'text').map((m) => m.s));
+  const headEdge = [0, 1, 2].find((x) => x <= last && anchorable.has(x));
+  const tailEdge = [last, last - 1, last - 2].find((x) => x >= 0 && anchorable.has(x));
+  strong = strong.map((m) => (m.kind === 'text' && (m.s === headEdge || m.s === tailEdge) ? { ...m, w: m.w + EDGE_BONUS } : m));
   const first = bestChain(strong);
   if (first.matches.length === 0) return { best: null, rivals: [] };
   const a = first.matches[0];

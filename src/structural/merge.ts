@@ -322,6 +322,7 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
       return;
     }
     const { anchor } = p;
+    if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
     const paired = pairLines(seg, orig, anchor);
     if (anchor.chain.matches.some((m) => m.kind !== 'text')) definitionAnchors++;
