@@ -28,7 +28,7 @@ export const DELETE_COST = 1;
  * snippet style they are context copied from the file, so a chain that matches them is preferred
  * over one that matches new lines which happen to resemble other code.
  */
-const EDGE_BONUS = 40;
+const EDGE_BONUS = 1000;
 /** A strong line found more often than this is no anchor. */
 const MAX_OCCURRENCES = 64;
 /** How many original lines may be deleted between a segment's edge context and its strong lines. */
