@@ -140,9 +140,13 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   const last = seg.length - 1;
   // The edge lines that can anchor: the first (last) strong line among the segment's first (last)
   // few lines; the very first line is often too common (`}`, `static int`) to say anything.
-  const anchorable = new Set(strong.filter((m) => m.kind === 'text').map((m) => m.s));
-  const headEdge = [0, 1, 2].find((x) => x <= last && anchorable.has(x));
-  const tailEdge = [last, last - 1, last - 2].find((x) => x >= 0 && anchorable.has(x));
+  const count = new Map<number, number>();
+  for (const m of strong) if (m.kind === 'text') count.set(m.s, (count.get(m.s) ?? 0) + 1);
+  // Among a few edge lines, the rarest in the original says best where the segment is.
+  const rarest = (xs: number[]) =>
+    xs.filter((x) => x >= 0 && x <= last && count.has(x)).reduce<number | undefined>((b, x) => (b === undefined || count.get(x)! < count.get(b)! ? x : b), undefined);
+  const headEdge = rarest([0, 1, 2]);
+  const tailEdge = rarest([last, last - 1, last - 2]);
   strong = strong.map((m) => (m.kind === 'text' && (m.s === headEdge || m.s === tailEdge) ? { ...m, w: m.w + EDGE_BONUS } : m));
   const first = bestChain(strong);
   if (first.matches.length === 0) return { best: null, rivals: [] };
