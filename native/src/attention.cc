@@ -23,28 +23,34 @@ void attention(ThreadPool& pool, const Kernels* K, const Config& c, KVCache& kv,
     const int nblk = (ctx + bs - 1) / bs;
     thread_local std::vector<const void*> kb, vb;
     thread_local std::vector<const float*> ks, vs;
-    thread_local std::vector<float> s, qs;
+    thread_local std::vector<float> s;
     kb.resize(nblk); vb.resize(nblk); ks.resize(nblk); vs.resize(nblk);
     s.resize((size_t)nblk * bs + 16);
-    qs.resize(hd);
     for (int b = 0; b < nblk; b++) {
       int blk = sp.blocks[b];
       kb[b] = kv.k(layer, blk, t.head); vb[b] = kv.v(layer, blk, t.head);
       ks[b] = kv.kscale(layer, blk, t.head); vs[b] = kv.vscale(layer, blk, t.head);
     }
+    thread_local std::vector<float> qg, sg;
+    const size_t ss = s.size();
+    qg.resize((size_t)group * hd);
+    sg.resize((size_t)group * ss);
     for (int i = t.i0; i < t.i1; i++) {
       const int n = sp.pos0 + i + 1;  // causal: keys 0..pos
+      const float* qrow = q + (size_t)(sp.start + i) * qd + (size_t)t.head * group * hd;
+      float* orow = out + (size_t)(sp.start + i) * qd + (size_t)t.head * group * hd;
+      for (size_t d = 0; d < (size_t)group * hd; d++) qg[d] = qrow[d] * scale;
+      if (K->attn_scores_g) K->attn_scores_g(qg.data(), group, n, kb.data(), ks.data(), kv.i8, bs, hd, sg.data(), ss);
+      else for (int g = 0; g < group; g++) K->attn_scores(&qg[(size_t)g * hd], n, kb.data(), ks.data(), kv.i8, bs, hd, &sg[g * ss]);
       for (int g = 0; g < group; g++) {
-        const int h = t.head * group + g;
-        const float* qh = q + (size_t)(sp.start + i) * qd + (size_t)h * hd;
-        for (int d = 0; d < hd; d++) qs[d] = qh[d] * scale;
-        K->attn_scores(qs.data(), n, kb.data(), ks.data(), kv.i8, bs, hd, s.data());
+        float* sr = &sg[g * ss];
         float mx = -INFINITY;
-        for (int j = 0; j < n; j++) mx = std::max(mx, s[j]);
-        const float inv = 1.f / K->softmax_exp(s.data(), n, mx);
-        for (int j = 0; j < n; j++) s[j] *= inv;
-        K->attn_values(s.data(), n, vb.data(), vs.data(), kv.i8, bs, hd, out + (size_t)(sp.start + i) * qd + (size_t)h * hd);
+        for (int j = 0; j < n; j++) mx = std::max(mx, sr[j]);
+        const float inv = 1.f / K->softmax_exp(sr, n, mx);
+        for (int j = 0; j < n; j++) sr[j] *= inv;
       }
+      if (K->attn_values_g) K->attn_values_g(sg.data(), ss, group, n, vb.data(), vs.data(), kv.i8, bs, hd, orow, hd);
+      else for (int g = 0; g < group; g++) K->attn_values(&sg[g * ss], n, vb.data(), vs.data(), kv.i8, bs, hd, orow + (size_t)g * hd);
     }
   });
 }

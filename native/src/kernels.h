@@ -30,6 +30,13 @@ struct Kernels {
   // out[d] = sum_j p[j] * v_j[d]
   void (*attn_values)(const float* p, int n, const void* const* vblk, const float* const* vscale, bool i8,
                       int bs, int hd, float* out);
+  // The same for the G query heads sharing one kv head (q, s, p, out: G rows with the given
+  // strides), so each K/V vector is loaded and converted once for all of them. Optional
+  // (nullptr: per head); each head's arithmetic must not depend on G.
+  void (*attn_scores_g)(const float* q, int G, int n, const void* const* kblk, const float* const* kscale, bool i8,
+                        int bs, int hd, float* s, size_t s_stride);
+  void (*attn_values_g)(const float* p, size_t p_stride, int G, int n, const void* const* vblk, const float* const* vscale,
+                        bool i8, int bs, int hd, float* out, size_t out_stride);
 };
 
 const Kernels* kernels_scalar();

@@ -302,7 +302,113 @@ void attn_values(const float* p, int n, const void* const* vblk, const float* co
   for (int v = 0; v < nv; v++) _mm512_storeu_ps(out + 16 * v, acc[v]);
 }
 
-const Kernels K = {"avx512-vnni", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values};
+// G heads at once: one chain over dimensions per head (independent across heads, so G chains
+// hide the FMA latency); K columns are converted once per 16 keys for all heads.
+template <int G>
+void scores_g(const float* q, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd, float* s,
+              size_t ss) {
+  for (int j0 = 0; j0 < n; j0 += 16) {
+    const int b = j0 / bs, l0 = j0 % bs;
+    __m512 acc[G];
+    for (int g = 0; g < G; g++) acc[g] = _mm512_setzero_ps();
+    if (i8) {
+      auto* k = (const int8_t*)kblk[b] + l0;
+      for (int d = 0; d < hd; d++) {
+        const __m512 kv = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(k + (size_t)d * bs))));
+        for (int g = 0; g < G; g++) acc[g] = _mm512_fmadd_ps(_mm512_set1_ps(q[(size_t)g * hd + d]), kv, acc[g]);
+      }
+    } else {
+      auto* k = (const uint16_t*)kblk[b] + l0;
+      for (int d = 0; d < hd; d++) {
+        const __m512 kv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(k + (size_t)d * bs)));
+        for (int g = 0; g < G; g++) acc[g] = _mm512_fmadd_ps(_mm512_set1_ps(q[(size_t)g * hd + d]), kv, acc[g]);
+      }
+    }
+    const __mmask16 m = (__mmask16)((1u << std::min(16, n - j0)) - 1);
+    const __m512 sc = i8 ? _mm512_loadu_ps(kscale[b] + l0) : _mm512_set1_ps(1.f);
+    for (int g = 0; g < G; g++) _mm512_mask_storeu_ps(s + g * ss + j0, m, i8 ? _mm512_mul_ps(acc[g], sc) : acc[g]);
+  }
+}
+
+void attn_scores_g(const float* q, int G, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd,
+                   float* s, size_t ss) {
+  if (bs % 16) {
+    for (int g = 0; g < G; g++) kernels_scalar()->attn_scores(q + (size_t)g * hd, n, kblk, kscale, i8, bs, hd, s + g * ss);
+    return;
+  }
+  for (int g0 = 0; g0 < G; g0 += 8) {
+    const float* qg = q + (size_t)g0 * hd;
+    float* sg = s + g0 * ss;
+    switch (std::min(8, G - g0)) {
+      case 1: scores_g<1>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 2: scores_g<2>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 3: scores_g<3>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 4: scores_g<4>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 5: scores_g<5>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 6: scores_g<6>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 7: scores_g<7>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      default: scores_g<8>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+    }
+  }
+}
+
+// 32 output dimensions of G heads per pass over the keys: 2G accumulators stay in registers.
+template <int G>
+void values_g(const float* p, size_t ps, int n, const void* const* vblk, const float* const* vscale, bool i8, int bs, int hd,
+              float* out, size_t os) {
+  for (int c = 0; c < hd; c += 32) {
+    __m512 a0[G], a1[G];
+    for (int g = 0; g < G; g++) a0[g] = a1[g] = _mm512_setzero_ps();
+    for (int j = 0; j < n; j++) {
+      const int b = j / bs, l = j % bs;
+      __m512 v0, v1;
+      float vs = 1.f;
+      if (i8) {
+        auto* vr = (const int8_t*)vblk[b] + (size_t)l * hd + c;
+        v0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)vr)));
+        v1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(vr + 16))));
+        vs = vscale[b][l];
+      } else {
+        auto* vr = (const uint16_t*)vblk[b] + (size_t)l * hd + c;
+        v0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)vr));
+        v1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(vr + 16)));
+      }
+      for (int g = 0; g < G; g++) {
+        const __m512 pj = _mm512_set1_ps(i8 ? p[g * ps + j] * vs : p[g * ps + j]);
+        a0[g] = _mm512_fmadd_ps(pj, v0, a0[g]);
+        a1[g] = _mm512_fmadd_ps(pj, v1, a1[g]);
+      }
+    }
+    for (int g = 0; g < G; g++) {
+      _mm512_storeu_ps(out + g * os + c, a0[g]);
+      _mm512_storeu_ps(out + g * os + c + 16, a1[g]);
+    }
+  }
+}
+
+void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* vblk, const float* const* vscale, bool i8, int bs,
+                   int hd, float* out, size_t os) {
+  if (hd % 32) {
+    for (int g = 0; g < G; g++) kernels_scalar()->attn_values(p + g * ps, n, vblk, vscale, i8, bs, hd, out + g * os);
+    return;
+  }
+  for (int g0 = 0; g0 < G; g0 += 8) {
+    const float* pg = p + g0 * ps;
+    float* og = out + g0 * os;
+    switch (std::min(8, G - g0)) {
+      case 1: values_g<1>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      case 2: values_g<2>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      case 3: values_g<3>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      case 4: values_g<4>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      case 5: values_g<5>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      case 6: values_g<6>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      case 7: values_g<7>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      default: values_g<8>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+    }
+  }
+}
+
+const Kernels K = {"avx512-vnni", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g};
 
 }  // namespace
 

@@ -105,6 +105,9 @@ KVCache::KVCache(const Config& c, int nb, int bs, bool int8)
   ks_ = (float*)calloc(ns, sizeof(float));
   vs_ = (float*)calloc(ns, sizeof(float));
   bytes_ = 2 * n * esz() + 2 * ns * sizeof(float);
+  // huge pages for the pool: attention walks it through block tables (fewer TLB misses)
+  if (k_) madvise(k_, n * esz(), MADV_HUGEPAGE);
+  if (v_) madvise(v_, n * esz(), MADV_HUGEPAGE);
   if (!k_ || !v_ || !ks_ || !vs_) {
     free(k_); free(v_); free(ks_); free(vs_);
     throw std::runtime_error("cannot allocate KV cache of " + std::to_string(bytes_ >> 20) + " MiB");
