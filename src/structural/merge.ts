@@ -38,7 +38,7 @@ export interface MergeResult {
 
 type Placement =
   /** Original lines [from, to] are replaced by the segment; from <= anchor.start, to >= anchor.end. */
-  | { kind: 'anchor'; anchor: SegmentAnchor; from: number; to: number }
+  | { kind: 'anchor'; anchor: SegmentAnchor; from: number; to: number; wholeFile?: boolean }
   | { kind: 'top' }
   | { kind: 'bottom' };
 
@@ -234,6 +234,7 @@ function resolvePlacements(
     });
   });
   if (markers > 0) extendToUnmarkedEnds(segments, placements, orig);
+  else spanWholeFile(segments, placements, orig);
   return placements;
 }
 
@@ -266,6 +267,22 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
     }
     last.to = n - 1;
   }
+}
+
+/**
+ * A snippet without markers whose first and last lines are the file's first and last lines (up to
+ * spacing) is the whole new file: it replaces everything, including old lines beyond its anchors.
+ */
+function spanWholeFile(segments: Segment[], placements: Placement[], orig: SourceText): void {
+  const p = placements[0];
+  if (segments.length !== 1 || p.kind !== 'anchor') return;
+  const squash = (l: string) => l.trim().replace(/\s+/g, ' ');
+  const code = orig.lines.map((l, i) => [i, squash(l)] as const).filter(([, l]) => l !== '');
+  const seg = segments[0].lines;
+  if (code.length === 0 || squash(seg[0]) !== code[0][1] || squash(seg[seg.length - 1]) !== code[code.length - 1][1]) return;
+  p.from = 0;
+  p.to = orig.lines.length - 1;
+  p.wholeFile = true;
 }
 
 /** With line hints, the candidate containing (or nearest to) a hint, if it is strictly nearest. */
@@ -354,7 +371,7 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
     const defEnds = anchor.chain.matches.filter((m) => m.kind === 'def-end').map((m) => m.o);
     const insideDefinition = (a: number, b: number) => defStarts.some((d0) => d0 <= a && defEnds.some((d1) => d1 >= b && d1 > d0));
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
-    for (let k = 1; k < kept.length; k++) {
+    for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       if (insideDefinition(kept[k - 1][1], kept[k][1])) continue;
       const net = kept[k][1] - kept[k - 1][1] - 1 - (kept[k][0] - kept[k - 1][0] - 1);
       largestGap = Math.max(largestGap, net);
