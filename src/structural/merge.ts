@@ -266,6 +266,11 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
       throw new MergeRefusal('missing_marker', `The update has no marker after its last line, which would delete the ${dropped} non-blank lines below it. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
     }
     last.to = n - 1;
+  } else if (last.kind === 'anchor' && !lastSeg.markerAfter && nonBlank(last.to + 1, n) > UNMARKED_END_LIMIT) {
+    // The snippet ends on context with much of the file still below and no marker: "the file ends
+    // here" and "the rest is unchanged" are both readings of it.
+    const dropped = nonBlank(last.to + 1, n);
+    throw new MergeRefusal('missing_marker', `The update has no marker after its last line, and ${dropped} non-blank lines of the file follow it: it is unclear whether they are kept or deleted. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
   }
 }
 
