@@ -117,7 +117,7 @@ describe('openai client against model "auto"', () => {
     const code = original + big;
     const stream = await client.chat.completions.create({
       model: 'auto',
-      messages: [{ role: 'user', content: applyMessage(code) }],
+      messages: [{ role: 'user', content: applyMessage(code, update + '// ... existing code ...\n') }],
       stream: true,
       stream_options: { include_usage: true },
     });

@@ -32,6 +32,7 @@ export async function applyViaModel(router: Router, model: string, req: ApplyReq
       ...(backend.sendPrediction ? { prediction: { type: 'content', content: req.code } } : {}),
     }),
     signal,
+    { buffer: true },
   );
   const text = await routed.response.text();
   let json: any;

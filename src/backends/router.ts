@@ -91,9 +91,17 @@ export class Router {
 
   /**
    * Send a request for `model`. `bodyFor` builds the body for the chosen backend (its own model id
-   * already set). Throws HttpError 404 for an unknown model, 503 when no healthy backend answered.
+   * already set). Nothing has reached the client until the first byte of the answer's body is in
+   * (streams) or the whole body is (`buffer`, for JSON answers), so a failure up to then is retried
+   * on another backend. Throws HttpError 404 for an unknown model, 503 when no healthy backend answered.
    */
-  async send(model: string, route: ModelRoute, bodyFor: (backend: Backend, upstreamModel: string) => Record<string, unknown>, signal: AbortSignal): Promise<Routed> {
+  async send(
+    model: string,
+    route: ModelRoute,
+    bodyFor: (backend: Backend, upstreamModel: string) => Record<string, unknown>,
+    signal: AbortSignal,
+    opts: { buffer?: boolean } = {},
+  ): Promise<Routed> {
     if (!this.hasModel(model)) throw new HttpError(404, 'model_not_found', `The model "${model}" does not exist.`);
     const tried = new Set<State>();
     const failures: { backend: string; error: string }[] = [];
@@ -112,8 +120,10 @@ export class Router {
       const name = s.backend.name;
       s.outstanding++;
       let res: Response;
+      let head: Head;
       try {
         res = await s.backend.send(route, bodyFor(s.backend, s.backend.models.get(model)!), signal);
+        head = RETRY_STATUS.has(res.status) ? { kind: 'none' } : await readHead(res, opts.buffer === true);
       } catch (e) {
         s.outstanding--;
         if (signal.aborted) throw e;
@@ -138,14 +148,54 @@ export class Router {
         if (!released) s.outstanding--;
         released = true;
       };
-      if (!res.body) {
+      const init = { status: res.status, statusText: res.statusText, headers: res.headers };
+      if (head.kind === 'text') {
         release();
-        return { backend: s.backend, attempts: tried.size, response: res };
+        return { backend: s.backend, attempts: tried.size, response: new Response(head.text, init) };
       }
-      const body = tapBody(res.body, { onEnd: release });
-      return { backend: s.backend, attempts: tried.size, response: new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers }) };
+      if (head.kind === 'none' || !res.body) {
+        release();
+        return { backend: s.backend, attempts: tried.size, response: new Response(null, init) };
+      }
+      const body = tapBody(prepend(head.first, head.reader), { onEnd: release });
+      return { backend: s.backend, attempts: tried.size, response: new Response(body, init) };
     }
   }
+}
+
+type Head =
+  | { kind: 'none' }
+  | { kind: 'text'; text: string }
+  | { kind: 'stream'; first: Uint8Array | null; reader: ReadableStreamDefaultReader<Uint8Array> };
+
+/** Read what must be in before the answer may go out: the whole body, or its first chunk. */
+async function readHead(res: Response, buffer: boolean): Promise<Head> {
+  if (!res.body) return { kind: 'none' };
+  if (buffer) return { kind: 'text', text: await res.text() };
+  const reader = res.body.getReader();
+  const { done, value } = await reader.read();
+  return { kind: 'stream', first: done ? null : value, reader };
+}
+
+function prepend(first: Uint8Array | null, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  let pending = first;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (pending) {
+          controller.enqueue(pending);
+          pending = null;
+          return;
+        }
+        if (first === null) return controller.close();
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 function causeOf(e: unknown): string {

@@ -172,7 +172,7 @@ async function forward(c: Context<Env>, deps: OpenAIDeps, route: ModelRoute, mod
     if (route === 'chat/completions' && msg && !body.prediction && backend.sendPrediction) body.prediction = { type: 'content', content: msg.code };
     return body;
   };
-  const routed = await deps.router.send(model, route, bodyFor, signal);
+  const routed = await deps.router.send(model, route, bodyFor, signal, { buffer: req.stream !== true });
   const res = routed.response;
   Object.assign(info, { backend: routed.backend.name, attempts: routed.attempts, mode: msg ? 'model' : undefined });
   c.header('x-specedit-backend', routed.backend.name);
