@@ -149,6 +149,7 @@ describe('request log', () => {
     expect(mine[0].ttfb_ms).toBeLessThanOrEqual(mine[0].duration_ms);
     expect(mine[0].tokens_in).toBeGreaterThan(0);
     expect(mine[1]).toMatchObject({ status: 422, outcome: 'refused' });
+    expect(mine[1].bytes_out).toBe(Number((await refused.clone().arrayBuffer()).byteLength));
     expect(typeof mine[1].code).toBe('string');
     for (const line of logs) expect(JSON.stringify(line)).not.toContain(SECRET);
   });

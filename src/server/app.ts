@@ -109,7 +109,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
         route,
         status,
         bytes_in: Number(c.req.header('content-length') ?? 0),
-        bytes_out: bytesOut || Number(c.res.headers.get('content-length') ?? 0),
+        bytes_out: bytesOut,
         duration_ms: Math.round(seconds * 1e5) / 100,
         ...(firstByte !== undefined ? { ttfb_ms: Math.round(firstByte * 1e5) / 100 } : {}),
         outcome: outcome ?? (status < 400 ? 'ok' : status === 422 ? 'refused' : 'error'),
@@ -137,6 +137,9 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
         c.res,
       );
     } else {
+      const length = c.res.headers.get('content-length');
+      if (length !== null) bytesOut = Number(length);
+      else if (body) bytesOut = (await c.res.clone().arrayBuffer()).byteLength;
       finish();
     }
   });
