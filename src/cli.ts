@@ -17,6 +17,8 @@ Usage:
   specedit serve [--port N] [--host ADDR]
   specedit apply FILE --update SNIPPET_FILE|- [--instruction TEXT] [--language L] [--mode auto|structural|model]
                  [--write] [--server URL]
+  specedit batch --edits FILE.jsonl | --glob PATTERN --instruction TEXT [--root DIR] [--server URL]
+                 [--concurrency N] [--mode M] [--write] [--patch FILE] [--report FILE]   (batch --help)
 
 apply prints the merged file (or, with --write, replaces FILE atomically). Exit code 0 merged,
 2 refused (the reason on stderr), 1 error. Without --server the merge runs in-process.
@@ -112,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serveCommand(rest);
       case 'apply':
         return await applyCommand(rest);
+      case 'batch':
+        return await (await import('./batch/command.js')).batchCommand(rest);
       case '--version':
       case '-v':
         console.log(VERSION);
