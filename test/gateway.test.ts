@@ -50,7 +50,7 @@ describe('gateway in front of two specedit upstreams', () => {
   });
 
   it('keeps answering when one upstream is killed mid-run', async () => {
-    const total = 32;
+    const total = 24;
     let started = 0;
     let done = 0;
     let killedAt = -1;
@@ -62,7 +62,7 @@ describe('gateway in front of two specedit upstreams', () => {
         const { data, response } = await client.chat.completions.create({ model: 'remote-auto', messages: [{ role: 'user', content: message() }] }).withResponse();
         expect(data.choices[0].message.content).toBe(expected);
         served.push({ i, backend: response.headers.get('x-specedit-backend'), afterKill });
-        if (++done === 12) {
+        if (++done === 8) {
           killedAt = done;
           void a.kill(); // connections cut while the other workers' requests are in flight
         }
@@ -231,6 +231,48 @@ describe('gateway with no live backend', () => {
       expect(err.headers.get('retry-after')).toBeTruthy();
     } finally {
       await gateway.close();
+    }
+  });
+});
+
+describe('a client that goes away mid-stream', () => {
+  it('cancels the upstream request and frees the backend slot', async () => {
+    let upstreamClosed = false;
+    const up = createServer(async (req, res) => {
+      if (req.method === 'GET') return void res.end('{}');
+      for await (const _ of req);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.on('close', () => (upstreamClosed = true));
+      let i = 0;
+      const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(`data: {"choices":[{"index":0,"delta":{"content":"x${i++} "}}]}\n\n`)), 20);
+    });
+    await new Promise<void>((r) => up.listen(0, '127.0.0.1', () => r()));
+    const logs: any[] = [];
+    const gateway = await startServer(
+      { ...DEFAULTS, port: 0, backends: [backend('endless', `http://127.0.0.1:${(up.address() as AddressInfo).port}`, { m: 'm' })] },
+      { ...quiet, logger: (r) => logs.push(r) },
+    );
+    try {
+      const ac = new AbortController();
+      const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+        signal: ac.signal,
+      });
+      const reader = res.body!.getReader();
+      await reader.read();
+      await reader.read();
+      ac.abort();
+      await expect.poll(() => gateway.service.router!.snapshot()[0].outstanding, { timeout: 2000 }).toBe(0);
+      await expect.poll(() => upstreamClosed, { timeout: 2000 }).toBe(true);
+      await expect.poll(() => logs.length, { timeout: 2000 }).toBe(1);
+      expect(logs[0]).toMatchObject({ outcome: 'client_closed', backend: 'endless', stream: true });
+      expect(logs[0].tokens_out).toBeGreaterThan(0);
+    } finally {
+      await gateway.kill();
+      up.closeAllConnections();
+      up.close();
     }
   });
 });

@@ -31,8 +31,10 @@ export function tapBody(
         }
       },
       cancel(reason) {
+        // Cancel the source first, so that taps further up the chain have finished before this one reports.
+        const done = reader.cancel(reason);
         end('cancel');
-        return reader.cancel(reason);
+        return done;
       },
     },
     { highWaterMark: 0 },
