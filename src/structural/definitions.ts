@@ -36,28 +36,41 @@ function nameOf(node: Node): string | null {
   return null;
 }
 
-/** All named definitions at any depth; with `clean`, only those without syntax errors inside. */
+/** The grammar's node types that may be definitions (computed once per grammar). */
+const defTypesByLanguage = new WeakMap<object, string[]>();
+function definitionTypes(node: Node): string[] {
+  const lang = node.tree.language;
+  let types = defTypesByLanguage.get(lang);
+  if (!types) {
+    types = [];
+    for (let id = 0; id < lang.nodeTypeCount; id++) {
+      const t = lang.nodeTypeForId(id);
+      if (t && DEF_TYPE.test(t) && !types.includes(t)) types.push(t);
+    }
+    defTypesByLanguage.set(lang, types);
+  }
+  return types;
+}
+
+/**
+ * All named definitions at any depth; with `clean`, only those without syntax errors inside.
+ * The search for candidate nodes runs inside tree-sitter: walking every node from JavaScript
+ * costs more than parsing.
+ */
 export function collectDefinitions(root: Node, clean: boolean): Definition[] {
   const out: Definition[] = [];
-  const cursor = root.walk();
-  try {
-    for (;;) {
-      const node = cursor.currentNode;
-      if (DEF_TYPE.test(node.type) && !(clean && node.hasError)) {
-        const name = nameOf(node);
-        // A node that ends at column 0 ends with the line before (its trailing newline is included).
-        const end = node.endPosition;
-        const endRow = end.column === 0 && end.row > node.startPosition.row ? end.row - 1 : end.row;
-        if (name) out.push({ key: `${node.type}:${name}`, startRow: node.startPosition.row, endRow });
-      }
-      if (cursor.gotoFirstChild()) continue;
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent()) return out;
-      }
-    }
-  } finally {
-    cursor.delete();
+  const types = definitionTypes(root);
+  if (types.length === 0) return out;
+  for (const node of root.descendantsOfType(types)) {
+    if (!node || (clean && node.hasError)) continue;
+    const name = nameOf(node);
+    if (!name) continue;
+    // A node that ends at column 0 ends with the line before (its trailing newline is included).
+    const end = node.endPosition;
+    const endRow = end.column === 0 && end.row > node.startPosition.row ? end.row - 1 : end.row;
+    out.push({ key: `${node.type}:${name}`, startRow: node.startPosition.row, endRow });
   }
+  return out;
 }
 
 /** Definitions by key, keeping only keys that occur once. */

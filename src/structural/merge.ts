@@ -1,5 +1,5 @@
 // The structural merge: anchor each snippet segment in the original, splice, then check the result.
-import type { Node, Parser } from 'web-tree-sitter';
+import type { Node, Parser, Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, withTree } from '../languages/parser.js';
 import { anchorAtRung, DEF_WEIGHT, DELETE_COST, fillGap, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
@@ -54,16 +54,21 @@ export function mergeStructural(req: MergeRequest): MergeResult {
 
   const tree = req.parser?.parse(req.original) ?? null;
   try {
-    return mergeWithTree(req, orig, segments, markers, tree?.rootNode ?? null);
+    return mergeWithTree(req, orig, segments, markers, tree);
   } finally {
     tree?.delete();
   }
 }
 
-function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, root: Node | null): MergeResult {
-  const origDefs = root ? { errors: countSyntaxErrors(root), defs: uniqueDefinitions(collectDefinitions(root, false)) } : null;
+function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, tree: Tree | null): MergeResult {
+  const root = tree?.rootNode ?? null;
+  const errorsBefore = root ? countSyntaxErrors(root) : 0;
   const index = new OriginalIndex(orig.lines);
-  const defMatches = segments.map((seg) => (req.parser && origDefs ? definitionMatches(req.parser, seg, origDefs.defs) : []));
+  // The original's definitions are looked up only when some segment holds a whole one.
+  let origDefs: Map<string, Definition> | null = null;
+  const defMatches = segments.map((seg) =>
+    req.parser && root ? definitionMatches(req.parser, seg, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
+  );
 
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? [], root);
   const out = splice(orig, segments, placements);
@@ -74,7 +79,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
     segments,
     language: req.language,
     parser: req.parser,
-    errorsBefore: origDefs?.errors ?? 0,
+    errorsBefore,
     content: out.content,
     linesDeleted: out.linesDeleted,
     largestGap: out.largestGap,
@@ -95,13 +100,15 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
 }
 
 /** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
-function definitionMatches(parser: Parser, seg: Segment, origDefs: Map<string, Definition>): Match[] {
+function definitionMatches(parser: Parser, seg: Segment, originalDefinitions: () => Map<string, Definition>): Match[] {
   // Dedent so a method copied out of its class still parses as a definition.
   const indents = seg.lines.filter((l) => l.trim() !== '').map((l) => leadingWhitespace(l).length);
   const cut = Math.min(...indents);
   const text = seg.lines.map((l) => (l.trim() === '' ? '' : l.slice(cut))).join('\n');
   const defs = withTree(parser, text, (tree) => uniqueDefinitions(collectDefinitions(tree.rootNode, true)));
   const out: Match[] = [];
+  if (defs.size === 0) return out;
+  const origDefs = originalDefinitions();
   for (const [key, d] of defs) {
     const o = origDefs.get(key);
     if (!o) continue;

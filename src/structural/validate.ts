@@ -2,7 +2,7 @@
 // marker left, no new syntax errors, and no large silent deletion.
 import type { Node, Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { countSyntaxErrors, withTree } from '../languages/parser.js';
+import { countSyntaxErrors } from '../languages/parser.js';
 import { markerFlags, type Segment } from './segments.js';
 import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
@@ -62,10 +62,15 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   }
 
   if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
-  const errorsAfter = withTree(c.parser, c.content, (tree) => {
+  const tree = c.parser.parse(c.content);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  let errorsAfter: number;
+  try {
     const all = countSyntaxErrors(tree.rootNode);
-    return all > c.errorsBefore ? all - grammarLimitErrors(tree.rootNode, c.output, c.added, c.errorsBefore > 0) : all;
-  });
+    errorsAfter = all > c.errorsBefore ? all - grammarLimitErrors(tree.rootNode, c.output, c.added, c.errorsBefore > 0) : all;
+  } finally {
+    tree.delete();
+  }
   // A file that already parses with errors shows the grammar cannot follow its idioms (macros,
   // newer syntax); error recovery then shifts with any edit, so only a clear rise counts there.
   // A clean file must stay clean.
@@ -107,3 +112,4 @@ function grammarLimitErrors(root: Node, lines: string[], added: Set<number>, gra
   visit(root);
   return count;
 }
+
