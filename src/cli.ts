@@ -22,7 +22,10 @@ Usage:
 
 apply prints the merged file (or, with --write, replaces FILE atomically). Exit code 0 merged,
 2 refused (the reason on stderr), 1 error. Without --server the merge runs in-process.
-Environment: SPECEDIT_HOST, SPECEDIT_PORT, SPECEDIT_MAX_CODE_BYTES, SPECEDIT_MAX_UPDATE_BYTES.
+Environment: SPECEDIT_HOST, SPECEDIT_PORT, SPECEDIT_MAX_CODE_BYTES, SPECEDIT_MAX_UPDATE_BYTES;
+for serve also SPECEDIT_API_KEYS(_FILE), SPECEDIT_ALLOW_UNAUTHENTICATED, SPECEDIT_RATE_LIMIT_RPM/TPM,
+SPECEDIT_PRICE_INPUT/OUTPUT_PER_M, SPECEDIT_LOG, SPECEDIT_BACKENDS(_FILE), SPECEDIT_AUTO_FALLBACK_MODEL (README).
+serve refuses a non-loopback --host without API keys unless SPECEDIT_ALLOW_UNAUTHENTICATED=1.
 `;
 
 async function readStdin(): Promise<string> {
