@@ -121,17 +121,26 @@ template <int T> void q5_0_t(const void* w, const void* const* a, int nb, float*
       scale_d<BlockQ5_0>, w, a, nb, out);
 }
 
+// K-quants: integer sums per super-block (maddubs + dpwssd with the sub-block scales), then
+// converted and scaled into a float vector per activation row; the mins / offsets go through
+// the activation's 16-value sums in a second vector. No horizontal sum until the row ends.
 template <int T> void q4_k_t(const void* wv, const ActQ8K* const* a, int nb, float* out) {
   auto* w = (const BlockQ4_K*)wv;
-  for (int t = 0; t < T; t++) out[t] = 0;
   const __m256i m4 = _mm256_set1_epi8(15);
+  __m512 accf[T];
+  __m256 accm[T];
+  for (int t = 0; t < T; t++) { accf[t] = _mm512_setzero_ps(); accm[t] = _mm256_setzero_ps(); }
   for (int b = 0; b < nb; b++) {
     const uint8_t* s = w[b].scales;
-    int sc[8], mn[8];
+    int sc[8];
+    alignas(32) int16_t mn[16];
     for (int j = 0; j < 8; j++) {
-      if (j < 4) { sc[j] = s[j] & 63; mn[j] = s[j + 4] & 63; }
-      else { sc[j] = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4); mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4); }
+      int m;
+      if (j < 4) { sc[j] = s[j] & 63; m = s[j + 4] & 63; }
+      else { sc[j] = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4); m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4); }
+      mn[2 * j] = mn[2 * j + 1] = (int16_t)m;
     }
+    const __m256i mnv = _mm256_load_si256((const __m256i*)mn);
     __m512i acc[T];
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_si512();
     for (int c = 0; c < 4; c++) {
@@ -144,18 +153,18 @@ template <int T> void q4_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
         acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(wq, av), scv);
       }
     }
-    float d = f16c(w[b].d), dmin = f16c(w[b].dmin);
+    const float d = f16c(w[b].d), dmin = f16c(w[b].dmin);
     for (int t = 0; t < T; t++) {
-      int sumi = _mm512_reduce_add_epi32(acc[t]), summ = 0;
-      for (int j = 0; j < 8; j++) summ += mn[j] * (a[t][b].bsums[2 * j] + a[t][b].bsums[2 * j + 1]);
-      out[t] += a[t][b].d * (d * (float)sumi) - a[t][b].d * (dmin * (float)summ);
+      const __m256i mins = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i*)a[t][b].bsums), mnv);
+      accf[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_set1_ps(a[t][b].d * d), accf[t]);
+      accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(-a[t][b].d * dmin), accm[t]);
     }
   }
+  for (int t = 0; t < T; t++) out[t] = _mm512_reduce_add_ps(accf[t]) + _mm512_reduce_add_ps(_mm512_zextps256_ps512(accm[t]));
 }
 
 template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, float* out) {
   auto* w = (const BlockQ6_K*)wv;
-  for (int t = 0; t < T; t++) out[t] = 0;
   const __m256i m4 = _mm256_set1_epi8(15), m30 = _mm256_set1_epi8(0x30);
   // int16 lane i of a 64-value chunk belongs to 16-value group i / 8
   static const __m512i idx[4] = {
@@ -163,8 +172,12 @@ template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
       _mm512_set_epi16(7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4),
       _mm512_set_epi16(11, 11, 11, 11, 11, 11, 11, 11, 10, 10, 10, 10, 10, 10, 10, 10, 9, 9, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8, 8, 8, 8, 8),
       _mm512_set_epi16(15, 15, 15, 15, 15, 15, 15, 15, 14, 14, 14, 14, 14, 14, 14, 14, 13, 13, 13, 13, 13, 13, 13, 13, 12, 12, 12, 12, 12, 12, 12, 12)};
+  __m512 accf[T];
+  __m256 accm[T];
+  for (int t = 0; t < T; t++) { accf[t] = _mm512_setzero_ps(); accm[t] = _mm256_setzero_ps(); }
   for (int b = 0; b < nb; b++) {
-    __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)w[b].scales)));
+    const __m256i sc16y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)w[b].scales));
+    const __m512i sc16 = _mm512_castsi256_si512(sc16y);
     __m512i acc[T];
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_si512();
     for (int h = 0; h < 2; h++) {
@@ -184,13 +197,15 @@ template <int T> void q6_k_t(const void* wv, const ActQ8K* const* a, int nb, flo
         acc[t] = _mm512_dpwssd_epi32(acc[t], _mm512_maddubs_epi16(c1, _mm512_loadu_si512((const void*)(aq + 64))), s1);
       }
     }
-    float d = f16c(w[b].d);
+    const float d = f16c(w[b].d);
     for (int t = 0; t < T; t++) {
-      int off = 0;
-      for (int g = 0; g < 16; g++) off += w[b].scales[g] * a[t][b].bsums[g];
-      out[t] += d * a[t][b].d * (float)(_mm512_reduce_add_epi32(acc[t]) - 32 * off);
+      // values are stored +32: subtract 32 · Σ_g scale_g · (sum of the group's activations)
+      const __m256i off = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i*)a[t][b].bsums), sc16y);
+      accf[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_set1_ps(d * a[t][b].d), accf[t]);
+      accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(off), _mm256_set1_ps(-32.f * d * a[t][b].d), accm[t]);
     }
   }
+  for (int t = 0; t < T; t++) out[t] = _mm512_reduce_add_ps(accf[t]) + _mm512_reduce_add_ps(_mm512_zextps256_ps512(accm[t]));
 }
 
 #define DISPATCH_T(fn, ...)            \
