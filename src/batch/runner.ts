@@ -158,7 +158,8 @@ export async function runBatch(opts: RunOptions): Promise<BatchRun> {
   };
   const n = Math.max(1, Math.min(opts.concurrency, total));
   await Promise.all(Array.from({ length: n }, worker));
-  const all = results.map(
+  const all = Array.from(
+    results,
     (r, i): FileResult =>
       r ?? { path: opts.jobs[i].path, outcome: 'cancelled', code: 'cancelled', message: 'interrupted before this file was started', written: false, lines_added: 0, lines_deleted: 0, merges: [], diff: '', duration_ms: 0 },
   );
