@@ -29,6 +29,9 @@ export const DELETE_COST = 1;
  * over one that matches new lines which happen to resemble other code.
  */
 const EDGE_BONUS = 1000;
+/** Per line of the edge context that matches contiguously from the edge line (up to MAX_RUN). */
+const RUN_BONUS = 20;
+const MAX_RUN = 20;
 /** A strong line found more often than this is no anchor. */
 const MAX_OCCURRENCES = 64;
 /** How many original lines may be deleted between a segment's edge context and its strong lines. */
@@ -147,7 +150,19 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
     xs.filter((x) => x >= 0 && x <= last && count.has(x)).reduce<number | undefined>((b, x) => (b === undefined || count.get(x)! < count.get(b)! ? x : b), undefined);
   const headEdge = rarest([0, 1, 2]);
   const tailEdge = rarest([last, last - 1, last - 2]);
-  strong = strong.map((m) => (m.kind === 'text' && (m.s === headEdge || m.s === tailEdge) ? { ...m, w: m.w + EDGE_BONUS } : m));
+  // Where an edge line occurs more than once, the copy that more of the snippet's edge matches
+  // line for line (blank and common lines included) is the one the snippet was cut from.
+  const run = (s0: number, o0: number, step: 1 | -1) => {
+    let n = 0;
+    for (let s1 = s0, o1 = o0; s1 >= 0 && s1 <= last && o1 >= lo && o1 < hi && keys[s1] === lineKey(index.lines[o1], rung); s1 += step, o1 += step) n++;
+    return n;
+  };
+  strong = strong.map((m) => {
+    if (m.kind !== 'text') return m;
+    if (m.s === headEdge) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, 1), MAX_RUN) };
+    if (m.s === tailEdge) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, -1), MAX_RUN) };
+    return m;
+  });
   const first = bestChain(strong);
   if (first.matches.length === 0) return { best: null, rivals: [] };
   const a = first.matches[0];
