@@ -150,7 +150,7 @@ for (const langDir of readdirSync(fixturesDir).sort()) {
       continue;
     }
     if (typeof meta.description !== 'string' || !meta.description.trim()) problem(where, 'case.json: description missing');
-    const known = new Set(['description', 'error', 'strategy', 'instruction', 'line_hints']);
+    const known = new Set(['description', 'error', 'strategy', 'instruction', 'line_hints', 'known_failure']);
     for (const k of Object.keys(meta)) if (!known.has(k)) problem(where, `case.json: unknown key ${k}`);
     if (!byStem.has('original') || !byStem.has('update')) {
       problem(where, 'original.<ext> and update.<ext> are required');
