@@ -163,7 +163,7 @@ export async function streamApply(request: ApplyRequestBody, opts: StreamApplyOp
     let meta: { mode?: string; language?: string } = {};
     const reader = res.body.getReader();
     for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
         chunk = await reader.read();
       } catch (e) {
