@@ -64,16 +64,18 @@ function checkLen(type: GGMLType, n: number, block: number) {
 // ---------------------------------------------------------------- quantizers
 
 function quantQ8_0(x: Float32Array, out: DataView) {
+  const q = new Int8Array(out.buffer, out.byteOffset, out.byteLength);
   for (let b = 0; b < x.length / 32; b++) {
-    const o = b * 34;
+    const o = b * 34, xo = b * 32;
     let amax = 0;
-    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b * 32 + j]));
+    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xo + j]); if (a > amax) amax = a; }
     const dh = f32ToF16(amax / 127);
     const d = f16ToF32(dh);
     out.setUint16(o, dh, true);
+    const id = d === 0 ? 0 : 1 / d;
     for (let j = 0; j < 32; j++) {
-      const q = d === 0 ? 0 : Math.max(-127, Math.min(127, round(x[b * 32 + j] / d)));
-      out.setInt8(o + 2 + j, q);
+      const v = Math.round(x[xo + j] * id);
+      q[o + 2 + j] = v > 127 ? 127 : v < -127 ? -127 : v;
     }
   }
 }
