@@ -276,3 +276,32 @@ describe('a client that goes away mid-stream', () => {
     }
   });
 });
+
+describe('a backend that does not answer', () => {
+  it('is cut off after SPECEDIT_REQUEST_TIMEOUT_MS with 504 timeout', async () => {
+    const up = createServer((req, res) => {
+      if (req.method === 'GET') return void res.end('{}');
+      // never answers a POST
+    });
+    await new Promise<void>((r) => up.listen(0, '127.0.0.1', () => r()));
+    const gateway = await startServer(
+      { ...DEFAULTS, port: 0, requestTimeoutMs: 300, backends: [backend('silent', `http://127.0.0.1:${(up.address() as AddressInfo).port}`, { m: 'm' })] },
+      quiet,
+    );
+    try {
+      const t0 = performance.now();
+      const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(504);
+      expect((await res.json()).error).toMatchObject({ code: 'timeout', type: 'server_error' });
+      expect(performance.now() - t0).toBeLessThan(2000);
+    } finally {
+      await gateway.kill();
+      up.closeAllConnections();
+      up.close();
+    }
+  });
+});
