@@ -163,6 +163,15 @@ describe('openai client against model "auto"', () => {
 });
 
 describe('errors as the openai client surfaces them', () => {
+  it('checks the body: 415 without JSON, 400 invalid_json, 413 body_too_large', async () => {
+    const post = (body: string, type = 'application/json') =>
+      fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': type }, body });
+    const codes = async (r: Response) => [r.status, (await r.json()).error.code];
+    expect(await codes(await post('{}', 'text/plain'))).toEqual([415, 'unsupported_media_type']);
+    expect(await codes(await post('{"model":'))).toEqual([400, 'invalid_json']);
+    expect(await codes(await post(JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'x'.repeat(4 << 20) }] })))).toEqual([413, 'body_too_large']);
+  });
+
   it('a refused merge is a 422 with the refusal code', async () => {
     const err = await client.chat.completions
       .create({ model: 'auto', messages: [{ role: 'user', content: applyMessage(original, '// ... existing code ...\nfunction nowhere() {\n  return 1;\n}\n// ... existing code ...\n') }] })
