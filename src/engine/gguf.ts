@@ -219,23 +219,39 @@ export function getMeta(g: GGUFFile, key: string): MetaValue | undefined {
 
 // ---------------------------------------------------------------- writer
 
+/** Little-endian writer into one growing buffer (metadata of real vocabularies has ~10^6 values). */
 class Writer {
-  chunks: Uint8Array[] = [];
+  private buf = new Uint8Array(1 << 16);
+  private view = new DataView(this.buf.buffer);
   length = 0;
   private enc = new TextEncoder();
-  push(b: Uint8Array) { this.chunks.push(b); this.length += b.byteLength; }
-  private num(n: number, f: (v: DataView) => void) { const b = new Uint8Array(n); f(new DataView(b.buffer)); this.push(b); }
-  u8(v: number) { this.num(1, (d) => d.setUint8(0, v)); }
-  i8(v: number) { this.num(1, (d) => d.setInt8(0, v)); }
-  u16(v: number) { this.num(2, (d) => d.setUint16(0, v, true)); }
-  i16(v: number) { this.num(2, (d) => d.setInt16(0, v, true)); }
-  u32(v: number) { this.num(4, (d) => d.setUint32(0, v, true)); }
-  i32(v: number) { this.num(4, (d) => d.setInt32(0, v, true)); }
-  f32(v: number) { this.num(4, (d) => d.setFloat32(0, v, true)); }
-  f64(v: number) { this.num(8, (d) => d.setFloat64(0, v, true)); }
-  u64(v: number | bigint) { this.num(8, (d) => d.setBigUint64(0, BigInt(v), true)); }
-  i64(v: number | bigint) { this.num(8, (d) => d.setBigInt64(0, BigInt(v), true)); }
-  str(s: string) { const b = this.enc.encode(s); this.u64(b.byteLength); this.push(b); }
+  private reserve(n: number) {
+    if (this.length + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.length + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  get bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
+  push(b: Uint8Array) { this.reserve(b.length); this.buf.set(b, this.length); this.length += b.length; }
+  u8(v: number) { this.reserve(1); this.view.setUint8(this.length, v); this.length += 1; }
+  i8(v: number) { this.reserve(1); this.view.setInt8(this.length, v); this.length += 1; }
+  u16(v: number) { this.reserve(2); this.view.setUint16(this.length, v, true); this.length += 2; }
+  i16(v: number) { this.reserve(2); this.view.setInt16(this.length, v, true); this.length += 2; }
+  u32(v: number) { this.reserve(4); this.view.setUint32(this.length, v, true); this.length += 4; }
+  i32(v: number) { this.reserve(4); this.view.setInt32(this.length, v, true); this.length += 4; }
+  f32(v: number) { this.reserve(4); this.view.setFloat32(this.length, v, true); this.length += 4; }
+  f64(v: number) { this.reserve(8); this.view.setFloat64(this.length, v, true); this.length += 8; }
+  u64(v: number | bigint) { this.reserve(8); this.view.setBigUint64(this.length, BigInt(v), true); this.length += 8; }
+  i64(v: number | bigint) { this.reserve(8); this.view.setBigInt64(this.length, BigInt(v), true); this.length += 8; }
+  str(s: string) {
+    this.reserve(8 + s.length * 3);
+    const { written } = this.enc.encodeInto(s, this.buf.subarray(this.length + 8));
+    this.view.setBigUint64(this.length, BigInt(written), true);
+    this.length += 8 + written;
+  }
 }
 
 function writeScalar(w: Writer, t: ValueType, v: MetaScalar, key: string): void {
@@ -308,7 +324,7 @@ export function writeGGUF(path: string, metadata: MetaEntry[], tensors: TensorTo
   w.push(new Uint8Array(pad));
   const fd = fs.openSync(path, 'w');
   try {
-    for (const c of w.chunks) fs.writeSync(fd, c);
+    fs.writeSync(fd, w.bytes);
     let pos = 0;
     tensors.forEach((t, i) => {
       const data = t.data instanceof Uint8Array ? t.data : t.data();
