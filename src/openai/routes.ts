@@ -72,6 +72,10 @@ function applyMessageOf(kind: Kind, req: AnyRequest): ApplyMessage | null {
 }
 
 function checkStructuralParams(req: AnyRequest): void {
+  const prompt = (req as Partial<CompletionRequest>).prompt;
+  if (Array.isArray(prompt) && prompt.length > 1) {
+    throw new HttpError(400, 'unsupported_parameter', 'Model "auto" takes one prompt per request.', { param: 'prompt' });
+  }
   if (req.n != null && req.n > 1) throw new HttpError(400, 'unsupported_parameter', 'n > 1 is not supported: the merge has one answer.', { param: 'n' });
   if ((req as { logprobs?: unknown }).logprobs) {
     throw new HttpError(400, 'unsupported_parameter', 'logprobs are not available from the structural merge (model "auto").', { param: 'logprobs' });

@@ -37,7 +37,8 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
 export const CompletionRequestSchema = z.looseObject({
   model: z.string().min(1),
-  prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+  /** A backend may take several prompts; model auto takes one. */
+  prompt: z.union([z.string(), z.array(z.string()).min(1)]),
   stream: z.boolean().nullable().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   max_tokens: z.number().int().positive().nullable().optional(),

@@ -77,7 +77,8 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   }
 
   app.use('*', async (c, next) => {
-    const id = c.req.header('x-request-id') || randomUUID();
+    const given = c.req.header('x-request-id');
+    const id = given && /^[\w.:@-]{1,128}$/.test(given) ? given : randomUUID();
     c.set('requestId', id);
     c.header('x-request-id', id);
     const info: RequestInfo = {};
