@@ -73,6 +73,8 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? [], root);
   const out = splice(orig, segments, placements);
   const syntax = checkMerge({
+    originalTree: tree,
+    originalText: req.original,
     original: orig,
     output: out.lines,
     added: out.added,

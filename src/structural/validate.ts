@@ -1,6 +1,6 @@
 // The acceptance test a merge must pass before it is answered: nothing of the snippet lost, no
 // marker left, no new syntax errors, and no large silent deletion.
-import type { Node, Parser } from 'web-tree-sitter';
+import { Edit, type Node, type Parser, type Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors } from '../languages/parser.js';
 import { markerFlags, type Segment } from './segments.js';
@@ -30,6 +30,9 @@ export interface MergeCheck {
   errorsBefore: number;
   linesDeleted: number;
   largestGap: number;
+  /** The original's tree, to re-parse only what the merge changed (it is edited in place). */
+  originalTree?: Tree | null;
+  originalText: string;
 }
 
 export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: number; errorsAfter: number } {
@@ -62,7 +65,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   }
 
   if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
-  const tree = c.parser.parse(c.content);
+  const tree = c.originalTree ? reparse(c.parser, c.originalTree, c.originalText, c.content) : c.parser.parse(c.content);
   if (!tree) throw new Error('tree-sitter returned no tree');
   let errorsAfter: number;
   try {
@@ -113,3 +116,35 @@ function grammarLimitErrors(root: Node, lines: string[], added: Set<number>, gra
   return count;
 }
 
+
+/**
+ * Parse the merged text incrementally: tell the original's tree which stretch of lines changed
+ * (everything between the common prefix and suffix) and let tree-sitter reuse the rest.
+ */
+function reparse(parser: Parser, tree: Tree, before: string, after: string): Tree | null {
+  let p = 0;
+  const max = Math.min(before.length, after.length);
+  while (p < max && before.charCodeAt(p) === after.charCodeAt(p)) p++;
+  p = before.lastIndexOf('\n', p - 1) + 1;
+  let sfx = 0;
+  while (sfx < max - p && before.charCodeAt(before.length - 1 - sfx) === after.charCodeAt(after.length - 1 - sfx)) sfx++;
+  while (sfx > 0 && !(atLineStart(before, before.length - sfx) && atLineStart(after, after.length - sfx))) sfx--;
+  const rows = (text: string, end: number) => {
+    let r = 0;
+    for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) r++;
+    return r;
+  };
+  tree.edit(
+    new Edit({
+      startIndex: p,
+      oldEndIndex: before.length - sfx,
+      newEndIndex: after.length - sfx,
+      startPosition: { row: rows(before, p), column: 0 },
+      oldEndPosition: { row: rows(before, before.length - sfx), column: 0 },
+      newEndPosition: { row: rows(after, after.length - sfx), column: 0 },
+    }),
+  );
+  return parser.parse(after, tree);
+}
+
+const atLineStart = (text: string, i: number) => i === 0 || text.charCodeAt(i - 1) === 10;
