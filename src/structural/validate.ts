@@ -3,7 +3,8 @@
 import { Edit, type Node, type Parser, type Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors } from '../languages/parser.js';
-import { markerFlags, type Segment } from './segments.js';
+import { isMarkerLine } from './markers.js';
+import type { Segment } from './segments.js';
 import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import type { SourceText } from './text.js';
@@ -36,9 +37,14 @@ export interface MergeCheck {
 }
 
 export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: number; errorsAfter: number } {
-  const count = (lines: string[]) => markerFlags(lines, c.language).filter(Boolean).length;
-  if (count(c.output) > count(c.original.lines)) {
-    throw new MergeRefusal('markers_remaining', 'The merged file would still contain marker lines.');
+  // Kept lines are the original's own; only a line the snippet added can be a leftover marker
+  // (read in its new place: a Python `...` reads differently after a `:` line).
+  for (const row of c.added) {
+    let prev = row - 1;
+    while (prev >= 0 && isBlank(c.output[prev])) prev--;
+    if (isMarkerLine(c.output[row], c.language, prev >= 0 ? c.output[prev] : undefined)) {
+      throw new MergeRefusal('markers_remaining', 'The merged file would still contain marker lines.', { line: c.output[row] });
+    }
   }
 
   // Every code line of the snippet, in order, in the output.
