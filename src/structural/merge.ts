@@ -67,7 +67,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   // The original's definitions are looked up only when some segment holds a whole one.
   let origDefs: Map<string, Definition> | null = null;
   const defMatches = segments.map((seg) =>
-    req.parser && root ? definitionMatches(req.parser, seg, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
+    req.parser && root ? definitionMatches(req.parser, seg, req.language, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
   );
 
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? [], root);
@@ -102,12 +102,37 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
 }
 
 /** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
-function definitionMatches(parser: Parser, seg: Segment, originalDefinitions: () => Map<string, Definition>): Match[] {
+/**
+ * How to make a class member parse on its own: wrap it in a class (the rows it adds before the
+ * member are subtracted again). Methods copied out of their class are a common snippet.
+ */
+const MEMBER_WRAPPERS: Record<string, { open: string; close: string; indent?: string }> = {
+  typescript: { open: 'class __Snippet {', close: '}' },
+  tsx: { open: 'class __Snippet {', close: '}' },
+  javascript: { open: 'class __Snippet {', close: '}' },
+  java: { open: 'class __Snippet {', close: '}' },
+  csharp: { open: 'class __Snippet {', close: '}' },
+  kotlin: { open: 'class __Snippet {', close: '}' },
+  php: { open: '<?php class __Snippet {', close: '}' },
+  cpp: { open: 'class __Snippet {', close: '};' },
+  python: { open: 'class __Snippet:', close: '', indent: '    ' },
+  ruby: { open: 'class Snippet', close: 'end' },
+};
+
+function definitionMatches(parser: Parser, seg: Segment, language: Language, originalDefinitions: () => Map<string, Definition>): Match[] {
   // Dedent so a method copied out of its class still parses as a definition.
   const indents = seg.lines.filter((l) => l.trim() !== '').map((l) => leadingWhitespace(l).length);
   const cut = Math.min(...indents);
-  const text = seg.lines.map((l) => (l.trim() === '' ? '' : l.slice(cut))).join('\n');
-  const defs = withTree(parser, text, (tree) => uniqueDefinitions(collectDefinitions(tree.rootNode, true)));
+  const dedented = seg.lines.map((l) => (l.trim() === '' ? '' : l.slice(cut)));
+  let defs = withTree(parser, dedented.join('\n'), (tree) => uniqueDefinitions(collectDefinitions(tree.rootNode, true)));
+  const wrap = MEMBER_WRAPPERS[language.id];
+  if (defs.size === 0 && wrap) {
+    const body = dedented.map((l) => (l && wrap.indent ? wrap.indent + l : l));
+    const inClass = withTree(parser, [wrap.open, ...body, wrap.close].join('\n'), (tree) => collectDefinitions(tree.rootNode, true));
+    defs = uniqueDefinitions(
+      inClass.filter((d) => d.startRow >= 1 && d.endRow <= body.length).map((d) => ({ ...d, startRow: d.startRow - 1, endRow: d.endRow - 1 })),
+    );
+  }
   const out: Match[] = [];
   if (defs.size === 0) return out;
   const origDefs = originalDefinitions();
