@@ -1,5 +1,6 @@
 // The OpenAI-compatible endpoints through the official openai npm client: model "auto" serves
 // apply-format messages with the structural merge, streaming and not, with predicted outputs.
+import { request } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/config.js';
@@ -40,6 +41,19 @@ export function mean(items: number[]): number {
 const expected = original.replace('{\n  return total', '{\n  if (items.length === 0) return 0;\n  return total');
 const applyMessage = (code = original, upd = update) =>
   `<instruction>I add an empty-list guard to mean</instruction>\n<path>src/stats.ts</path>\n<code>${code}</code>\n<update>${upd}</update>`;
+
+function rawPost(url: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 const metric = async (name: string) => {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -169,7 +183,9 @@ describe('errors as the openai client surfaces them', () => {
     const codes = async (r: Response) => [r.status, (await r.json()).error.code];
     expect(await codes(await post('{}', 'text/plain'))).toEqual([415, 'unsupported_media_type']);
     expect(await codes(await post('{"model":'))).toEqual([400, 'invalid_json']);
-    expect(await codes(await post(JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'x'.repeat(4 << 20) }] })))).toEqual([413, 'body_too_large']);
+    // Refused before the body is read: on its own connection (not the keep-alive pool the client shares).
+    const huge = await rawPost(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'x'.repeat(4 << 20) }] }));
+    expect([huge.status, JSON.parse(huge.body).error.code]).toEqual([413, 'body_too_large']);
   });
 
   it('a refused merge is a 422 with the refusal code', async () => {
