@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../src/config.js';
+import { DEFAULTS, plainKey } from '../src/config.js';
 import { startServer, type Running } from '../src/server/serve.js';
 import { batchCommand, type BatchIo } from '../src/batch/command.js';
 import { inProcessApplier, type Applier } from '../src/batch/appliers.js';
@@ -158,6 +158,24 @@ describe('specedit batch --edits', () => {
     expect(r.via).toBe(server.url);
     expect(r.files.map((f) => f.path)).toEqual(allEdits().map((e) => e.path)); // job order, not finish order
     expect(r.files[5].merges[0].stats).toHaveProperty('strategy');
+  });
+
+  it('sends SPECEDIT_API_KEY to a server that needs a key; a wrong key is an error per file', async () => {
+    const keyed = await startServer({ ...DEFAULTS, port: 0, auth: { ...DEFAULTS.auth, keys: [plainKey('batch-key')] } });
+    const edits = writeEdits(root, allEdits().slice(0, 2));
+    try {
+      process.env.SPECEDIT_API_KEY = 'wrong';
+      const bad = capture();
+      expect(await batchCommand(['--edits', edits, '--root', root, '--server', keyed.url], bad)).toBe(1);
+      expect(bad.err()).toMatch(/error +pkg0\/sub\/mod0\.py: invalid_api_key/);
+      process.env.SPECEDIT_API_KEY = 'batch-key';
+      const good = capture();
+      expect(await batchCommand(['--edits', edits, '--root', root, '--server', keyed.url, '--write'], good)).toBe(0);
+      expect(readFileSync(join(root, rel(1)), 'utf8')).toBe(merged(1));
+    } finally {
+      delete process.env.SPECEDIT_API_KEY;
+      await keyed.close();
+    }
   });
 
   it('runs N files at once and no more', async () => {

@@ -41,7 +41,7 @@ export function createProgress(sink: ProgressSink, now: () => number = Date.now)
     const elapsed = (now() - t0) / 1000;
     const rate = elapsed > 0 ? done / elapsed : 0;
     const eta = rate > 0 ? (total - done) / rate : Infinity;
-    const width = Math.max(10, Math.min(30, (sink.columns ?? 80) - 50));
+    const width = Math.max(10, Math.min(30, (sink.columns || 80) - 50));
     const fill = total ? Math.round((done / total) * width) : 0;
     return `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${done}/${total} ${total ? Math.floor((done / total) * 100) : 0}%  ${rate.toFixed(1)} files/s  ETA ${done === total ? '0:00' : fmtTime(eta)}`;
   };
