@@ -27,12 +27,23 @@ export interface Reindent {
 
 /**
  * `pairs`: [snippet line index, snippet line, original line] for lines the two share.
- * The original's unit decides how shifted lines are written.
+ * The original's unit decides how shifted lines are written. When the snippet indents in another
+ * unit (8 spaces where the file has tabs, 2 where it has 4), its columns are first scaled by the
+ * ratio of the two units, if that makes the shared lines agree.
  */
-export function reindenter(pairs: [number, string, string][], unit: IndentUnit): Reindent {
-  const shifts = pairs.filter(([, s]) => s.trim() !== '').map(([i, s, o]) => ({ i, shift: indentColumns(o) - indentColumns(s), same: leadingWhitespace(o) === leadingWhitespace(s) }));
-  const verbatim = shifts.every((x) => x.same);
-  const uniform = shifts.every((x) => x.shift === (shifts[0]?.shift ?? 0));
+export function reindenter(pairs: [number, string, string][], unit: IndentUnit, snippetUnit?: IndentUnit): Reindent {
+  const shared = pairs.filter(([, s]) => s.trim() !== '');
+  const verbatim = shared.every(([, s, o]) => leadingWhitespace(o) === leadingWhitespace(s));
+  const cols = (u: IndentUnit) => (u.kind === 'tab' ? TAB_COLUMNS : u.width);
+  const shiftsAt = (scale: number) => shared.map(([i, s, o]) => ({ i, shift: indentColumns(o) - Math.round(indentColumns(s) * scale) }));
+  const isUniform = (xs: { shift: number }[]) => xs.every((x) => x.shift === (xs[0]?.shift ?? 0));
+  let scale = 1;
+  let shifts = shiftsAt(1);
+  if (!isUniform(shifts) && snippetUnit) {
+    const scaled = shiftsAt(cols(unit) / cols(snippetUnit));
+    if (isUniform(scaled)) [scale, shifts] = [cols(unit) / cols(snippetUnit), scaled];
+  }
+  const uniform = isUniform(shifts);
   const shiftAt = (segIndex: number): number => {
     let best = shifts[0]?.shift ?? 0;
     for (const x of shifts) {
@@ -48,7 +59,7 @@ export function reindenter(pairs: [number, string, string][], unit: IndentUnit):
       if (verbatim) return line;
       if (line.trim() === '') return '';
       const body = line.slice(leadingWhitespace(line).length);
-      return render(indentColumns(line) + shiftAt(segIndex), unit) + body;
+      return render(Math.round(indentColumns(line) * scale) + shiftAt(segIndex), unit) + body;
     },
   };
 }

@@ -387,6 +387,7 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
         anchor.chain.matches.filter((m) => m.kind === 'def-start').map((m) => [m.s, seg.lines[m.s], orig.lines[m.o]] as [number, string, string]),
       ).sort((a, b) => a[0] - b[0]),
       orig.indent,
+      detectIndentUnit(seg.lines),
     );
     rungs.push(anchor.rung !== 'trimmed' ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
     seg.lines.forEach((line, s) => {
