@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, DEFAULTS, parseKeysFile, type Config } from '../src/config.js';
 import { checkBind, isLoopback, KeyStore } from '../src/server/auth.js';
 import { RateLimiter } from '../src/server/rate-limit.js';
+import { createApp } from '../src/server/app.js';
 import { startServer, type Running } from '../src/server/serve.js';
 
 const hex = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -85,6 +86,12 @@ describe('keys', () => {
     const err = await bad.models.list().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('invalid_api_key');
+  });
+  it('SPECEDIT_METRICS_PUBLIC=1 opens /metrics only', async () => {
+    const app = createApp({ ...configFromEnv({ SPECEDIT_API_KEYS: 'sk-x', SPECEDIT_METRICS_PUBLIC: '1', SPECEDIT_LOG: 'off' }) }, { defaultMetrics: false });
+    expect((await app.fetch(new Request('http://h/metrics'))).status).toBe(200);
+    expect((await app.fetch(new Request('http://h/v1/models'))).status).toBe(401);
+    expect((await app.fetch(new Request('http://h/v1/models', { headers: { authorization: 'Bearer sk-x' } }))).status).toBe(200);
   });
 });
 
