@@ -73,9 +73,10 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
     rmsnorm(pool, x, L.attn_norm.data(), N, D, c.eps, xn);
     {
       Acts a(xn, N, D);
-      matmul(pool, K, L.wq, a, q, qd, c.qkv_bias ? L.bq.data() : nullptr);
-      matmul(pool, K, L.wk, a, k, kvd, c.qkv_bias ? L.bk.data() : nullptr);
-      matmul(pool, K, L.wv, a, v, kvd, c.qkv_bias ? L.bv.data() : nullptr);
+      const MatmulJob jobs[3] = {{&L.wq, q, qd, c.qkv_bias ? L.bq.data() : nullptr},
+                                 {&L.wk, k, kvd, c.qkv_bias ? L.bk.data() : nullptr},
+                                 {&L.wv, v, kvd, c.qkv_bias ? L.bv.data() : nullptr}};
+      matmul_many(pool, K, jobs, 3, a);
     }
     pool.parallel_for(N, [&](int t) {
       const float* ct = &cs[(size_t)t * (rd / 2)];
@@ -94,8 +95,8 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
     rmsnorm(pool, x, L.ffn_norm.data(), N, D, c.eps, xn);
     {
       Acts a(xn, N, D);
-      matmul(pool, K, L.wgate, a, g, F, nullptr);
-      matmul(pool, K, L.wup, a, u, F, nullptr);
+      const MatmulJob jobs[2] = {{&L.wgate, g, F, nullptr}, {&L.wup, u, F, nullptr}};
+      matmul_many(pool, K, jobs, 2, a);
     }
     pool.parallel_for(N, [&](int t) {
       float* gr = &g[(size_t)t * F];

@@ -18,52 +18,65 @@ static void ensure_q8k(ThreadPool& pool, Acts& a) {
   pool.parallel_for(a.N, [&](int t) { quantize_act_q8k(a.x + (size_t)t * a.n, a.n, &a.q8k[(size_t)t * nb]); });
 }
 
-void matmul(ThreadPool& pool, const Kernels* K, const Tensor& W, Acts& a, float* y, int ldy, const float* bias) {
-  const int out = (int)W.ne1, n = (int)W.ne0, N = a.N;
-  // Rows per task: small enough to balance threads, large enough to amortize task overhead.
-  const int chunk = std::max(1, std::min(16, out / (pool.size() * 8)));
-  const int tasks = (out + chunk - 1) / chunk;
+// rows [o0, o1) of one matmul
+static void run_rows(const Kernels* K, const MatmulJob& j, Acts& a, int o0, int o1) {
+  const Tensor& W = *j.W;
+  const int n = (int)W.ne0, N = a.N, nb = n / block_size(W.type);
   const bool k256 = W.type == T_Q4_K || W.type == T_Q6_K;
   const bool q32 = W.type == T_Q8_0 || W.type == T_Q4_0 || W.type == T_Q5_0;
-  if (k256) ensure_q8k(pool, a);
-  if (q32) ensure_q8(pool, K, a);
-  const int nb = n / block_size(W.type);
+  float* y = j.y;
+  if (!k256 && !q32) {
+    // float weights: dequantize the row once, then one dot per activation row
+    thread_local std::vector<float> wrow;
+    wrow.resize(n);
+    for (int o = o0; o < o1; o++) {
+      dequantize_row(W.type, W.row(o), n, wrow.data());
+      const float b = j.bias ? j.bias[o] : 0.f;
+      for (int t = 0; t < N; t++) y[(size_t)t * j.ldy + o] = K->dot_f32(wrow.data(), a.x + (size_t)t * n, n) + b;
+    }
+    return;
+  }
+  // token groups outer, rows inner: the chunk's weight rows and one group's activations
+  // both stay in L1 (rows outer re-streamed every activation row from L2 for each weight row)
+  float r[MAX_T];
+  for (int t0 = 0; t0 < N; t0 += MAX_T) {
+    const int T = std::min(MAX_T, N - t0);
+    const void* ap[MAX_T];
+    for (int i = 0; i < T; i++)
+      ap[i] = k256 ? (const void*)&a.q8k[(size_t)(t0 + i) * nb] : (const void*)&a.q8[(size_t)(t0 + i) * a.q8_row];
+    for (int o = o0; o < o1; o++) {
+      const void* w = W.row(o);
+      switch (W.type) {
+        case T_Q4_K: K->dot_q4_k(w, (const ActQ8K* const*)ap, nb, T, r); break;
+        case T_Q6_K: K->dot_q6_k(w, (const ActQ8K* const*)ap, nb, T, r); break;
+        case T_Q8_0: K->dot_q8_0(w, ap, nb, T, r); break;
+        case T_Q4_0: K->dot_q4_0(w, ap, nb, T, r); break;
+        default: K->dot_q5_0(w, ap, nb, T, r); break;
+      }
+      const float b = j.bias ? j.bias[o] : 0.f;
+      for (int i = 0; i < T; i++) y[(size_t)(t0 + i) * j.ldy + o] = r[i] + b;
+    }
+  }
+}
 
-  pool.parallel_for(tasks, [&](int task) {
-    const int o0 = task * chunk, o1 = std::min(out, o0 + chunk);
-    if (!k256 && !q32) {
-      // float weights: dequantize the row once, then one dot per activation row
-      thread_local std::vector<float> wrow;
-      wrow.resize(n);
-      for (int o = o0; o < o1; o++) {
-        dequantize_row(W.type, W.row(o), n, wrow.data());
-        const float b = bias ? bias[o] : 0.f;
-        for (int t = 0; t < N; t++) y[(size_t)t * ldy + o] = K->dot_f32(wrow.data(), a.x + (size_t)t * n, n) + b;
-      }
-      return;
-    }
-    // token groups outer, rows inner: the chunk's weight rows and one group's activations
-    // both stay in L1 (rows outer re-streamed every activation row from L2 for each weight row)
-    float r[MAX_T];
-    for (int t0 = 0; t0 < N; t0 += MAX_T) {
-      const int T = std::min(MAX_T, N - t0);
-      const void* ap[MAX_T];
-      for (int i = 0; i < T; i++)
-        ap[i] = k256 ? (const void*)&a.q8k[(size_t)(t0 + i) * nb] : (const void*)&a.q8[(size_t)(t0 + i) * a.q8_row];
-      for (int o = o0; o < o1; o++) {
-        const void* w = W.row(o);
-        switch (W.type) {
-          case T_Q4_K: K->dot_q4_k(w, (const ActQ8K* const*)ap, nb, T, r); break;
-          case T_Q6_K: K->dot_q6_k(w, (const ActQ8K* const*)ap, nb, T, r); break;
-          case T_Q8_0: K->dot_q8_0(w, ap, nb, T, r); break;
-          case T_Q4_0: K->dot_q4_0(w, ap, nb, T, r); break;
-          default: K->dot_q5_0(w, ap, nb, T, r); break;
-        }
-        const float b = bias ? bias[o] : 0.f;
-        for (int i = 0; i < T; i++) y[(size_t)(t0 + i) * ldy + o] = r[i] + b;
-      }
-    }
-  });
+void matmul_many(ThreadPool& pool, const Kernels* K, const MatmulJob* jobs, int count, Acts& a) {
+  struct Range { int job, o0, o1; };
+  std::vector<Range> tasks;
+  for (int i = 0; i < count; i++) {
+    const Tensor& W = *jobs[i].W;
+    if (W.type == T_Q4_K || W.type == T_Q6_K) ensure_q8k(pool, a);
+    if (W.type == T_Q8_0 || W.type == T_Q4_0 || W.type == T_Q5_0) ensure_q8(pool, K, a);
+    const int out = (int)W.ne1;
+    // rows per task: small enough to balance threads, large enough to amortize task overhead
+    const int chunk = std::max(1, std::min(16, out / (pool.size() * 8)));
+    for (int o = 0; o < out; o += chunk) tasks.push_back({i, o, std::min(out, o + chunk)});
+  }
+  pool.parallel_for((int)tasks.size(), [&](int t) { run_rows(K, jobs[tasks[t].job], a, tasks[t].o0, tasks[t].o1); });
+}
+
+void matmul(ThreadPool& pool, const Kernels* K, const Tensor& W, Acts& a, float* y, int ldy, const float* bias) {
+  MatmulJob j{&W, y, ldy, bias};
+  matmul_many(pool, K, &j, 1, a);
 }
 
 }  // namespace se

@@ -18,6 +18,16 @@ struct Acts {
   Acts(const float* x_, int N_, int n_) : x(x_), N(N_), n(n_) {}
 };
 
+struct MatmulJob {
+  const Tensor* W;
+  float* y;
+  int ldy;
+  const float* bias;
+};
+
+// Several matmuls of the same input in one parallel loop (q/k/v, gate/up): fewer joins.
+void matmul_many(ThreadPool& pool, const Kernels* K, const MatmulJob* jobs, int count, Acts& a);
+
 // y[t*ldy + o] = W[o]·x[t] (+ bias[o]) for t < N, o < W.ne1
 void matmul(ThreadPool& pool, const Kernels* K, const Tensor& W, Acts& a, float* y, int ldy, const float* bias);
 
