@@ -40,7 +40,10 @@ void ThreadPool::worker_loop() {
     int spins = 0;
     while (generation_.load(std::memory_order_acquire) == seen) {
       SE_PAUSE();
-      if (++spins % 1024 == 0 && std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(2)) {
+      // after a short spin, yield: on an oversubscribed machine the spinning would take the
+      // core from the very thread (ours or not) that has work to do
+      if (++spins > 4096) std::this_thread::yield();
+      if (spins % 1024 == 0 && std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(2)) {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return generation_.load() != seen; });
         break;
@@ -70,9 +73,14 @@ void ThreadPool::parallel_for(int n, const std::function<void(int)>& fn) {
   }
   cv_.notify_all();
   run_tasks(&job);
-  while (job.done.load(std::memory_order_acquire) < n) SE_PAUSE();
+  // a worker holding the last task may have been preempted: yield so it can finish
+  for (int spins = 0; job.done.load(std::memory_order_acquire) < n; spins++) {
+    if (spins < 4096) SE_PAUSE(); else std::this_thread::yield();
+  }
   cur_.store(nullptr);
-  while (users_.load(std::memory_order_acquire) != 0) SE_PAUSE();
+  for (int spins = 0; users_.load(std::memory_order_acquire) != 0; spins++) {
+    if (spins < 4096) SE_PAUSE(); else std::this_thread::yield();
+  }
 }
 
 }  // namespace se
