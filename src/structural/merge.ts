@@ -83,7 +83,8 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
     parser: req.parser,
     errorsBefore,
     content: out.content,
-    linesDeleted: out.linesDeleted,
+    // A whole new file says outright what it drops.
+    linesDeleted: placements.some((p) => p.kind === 'anchor' && p.wholeFile) ? 0 : out.linesDeleted,
     largestGap: out.largestGap,
   });
 
