@@ -310,9 +310,11 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
 }
 
 /**
- * A snippet without markers whose first and last lines are the file's first and last lines (up to
- * spacing) is the whole new file: it replaces everything, including old lines beyond its anchors.
+ * A snippet without markers, at least half the file's size, whose first and last lines are the
+ * file's first and last lines (up to spacing) is the whole new file: it replaces everything, including old lines beyond its anchors.
  */
+const WHOLE_FILE_SHARE = 0.5;
+
 function spanWholeFile(segments: Segment[], placements: Placement[], orig: SourceText): void {
   const p = placements[0];
   if (segments.length !== 1 || p.kind !== 'anchor') return;
@@ -320,6 +322,8 @@ function spanWholeFile(segments: Segment[], placements: Placement[], orig: Sourc
   const code = orig.lines.map((l, i) => [i, squash(l)] as const).filter(([, l]) => l !== '');
   const seg = segments[0].lines;
   if (code.length === 0 || squash(seg[0]) !== code[0][1] || squash(seg[seg.length - 1]) !== code[code.length - 1][1]) return;
+  // And about the file's size: first and last line around a few new ones is no new file.
+  if (seg.filter((l) => l.trim() !== '').length < WHOLE_FILE_SHARE * code.length) return;
   p.from = 0;
   p.to = orig.lines.length - 1;
   p.wholeFile = true;
