@@ -42,3 +42,28 @@ export function closingByIndent(lines: string[], to: number, candidates: number[
   }
   return first;
 }
+
+/**
+ * The mirror case: a segment that opens a block (a header) and is followed by a marker and a placed
+ * segment inside that block. Of the candidates, the one where a node starting within the
+ * candidate's lines runs on past the next segment's lines; null unless exactly one does.
+ */
+export function openingCandidate(root: Node, candidates: [number, number][], nextFrom: number, nextTo: number): [number, number] | null {
+  const fits = candidates.filter(([a, b]) => {
+    if (b >= nextFrom) return false;
+    let found = false;
+    const visit = (node: Node) => {
+      if (found) return;
+      const start = node.startPosition.row;
+      if (lastRow(node) < a || start > b) return;
+      if (start >= a && start <= b && lastRow(node) >= nextTo) {
+        found = true;
+        return;
+      }
+      for (const child of node.children) if (child) visit(child);
+    };
+    visit(root);
+    return found;
+  });
+  return fits.length === 1 ? fits[0] : null;
+}

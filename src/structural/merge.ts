@@ -6,7 +6,7 @@ import { anchorAtRung, DEF_WEIGHT, DELETE_COST, fillGap, OriginalIndex, type Anc
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, reindenter } from './indent.js';
 import { CONFIDENCE, isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
-import { closingByIndent, closingCandidate } from './closers.js';
+import { closingByIndent, closingCandidate, openingCandidate } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 import { splitSegments, type Segment } from './segments.js';
 import { detectIndentUnit, joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
@@ -223,6 +223,13 @@ function resolvePlacements(
     return null;
   };
 
+  /** A segment followed by a marker and a placed segment is the header of the block holding it. */
+  const openedBlock = (i: number, found: AnchorSearch): [number, number] | null => {
+    const next = placed[i + 1];
+    if (!root || !next || next.kind !== 'anchor' || !segments[i].markerAfter) return null;
+    return openingCandidate(root, found.rivals, next.from, next.to);
+  };
+
   for (let progress = true; progress; ) {
     progress = false;
     for (let i = 0; i < segments.length; i++) {
@@ -235,7 +242,7 @@ function resolvePlacements(
         placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
         progress = true;
       } else {
-        const near = nearestToHints(found, lineHints) ?? closedBlock(i);
+        const near = nearestToHints(found, lineHints) ?? closedBlock(i) ?? openedBlock(i, found);
         if (!near) continue;
         // Search again around the hinted candidate only.
         const len = segments[i].lines.length;
