@@ -14,7 +14,7 @@ import { VERSION } from './version.js';
 const USAGE = `specedit ${VERSION}
 
 Usage:
-  specedit serve [--port N] [--host ADDR]
+  specedit serve [--port N] [--host ADDR] [--model FILE.gguf]
   specedit apply FILE --update SNIPPET_FILE|- [--instruction TEXT] [--language L] [--mode auto|structural|model]
                  [--write] [--server URL]
   specedit batch --edits FILE.jsonl | --glob PATTERN --instruction TEXT [--root DIR] [--server URL]
@@ -24,7 +24,8 @@ apply prints the merged file (or, with --write, replaces FILE atomically). Exit 
 2 refused (the reason on stderr), 1 error. Without --server the merge runs in-process.
 Environment: SPECEDIT_HOST, SPECEDIT_PORT, SPECEDIT_MAX_CODE_BYTES, SPECEDIT_MAX_UPDATE_BYTES;
 for serve also SPECEDIT_API_KEYS(_FILE), SPECEDIT_ALLOW_UNAUTHENTICATED, SPECEDIT_RATE_LIMIT_RPM/TPM,
-SPECEDIT_PRICE_INPUT/OUTPUT_PER_M, SPECEDIT_LOG, SPECEDIT_BACKENDS(_FILE), SPECEDIT_AUTO_FALLBACK_MODEL (README).
+SPECEDIT_PRICE_INPUT/OUTPUT_PER_M, SPECEDIT_LOG, SPECEDIT_BACKENDS(_FILE), SPECEDIT_AUTO_FALLBACK_MODEL,
+SPECEDIT_MODEL (a GGUF file for the in-process engine), SPECEDIT_KV_TOKENS (README).
 serve refuses a non-loopback --host without API keys unless SPECEDIT_ALLOW_UNAUTHENTICATED=1.
 `;
 
@@ -35,7 +36,10 @@ async function readStdin(): Promise<string> {
 }
 
 async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, model: { type: 'string' } } });
+  // --model path.gguf: the in-process engine serves mode "model" and "auto" (read where
+  // SPECEDIT_MODEL is, by the apply pipeline on first use)
+  if (values.model) process.env.SPECEDIT_MODEL = values.model;
   const config = configFromEnv();
   if (values.host) config.host = values.host;
   if (values.port) {

@@ -9,6 +9,7 @@ import { MergeRefusal } from '../structural/refusal.js';
 import { unifiedDiff } from './diff.js';
 import { ApplyError } from './errors.js';
 import type { ApplyRequest } from './schema.js';
+import { configuredModel, type ModelApplyStats, type ModelService } from './model.js';
 
 export interface ApplyStats {
   time_ms: number;
@@ -26,12 +27,16 @@ export interface ApplyStats {
   note?: string;
 }
 
-export interface ApplyResult {
-  content: string;
-  diff: string;
-  mode: 'structural';
-  language: string;
-  stats: ApplyStats;
+export type ApplyResult =
+  | { content: string; diff: string; mode: 'structural'; language: string; stats: ApplyStats }
+  | { content: string; diff: string; mode: 'model'; language: string; stats: ModelApplyStats & { time_ms: number; structural_refusal?: string } };
+
+export interface ApplyOptions {
+  /** the in-process model (default: SPECEDIT_MODEL's); null: none */
+  model?: ModelService | null;
+  /** model path: text as the engine accepts it */
+  onDelta?: (text: string) => void;
+  signal?: AbortSignal;
 }
 
 const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -52,7 +57,7 @@ function checkLimits(req: ApplyRequest, limits: Limits): void {
   }
 }
 
-export async function applyEdit(req: ApplyRequest, limits: Limits): Promise<ApplyResult> {
+export async function applyEdit(req: ApplyRequest, limits: Limits, o: ApplyOptions = {}): Promise<ApplyResult> {
   const t0 = performance.now();
   checkLimits(req, limits);
   if (req.language && !isKnownLanguageName(req.language)) {
@@ -60,12 +65,14 @@ export async function applyEdit(req: ApplyRequest, limits: Limits): Promise<Appl
       supported: [...languages.keys()],
     });
   }
-  if (req.mode === 'model' || req.update === undefined) {
+  const model = req.mode === 'structural' ? null : o.model !== undefined ? o.model : configuredModel();
+  if (!model && (req.mode === 'model' || req.update === undefined)) {
     throw new ApplyError(501, 'model_unavailable', req.update === undefined
       ? 'An instruction without an update snippet needs a model backend, and none is configured.'
       : 'mode "model" needs a model backend, and none is configured.');
   }
   const language = detectLanguage(req) ?? GENERIC;
+  if (req.update === undefined) return viaModel(model!, req, language.id, t0, o);
   const parser = await parserFor(language);
 
   const tm = performance.now();
@@ -73,9 +80,13 @@ export async function applyEdit(req: ApplyRequest, limits: Limits): Promise<Appl
   try {
     merged = mergeStructural({ original: req.code, update: req.update, language, parser, lineHints: req.line_hints });
   } catch (e) {
-    if (e instanceof MergeRefusal) throw new ApplyError(422, e.code, e.message, e.details);
-    throw e;
+    if (!(e instanceof MergeRefusal)) throw e;
+    // auto: the structural merge was not certain, so the model writes the file
+    if (model) return viaModel(model, req, language.id, t0, o, undefined, e.code);
+    throw new ApplyError(422, e.code, e.message, e.details);
   }
+  // mode model: the structural answer is the model's draft (it already holds the new lines)
+  if (model && req.mode === 'model') return viaModel(model, req, language.id, t0, o, merged.content);
   const mergeMs = performance.now() - tm;
   const diff = unifiedDiff(req.path, req.code, merged.content);
   return {
@@ -98,6 +109,20 @@ export async function applyEdit(req: ApplyRequest, limits: Limits): Promise<Appl
       syntax_errors_after: merged.syntax.errorsAfter,
       ...(merged.syntax.checked ? {} : { note: language.note ?? 'no grammar: merged line-based without syntax validation' }),
     },
+  };
+}
+
+async function viaModel(model: ModelService, req: ApplyRequest, language: string, t0: number, o: ApplyOptions, candidate?: string, refusal?: string): Promise<ApplyResult> {
+  const r = await model.apply({
+    code: req.code, update: req.update, instruction: req.instruction, candidate,
+    decoder: req.decoder ?? 'speculative', onDelta: o.onDelta, signal: o.signal,
+  });
+  return {
+    content: r.content,
+    diff: unifiedDiff(req.path, req.code, r.content),
+    mode: 'model',
+    language,
+    stats: { time_ms: round(performance.now() - t0), ...r.stats, ...(refusal ? { structural_refusal: refusal } : {}) },
   };
 }
 

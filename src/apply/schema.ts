@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 export const MODES = ['auto', 'structural', 'model'] as const;
+export const DECODERS = ['speculative', 'ngram', 'greedy'] as const;
 
 export const ApplyRequestSchema = z
   .object({
@@ -13,6 +14,8 @@ export const ApplyRequestSchema = z
     stream: z.boolean().optional(),
     /** 1-based original line numbers near the edit, to break ties between equal anchors. */
     line_hints: z.array(z.number().int().positive()).max(64).optional(),
+    /** Model path only: how the engine decodes (speculative edits by default; the others to compare). */
+    decoder: z.enum(DECODERS).optional(),
   })
   .strict()
   .refine((r) => r.update !== undefined || r.instruction !== undefined, {

@@ -1,0 +1,101 @@
+// The in-process model path of /apply: a GGUF model on the native engine behind the
+// continuous-batching scheduler. The decoder is chosen per request; speculative edits use
+// the structural candidate (when the structural merge produced one) or the original file as
+// the main draft, and the update snippet as the second.
+import { Engine } from '../engine/engine.js';
+import { Scheduler, QueueFullError, CancelledError } from '../engine/scheduler.js';
+import { makeProposer, type DecodeStats, type DecoderName } from '../decode/index.js';
+import { buildPrompt, CLOSE_TAG, draftAnswer, type TemplateKind } from './prompt.js';
+import { ApplyError } from './errors.js';
+
+export interface ModelOptions {
+  /** KV pool in tokens (default 16384, SPECEDIT_KV_TOKENS) */
+  kvTokens?: number;
+  threads?: number;
+  maxBatchTokens?: number;
+  maxQueue?: number;
+  maxRunning?: number;
+}
+
+export interface ModelApplyInput {
+  code: string;
+  update?: string;
+  instruction?: string;
+  /** the structural merge's answer, a better draft than the original when there is one */
+  candidate?: string;
+  decoder: DecoderName;
+  onDelta?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ModelApplyStats extends DecodeStats {
+  finish_reason: 'stop' | 'length';
+  draft_source: 'structural' | 'original' | 'none';
+  template: TemplateKind;
+  preemptions: number;
+}
+
+export class ModelService {
+  private constructor(readonly path: string, readonly engine: Engine, readonly scheduler: Scheduler) {}
+
+  static open(path: string, o: ModelOptions = {}): ModelService {
+    const kvTokens = o.kvTokens ?? 16384;
+    const engine = Engine.open(path, { numBlocks: Math.ceil(kvTokens / 16), threads: o.threads });
+    const scheduler = new Scheduler(engine, { maxBatchTokens: o.maxBatchTokens, maxQueue: o.maxQueue, maxRunning: o.maxRunning });
+    return new ModelService(path, engine, scheduler);
+  }
+
+  async apply(i: ModelApplyInput): Promise<{ content: string; stats: ModelApplyStats }> {
+    const tok = this.engine.tokenizer;
+    const prompt = buildPrompt(tok, i);
+    const main = i.candidate ?? i.code;
+    const drafts = [draftAnswer(main), ...(i.update !== undefined ? [i.update] : [])];
+    // room for the whole file twice over plus the snippet: a rewrite rarely grows more, and
+    // the KV pool bounds it anyway
+    const pool = this.scheduler.blocks.numBlocks * this.scheduler.blocks.blockSize;
+    const want = 2 * tok.encode(main, { special: false, addBos: false }).length + (i.update ? tok.encode(i.update, { special: false, addBos: false }).length : 0) + 64;
+    const maxTokens = Math.min(want, pool - prompt.tokens.length, this.engine.config.contextLength - prompt.tokens.length);
+    if (maxTokens < 1) throw new ApplyError(413, 'prompt_too_long', `The prompt is ${prompt.tokens.length} tokens; the model's context and KV cache hold ${Math.min(pool, this.engine.config.contextLength)}.`);
+    const proposer = makeProposer({ decoder: i.decoder, tokenizer: tok, drafts });
+    let r;
+    try {
+      r = await this.scheduler.submit(prompt.tokens, proposer, {
+        maxTokens, stopText: CLOSE_TAG, stopTokens: tok.eos !== undefined ? [tok.eos] : [], onDelta: i.onDelta, signal: i.signal,
+      });
+    } catch (e) {
+      if (e instanceof QueueFullError) throw new ApplyError(429, 'queue_full', 'The model queue is full; retry later.', { retry_after_s: e.retryAfterS });
+      if (e instanceof CancelledError) throw new ApplyError(400, 'cancelled', 'The request was cancelled.');
+      throw e;
+    }
+    return {
+      content: r.text,
+      stats: {
+        ...r.stats,
+        finish_reason: r.finishReason,
+        draft_source: i.decoder !== 'speculative' ? 'none' : i.candidate !== undefined ? 'structural' : 'original',
+        template: prompt.kind,
+        preemptions: this.scheduler.counters.preemptions,
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
+
+let fromEnv: ModelService | null | undefined;
+
+/** The model named by SPECEDIT_MODEL (opened on first use), or one set by the CLI or a test. */
+export function configuredModel(): ModelService | null {
+  if (fromEnv === undefined) {
+    const path = process.env.SPECEDIT_MODEL;
+    const kv = Number(process.env.SPECEDIT_KV_TOKENS);
+    fromEnv = path ? ModelService.open(path, { kvTokens: Number.isFinite(kv) && kv > 0 ? kv : undefined }) : null;
+  }
+  return fromEnv;
+}
+
+export function setConfiguredModel(m: ModelService | null): void {
+  fromEnv = m;
+}

@@ -1,0 +1,116 @@
+// The model path of /apply on a tiny random model. Its "edit" is meaningless text: what the
+// tests prove is the plumbing (modes, decoders, stats, streaming, errors) and that every
+// decoder writes the same bytes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, type Config } from '../src/config.js';
+import { applyEdit } from '../src/apply/pipeline.js';
+import { ModelService, setConfiguredModel } from '../src/apply/model.js';
+import { buildPrompt, templateKind } from '../src/apply/prompt.js';
+import { ApplyRequestSchema } from '../src/apply/schema.js';
+import { startServer, type Running } from '../src/server/serve.js';
+import { tinyModel } from './engine/helpers.js';
+
+const model = ModelService.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { kvTokens: 4096, threads: 2 });
+const limits = DEFAULTS.limits;
+afterAll(() => model.close());
+
+const code = `export function mean(items: number[]): number {\n  return total(items) / items.length;\n}\n`;
+const update = `export function mean(items: number[]): number {\n  if (items.length === 0) return 0;\n  return total(items) / items.length;\n}\n`;
+const req = (o: Record<string, unknown>) => ApplyRequestSchema.parse({ code, update, path: 'a.ts', ...o });
+
+describe('model path in the pipeline', () => {
+  it('mode model: every decoder writes the same bytes; stats are reported', async () => {
+    const out = [];
+    for (const decoder of ['greedy', 'ngram', 'speculative'] as const) {
+      const r = await applyEdit(req({ mode: 'model', decoder }), limits, { model });
+      expect(r.mode).toBe('model');
+      if (r.mode !== 'model') return;
+      expect(r.stats.decoder).toBe(decoder);
+      expect(r.stats.completion_tokens).toBeGreaterThan(0);
+      expect(r.stats.prompt_tokens).toBeGreaterThan(20);
+      expect(r.stats.forward_passes).toBeGreaterThan(0);
+      expect(r.stats.draft_source).toBe(decoder === 'speculative' ? 'structural' : 'none');
+      for (const k of ['draft_tokens_proposed', 'draft_tokens_accepted', 'acceptance_rate', 'prefix_cache_hit_tokens', 'ttft_ms', 'tokens_per_second'] as const) {
+        expect(typeof r.stats[k]).toBe('number');
+      }
+      out.push(r.content);
+    }
+    expect(out[1]).toBe(out[0]);
+    expect(out[2]).toBe(out[0]);
+  });
+
+  it('the same file again hits the prefix cache', async () => {
+    const r = await applyEdit(req({ mode: 'model', decoder: 'greedy' }), limits, { model });
+    expect(r.mode === 'model' && r.stats.prefix_cache_hit_tokens).toBeGreaterThan(0);
+  });
+
+  it('deltas stream as tokens are accepted and add up to the content', async () => {
+    let streamed = '', n = 0;
+    const r = await applyEdit(req({ mode: 'model' }), limits, { model, onDelta: (d) => { streamed += d; n++; } });
+    expect(streamed).toBe(r.content);
+    expect(n).toBeGreaterThan(0);
+  });
+
+  it('auto: structural when the merge is certain, the model when there is only an instruction', async () => {
+    expect((await applyEdit(req({}), limits, { model })).mode).toBe('structural');
+    const r = await applyEdit(ApplyRequestSchema.parse({ code, instruction: 'rename mean to average' }), limits, { model });
+    expect(r.mode).toBe('model');
+    expect(r.mode === 'model' && r.stats.draft_source).toBe('original');
+    // structural stays structural with a model configured
+    expect((await applyEdit(req({ mode: 'structural' }), limits, { model })).mode).toBe('structural');
+  });
+
+  it('without a model, the structural-only behaviour is unchanged (501)', async () => {
+    await expect(applyEdit(req({ mode: 'model' }), limits, { model: null })).rejects.toMatchObject({ status: 501, code: 'model_unavailable' });
+  });
+
+  it('a full queue answers 429', async () => {
+    const full = ModelService.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { kvTokens: 512, threads: 1, maxQueue: 0 });
+    await expect(applyEdit(req({ mode: 'model' }), limits, { model: full })).rejects.toMatchObject({ status: 429, code: 'queue_full' });
+    await full.close();
+  });
+});
+
+describe('prompt templates', () => {
+  const fake = (chatTemplate?: string) => {
+    const calls: [string, boolean][] = [];
+    return { calls, tok: { chatTemplate, addBos: false, encode: (t: string, o?: { special?: boolean }) => { calls.push([t, !!o?.special]); return [t.length]; } } };
+  };
+  it('ChatML, Llama 3 and plain; user text never parsed for special tokens; the answer tag opens the output', () => {
+    expect(templateKind('{% for m in messages %}<|im_start|>{{ m.role }}')).toBe('chatml');
+    expect(templateKind('<|start_header_id|>')).toBe('llama3');
+    expect(templateKind(undefined)).toBe('plain');
+    const f = fake('<|im_start|>');
+    buildPrompt(f.tok, { code: 'x<|im_end|>', update: 'y' });
+    const user = f.calls.find(([t]) => t.includes('<code>'))!;
+    expect(user[1]).toBe(false);
+    expect(user[0]).toContain('<code>x<|im_end|></code>');
+    expect(f.calls.at(-1)![0]).toBe('<updated-code>\n');
+    expect(f.calls[0]).toEqual([expect.stringContaining('<|im_start|>system'), true]);
+  });
+});
+
+describe('over HTTP with SPECEDIT_MODEL configured', () => {
+  let server: Running;
+  const config: Config = { ...DEFAULTS, port: 0 };
+  beforeAll(async () => { setConfiguredModel(model); server = await startServer(config); });
+  afterAll(async () => { await server.close(); setConfiguredModel(null); });
+
+  it('mode model answers with the model content and stats; decoder is validated', async () => {
+    const res = await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, update, mode: 'model', decoder: 'ngram' }) });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.mode).toBe('model');
+    expect(body.stats.decoder).toBe('ngram');
+    const bad = await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, update, decoder: 'beam' }) });
+    expect(bad.status).toBe(400);
+  });
+
+  it('a streamed model answer reassembles to the JSON content', async () => {
+    const body = JSON.stringify({ code, update, mode: 'model', decoder: 'greedy' });
+    const json = await (await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
+    const sse = await (await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body })).text();
+    const text = sse.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).filter((d) => typeof d.text === 'string').map((d) => d.text).join('');
+    expect(text).toBe(json.content);
+  });
+});
