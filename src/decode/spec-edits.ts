@@ -17,7 +17,8 @@ export interface SpecEditsOptions {
   /** first span length after (re-)alignment (default 16) */
   kInit?: number;
   kMin?: number;
-  /** longest span (default 128): unchanged stretches verify in few passes */
+  /** longest span (default 64): unchanged stretches verify in few passes; on a CPU a pass of
+   *  k tokens stops costing about one decode step somewhere past k = 20-40 */
   kMax?: number;
   /** trailing tokens that must match to re-align (default 4; longer tails break ties) */
   matchTokens?: number;
@@ -53,7 +54,7 @@ export class SpecEditsProposer implements Proposer {
   constructor(private tok: SpecEditsTokenizer, private sources: string[], o: SpecEditsOptions = {}) {
     this.kInit = o.kInit ?? 16;
     this.kMin = o.kMin ?? 2;
-    this.kMax = o.kMax ?? 128;
+    this.kMax = o.kMax ?? 64;
     this.matchTokens = o.matchTokens ?? 4;
     this.textOf = o.textOf;
     this.k = this.kInit;
