@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { configFromEnv } from './config.js';
 import { ApplyError } from './apply/errors.js';
 import { applyEdit } from './apply/pipeline.js';
+import { configuredModel } from './apply/model.js';
 import { ApplyRequestSchema, type ApplyRequest } from './apply/schema.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { startServer } from './server/serve.js';
@@ -41,6 +42,8 @@ async function serveCommand(args: string[]): Promise<number> {
   // SPECEDIT_MODEL is, by the apply pipeline on first use)
   if (values.model) process.env.SPECEDIT_MODEL = values.model;
   const config = configFromEnv();
+  // open the model before listening: a bad file fails the start, not the first request
+  if (process.env.SPECEDIT_MODEL) configuredModel();
   if (values.host) config.host = values.host;
   if (values.port) {
     const port = Number(values.port);

@@ -32,7 +32,6 @@ export interface ModelApplyStats extends DecodeStats {
   finish_reason: 'stop' | 'length';
   draft_source: 'structural' | 'original' | 'none';
   template: TemplateKind;
-  preemptions: number;
 }
 
 export class ModelService {
@@ -74,9 +73,14 @@ export class ModelService {
         finish_reason: r.finishReason,
         draft_source: i.decoder !== 'speculative' ? 'none' : i.candidate !== undefined ? 'structural' : 'original',
         template: prompt.kind,
-        preemptions: this.scheduler.counters.preemptions,
       },
     };
+  }
+
+  /** What /metrics reports of the engine (specedit_queue_depth, specedit_kv_blocks, specedit_preemptions_total). */
+  gauges(): { queued: number; running: number; kvBlocksUsed: number; kvBlocksFree: number; preemptions: number } {
+    const b = this.scheduler.blocks;
+    return { queued: this.scheduler.queued, running: this.scheduler.active, kvBlocksUsed: b.numBlocks - b.numFree, kvBlocksFree: b.numFree, preemptions: this.scheduler.counters.preemptions };
   }
 
   close(): Promise<void> {

@@ -101,6 +101,9 @@ export class Scheduler {
     void (async () => {
       try {
         while (this.running.length || this.waiting.length) await this.step();
+      } catch (e) {
+        // a bug in a step must not leave requests waiting forever
+        for (const p of [...this.running, ...this.waiting]) { this.drop(p); p.reject(e); }
       } finally {
         this.looping = false;
       }
