@@ -39,9 +39,13 @@ describe('model path in the pipeline', () => {
     expect(out[2]).toBe(out[0]);
   });
 
-  it('the same file again hits the prefix cache', async () => {
+  it('the same file again hits the prefix cache, also with another snippet and instruction', async () => {
     const r = await applyEdit(req({ mode: 'model', decoder: 'greedy' }), limits, { model });
     expect(r.mode === 'model' && r.stats.prefix_cache_hit_tokens).toBeGreaterThan(0);
+    const other = await applyEdit(req({ mode: 'model', decoder: 'greedy', update: 'export const x = 1;\n// ... existing code ...\n', instruction: 'add x' }), limits, { model });
+    // system text and the file are shared: at least the blocks they fill
+    const shared = model.engine.tokenizer.encode(code, { special: false, addBos: false }).length;
+    expect(other.mode === 'model' && other.stats.prefix_cache_hit_tokens).toBeGreaterThanOrEqual(Math.floor(shared / 16) * 16);
   });
 
   it('deltas stream as tokens are accepted and add up to the content', async () => {

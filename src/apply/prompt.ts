@@ -1,4 +1,4 @@
-// The apply prompt: the common fast-apply layout (<instruction>, <code>, <update>) with the
+// The apply prompt: the common fast-apply layout (<code>, <update>, <instruction>) with the
 // answer wrapped in a known tag. The model's own chat format is used when its GGUF chat
 // template names one we know (ChatML for Qwen, Llama 3 headers); the answer's opening tag is
 // part of the prompt, so the output starts with the file and ends at the closing tag.
@@ -32,10 +32,12 @@ export function templateKind(chatTemplate: string | undefined): TemplateKind {
 /** Prompt token ids. User text is encoded without special tokens, so a file that contains
  *  `<|im_end|>` cannot end the turn; only the template's own markers are special. */
 export function buildPrompt(tok: PromptTokenizer, p: PromptInput): { tokens: number[]; kind: TemplateKind } {
+  // the file comes first after the fixed system text, so another edit of the same file finds
+  // its KV blocks in the prefix cache; what changes per request (snippet, instruction) comes last
   const body =
-    `<instruction>${p.instruction ?? 'Apply the update to the code.'}</instruction>\n` +
     `<code>${p.code}</code>\n` +
-    (p.update !== undefined ? `<update>${p.update}</update>\n` : '');
+    (p.update !== undefined ? `<update>${p.update}</update>\n` : '') +
+    `<instruction>${p.instruction ?? 'Apply the update to the code.'}</instruction>\n`;
   const kind = templateKind(tok.chatTemplate);
   const parts: [string, boolean][] =
     kind === 'chatml'
