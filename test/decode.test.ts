@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
 import { GreedyProposer, NgramProposer, SpecEditsProposer, runSequence, type Proposer } from '../src/decode/index.js';
 import { acceptSampled, probabilities, Rng } from '../src/decode/verify.js';
+import { scriptDiff } from '../src/decode/edit-script.js';
+import { applyPatch } from 'diff';
 import { tinyModel, randomTokens } from './engine/helpers.js';
 
 const engine = Engine.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { numBlocks: 128, threads: 2 });
@@ -71,6 +73,10 @@ describe('decoders are lossless against plain greedy', () => {
       const r = await run(p);
       expect(r.text).toBe(greedy.text);
       expect(r.stats.forward_passes).toBeLessThan(MAX / 2);
+      // the bookkeeping rebuilds the draft (kept + deleted) and the output (kept + inserted)
+      const out = codec.textOf(r.tokens), script = p.edits.clip(draft.length, out.length, draft);
+      expect(script.oldText()).toBe(draft);
+      expect(script.newText()).toBe(out);
       div += p.counters.divergences;
       re += p.counters.realignments;
     }
@@ -121,6 +127,11 @@ describe('decoders are lossless against plain greedy', () => {
     expect(s.text).toBe(edited);
     expect(p.counters.realignments).toBeGreaterThan(0);
     expect(s.stats.forward_passes).toBeLessThan(g.stats.forward_passes / 3);
+    // the bookkeeping is the diff: kept / inserted / deleted rebuild both files, and it applies
+    const script = p.edits.clip(original.length, s.text.length, original);
+    expect(script.oldText()).toBe(original);
+    expect(script.newText()).toBe(edited);
+    expect(applyPatch(original, scriptDiff('a.ts', script))).toBe(edited);
   });
 
   it('the runner frees its KV blocks', () => {

@@ -9,6 +9,7 @@ import { buildPrompt, templateKind } from '../src/apply/prompt.js';
 import { ApplyRequestSchema } from '../src/apply/schema.js';
 import { startServer, type Running } from '../src/server/serve.js';
 import { tinyModel } from './engine/helpers.js';
+import { applyPatch } from 'diff';
 
 const model = ModelService.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { kvTokens: 4096, threads: 2 });
 const limits = DEFAULTS.limits;
@@ -60,6 +61,9 @@ describe('model path in the pipeline', () => {
     const r = await applyEdit(ApplyRequestSchema.parse({ code, instruction: 'rename mean to average' }), limits, { model });
     expect(r.mode).toBe('model');
     expect(r.mode === 'model' && r.stats.draft_source).toBe('original');
+    // original as draft: the diff comes from the speculation bookkeeping and applies
+    expect(r.mode === 'model' && r.stats.diff_from_speculation).toBe(true);
+    expect(applyPatch(code, r.diff)).toBe(r.content);
     // structural stays structural with a model configured
     expect((await applyEdit(req({ mode: 'structural' }), limits, { model })).mode).toBe('structural');
   });

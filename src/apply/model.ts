@@ -4,7 +4,8 @@
 // the main draft, and the update snippet as the second.
 import { Engine } from '../engine/engine.js';
 import { Scheduler, QueueFullError, CancelledError } from '../engine/scheduler.js';
-import { makeProposer, type DecodeStats, type DecoderName } from '../decode/index.js';
+import { makeProposer, SpecEditsProposer, type DecodeStats, type DecoderName } from '../decode/index.js';
+import { scriptDiff } from '../decode/edit-script.js';
 import { buildPrompt, CLOSE_TAG, draftAnswer, type TemplateKind } from './prompt.js';
 import { ApplyError } from './errors.js';
 
@@ -24,6 +25,8 @@ export interface ModelApplyInput {
   /** the structural merge's answer, a better draft than the original when there is one */
   candidate?: string;
   decoder: DecoderName;
+  /** for the diff headers */
+  path?: string;
   onDelta?: (text: string) => void;
   signal?: AbortSignal;
 }
@@ -32,6 +35,8 @@ export interface ModelApplyStats extends DecodeStats {
   finish_reason: 'stop' | 'length';
   draft_source: 'structural' | 'original' | 'none';
   template: TemplateKind;
+  /** the diff came from the speculation bookkeeping (original as draft), not a diff algorithm */
+  diff_from_speculation: boolean;
 }
 
 export class ModelService {
@@ -44,7 +49,7 @@ export class ModelService {
     return new ModelService(path, engine, scheduler);
   }
 
-  async apply(i: ModelApplyInput): Promise<{ content: string; stats: ModelApplyStats }> {
+  async apply(i: ModelApplyInput): Promise<{ content: string; diff?: string; stats: ModelApplyStats }> {
     const tok = this.engine.tokenizer;
     const prompt = buildPrompt(tok, i);
     const main = i.candidate ?? i.code;
@@ -66,13 +71,22 @@ export class ModelService {
       if (e instanceof CancelledError) throw new ApplyError(400, 'cancelled', 'The request was cancelled.');
       throw e;
     }
+    // with the original as the draft, the bookkeeping already is the diff; it is used only when
+    // it rebuilds both files exactly (else the caller diffs the two files)
+    let diff: string | undefined;
+    if (proposer instanceof SpecEditsProposer && i.candidate === undefined) {
+      const script = proposer.edits.clip(i.code.length, r.text.length, i.code);
+      if (script.oldText() === i.code && script.newText() === r.text) diff = scriptDiff(i.path, script);
+    }
     return {
       content: r.text,
+      diff,
       stats: {
         ...r.stats,
         finish_reason: r.finishReason,
         draft_source: i.decoder !== 'speculative' ? 'none' : i.candidate !== undefined ? 'structural' : 'original',
         template: prompt.kind,
+        diff_from_speculation: diff !== undefined,
       },
     };
   }

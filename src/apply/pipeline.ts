@@ -115,11 +115,11 @@ export async function applyEdit(req: ApplyRequest, limits: Limits, o: ApplyOptio
 async function viaModel(model: ModelService, req: ApplyRequest, language: string, t0: number, o: ApplyOptions, candidate?: string, refusal?: string): Promise<ApplyResult> {
   const r = await model.apply({
     code: req.code, update: req.update, instruction: req.instruction, candidate,
-    decoder: req.decoder ?? 'speculative', onDelta: o.onDelta, signal: o.signal,
+    decoder: req.decoder ?? 'speculative', path: req.path, onDelta: o.onDelta, signal: o.signal,
   });
   return {
     content: r.content,
-    diff: unifiedDiff(req.path, req.code, r.content),
+    diff: r.diff ?? unifiedDiff(req.path, req.code, r.content),
     mode: 'model',
     language,
     stats: { time_ms: round(performance.now() - t0), ...r.stats, ...(refusal ? { structural_refusal: refusal } : {}) },

@@ -8,6 +8,7 @@
 // then we decode plainly until the last few generated tokens occur exactly once at or after
 // the pointer of some source (pointers only move forward), and speculate again from there.
 import type { ProposeContext, Proposer } from './types.js';
+import { EditScript } from './edit-script.js';
 
 export interface SpecEditsTokenizer {
   encode(text: string, opts?: { special?: boolean; addBos?: boolean }): number[];
@@ -38,6 +39,8 @@ export interface SpecEditsCounters {
 export class SpecEditsProposer implements Proposer {
   readonly name = 'speculative' as const;
   readonly counters: SpecEditsCounters = { realignments: 0, divergences: 0 };
+  /** the output against the main draft: kept, inserted, deleted (the diff without a second alignment) */
+  readonly edits = new EditScript();
   private ptr: number[];
   /** index of the source we follow, or -1 while diverged */
   private active = 0;
@@ -96,16 +99,33 @@ export class SpecEditsProposer implements Proposer {
       const src = this.sources[this.active], p = this.ptr[this.active];
       if (src.startsWith(text, p)) {
         this.ptr[this.active] = p + text.length;
+        if (this.active === 0) this.edits.keep(text); else this.edits.ins(text);
         return;
       }
       // keep the pointer where the agreement ended: the part after it is new text
       let n = 0;
       while (n < text.length && src.charCodeAt(p + n) === text.charCodeAt(n)) n++;
       this.ptr[this.active] = p + n;
+      if (this.active === 0) { this.edits.keep(text.slice(0, n)); this.edits.ins(text.slice(n)); } else this.edits.ins(text);
       this.active = -1;
       this.counters.divergences++;
+    } else {
+      this.edits.ins(text);
     }
     this.realign();
+  }
+
+  /** Follow source `s` again: the output's last `len` characters are its text at `at`. */
+  private alignAt(s: number, at: number, len: number): void {
+    if (s === 0) {
+      // the matched tail was draft text after all; the draft skipped over was deleted
+      const kept = Math.min(len, this.edits.trailingInserted());
+      this.edits.realign(kept, this.sources[0].slice(this.ptr[0], at + len - kept));
+    }
+    this.active = s;
+    this.ptr[s] = at + len;
+    this.k = this.kInit;
+    this.counters.realignments++;
   }
 
   /** Find the trailing output text at exactly one place at or after a source's pointer. */
@@ -124,10 +144,7 @@ export class SpecEditsProposer implements Proposer {
         if (first < 0) continue;
         anyHit = true;
         if (src.indexOf(tail, first + 1) >= 0) continue; // ambiguous: a longer tail decides
-        this.active = s;
-        this.ptr[s] = first + tail.length;
-        this.k = this.kInit;
-        this.counters.realignments++;
+        this.alignAt(s, first, tail.length);
         return;
       }
       if (!anyHit) return; // a longer tail cannot match where this one does not
@@ -138,10 +155,7 @@ export class SpecEditsProposer implements Proposer {
       for (let s = 0; s < this.sources.length; s++) {
         const at = this.sources[s].indexOf(tail, this.ptr[s]);
         if (at < 0) continue;
-        this.active = s;
-        this.ptr[s] = at + tail.length;
-        this.k = this.kInit;
-        this.counters.realignments++;
+        this.alignAt(s, at, tail.length);
         return;
       }
     }
