@@ -100,6 +100,17 @@ describe('scheduler', () => {
     expect(s.blocks.numFree).toBe(64);
   });
 
+  it('temperature > 0: a seeded sampled run gives the same tokens alone and batched with others', async () => {
+    const o = { maxTokens: 16, temperature: 0.8, seed: 11 };
+    const aloneR = await runSequence(ref, prompts[3], new NgramProposer({ min: 1, max: 2, k: 4 }), o);
+    const s = new Scheduler(open(64));
+    const [batched] = await Promise.all([
+      s.submit(prompts[3], new NgramProposer({ min: 1, max: 2, k: 4 }), o),
+      s.submit(prompts[1], new GreedyProposer(), { maxTokens: MAX }),
+    ]);
+    expect(batched.tokens).toEqual(aloneR.tokens);
+  });
+
   it('a full queue refuses with a retry hint', async () => {
     const s = new Scheduler(open(64), { maxQueue: 2 });
     const a = s.submit(prompts[0], new GreedyProposer(), { maxTokens: 4 });
