@@ -95,6 +95,7 @@ export class SpecEditsProposer implements Proposer {
     }
     if (this.textOf) for (const id of appended) this.pieces.push(this.textOf([id]));
     else if (appended.length) this.pieces.push(text);
+    if (this.pieces.length > 8 * this.matchTokens) this.pieces.splice(0, this.pieces.length - 4 * this.matchTokens); // only the tail is ever read
     if (this.active >= 0) {
       const src = this.sources[this.active], p = this.ptr[this.active];
       if (src.startsWith(text, p)) {
