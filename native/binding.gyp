@@ -2,7 +2,7 @@
   "targets": [{
     "target_name": "specedit_engine",
     "sources": [
-      "src/addon.cc", "src/model.cc", "src/forward.cc", "src/attention.cc", "src/matmul.cc",
+      "src/addon.cc", "src/model.cc", "src/forward.cc", "src/attention.cc", "src/matmul.cc", "src/panels.cc",
       "src/threadpool.cc", "src/quant.cc", "src/cpu.cc", "src/probes.cc",
       "src/kernels_scalar.cc", "src/kernels_avx2.cc", "src/kernels_avx512.cc"
     ],

@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "forward.h"
 #include "matmul.h"
+#include "panels.h"
 #include "probes.h"
 #include "quant.h"
 
@@ -134,6 +135,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       st_->model = std::make_unique<Model>(path, c, tensors, huge);
       st_->kv = std::make_unique<KVCache>(c, nblocks, bs, kvType == "int8");
       st_->pool = std::make_unique<ThreadPool>(threads);
+      if (st_->K->gemm_q8_0_panels) st_->model->panel_arena = pack_model_panels(*st_->model, *st_->pool, &st_->model->panel_bytes);
     } catch (const std::exception& e) {
       throw Napi::Error::New(env, e.what());
     }
@@ -239,6 +241,14 @@ Napi::Value KernelMatmul(const Napi::CallbackInfo& info) {
   Tensor t;
   t.type = type; t.ne0 = cols; t.ne1 = rows; t.data = wb.data(); t.row_bytes = row_bytes(type, cols);
   ThreadPool pool(2);
+  std::vector<uint8_t> packed;
+  if (type == T_Q8_0 && K->gemm_q8_0_panels) {  // the layout the engine uses with this kernel set
+    const int nb = cols / 32, np = panel_count(rows);
+    packed.resize(panel_stride(nb) * np + 64);
+    uint8_t* base = (uint8_t*)(((uintptr_t)packed.data() + 63) & ~(uintptr_t)63);
+    for (int p = 0; p < np; p++) pack_q8_0_panel(t, p, base + p * panel_stride(nb));
+    t.panels = base;
+  }
   Acts a(xb.data(), N, cols);
   auto y = Napi::Float32Array::New(env, (size_t)N * rows);
   matmul(pool, K, t, a, y.Data(), rows, nullptr);

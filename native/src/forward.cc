@@ -101,7 +101,8 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
     pool.parallel_for(N, [&](int t) {
       float* gr = &g[(size_t)t * F];
       const float* ur = &u[(size_t)t * F];
-      for (int i = 0; i < F; i++) gr[i] = gr[i] / (1.f + std::exp(-gr[i])) * ur[i];
+      if (K->swiglu) K->swiglu(gr, ur, F);
+      else for (int i = 0; i < F; i++) gr[i] = gr[i] / (1.f + std::exp(-gr[i])) * ur[i];
     });
     {
       Acts a(g, N, F);
@@ -130,7 +131,8 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
   pool.parallel_for(R, [&](int r) {
     const float* lr = &logits[(size_t)r * V];
     int best = 0;
-    for (int i = 1; i < V; i++) if (lr[i] > lr[best]) best = i;  // ties: lowest id
+    if (K->argmax) best = K->argmax(lr, V);
+    else for (int i = 1; i < V; i++) if (lr[i] > lr[best]) best = i;  // ties: lowest id
     res.argmax[r] = best;
     if (outs[r].topk > 0) {
       std::vector<int32_t> idx(V);

@@ -7,6 +7,8 @@
 namespace se {
 
 constexpr int MAX_T = 8;  // activation rows sharing one pass over a weight row
+// Register tile of the packed-panel GEMM: activation rows × panels of 16 outputs per call
+constexpr int GEMM_ROWS = 4, GEMM_PANELS = 3, GEMM_LD = GEMM_PANELS * 16;
 
 struct Kernels {
   const char* name;
@@ -37,6 +39,17 @@ struct Kernels {
                         int bs, int hd, float* s, size_t s_stride);
   void (*attn_values_g)(const float* p, size_t p_stride, int G, int n, const void* const* vblk, const float* const* vscale,
                         bool i8, int bs, int hd, float* out, size_t out_stride);
+  // Optional (nullptr: row-major Q8_0 through dot_q8_0): Q8_0 weights repacked into panels
+  // (panels.h), R (1..GEMM_ROWS) activation rows × C (1..GEMM_PANELS) panels per call,
+  // out[r * GEMM_LD + 16 * c + i].
+  // Activations in this kernel's own layout (actp_bytes / quant_actp), one scale per ACT_GROUP.
+  size_t (*actp_bytes)(int n);
+  void (*quant_actp)(const float* x, int n, void* out);
+  void (*gemm_q8_0_panels)(const uint8_t* const* panels, int C, int nb, const void* const* a, int R, float* out);
+  // Optional (nullptr: the plain loops in forward.cc): g[i] = silu(g[i]) * u[i]; index of the
+  // largest of n values (lowest index among equals).
+  void (*swiglu)(float* g, const float* u, int n);
+  int (*argmax)(const float* x, int n);
 };
 
 const Kernels* kernels_scalar();

@@ -8,7 +8,9 @@
 #include "kernels.h"
 #include "quant.h"
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <utility>
 
 namespace se {
 namespace {
@@ -226,6 +228,105 @@ void dot_q5_0(const void* w, const void* const* a, int nb, int T, float* out) { 
 void dot_q4_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q4_k_t, w, a, nb, out) }
 void dot_q6_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q6_k_t, w, a, nb, out) }
 
+// Activations for the panel GEMM: signed bytes (the weights carry the +128), then per 32-value
+// block −128·Σq as int32 (the accumulator's starting value, cancelling that +128), then one
+// float scale per ACT_GROUP values, as in quant_act32.
+inline size_t actp_corr_off(int n) { return ((size_t)n + 63) & ~(size_t)63; }
+inline size_t actp_scale_off(int n) { return actp_corr_off(n) + (size_t)(n / 32) * 4; }
+size_t actp_bytes(int n) { return (actp_scale_off(n) + (size_t)(n / ACT_GROUP + 1) * 4 + 63) & ~(size_t)63; }
+
+void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
+  int8_t* q = (int8_t*)out;
+  int32_t* corr = (int32_t*)((uint8_t*)out + actp_corr_off(n));
+  float* ds = (float*)((uint8_t*)out + actp_scale_off(n));
+  for (int g = 0; g < n; g += ACT_GROUP) {
+    const int len = std::min(ACT_GROUP, n - g);
+    __m512 mx = _mm512_setzero_ps();
+    for (int i = 0; i < len; i += 16) mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_loadu_ps(x + g + i)));
+    const float d = _mm512_reduce_max_ps(mx) / 127.f, id = d != 0 ? 1.f / d : 0.f;
+    const __m512 idv = _mm512_set1_ps(id);
+    for (int i = 0; i < len; i += 32) {  // one 32-value block: its bytes and −128·Σq
+      __m512i q0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + g + i), idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      __m512i q1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + g + i + 16), idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      _mm_storeu_si128((__m128i*)(q + g + i), _mm512_cvtepi32_epi8(q0));
+      _mm_storeu_si128((__m128i*)(q + g + i + 16), _mm512_cvtepi32_epi8(q1));
+      corr[(g + i) / 32] = -128 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    }
+    ds[g / ACT_GROUP] = d;
+  }
+}
+
+inline __m512i bcast32(const void* p) { return _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(p))); }
+
+// R activation rows × C panels: per 32-value block, 8 vpdpbusd per (row, panel) into an int32
+// accumulator, then one convert and one FMA by (weight scales × activation scale). Each output
+// lane sees the same operations whatever R and C are: batch invariance.
+template <int R, int C>
+void gemm_panels_t(const uint8_t* const* pw, int nb, const void* const* a, float* out) {
+  const int n = nb * 32;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  const uint8_t* ar[R];
+  for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
+  __m512 acc[R][C];
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+  for (int b = 0; b < nb; b++) {
+    __m512i id[R][C];
+    for (int r = 0; r < R; r++) {
+      const __m512i c0 = bcast32(ar[r] + coff + 4 * b);
+      for (int c = 0; c < C; c++) id[r][c] = c0;
+    }
+    for (int k = 0; k < 8; k++) {
+      __m512i w[C];
+      for (int c = 0; c < C; c++) w[c] = _mm512_load_si512((const void*)(pw[c] + (size_t)b * 512 + 64 * k));
+      for (int r = 0; r < R; r++) {
+        const __m512i av = bcast32(ar[r] + 32 * b + 4 * k);
+        for (int c = 0; c < C; c++) id[r][c] = _mm512_dpbusd_epi32(id[r][c], w[c], av);
+      }
+    }
+    __m512 ws[C];
+    for (int c = 0; c < C; c++) ws[c] = _mm512_cvtph_ps(_mm256_load_si256((const __m256i*)(pw[c] + (size_t)nb * 512 + 32 * b)));
+    for (int r = 0; r < R; r++) {
+      float da;
+      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
+      const __m512 dv = _mm512_set1_ps(da);
+      for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dv), acc[r][c]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
+}
+
+template <int R, int... Cs>
+constexpr auto gemm_row(std::integer_sequence<int, Cs...>) {
+  return std::array<void (*)(const uint8_t* const*, int, const void* const*, float*), sizeof...(Cs)>{gemm_panels_t<R, Cs + 1>...};
+}
+template <int... Rs>
+constexpr auto gemm_table(std::integer_sequence<int, Rs...>) {
+  return std::array{gemm_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+}
+constexpr auto kGemm = gemm_table(std::make_integer_sequence<int, GEMM_ROWS>());
+
+void gemm_q8_0_panels(const uint8_t* const* pw, int C, int nb, const void* const* a, int R, float* out) {
+  kGemm[R - 1][C - 1](pw, nb, a, out);
+}
+
+// index of the largest value, the lowest index among equals
+int argmax(const float* x, int n) {
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  for (int i = 0; i < n; i += 16) {
+    const __mmask16 m = (__mmask16)((1u << std::min(16, n - i)) - 1);
+    mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, x + i));
+  }
+  const __m512 best = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+  for (int i = 0; i < n; i += 16) {
+    const __mmask16 m = (__mmask16)((1u << std::min(16, n - i)) - 1);
+    const __mmask16 eq = _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, x + i), best, _CMP_EQ_OQ);
+    if (eq) return i + __builtin_ctz(eq);
+  }
+  return 0;
+}
+
 float dot_f32(const float* a, const float* b, int n) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int i = 0;
@@ -255,6 +356,20 @@ inline __m512 exp512(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
   return _mm512_scalef_ps(p, n);
+}
+
+// g[i] = silu(g[i]) * u[i], with e = exp(-|g|) so the exponential never overflows:
+// sigmoid(g) = 1/(1+e) for g >= 0, e/(1+e) otherwise
+void swiglu(float* g, const float* u, int n) {
+  for (int i = 0; i < n; i += 16) {
+    const __mmask16 m = (__mmask16)((1u << std::min(16, n - i)) - 1);
+    const __m512 gv = _mm512_maskz_loadu_ps(m, g + i);
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(gv)));
+    const __mmask16 pos = _mm512_cmp_ps_mask(gv, _mm512_setzero_ps(), _CMP_GE_OQ);
+    const __m512 num = _mm512_mask_blend_ps(pos, e, _mm512_set1_ps(1.f));
+    const __m512 sig = _mm512_div_ps(num, _mm512_add_ps(_mm512_set1_ps(1.f), e));
+    _mm512_mask_storeu_ps(g + i, m, _mm512_mul_ps(_mm512_mul_ps(gv, sig), _mm512_maskz_loadu_ps(m, u + i)));
+  }
 }
 
 void attn_scores(const float* q, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd,
@@ -423,7 +538,8 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
   }
 }
 
-const Kernels K = {"avx512-vnni", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g};
+const Kernels K = {"avx512-vnni", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
+                   actp_bytes, quant_actp, gemm_q8_0_panels, swiglu, argmax};
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include "matmul.h"
 #include <algorithm>
+#include "panels.h"
 #include "quant.h"
 
 namespace se {
@@ -16,6 +17,40 @@ static void ensure_q8k(ThreadPool& pool, Acts& a) {
   const int nb = a.n / 256;
   a.q8k.resize((size_t)a.N * nb);
   pool.parallel_for(a.N, [&](int t) { quantize_act_q8k(a.x + (size_t)t * a.n, a.n, &a.q8k[(size_t)t * nb]); });
+}
+
+static void ensure_qp(ThreadPool& pool, const Kernels* K, Acts& a) {
+  if (!a.qp.empty()) return;
+  a.qp_row = K->actp_bytes(a.n);
+  a.qp.resize(a.qp_row * a.N + 64);
+  uint8_t* base = (uint8_t*)(((uintptr_t)a.qp.data() + 63) & ~(uintptr_t)63);
+  pool.parallel_for(a.N, [&](int t) { K->quant_actp(a.x + (size_t)t * a.n, a.n, base + (size_t)t * a.qp_row); });
+}
+
+// panels [p0, p1) of one packed matmul: groups of GEMM_PANELS panels outer (they stay in L1/L2
+// while every group of GEMM_ROWS activation rows passes over them), activation rows inner
+static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, int p1) {
+  const Tensor& W = *j.W;
+  const int nb = (int)(W.ne0 / 32), rows = (int)W.ne1, N = a.N;
+  const size_t stride = panel_stride(nb);
+  const uint8_t* base = (const uint8_t*)(((uintptr_t)a.qp.data() + 63) & ~(uintptr_t)63);
+  alignas(64) float r[GEMM_ROWS * GEMM_LD];
+  for (int p = p0; p < p1; p += GEMM_PANELS) {
+    const int C = std::min(GEMM_PANELS, p1 - p);
+    const uint8_t* pw[GEMM_PANELS];
+    for (int c = 0; c < C; c++) pw[c] = W.panels + (p + c) * stride;
+    const int o0 = p * PANEL, o1 = std::min(rows, (p + C) * PANEL);
+    for (int t0 = 0; t0 < N; t0 += GEMM_ROWS) {
+      const int R = std::min(GEMM_ROWS, N - t0);
+      const void* ap[GEMM_ROWS];
+      for (int i = 0; i < R; i++) ap[i] = base + (size_t)(t0 + i) * a.qp_row;
+      K->gemm_q8_0_panels(pw, C, nb, ap, R, r);
+      for (int i = 0; i < R; i++) {
+        float* y = j.y + (size_t)(t0 + i) * j.ldy;
+        for (int o = o0; o < o1; o++) y[o] = r[i * GEMM_LD + (o - o0)] + (j.bias ? j.bias[o] : 0.f);
+      }
+    }
+  }
 }
 
 // rows [o0, o1) of one matmul
@@ -64,6 +99,13 @@ void matmul_many(ThreadPool& pool, const Kernels* K, const MatmulJob* jobs, int 
   std::vector<Range> tasks;
   for (int i = 0; i < count; i++) {
     const Tensor& W = *jobs[i].W;
+    if (W.panels) {  // ranges of whole panel groups
+      ensure_qp(pool, K, a);
+      const int np = panel_count(W.ne1);
+      const int chunk = GEMM_PANELS * std::max(1, std::min(6, np / (pool.size() * 8 * GEMM_PANELS)));
+      for (int p = 0; p < np; p += chunk) tasks.push_back({i, p, std::min(np, p + chunk)});
+      continue;
+    }
     if (W.type == T_Q4_K || W.type == T_Q6_K) ensure_q8k(pool, a);
     if (W.type == T_Q8_0 || W.type == T_Q4_0 || W.type == T_Q5_0) ensure_q8(pool, K, a);
     const int out = (int)W.ne1;
@@ -71,7 +113,11 @@ void matmul_many(ThreadPool& pool, const Kernels* K, const MatmulJob* jobs, int 
     const int chunk = std::max(1, std::min(16, out / (pool.size() * 8)));
     for (int o = 0; o < out; o += chunk) tasks.push_back({i, o, std::min(out, o + chunk)});
   }
-  pool.parallel_for((int)tasks.size(), [&](int t) { run_rows(K, jobs[tasks[t].job], a, tasks[t].o0, tasks[t].o1); });
+  pool.parallel_for((int)tasks.size(), [&](int t) {
+    const MatmulJob& j = jobs[tasks[t].job];
+    if (j.W->panels) run_panels(K, j, a, tasks[t].o0, tasks[t].o1);
+    else run_rows(K, j, a, tasks[t].o0, tasks[t].o1);
+  });
 }
 
 void matmul(ThreadPool& pool, const Kernels* K, const Tensor& W, Acts& a, float* y, int ldy, const float* bias) {

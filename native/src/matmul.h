@@ -15,6 +15,8 @@ struct Acts {
   std::vector<uint8_t> q8;  // layout of the kernel set (Kernels::quant_act32)
   size_t q8_row = 0;
   std::vector<ActQ8K> q8k;
+  std::vector<uint8_t> qp;  // layout of Kernels::quant_actp (packed-panel GEMM)
+  size_t qp_row = 0;
   Acts(const float* x_, int N_, int n_) : x(x_), N(N_), n(n_) {}
 };
 

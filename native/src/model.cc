@@ -91,6 +91,7 @@ Model::Model(const std::string& path, const Config& c, const std::vector<TensorD
 }
 
 Model::~Model() {
+  free(panel_arena);
   if (map_ && copied_) free(map_);
   else if (map_) munmap(map_, map_size_);
 }

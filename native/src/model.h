@@ -19,6 +19,7 @@ struct Tensor {
   int64_t ne0 = 0, ne1 = 1;
   const uint8_t* data = nullptr;
   size_t row_bytes = 0;
+  const uint8_t* panels = nullptr;  // Q8_0 repacked for the kernel set's GEMM (panels.h), if it has one
   const uint8_t* row(int64_t i) const { return data + (size_t)i * row_bytes; }
 };
 
@@ -47,6 +48,8 @@ class Model {
   Tensor tok_embd, output;
   std::vector<float> out_norm;
   std::vector<Layer> layers;
+  uint8_t* panel_arena = nullptr;  // owned; set by pack_model_panels
+  size_t panel_bytes = 0;
 
  private:
   void* map_ = nullptr;

@@ -126,7 +126,8 @@ describe('native matmul kernels vs float64 reference', () => {
       // odd block counts exercise the kernels' tails
       for (const cols of k256 ? [256, 768] : [96, 512]) {
         it(`${isa} ${typeName(t)} ${cols} columns`, () => {
-          const rows = 7, N = 6;
+          // 40 rows: two panels and a padded one for the packed Q8_0 GEMM; 9 rows: its 4-row groups and a tail
+          const rows = 40, N = 9;
           const w = rand(rows * cols, 3 + cols, 0.5);
           const wq = quantize(t, w);
           const wd = dequantize(t, wq, rows * cols);
