@@ -18,6 +18,7 @@ struct State {
   std::unique_ptr<Model> model;
   std::unique_ptr<KVCache> kv;
   std::unique_ptr<ThreadPool> pool;
+  Workspace ws;
   const Kernels* K = nullptr;
   std::mutex mu;  // one forward / block copy at a time
 };
@@ -53,7 +54,7 @@ class ForwardWorker : public Napi::AsyncWorker {
     try {
       std::lock_guard<std::mutex> lk(st_->mu);
       if (!st_->model) throw std::runtime_error("engine is closed");
-      forward(*st_->model, *st_->kv, *st_->pool, st_->K, tokens_, seqs_, outs_, res_);
+      forward(*st_->model, *st_->kv, *st_->pool, st_->K, st_->ws, tokens_, seqs_, outs_, res_);
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -215,6 +216,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     st_->pool.reset();
     st_->kv.reset();
     st_->model.reset();
+    st_->ws = Workspace();
     return info.Env().Undefined();
   }
 

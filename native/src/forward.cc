@@ -32,15 +32,7 @@ static void rope(float* x, int heads, int hd, int rd, bool neox, const float* cs
   }
 }
 
-// Per-thread scratch reused across calls: fresh multi-MB vectors cost page faults and
-// zero-filling on every forward.
-static float* scratch(int slot, size_t n) {
-  thread_local std::vector<float> bufs[16];
-  if (bufs[slot].size() < n) bufs[slot].resize(n);
-  return bufs[slot].data();
-}
-
-void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, const std::vector<int32_t>& tokens,
+void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, Workspace& ws, const std::vector<int32_t>& tokens,
              const std::vector<SeqIn>& seqs, const std::vector<OutReq>& outs, ForwardOut& res) {
   const Config& c = m.cfg;
   const int N = (int)tokens.size(), D = c.dim, hd = c.head_dim, qd = c.heads * hd, kvd = c.kv_heads * hd, F = c.ffn;
@@ -62,9 +54,9 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
       sn[(size_t)t * (rd / 2) + j] = (float)std::sin(th);
     }
 
-  float *x = scratch(0, (size_t)N * D), *xn = scratch(1, (size_t)N * D), *tmp = scratch(2, (size_t)N * D);
-  float *q = scratch(3, (size_t)N * qd), *k = scratch(4, (size_t)N * kvd), *v = scratch(5, (size_t)N * kvd);
-  float *att = scratch(6, (size_t)N * qd), *g = scratch(7, (size_t)N * F), *u = scratch(8, (size_t)N * F);
+  float *x = ws.get(0, (size_t)N * D), *xn = ws.get(1, (size_t)N * D), *tmp = ws.get(2, (size_t)N * D);
+  float *q = ws.get(3, (size_t)N * qd), *k = ws.get(4, (size_t)N * kvd), *v = ws.get(5, (size_t)N * kvd);
+  float *att = ws.get(6, (size_t)N * qd), *g = ws.get(7, (size_t)N * F), *u = ws.get(8, (size_t)N * F);
   const size_t nx = (size_t)N * D;
   pool.parallel_for(N, [&](int t) { dequantize_row(m.tok_embd.type, m.tok_embd.row(tokens[t]), D, &x[(size_t)t * D]); });
 
@@ -113,7 +105,7 @@ void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, co
 
   // final norm and logits only for the requested rows
   const int R = (int)outs.size(), V = c.vocab;
-  float *xo = scratch(9, (size_t)R * D), *xr = scratch(10, (size_t)R * D), *logits = scratch(11, (size_t)R * V);
+  float *xo = ws.get(9, (size_t)R * D), *xr = ws.get(10, (size_t)R * D), *logits = ws.get(11, (size_t)R * V);
   for (int r = 0; r < R; r++) std::copy_n(&x[(size_t)outs[r].row * D], D, &xo[(size_t)r * D]);
   rmsnorm(pool, xo, m.out_norm.data(), R, D, c.eps, xr);
   {

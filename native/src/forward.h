@@ -27,7 +27,18 @@ struct ForwardOut {
   std::vector<float> logits;          // concatenated full rows of requests with logits=true
 };
 
-void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, const std::vector<int32_t>& tokens,
+// One engine's forward buffers, reused from call to call (calls are serialized per engine):
+// fresh multi-MB buffers cost page faults and zero-filling on every forward, and thread-local
+// ones were fresh once for each libuv worker thread that happened to run a call.
+struct Workspace {
+  std::vector<float> bufs[12];
+  float* get(int slot, size_t n) {
+    if (bufs[slot].size() < n) bufs[slot].resize(n);
+    return bufs[slot].data();
+  }
+};
+
+void forward(const Model& m, KVCache& kv, ThreadPool& pool, const Kernels* K, Workspace& ws, const std::vector<int32_t>& tokens,
              const std::vector<SeqIn>& seqs, const std::vector<OutReq>& outs, ForwardOut& res);
 
 }  // namespace se

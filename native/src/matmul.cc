@@ -5,26 +5,37 @@
 
 namespace se {
 
+// a buffer of the calling thread, grown as needed and 64-byte aligned
+template <class T>
+static T* thread_buffer(int slot, size_t n) {
+  thread_local std::vector<uint8_t> bufs[3];
+  std::vector<uint8_t>& b = bufs[slot];
+  if (b.size() < n * sizeof(T) + 64) b.resize(n * sizeof(T) + 64);
+  return (T*)(((uintptr_t)b.data() + 63) & ~(uintptr_t)63);
+}
+
 static void ensure_q8(ThreadPool& pool, const Kernels* K, Acts& a) {
-  if (!a.q8.empty()) return;
+  if (a.q8) return;
   a.q8_row = (K->act32_bytes(a.n) + 63) & ~(size_t)63;
-  a.q8.resize(a.q8_row * a.N);
-  pool.parallel_for(a.N, [&](int t) { K->quant_act32(a.x + (size_t)t * a.n, a.n, &a.q8[(size_t)t * a.q8_row]); });
+  uint8_t* q = thread_buffer<uint8_t>(0, a.q8_row * a.N);
+  pool.parallel_for(a.N, [&](int t) { K->quant_act32(a.x + (size_t)t * a.n, a.n, q + (size_t)t * a.q8_row); });
+  a.q8 = q;
 }
 
 static void ensure_q8k(ThreadPool& pool, Acts& a) {
-  if (!a.q8k.empty()) return;
+  if (a.q8k) return;
   const int nb = a.n / 256;
-  a.q8k.resize((size_t)a.N * nb);
-  pool.parallel_for(a.N, [&](int t) { quantize_act_q8k(a.x + (size_t)t * a.n, a.n, &a.q8k[(size_t)t * nb]); });
+  ActQ8K* q = thread_buffer<ActQ8K>(1, (size_t)a.N * nb);
+  pool.parallel_for(a.N, [&](int t) { quantize_act_q8k(a.x + (size_t)t * a.n, a.n, q + (size_t)t * nb); });
+  a.q8k = q;
 }
 
 static void ensure_qp(ThreadPool& pool, const Kernels* K, Acts& a) {
-  if (!a.qp.empty()) return;
+  if (a.qp) return;
   a.qp_row = K->actp_bytes(a.n);
-  a.qp.resize(a.qp_row * a.N + 64);
-  uint8_t* base = (uint8_t*)(((uintptr_t)a.qp.data() + 63) & ~(uintptr_t)63);
-  pool.parallel_for(a.N, [&](int t) { K->quant_actp(a.x + (size_t)t * a.n, a.n, base + (size_t)t * a.qp_row); });
+  uint8_t* q = thread_buffer<uint8_t>(2, a.qp_row * a.N);
+  pool.parallel_for(a.N, [&](int t) { K->quant_actp(a.x + (size_t)t * a.n, a.n, q + (size_t)t * a.qp_row); });
+  a.qp = q;
 }
 
 // panels [p0, p1) of one packed matmul: groups of GEMM_PANELS panels outer (they stay in L1/L2
@@ -33,7 +44,7 @@ static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, in
   const Tensor& W = *j.W;
   const int nb = (int)(W.ne0 / 32), rows = (int)W.ne1, N = a.N;
   const size_t stride = panel_stride(nb);
-  const uint8_t* base = (const uint8_t*)(((uintptr_t)a.qp.data() + 63) & ~(uintptr_t)63);
+  const uint8_t* base = a.qp;
   alignas(64) float r[GEMM_ROWS * GEMM_LD];
   for (int p = p0; p < p1; p += GEMM_PANELS) {
     const int C = std::min(GEMM_PANELS, p1 - p);

@@ -8,14 +8,16 @@
 namespace se {
 
 // One matmul input (N rows of n floats) and its int8 forms, made on first use so q/k/v
-// (or gate/up) share one quantization.
+// (or gate/up) share one quantization. The int8 forms live in buffers of the calling thread,
+// reused from call to call (fresh ones cost page faults and zero-filling on every matmul), so
+// only one Acts per thread may be in use at a time.
 struct Acts {
   const float* x;
   int N, n;
-  std::vector<uint8_t> q8;  // layout of the kernel set (Kernels::quant_act32)
+  const uint8_t* q8 = nullptr;  // layout of the kernel set (Kernels::quant_act32)
   size_t q8_row = 0;
-  std::vector<ActQ8K> q8k;
-  std::vector<uint8_t> qp;  // layout of Kernels::quant_actp (packed-panel GEMM)
+  const ActQ8K* q8k = nullptr;
+  const uint8_t* qp = nullptr;  // layout of Kernels::quant_actp (packed-panel GEMM), 64-byte aligned
   size_t qp_row = 0;
   Acts(const float* x_, int N_, int n_) : x(x_), N(N_), n(n_) {}
 };
