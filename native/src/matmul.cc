@@ -57,8 +57,10 @@ static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, in
       for (int i = 0; i < R; i++) ap[i] = base + (size_t)(t0 + i) * a.qp_row;
       K->gemm_q8_0_panels(pw, C, nb, ap, R, r);
       for (int i = 0; i < R; i++) {
-        float* y = j.y + (size_t)(t0 + i) * j.ldy;
-        for (int o = o0; o < o1; o++) y[o] = r[i * GEMM_LD + (o - o0)] + (j.bias ? j.bias[o] : 0.f);
+        float* y = j.y + (size_t)(t0 + i) * j.ldy + o0;
+        const float* ri = r + i * GEMM_LD;
+        if (j.bias) for (int o = 0; o < o1 - o0; o++) y[o] = ri[o] + j.bias[o0 + o];
+        else std::copy_n(ri, o1 - o0, y);
       }
     }
   }
