@@ -4,6 +4,8 @@
 #pragma once
 #include "common.h"
 
+namespace se { struct PanelFormat; }
+
 namespace se {
 
 constexpr int MAX_T = 8;  // activation rows sharing one pass over a weight row
@@ -39,13 +41,13 @@ struct Kernels {
                         int bs, int hd, float* s, size_t s_stride);
   void (*attn_values_g)(const float* p, size_t p_stride, int G, int n, const void* const* vblk, const float* const* vscale,
                         bool i8, int bs, int hd, float* out, size_t out_stride);
-  // Optional (nullptr: row-major Q8_0 through dot_q8_0): Q8_0 weights repacked into panels
-  // (panels.h), R (1..GEMM_ROWS) activation rows × C (1..GEMM_PANELS) panels per call,
-  // out[r * GEMM_LD + 16 * c + i].
-  // Activations in this kernel's own layout (actp_bytes / quant_actp), one scale per ACT_GROUP.
+  // Optional (nullptr: the row-major dot kernels): weights repacked into panels (panels.h),
+  // R (1..GEMM_ROWS) activation rows × C (1..GEMM_PANELS) panels per call, rows of n values,
+  // out[r * GEMM_LD + 16 * c + i]. Activations in this kernel's own layout (actp_bytes /
+  // quant_actp), one scale per ACT_GROUP as in the row-major kernels.
   size_t (*actp_bytes)(int n);
   void (*quant_actp)(const float* x, int n, void* out);
-  void (*gemm_q8_0_panels)(const uint8_t* const* panels, int C, int nb, const void* const* a, int R, float* out);
+  void (*gemm_panels)(const PanelFormat& f, const uint8_t* const* panels, int C, int n, const void* const* a, int R, float* out);
   // Optional (nullptr: the plain loops in forward.cc): g[i] = silu(g[i]) * u[i]; index of the
   // largest of n values (lowest index among equals).
   void (*swiglu)(float* g, const float* u, int n);

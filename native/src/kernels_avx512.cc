@@ -6,6 +6,7 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
 #include <immintrin.h>
 #include "kernels.h"
+#include "panels.h"
 #include "quant.h"
 #include <algorithm>
 #include <array>
@@ -228,11 +229,12 @@ void dot_q5_0(const void* w, const void* const* a, int nb, int T, float* out) { 
 void dot_q4_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q4_k_t, w, a, nb, out) }
 void dot_q6_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q6_k_t, w, a, nb, out) }
 
-// Activations for the panel GEMM: signed bytes (the weights carry the +128), then per 32-value
-// block −128·Σq as int32 (the accumulator's starting value, cancelling that +128), then one
-// float scale per ACT_GROUP values, as in quant_act32.
+// Activations for the panel GEMM: signed bytes (the weights carry the +128), then per 16
+// values −128·Σq as int32 (the accumulator's starting value, cancelling that +128; also the
+// activations' sums that Q4_K's offsets need), then one float scale per ACT_GROUP values, as in
+// quant_act32.
 inline size_t actp_corr_off(int n) { return ((size_t)n + 63) & ~(size_t)63; }
-inline size_t actp_scale_off(int n) { return actp_corr_off(n) + (size_t)(n / 32) * 4; }
+inline size_t actp_scale_off(int n) { return actp_corr_off(n) + (size_t)(n / 16) * 4; }
 size_t actp_bytes(int n) { return (actp_scale_off(n) + (size_t)(n / ACT_GROUP + 1) * 4 + 63) & ~(size_t)63; }
 
 void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
@@ -245,12 +247,11 @@ void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
     for (int i = 0; i < len; i += 16) mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_loadu_ps(x + g + i)));
     const float d = _mm512_reduce_max_ps(mx) / 127.f, id = d != 0 ? 1.f / d : 0.f;
     const __m512 idv = _mm512_set1_ps(id);
-    for (int i = 0; i < len; i += 32) {  // one 32-value block: its bytes and −128·Σq
-      __m512i q0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + g + i), idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-      __m512i q1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + g + i + 16), idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-      _mm_storeu_si128((__m128i*)(q + g + i), _mm512_cvtepi32_epi8(q0));
-      _mm_storeu_si128((__m128i*)(q + g + i + 16), _mm512_cvtepi32_epi8(q1));
-      corr[(g + i) / 32] = -128 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    for (int i = 0; i < len; i += 16) {  // 16 values: their bytes and −128·Σq
+      const __m512i qi = _mm512_cvtps_epi32(
+          _mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + g + i), idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      _mm_storeu_si128((__m128i*)(q + g + i), _mm512_cvtepi32_epi8(qi));
+      corr[(g + i) / 16] = -128 * _mm512_reduce_add_epi32(qi);
     }
     ds[g / ACT_GROUP] = d;
   }
@@ -258,57 +259,73 @@ void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
 
 inline __m512i bcast32(const void* p) { return _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(p))); }
 
-// R activation rows × C panels: per 32-value block, 8 vpdpbusd per (row, panel) into an int32
-// accumulator, then one convert and one FMA by (weight scales × activation scale). Each output
-// lane sees the same operations whatever R and C are: batch invariance.
-template <int R, int C>
-void gemm_panels_t(const uint8_t* const* pw, int nb, const void* const* a, float* out) {
-  const int n = nb * 32;
+// R activation rows × C panels, blocks of BL values: BL/4 vpdpbusd per (row, panel) into an
+// int32 accumulator, then one convert and one FMA by (weight scales × activation scale), and
+// with offsets one more FMA by (offsets × activation scale × Σ activations). Each output lane
+// sees the same operations whatever R and C are: batch invariance.
+template <int R, int C, int BL, bool F16S, bool OFF>
+void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float* out) {
+  const int nblk = n / BL;
   const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  const size_t wbytes = (size_t)nblk * 16 * BL, sbytes = (size_t)nblk * 16 * (F16S ? 2 : 4);
   const uint8_t* ar[R];
   for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
   __m512 acc[R][C];
   for (int r = 0; r < R; r++)
     for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
-  for (int b = 0; b < nb; b++) {
+  for (int b = 0; b < nblk; b++) {
     __m512i id[R][C];
+    int32_t corr[R];
     for (int r = 0; r < R; r++) {
-      const __m512i c0 = bcast32(ar[r] + coff + 4 * b);
+      const int32_t* c16 = (const int32_t*)(ar[r] + coff) + b * (BL / 16);
+      corr[r] = BL == 32 ? c16[0] + c16[1] : c16[0];
+      const __m512i c0 = _mm512_set1_epi32(corr[r]);
       for (int c = 0; c < C; c++) id[r][c] = c0;
     }
-    for (int k = 0; k < 8; k++) {
+    for (int k = 0; k < BL / 4; k++) {
       __m512i w[C];
-      for (int c = 0; c < C; c++) w[c] = _mm512_load_si512((const void*)(pw[c] + (size_t)b * 512 + 64 * k));
+      for (int c = 0; c < C; c++) w[c] = _mm512_load_si512((const void*)(pw[c] + (size_t)b * 16 * BL + 64 * k));
       for (int r = 0; r < R; r++) {
-        const __m512i av = bcast32(ar[r] + 32 * b + 4 * k);
+        const __m512i av = bcast32(ar[r] + BL * b + 4 * k);
         for (int c = 0; c < C; c++) id[r][c] = _mm512_dpbusd_epi32(id[r][c], w[c], av);
       }
     }
     __m512 ws[C];
-    for (int c = 0; c < C; c++) ws[c] = _mm512_cvtph_ps(_mm256_load_si256((const __m256i*)(pw[c] + (size_t)nb * 512 + 32 * b)));
+    for (int c = 0; c < C; c++)
+      ws[c] = F16S ? _mm512_cvtph_ps(_mm256_load_si256((const __m256i*)(pw[c] + wbytes + 32 * b)))
+                   : _mm512_load_ps((const float*)(pw[c] + wbytes + 64 * b));
     for (int r = 0; r < R; r++) {
       float da;
-      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
+      std::memcpy(&da, ar[r] + soff + 4 * (b * BL / ACT_GROUP), 4);
       const __m512 dv = _mm512_set1_ps(da);
       for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dv), acc[r][c]);
+      if constexpr (OFF) {
+        const __m512 sa = _mm512_set1_ps(da * (float)(corr[r] / -128));  // activation scale × Σq
+        for (int c = 0; c < C; c++)
+          acc[r][c] = _mm512_fnmadd_ps(_mm512_load_ps((const float*)(pw[c] + wbytes + sbytes + 64 * b)), sa, acc[r][c]);
+      }
     }
   }
   for (int r = 0; r < R; r++)
     for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
 }
 
-template <int R, int... Cs>
+using GemmFn = void (*)(const uint8_t* const*, int, const void* const*, float*);
+template <int BL, bool F16S, bool OFF, int R, int... Cs>
 constexpr auto gemm_row(std::integer_sequence<int, Cs...>) {
-  return std::array<void (*)(const uint8_t* const*, int, const void* const*, float*), sizeof...(Cs)>{gemm_panels_t<R, Cs + 1>...};
+  return std::array<GemmFn, sizeof...(Cs)>{gemm_panels_t<R, Cs + 1, BL, F16S, OFF>...};
 }
-template <int... Rs>
+template <int BL, bool F16S, bool OFF, int... Rs>
 constexpr auto gemm_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+  return std::array{gemm_row<BL, F16S, OFF, Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
 }
-constexpr auto kGemm = gemm_table(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ8 = gemm_table<32, true, false>(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ4K = gemm_table<32, false, true>(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ6K = gemm_table<16, false, false>(std::make_integer_sequence<int, GEMM_ROWS>());
 
-void gemm_q8_0_panels(const uint8_t* const* pw, int C, int nb, const void* const* a, int R, float* out) {
-  kGemm[R - 1][C - 1](pw, nb, a, out);
+void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out) {
+  const auto& t = f.bl == 16 ? kGemmQ6K : f.offsets ? kGemmQ4K : kGemmQ8;
+  t[R - 1][C - 1](pw, n, a, out);
 }
 
 // index of the largest value, the lowest index among equals
@@ -539,7 +556,7 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
 }
 
 const Kernels K = {"avx512-vnni", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
-                   actp_bytes, quant_actp, gemm_q8_0_panels, swiglu, argmax};
+                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax};
 
 }  // namespace
 

@@ -42,8 +42,9 @@ static void ensure_qp(ThreadPool& pool, const Kernels* K, Acts& a) {
 // while every group of GEMM_ROWS activation rows passes over them), activation rows inner
 static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, int p1) {
   const Tensor& W = *j.W;
-  const int nb = (int)(W.ne0 / 32), rows = (int)W.ne1, N = a.N;
-  const size_t stride = panel_stride(nb);
+  const int n = (int)W.ne0, rows = (int)W.ne1, N = a.N;
+  const PanelFormat f = panel_format(W.type);
+  const size_t stride = panel_stride(f, n);
   const uint8_t* base = a.qp;
   alignas(64) float r[GEMM_ROWS * GEMM_LD];
   for (int p = p0; p < p1; p += GEMM_PANELS) {
@@ -55,7 +56,7 @@ static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, in
       const int R = std::min(GEMM_ROWS, N - t0);
       const void* ap[GEMM_ROWS];
       for (int i = 0; i < R; i++) ap[i] = base + (size_t)(t0 + i) * a.qp_row;
-      K->gemm_q8_0_panels(pw, C, nb, ap, R, r);
+      K->gemm_panels(f, pw, C, n, ap, R, r);
       for (int i = 0; i < R; i++) {
         float* y = j.y + (size_t)(t0 + i) * j.ldy + o0;
         const float* ri = r + i * GEMM_LD;

@@ -2,21 +2,109 @@
 #include <sys/mman.h>
 #include <cstdlib>
 #include <stdexcept>
+#include "quant.h"
 
 namespace se {
 
-void pack_q8_0_panel(const Tensor& W, int p, uint8_t* dst) {
-  const int nb = (int)(W.ne0 / 32);
-  uint8_t* scales = dst + (size_t)nb * 512;
+PanelFormat panel_format(int type) {
+  switch (type) {
+    case T_Q8_0: case T_Q4_0: case T_Q5_0: return {32, true, false};
+    case T_Q4_K: return {32, false, true};
+    case T_Q6_K: return {16, false, false};
+    default: return {};
+  }
+}
+
+size_t panel_stride(const PanelFormat& f, int n) {
+  const size_t nblk = n / f.bl;
+  return (nblk * (16 * f.bl + 16 * (f.f16_scales ? 2 : 4) + (f.offsets ? 64 : 0)) + 63) & ~(size_t)63;
+}
+
+// One row as int8 blocks: value i = scale[i / bl] · q[i] − offset[i / bl]. The scale is kept
+// as the type's f16 bits when the format says so (sc16), else as a float.
+static void row_blocks(int type, const uint8_t* row, int n, int8_t* q, uint16_t* sc16, float* sc, float* off) {
+  switch (type) {
+    case T_Q8_0: {
+      auto* b = (const BlockQ8_0*)row;
+      for (int i = 0; i < n / 32; i++) { sc16[i] = b[i].d; std::memcpy(q + 32 * i, b[i].qs, 32); }
+      return;
+    }
+    case T_Q4_0: {
+      auto* b = (const BlockQ4_0*)row;
+      for (int i = 0; i < n / 32; i++) {
+        sc16[i] = b[i].d;
+        for (int j = 0; j < 16; j++) { q[32 * i + j] = (int8_t)((b[i].qs[j] & 15) - 8); q[32 * i + j + 16] = (int8_t)((b[i].qs[j] >> 4) - 8); }
+      }
+      return;
+    }
+    case T_Q5_0: {
+      auto* b = (const BlockQ5_0*)row;
+      for (int i = 0; i < n / 32; i++) {
+        sc16[i] = b[i].d;
+        uint32_t qh; std::memcpy(&qh, b[i].qh, 4);
+        for (int j = 0; j < 16; j++) {
+          q[32 * i + j] = (int8_t)(((b[i].qs[j] & 15) | (((qh >> j) & 1) << 4)) - 16);
+          q[32 * i + j + 16] = (int8_t)(((b[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
+        }
+      }
+      return;
+    }
+    case T_Q4_K: {
+      auto* b = (const BlockQ4_K*)row;
+      for (int i = 0; i < n / 256; i++) {
+        const uint8_t* s = b[i].scales;
+        const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
+        for (int j = 0; j < 8; j++) {
+          int scj, m;
+          if (j < 4) { scj = s[j] & 63; m = s[j + 4] & 63; }
+          else { scj = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4); m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4); }
+          sc[8 * i + j] = d * scj;
+          off[8 * i + j] = dmin * m;
+          const uint8_t* qs = b[i].qs + 32 * (j >> 1);
+          for (int l = 0; l < 32; l++) q[256 * i + 32 * j + l] = (int8_t)((j & 1) ? (qs[l] >> 4) : (qs[l] & 15));
+        }
+      }
+      return;
+    }
+    case T_Q6_K: {
+      auto* b = (const BlockQ6_K*)row;
+      for (int i = 0; i < n / 256; i++) {
+        const float d = h2f(b[i].d);
+        for (int j = 0; j < 16; j++) sc[16 * i + j] = d * b[i].scales[j];
+        for (int h = 0; h < 2; h++) {
+          const uint8_t* ql = b[i].ql + 64 * h;
+          const uint8_t* qh = b[i].qh + 32 * h;
+          for (int l = 0; l < 32; l++) {
+            const int v[4] = {(ql[l] & 15) | ((qh[l] & 3) << 4), (ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4),
+                              (ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4), (ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)};
+            for (int k = 0; k < 4; k++) q[256 * i + 128 * h + l + 32 * k] = (int8_t)(v[k] - 32);
+          }
+        }
+      }
+      return;
+    }
+  }
+  throw std::runtime_error(std::string("no panel form for ") + type_name(type));
+}
+
+void pack_panel(const Tensor& W, int p, uint8_t* dst) {
+  const PanelFormat f = panel_format(W.type);
+  const int n = (int)W.ne0, bl = f.bl, nblk = n / bl, ssz = f.f16_scales ? 2 : 4;
+  uint8_t* scales = dst + (size_t)nblk * 16 * bl;
+  uint8_t* offsets = scales + (size_t)nblk * 16 * ssz;
+  std::vector<int8_t> q(n);
+  std::vector<uint16_t> sc16(nblk);
+  std::vector<float> sc(nblk), off(nblk);
   for (int c = 0; c < PANEL; c++) {
     const int64_t o = (int64_t)p * PANEL + c;
-    const BlockQ8_0* row = o < W.ne1 ? (const BlockQ8_0*)W.row(o) : nullptr;
-    for (int b = 0; b < nb; b++) {
-      uint16_t d = row ? row[b].d : 0;
-      std::memcpy(scales + (size_t)b * 32 + 2 * c, &d, 2);
-      for (int k = 0; k < 8; k++)
-        for (int j = 0; j < 4; j++)
-          dst[(size_t)b * 512 + 64 * k + 4 * c + j] = (uint8_t)((row ? row[b].qs[4 * k + j] : 0) + 128);
+    if (o < W.ne1) row_blocks(W.type, W.row(o), n, q.data(), sc16.data(), sc.data(), off.data());
+    else { std::fill(q.begin(), q.end(), 0); std::fill(sc16.begin(), sc16.end(), 0); std::fill(sc.begin(), sc.end(), 0.f); std::fill(off.begin(), off.end(), 0.f); }
+    for (int b = 0; b < nblk; b++) {
+      for (int k = 0; k < bl / 4; k++)
+        for (int j = 0; j < 4; j++) dst[(size_t)b * 16 * bl + 64 * k + 4 * c + j] = (uint8_t)(q[b * bl + 4 * k + j] + 128);
+      if (f.f16_scales) std::memcpy(scales + ((size_t)b * 16 + c) * 2, &sc16[b], 2);
+      else std::memcpy(scales + ((size_t)b * 16 + c) * 4, &sc[b], 4);
+      if (f.offsets) std::memcpy(offsets + ((size_t)b * 16 + c) * 4, &off[b], 4);
     }
   }
 }
@@ -30,7 +118,8 @@ uint8_t* pack_model_panels(Model& m, ThreadPool& pool, size_t* bytes) {
   size_t total = 0;
   for (Tensor* t : ts) {
     off.push_back(total);
-    if (t->type == T_Q8_0) total += panel_stride((int)(t->ne0 / 32)) * panel_count(t->ne1);
+    const PanelFormat f = panel_format(t->type);
+    if (f.bl) total += panel_stride(f, (int)t->ne0) * panel_count(t->ne1);
   }
   *bytes = total;
   if (!total) return nullptr;
@@ -41,16 +130,16 @@ uint8_t* pack_model_panels(Model& m, ThreadPool& pool, size_t* bytes) {
   struct Job { Tensor* t; uint8_t* base; int p; };
   std::vector<Job> jobs;
   for (size_t i = 0; i < ts.size(); i++)
-    if (ts[i]->type == T_Q8_0)
+    if (panel_format(ts[i]->type).bl)
       for (int p = 0; p < panel_count(ts[i]->ne1); p += 64) jobs.push_back({ts[i], arena + off[i], p});
   pool.parallel_for((int)jobs.size(), [&](int j) {
     const Tensor& t = *jobs[j].t;
-    const size_t stride = panel_stride((int)(t.ne0 / 32));
-    for (int p = jobs[j].p; p < std::min(panel_count(t.ne1), jobs[j].p + 64); p++) pack_q8_0_panel(t, p, jobs[j].base + p * stride);
+    const size_t stride = panel_stride(panel_format(t.type), (int)t.ne0);
+    for (int p = jobs[j].p; p < std::min(panel_count(t.ne1), jobs[j].p + 64); p++) pack_panel(t, p, jobs[j].base + p * stride);
   });
   for (size_t i = 0; i < ts.size(); i++) {
     Tensor& t = *ts[i];
-    if (t.type != T_Q8_0) continue;
+    if (!panel_format(t.type).bl) continue;
     t.panels = arena + off[i];
     // the row-major copy is never read again (except the embedding rows): give its pages back
     if (t.data != m.tok_embd.data) {

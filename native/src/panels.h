@@ -1,7 +1,11 @@
-// Q8_0 weights repacked for a GEMM kernel: 16 output rows form a panel whose values are
-// interleaved 4 at a time, so one 64-byte load feeds one vpdpbusd for all 16 outputs and the
-// loaded weights serve several activation rows from registers. Row-major Q8_0 (one dot per
-// output row) spent most of its time on per-row horizontal work instead of multiply-adds.
+// Quantized weights repacked for a GEMM kernel: 16 output rows form a panel whose int8 values
+// are interleaved 4 at a time, so one 64-byte load feeds one vpdpbusd for all 16 outputs and
+// the loaded weights serve several activation rows from registers. Row-major blocks (one dot
+// per output row) spent most of their time on per-row horizontal work instead of multiply-adds.
+//
+// Every block type becomes int8 values with a scale (and for Q4_K an offset) per block of
+// `bl` values: value = scale · q − offset, exactly as the type defines it (Q4_0/Q5_0 nibbles
+// recentred, Q4_K's d·sc and dmin·m, Q6_K's d·sc per 16 values are exact in float).
 #pragma once
 #include "model.h"
 #include "threadpool.h"
@@ -10,16 +14,24 @@ namespace se {
 
 constexpr int PANEL = 16;  // output rows per panel
 
-// Panel layout, for nb 32-value blocks: nb × 512 bytes of weights (block b, step k: the 4 values
-// 4k..4k+3 of each of the 16 rows, +128 as unsigned bytes), then nb × 16 f16 scales; rows past
-// the matrix's end are zero. Panels are 64-byte aligned.
-inline size_t panel_stride(int nb) { return ((size_t)nb * (512 + 32) + 63) & ~(size_t)63; }
+struct PanelFormat {
+  int bl = 0;               // values per block (32, or 16 for Q6_K); 0: the type has no panel form
+  bool f16_scales = false;  // scales as f16 (the type's own), else f32
+  bool offsets = false;     // f32 offsets per block (Q4_K's mins)
+};
+PanelFormat panel_format(int type);
+
+// Panel layout for rows of n values: for each block b and step k < bl/4, 64 bytes holding
+// values 4k..4k+3 of block b of each of the 16 rows, +128 as unsigned bytes; then the 16 rows'
+// scales per block; then their offsets per block. Rows past the matrix's end are zero.
+// Panels are 64-byte aligned.
+size_t panel_stride(const PanelFormat& f, int n);
 inline int panel_count(int64_t rows) { return (int)((rows + PANEL - 1) / PANEL); }
 
-void pack_q8_0_panel(const Tensor& W, int p, uint8_t* dst);
+void pack_panel(const Tensor& W, int p, uint8_t* dst);
 
-// Pack every Q8_0 matrix of the model that a kernel multiplies (not the embedding rows), into
-// one arena; returns it (caller frees) and sets each tensor's `panels`.
+// Pack every matrix of the model that a kernel multiplies (not the embedding rows) and has a
+// panel form, into one arena; returns it (caller frees) and sets each tensor's `panels`.
 uint8_t* pack_model_panels(Model& m, ThreadPool& pool, size_t* bytes);
 
 }  // namespace se

@@ -24,7 +24,7 @@ export interface NativeForwardResult {
 export interface NativeEngineInstance {
   forward(batch: NativeForwardBatch): Promise<NativeForwardResult>;
   copyBlocks(pairs: Int32Array): void;
-  info(): { isa: string; cpuFeatures: string; threads: number; kvBytes: number };
+  info(): { isa: string; cpuFeatures: string; threads: number; kvBytes: number; packedWeightBytes: number };
   close(): void;
 }
 
