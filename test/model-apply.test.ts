@@ -118,7 +118,43 @@ describe('over HTTP with SPECEDIT_MODEL configured', () => {
     const body = JSON.stringify({ code, update, mode: 'model', decoder: 'greedy' });
     const json = await (await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
     const sse = await (await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body })).text();
-    const text = sse.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).filter((d) => typeof d.text === 'string').map((d) => d.text).join('');
-    expect(text).toBe(json.content);
+    const events = sse.split('\n\n').filter(Boolean).map((e) => ({ event: e.split('\n')[0].slice(7), data: JSON.parse(e.split('\n')[1].slice(6)) }));
+    expect(events[0]).toMatchObject({ event: 'meta', data: { mode: 'model' } });
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { mode: 'model', stats: { decoder: 'greedy' } } });
+    const deltas = events.filter((e) => e.event === 'delta');
+    expect(deltas.map((e) => e.data.text).join('')).toBe(json.content);
+    // live: greedy accepts a token per pass, so the answer arrives in many deltas, not one chunk
+    expect(json.content.length).toBeLessThan(4096);
+    expect(deltas.length).toBeGreaterThan(1);
+  });
+
+  it('a client that leaves mid-stream cancels its sequence and frees its blocks', async () => {
+    const before = model.scheduler.counters.cancelled;
+    const ac = new AbortController();
+    const res = await fetch(`${server.url}/apply`, {
+      method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, signal: ac.signal,
+      body: JSON.stringify({ code: code.repeat(8), instruction: 'rewrite it', mode: 'model', decoder: 'greedy' }),
+    });
+    const reader = res.body!.getReader();
+    let seen = '';
+    while (!seen.includes('event: delta')) seen += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    for (let i = 0; i < 200 && model.scheduler.counters.cancelled === before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(model.scheduler.counters.cancelled).toBe(before + 1);
+    expect(model.scheduler.active + model.scheduler.queued).toBe(0);
+  });
+
+  it('a full queue answers 429 with Retry-After', async () => {
+    const full = ModelService.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { kvTokens: 512, threads: 1, maxQueue: 0 });
+    setConfiguredModel(full);
+    try {
+      const res = await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, update, mode: 'model' }) });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await res.json()).error.code).toBe('queue_full');
+    } finally {
+      setConfiguredModel(model);
+      await full.close();
+    }
   });
 });

@@ -41,11 +41,13 @@ export interface SchedulerCounters {
   steps: number;
   preemptions: number;
   prefixCacheHitTokens: number;
+  /** requests whose client went away before they finished */
+  cancelled: number;
 }
 
 export class Scheduler {
   readonly blocks: BlockManager;
-  readonly counters: SchedulerCounters = { steps: 0, preemptions: 0, prefixCacheHitTokens: 0 };
+  readonly counters: SchedulerCounters = { steps: 0, preemptions: 0, prefixCacheHitTokens: 0, cancelled: 0 };
   private waiting: Pending[] = [];
   private running: Pending[] = [];
   private looping = false;
@@ -84,6 +86,7 @@ export class Scheduler {
    *  blocks another sequence could have taken: allocation only happens between steps). */
   private cancel(p: Pending): void {
     if (p.seq.status === 'finished') return;
+    this.counters.cancelled++;
     this.drop(p);
     p.reject(new CancelledError());
   }

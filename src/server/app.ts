@@ -23,13 +23,19 @@ import { HttpError, sendError } from './errors.js';
 import { jsonLogger, silentLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
+import { DeltaFeed } from './delta-feed.js';
 import { chunks, sseEvent } from './sse.js';
 import { tapBody } from './stream-tap.js';
 import { VERSION } from '../version.js';
 
 export type { Env } from './context.js';
 
-const errorResponse = (c: Context, e: ApplyError) => c.json(e.toJSON(), e.status);
+const errorResponse = (c: Context, e: ApplyError) => {
+  // a full model queue: tell clients (and the openai SDK's retry) when to come back
+  const retry = e.status === 429 ? Number(e.details?.retry_after_s) : NaN;
+  if (Number.isFinite(retry)) c.header('retry-after', String(Math.max(1, Math.ceil(retry))));
+  return c.json(e.toJSON(), e.status);
+};
 
 /** Bounded route labels for metrics and logs. */
 const ROUTES = ['/apply', '/v1/chat/completions', '/v1/completions', '/v1/models', '/v1/languages', '/healthz', '/health', '/metrics'];
@@ -211,9 +217,9 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   const maxBody = 2 * (config.limits.codeBytes + 2 * config.limits.updateBytes) + 64 * 1024;
 
   /** The merge, structural or (when it cannot answer and a fallback model is configured) by a backend. */
-  async function merge(c: Context<Env>, req: ApplyRequest) {
+  async function merge(c: Context<Env>, req: ApplyRequest, live?: { onDelta: (t: string) => void; signal: AbortSignal }) {
     try {
-      return await applyEdit(req, config.limits);
+      return await applyEdit(req, config.limits, live ?? { signal: c.req.raw.signal });
     } catch (e) {
       const model = config.autoFallbackModel;
       if (!(e instanceof ApplyError) || !router || !model || req.mode === 'structural') throw e;
@@ -247,10 +253,41 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     const wantsStream = req.stream ?? /\btext\/event-stream\b/.test(c.req.header('accept') ?? '');
     info.stream = wantsStream;
 
-    // The merge is checked whole before a byte is sent: a refusal is a plain 422, never a half stream.
+    // A structural merge is checked whole before a byte is sent: a refusal is a plain 422, never
+    // a half stream. A model answer streams as the engine accepts tokens: the response starts at
+    // its first delta; whatever settles before that (merge, refusal, error) answers whole.
+    const feed = wantsStream ? new DeltaFeed() : undefined;
+    const cancel = new AbortController(); // the client left mid-stream: free the sequence
+    const work = merge(c, req, feed && { onDelta: feed.push, signal: AbortSignal.any([c.req.raw.signal, cancel.signal]) });
+    void work.then(() => feed?.close(), () => feed?.close());
+    if (feed && (await Promise.race([work.then(() => false, () => false), feed.first.then(() => true)]))) {
+      const language = (detectLanguage(req) ?? GENERIC).id;
+      c.header('Content-Type', 'text/event-stream; charset=utf-8');
+      c.header('Cache-Control', 'no-cache');
+      c.header('X-Accel-Buffering', 'no');
+      return stream(c, async (s) => {
+        s.onAbort(() => cancel.abort());
+        await s.write(sseEvent('meta', { request_id: c.get('requestId'), mode: 'model', language }));
+        for (;;) {
+          const text = feed.take();
+          if (text) await s.write(sseEvent('delta', { text }));
+          if (s.aborted) return;
+          if (feed.done && !text) break;
+          await feed.next();
+        }
+        try {
+          const result = withUsage(c, req, await work);
+          await s.write(sseEvent('done', { diff: result.diff, mode: result.mode, language: result.language, stats: result.stats }));
+        } catch (e) {
+          const err = e instanceof ApplyError ? { code: e.code, message: e.message } : { code: 'internal', message: (e as Error).message };
+          info.code = err.code;
+          await s.write(sseEvent('error', { error: err }));
+        }
+      });
+    }
     let merged;
     try {
-      merged = await merge(c, req);
+      merged = await work;
     } catch (e) {
       if (e instanceof ApplyError) {
         info.code = e.code;
@@ -259,12 +296,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       }
       throw e;
     }
-    const principal = c.get('principal');
-    const tokensIn = estimateTokens(req.code) + estimateTokens(req.update ?? '') + estimateTokens(req.instruction ?? '');
-    const tokensOut = estimateTokens(merged.content);
-    const cost = costUsd(principal.prices, tokensIn, tokensOut);
-    Object.assign(info, { mode: merged.mode, language: merged.language, tokensIn, tokensOut, costUsd: cost });
-    const result = { ...merged, stats: { ...merged.stats, usage: { input_tokens: tokensIn, output_tokens: tokensOut, cost_usd: cost, estimated: true } } };
+    const result = withUsage(c, req, merged);
     if (!wantsStream) return c.json(result);
 
     c.header('Content-Type', 'text/event-stream; charset=utf-8');
@@ -283,6 +315,16 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       }
     });
   });
+
+  /** The answer with its (estimated) usage and cost; records both for the request's log line. */
+  function withUsage<T extends { content: string; mode: string; language: string; stats: object }>(c: Context<Env>, req: ApplyRequest, merged: T) {
+    const principal = c.get('principal');
+    const tokensIn = estimateTokens(req.code) + estimateTokens(req.update ?? '') + estimateTokens(req.instruction ?? '');
+    const tokensOut = estimateTokens(merged.content);
+    const cost = costUsd(principal.prices, tokensIn, tokensOut);
+    Object.assign(c.get('info'), { mode: merged.mode, language: merged.language, tokensIn, tokensOut, costUsd: cost });
+    return { ...merged, stats: { ...merged.stats, usage: { input_tokens: tokensIn, output_tokens: tokensOut, cost_usd: cost, estimated: true } } };
+  }
 
   app.use('/v1/chat/completions', limitBody(maxBody));
   app.use('/v1/completions', limitBody(maxBody));
