@@ -280,6 +280,11 @@ function resolvePlacements(
   return placements;
 }
 
+/** Lines that only close scopes (brackets, `end`-like keywords), comments and blanks. */
+function onlyClosers(lines: string[]): boolean {
+  return lines.every((l) => /^[\s})\];,]*(?:end|fi|done|esac)?[\s;]*$/.test(l.replace(/\s*(?:\/\/|#).*$/, '').replace(/\/\*.*?\*\/\s*$/, '')));
+}
+
 /** Non-blank lines an unmarked snippet end may drop before we call it a forgotten marker. */
 const UNMARKED_END_LIMIT = 10;
 
@@ -302,7 +307,10 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
   const last = placements[placements.length - 1];
   const n = orig.lines.length;
   const lastChain = last.kind === 'anchor' ? last.anchor.chain.matches : [];
-  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && lastChain[lastChain.length - 1].s < lastSeg.lines.length - 1) {
+  // ending on new lines, or on context followed by code (not just the closers of scopes the
+  // snippet sits in, which it does not re-open either): the snippet leaves nothing out below
+  const endsOnNew = lastChain.length > 0 && lastChain[lastChain.length - 1].s < lastSeg.lines.length - 1;
+  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && (endsOnNew || !onlyClosers(orig.lines.slice(last.to + 1)))) {
     const dropped = nonBlank(last.to + 1, n);
     if (dropped > UNMARKED_END_LIMIT) {
       throw new MergeRefusal('missing_marker', `The update has no marker after its last line, which would delete the ${dropped} non-blank lines below it. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
@@ -356,6 +364,37 @@ interface Spliced {
   largestGap: number;
 }
 
+/** How often each trimmed line occurs in the file. */
+function countLines(lines: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const l of lines) m.set(l.trim(), (m.get(l.trim()) ?? 0) + 1);
+  return m;
+}
+
+/** A line that can only be itself: some words of its own, and once in the file. */
+const distinctive = (line: string, counts: Map<string, number>) => {
+  const t = line.trim();
+  return t.length >= 8 && /[A-Za-z_$][\w$]{2,}/.test(t) && counts.get(t) === 1;
+};
+
+/**
+ * A deletion the snippet states outright: between kept[k-1] and kept[k] the snippet goes on
+ * directly while the file has lines in between, and on each side the nearest distinctive line
+ * is reached through lines kept contiguously. Such a gap is what the snippet says, however
+ * long. A gap next to generic lines (braces, `continue;`, a repeated statement) is what a
+ * misplaced anchor looks like, and stays under the deletion budget.
+ */
+function explicitGap(kept: [number, number][], k: number, snippet: string[], file: string[], counts: Map<string, number>): boolean {
+  const side = (from: number, step: -1 | 1) => {
+    for (let j = from; j >= 0 && j < kept.length; j += step) {
+      if (j !== from && (kept[j][0] - kept[j - step][0] !== step || kept[j][1] - kept[j - step][1] !== step)) return false;
+      if (distinctive(snippet[kept[j][0]], counts) && distinctive(file[kept[j][1]], counts)) return true;
+    }
+    return false;
+  };
+  return side(k - 1, -1) && side(k, 1);
+}
+
 function splice(orig: SourceText, segments: Segment[], placements: Placement[]): Spliced {
   const lines: string[] = [];
   const eols: (string | undefined)[] = [];
@@ -366,6 +405,8 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
   let linesAdded = 0;
   let linesDeleted = 0;
   let largestGap = 0;
+  let counts: Map<string, number> | undefined;
+  const lineCounts = () => (counts ??= countLines(orig.lines));
   const keep = (from: number, to: number) => {
     for (let o = from; o < to; o++) {
       lines.push(orig.lines[o]);
@@ -425,6 +466,7 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       if (insideDefinition(kept[k - 1][1], kept[k][1])) continue;
+      if (explicitGap(kept, k, seg.lines, orig.lines, lineCounts())) continue;
       const net = kept[k][1] - kept[k - 1][1] - 1 - (kept[k][0] - kept[k - 1][0] - 1);
       largestGap = Math.max(largestGap, net);
     }
