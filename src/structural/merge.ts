@@ -378,11 +378,12 @@ const distinctive = (line: string, counts: Map<string, number>) => {
 };
 
 /**
- * A deletion the snippet states outright: between kept[k-1] and kept[k] the snippet goes on
- * directly while the file has lines in between, and on each side the nearest distinctive line
- * is reached through lines kept contiguously. Such a gap is what the snippet says, however
- * long. A gap next to generic lines (braces, `continue;`, a repeated statement) is what a
- * misplaced anchor looks like, and stays under the deletion budget.
+ * A deletion the snippet states outright: between kept[k-1] and kept[k] the file has lines the
+ * snippet replaces with its own (or with nothing), and on each side the nearest distinctive line
+ * is reached through lines kept contiguously. Such a gap is what the snippet says, however long
+ * (the share of the file a merge may delete still applies). A gap next to generic lines (braces,
+ * `continue;`, a repeated statement) is what a misplaced anchor looks like, and stays under the
+ * deletion budget.
  */
 function explicitGap(kept: [number, number][], k: number, snippet: string[], file: string[], counts: Map<string, number>): boolean {
   const side = (from: number, step: -1 | 1) => {
