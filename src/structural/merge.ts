@@ -85,6 +85,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
     content: out.content,
     // A whole new file says outright what it drops.
     linesDeleted: placements.some((p) => p.kind === 'anchor' && p.wholeFile) ? 0 : out.linesDeleted,
+    linesAdded: out.linesAdded,
     largestGap: out.largestGap,
   });
 

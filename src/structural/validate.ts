@@ -9,7 +9,7 @@ import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import type { SourceText } from './text.js';
 
-/** A merge may delete at most this share of the original's lines... */
+/** A merge may delete at most this share of the original's lines, net of the lines it adds... */
 const MAX_DELETED_SHARE = 0.5;
 /** ...and never more than this many in one stretch with nothing in their place, whatever the share. */
 const MAX_DELETED_RUN = 15;
@@ -30,6 +30,7 @@ export interface MergeCheck {
   parser: Parser | null;
   errorsBefore: number;
   linesDeleted: number;
+  linesAdded: number;
   largestGap: number;
   /** The original's tree, to re-parse only what the merge changed (it is edited in place). */
   originalTree?: Tree | null;
@@ -62,8 +63,11 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
     }
   }
 
+  // The share counts what goes with nothing in its place: a rewrite that brings as much as it
+  // drops (the snippet spans the file and replaces half of it) is not a silent deletion.
   const nonBlank = c.original.lines.filter((l) => !isBlank(l)).length;
-  if (c.linesDeleted > SMALL_DELETION && (c.linesDeleted > nonBlank * MAX_DELETED_SHARE || c.largestGap > MAX_DELETED_RUN)) {
+  const netDeleted = c.linesDeleted - c.linesAdded;
+  if (c.linesDeleted > SMALL_DELETION && (netDeleted > nonBlank * MAX_DELETED_SHARE || c.largestGap > MAX_DELETED_RUN)) {
     throw new MergeRefusal('deletion_budget', `The merge would delete ${c.linesDeleted} of ${c.original.lines.length} lines; refusing a deletion that large.`, {
       lines_deleted: c.linesDeleted,
       original_lines: c.original.lines.length,
