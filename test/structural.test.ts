@@ -93,3 +93,27 @@ describe('merge', () => {
     expect(() => mergeStructural({ original: 'a\n', update: '// ...\n\n// ... existing code ...\n', language: ts, parser: null })).toThrow(/only marker/);
   });
 });
+
+describe('syntax error count', () => {
+  it('the native query counts the same ERROR and MISSING nodes as a walk of the tree', async () => {
+    const { countSyntaxErrors, walkErrors } = await import('../src/languages/parser.js');
+    const { loadFixtureCases } = await import('./fixture-cases.js');
+    // every fixture file, and each cut short or with a stray bracket (MISSING and ERROR nodes)
+    let files = 0, withErrors = 0;
+    for (const c of loadFixtureCases()) {
+      const lang = detectLanguage({ path: c.path, code: c.original } as never);
+      const parser = lang && (await parserFor(lang));
+      if (!parser) continue;
+      for (const text of [c.original, c.original.slice(0, Math.floor(c.original.length * 0.6)), c.original.replace(/\n/, '\n(\n')]) {
+        const tree = parser.parse(text)!;
+        const n = countSyntaxErrors(tree.rootNode);
+        expect(n, c.name).toBe(walkErrors(tree.rootNode));
+        files++;
+        if (n > 0) withErrors++;
+        tree.delete();
+      }
+    }
+    expect(files).toBeGreaterThan(300);
+    expect(withErrors).toBeGreaterThan(100);
+  });
+});

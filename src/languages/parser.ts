@@ -1,5 +1,5 @@
 // web-tree-sitter, initialised once; each grammar is loaded on first use and kept.
-import { Language as TSLanguage, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { Language as TSLanguage, Parser, Query, type Node, type Tree } from 'web-tree-sitter';
 import type { Language } from './registry.js';
 
 let init: Promise<void> | null = null;
@@ -44,6 +44,25 @@ export function withTree<T>(parser: Parser, text: string, use: (tree: Tree) => T
 
 /** ERROR and MISSING nodes in a tree: what a merge must not add to. */
 export function countSyntaxErrors(root: Node): number {
+  if (!root.hasError) return 0;
+  // A query counts natively; walking with a cursor built a JS node object per visited node
+  // (a large C++ header with a thousand errors: 11 ms walked, 5 ms queried).
+  const q = errorQuery(root.tree.language);
+  return q ? q.captures(root).length : walkErrors(root);
+}
+
+const errorQueries = new Map<TSLanguage, Query | null>();
+function errorQuery(lang: TSLanguage): Query | null {
+  let q = errorQueries.get(lang);
+  if (q === undefined) {
+    try { q = new Query(lang, '(ERROR) @error (MISSING) @missing'); } catch { q = null; }
+    errorQueries.set(lang, q);
+  }
+  return q;
+}
+
+/** The same count by walking the tree: the reference the query is tested against. */
+export function walkErrors(root: Node): number {
   if (!root.hasError) return 0;
   let count = 0;
   const cursor = root.walk();
