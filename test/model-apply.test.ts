@@ -142,6 +142,12 @@ describe('over HTTP with SPECEDIT_MODEL configured', () => {
     for (let i = 0; i < 200 && model.scheduler.counters.cancelled === before; i++) await new Promise((r) => setTimeout(r, 10));
     expect(model.scheduler.counters.cancelled).toBe(before + 1);
     expect(model.scheduler.active + model.scheduler.queued).toBe(0);
+    // /metrics reads the scheduler at each scrape
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const num = (re: RegExp) => Number(text.match(re)?.[1]);
+    expect(num(/^specedit_cancelled_total (\d+)/m)).toBe(model.scheduler.counters.cancelled);
+    expect(num(/^specedit_kv_blocks\{state="used"\} (\d+)/m) + num(/^specedit_kv_blocks\{state="free"\} (\d+)/m)).toBe(model.scheduler.blocks.numBlocks);
+    expect(num(/^specedit_queue_depth (\d+)/m)).toBe(0);
   });
 
   it('a full queue answers 429 with Retry-After', async () => {

@@ -91,10 +91,11 @@ export class ModelService {
     };
   }
 
-  /** What /metrics reports of the engine (specedit_queue_depth, specedit_kv_blocks, specedit_preemptions_total). */
-  gauges(): { queued: number; running: number; kvBlocksUsed: number; kvBlocksFree: number; preemptions: number } {
+  /** What /metrics reports of the engine (specedit_queue_depth, specedit_kv_blocks, specedit_preemptions_total, specedit_cancelled_total). */
+  gauges(): { queued: number; running: number; kvBlocksUsed: number; kvBlocksFree: number; preemptions: number; cancelled: number } {
     const b = this.scheduler.blocks;
-    return { queued: this.scheduler.queued, running: this.scheduler.active, kvBlocksUsed: b.numBlocks - b.numFree, kvBlocksFree: b.numFree, preemptions: this.scheduler.counters.preemptions };
+    const c = this.scheduler.counters;
+    return { queued: this.scheduler.queued, running: this.scheduler.active, kvBlocksUsed: b.numBlocks - b.numFree, kvBlocksFree: b.numFree, preemptions: c.preemptions, cancelled: c.cancelled };
   }
 
   close(): Promise<void> {
@@ -112,6 +113,11 @@ export function configuredModel(): ModelService | null {
     fromEnv = path ? ModelService.open(path, { kvTokens: Number.isFinite(kv) && kv > 0 ? kv : undefined }) : null;
   }
   return fromEnv;
+}
+
+/** The model already open, if any (never opens one: a metrics scrape must not load a model). */
+export function openedModel(): ModelService | null {
+  return fromEnv ?? null;
 }
 
 export function setConfiguredModel(m: ModelService | null): void {

@@ -8,6 +8,7 @@ import { stream } from 'hono/streaming';
 import type { Config } from '../config.js';
 import { ApplyError } from '../apply/errors.js';
 import { applyEdit } from '../apply/pipeline.js';
+import { openedModel } from '../apply/model.js';
 import { ApplyRequestSchema, type ApplyRequest } from '../apply/schema.js';
 import { unifiedDiff } from '../apply/diff.js';
 import { applyViaModel } from '../backends/apply-via-model.js';
@@ -192,7 +193,11 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   app.get('/healthz', health);
   app.get('/health', health);
 
-  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  app.get('/metrics', async (c) => {
+    const model = openedModel();
+    if (model) metrics.observeEngine(model.gauges());
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
 
   app.get('/v1/languages', (c) =>
     c.json({

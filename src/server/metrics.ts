@@ -27,10 +27,12 @@ export class Metrics {
   readonly draftAccepted: Counter;
   readonly acceptance: Histogram;
   readonly backendRequests: Counter<'backend' | 'outcome'>;
-  // Registered now for the model engine and scheduler; they read 0 until those report.
+  // The in-process model's scheduler, read at each scrape (observeEngine); 0 without a model.
   readonly queueDepth: Gauge;
   readonly kvBlocks: Gauge<'state'>;
   readonly preemptions: Counter;
+  readonly cancelled: Counter;
+  private seen = { preemptions: 0, cancelled: 0 };
 
   constructor(opts: { defaultMetrics?: boolean; backends?: () => BackendSnapshot[] } = {}) {
     const registers = [this.registry];
@@ -52,6 +54,7 @@ export class Metrics {
     this.queueDepth = new Gauge({ name: 'specedit_queue_depth', help: 'Requests waiting for the model scheduler.', registers });
     this.kvBlocks = new Gauge({ name: 'specedit_kv_blocks', help: 'Paged KV cache blocks by state (used, free).', labelNames: ['state'], registers });
     this.preemptions = new Counter({ name: 'specedit_preemptions_total', help: 'Sequences preempted by the scheduler.', registers });
+    this.cancelled = new Counter({ name: 'specedit_cancelled_total', help: 'Model requests whose client left before they finished (their KV blocks freed at once).', registers });
     this.kvBlocks.set({ state: 'used' }, 0);
     this.kvBlocks.set({ state: 'free' }, 0);
 
@@ -90,5 +93,15 @@ export class Metrics {
     this.draftProposed.inc(proposed);
     this.draftAccepted.inc(accepted);
     this.acceptance.observe(accepted / proposed);
+  }
+
+  /** Copy the scheduler's state into the gauges and counters (counters advance by what is new). */
+  observeEngine(g: { queued: number; kvBlocksUsed: number; kvBlocksFree: number; preemptions: number; cancelled: number }): void {
+    this.queueDepth.set(g.queued);
+    this.kvBlocks.set({ state: 'used' }, g.kvBlocksUsed);
+    this.kvBlocks.set({ state: 'free' }, g.kvBlocksFree);
+    if (g.preemptions > this.seen.preemptions) this.preemptions.inc(g.preemptions - this.seen.preemptions);
+    if (g.cancelled > this.seen.cancelled) this.cancelled.inc(g.cancelled - this.seen.cancelled);
+    this.seen = { preemptions: g.preemptions, cancelled: g.cancelled };
   }
 }
