@@ -150,6 +150,19 @@ describe('over HTTP with SPECEDIT_MODEL configured', () => {
     expect(num(/^specedit_queue_depth (\d+)/m)).toBe(0);
   });
 
+  it('/v1/chat/completions model auto: an instruction alone goes to the in-process model', async () => {
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: `<instruction>rename mean to average</instruction>\n<code>${code}</code>` }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-specedit-mode')).toBe('model');
+    const body = await res.json();
+    const direct = await applyEdit(ApplyRequestSchema.parse({ code, instruction: 'rename mean to average' }), limits, { model });
+    expect(body.choices[0].message.content).toBe(direct.content);
+    expect(body.specedit.mode).toBe('model');
+  });
+
   it('a full queue answers 429 with Retry-After', async () => {
     const full = ModelService.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { kvTokens: 512, threads: 1, maxQueue: 0 });
     setConfiguredModel(full);

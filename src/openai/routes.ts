@@ -1,13 +1,15 @@
 // OpenAI-compatible endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models.
-// Model `auto`: an apply-format message (<instruction>/<code>/<update>) is merged by the structural
-// pipeline; when it cannot be (a refusal, an instruction without a snippet, plain chat) the request
-// goes to SPECEDIT_AUTO_FALLBACK_MODEL if one is configured, else it is answered with an error.
+// Model `auto`: an apply-format message (<instruction>/<code>/<update>) goes through the /apply
+// pipeline: the structural merge, or the in-process model (SPECEDIT_MODEL) where that cannot
+// answer; failing both (a refusal, an instruction without a snippet, plain chat) the request goes to
+// SPECEDIT_AUTO_FALLBACK_MODEL if one is configured, else it is answered with an error.
 // Any other model is a backend's: routed (least outstanding requests, failover) and passed through.
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { ApplyError } from '../apply/errors.js';
 import { applyEdit, type ApplyResult } from '../apply/pipeline.js';
+import { openedModel } from '../apply/model.js';
 import type { Backend, ModelRoute } from '../backends/backend.js';
 import type { Router } from '../backends/router.js';
 import type { Config } from '../config.js';
@@ -84,7 +86,7 @@ function checkStructuralParams(req: AnyRequest): void {
 
 const sseData = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
 
-function structuralAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, result: ApplyResult): Response | Promise<Response> {
+function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, result: ApplyResult): Response | Promise<Response> {
   const info = c.get('info');
   const principal = c.get('principal');
   const { content, finish } = limitOutput(result.content, req.stop, req.max_tokens ?? (req as ChatCompletionRequest).max_completion_tokens);
@@ -96,7 +98,7 @@ function structuralAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: An
   const pred = predictionUsage(draft, content);
   const cost = costUsd(principal.prices, promptTokens, completionTokens);
   Object.assign(info, {
-    mode: 'structural',
+    mode: result.mode,
     language: result.language,
     tokensIn: promptTokens,
     tokensOut: completionTokens,
@@ -125,7 +127,7 @@ function structuralAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: An
   const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`;
   const created = Math.floor(Date.now() / 1000);
   const base = { id, created, model: req.model, system_fingerprint: FINGERPRINT };
-  c.header('x-specedit-mode', 'structural');
+  c.header('x-specedit-mode', result.mode);
 
   if (!req.stream) {
     if (kind === 'chat') {
@@ -267,11 +269,13 @@ async function handle(c: Context<Env>, deps: OpenAIDeps, kind: Kind): Promise<Re
     }
     return forward(c, deps, route, req.model, req, msg);
   }
-  if (msg?.update !== undefined) {
+  // an instruction alone needs a model: the in-process one when it is open, else the fallback
+  if (msg && (msg.update !== undefined || openedModel())) {
     checkStructuralParams(req);
     try {
-      const result = await applyEdit({ code: msg.code, update: msg.update, instruction: msg.instruction, path: msg.path, language: msg.language, mode: 'auto' }, deps.config.limits);
-      return structuralAnswer(c, deps, kind, req, msg, result);
+      const signal = c.req.raw.signal;
+      const result = await applyEdit({ code: msg.code, update: msg.update, instruction: msg.instruction, path: msg.path, language: msg.language, mode: 'auto' }, deps.config.limits, { signal });
+      return applyAnswer(c, deps, kind, req, msg, result);
     } catch (e) {
       if (!(e instanceof ApplyError)) throw e;
       // A refused merge goes to the model when there is one; limits and bad requests do not.
