@@ -163,6 +163,22 @@ describe('over HTTP with SPECEDIT_MODEL configured', () => {
     expect(body.specedit.mode).toBe('model');
   });
 
+  it('/v1/chat/completions stream: the in-process model answer arrives live in chunks', async () => {
+    const body = { model: 'auto', messages: [{ role: 'user', content: `<instruction>rename mean to average</instruction>\n<code>${code}</code>` }] };
+    const whole = await (await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+    const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }) });
+    expect(res.headers.get('x-specedit-mode')).toBe('model');
+    const datas = (await res.text()).split('\n\n').filter(Boolean).map((e) => e.slice(6));
+    expect(datas.at(-1)).toBe('[DONE]');
+    const chunks = datas.slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks[0].choices[0].delta.role).toBe('assistant');
+    const texts = chunks.filter((ch) => ch.choices[0]?.delta?.content).map((ch) => ch.choices[0].delta.content);
+    expect(texts.join('')).toBe(whole.choices[0].message.content);
+    expect(texts.length).toBeGreaterThan(1); // live deltas, not one chunk of a short file
+    expect(chunks.find((ch) => ch.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('stop');
+    expect(chunks.at(-1).usage.completion_tokens).toBeGreaterThan(0);
+  });
+
   it('a full queue answers 429 with Retry-After', async () => {
     const full = ModelService.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { kvTokens: 512, threads: 1, maxQueue: 0 });
     setConfiguredModel(full);

@@ -17,6 +17,7 @@ import { readJson } from '../server/body.js';
 import { costUsd, type Env } from '../server/context.js';
 import { HttpError } from '../server/errors.js';
 import type { Metrics } from '../server/metrics.js';
+import { DeltaFeed } from '../server/delta-feed.js';
 import { chunks } from '../server/sse.js';
 import { tapBody } from '../server/stream-tap.js';
 import { VERSION } from '../version.js';
@@ -86,10 +87,10 @@ function checkStructuralParams(req: AnyRequest): void {
 
 const sseData = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
 
-function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, result: ApplyResult): Response | Promise<Response> {
+/** Usage, cost and the specedit block of an answer (also recorded for the log line and metrics). */
+function accounting(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, result: ApplyResult, content: string) {
   const info = c.get('info');
   const principal = c.get('principal');
-  const { content, finish } = limitOutput(result.content, req.stop, req.max_tokens ?? (req as ChatCompletionRequest).max_completion_tokens);
   const promptTokens = estimateTokens(promptText(kind, req));
   const completionTokens = estimateTokens(content);
   const prediction = kind === 'chat' ? (req as ChatCompletionRequest).prediction : undefined;
@@ -107,7 +108,6 @@ function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequ
     rejected: pred.rejected_prediction_tokens,
   });
   deps.metrics.draft(pred.accepted_prediction_tokens + pred.rejected_prediction_tokens, pred.accepted_prediction_tokens);
-
   const usage = {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
@@ -124,24 +124,13 @@ function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequ
     prediction_source: prediction ? 'request' : 'original_code',
     stats: result.stats,
   };
+  return { usage, specedit };
+}
+
+/** The pieces of an OpenAI answer or stream: ids, chunk framing, SSE headers. */
+function framing(c: Context<Env>, kind: Kind, req: AnyRequest) {
   const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`;
-  const created = Math.floor(Date.now() / 1000);
-  const base = { id, created, model: req.model, system_fingerprint: FINGERPRINT };
-  c.header('x-specedit-mode', result.mode);
-
-  if (!req.stream) {
-    if (kind === 'chat') {
-      return c.json({
-        ...base,
-        object: 'chat.completion',
-        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish }],
-        usage,
-        specedit,
-      });
-    }
-    return c.json({ ...base, object: 'text_completion', choices: [{ index: 0, text: content, logprobs: null, finish_reason: finish }], usage, specedit });
-  }
-
+  const base = { id, created: Math.floor(Date.now() / 1000), model: req.model, system_fingerprint: FINGERPRINT };
   const includeUsage = req.stream_options?.include_usage === true;
   const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
   const choice = (text: string | null, finishReason: string | null, first = false) =>
@@ -149,19 +138,73 @@ function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequ
       ? { index: 0, delta: first ? { role: 'assistant', content: '' } : text === null ? {} : { content: text }, logprobs: null, finish_reason: finishReason }
       : { index: 0, text: text ?? '', logprobs: null, finish_reason: finishReason };
   const chunk = (ch: unknown) => sseData({ ...base, object, choices: [ch], ...(includeUsage ? { usage: null } : {}) });
+  const usageChunk = (usage: unknown, specedit: unknown) => sseData({ ...base, object, choices: [], usage, specedit });
+  const sseHeaders = () => {
+    c.header('Content-Type', 'text/event-stream; charset=utf-8');
+    c.header('Cache-Control', 'no-cache');
+    c.header('X-Accel-Buffering', 'no');
+  };
+  return { base, includeUsage, choice, chunk, usageChunk, sseHeaders };
+}
 
-  c.header('Content-Type', 'text/event-stream; charset=utf-8');
-  c.header('Cache-Control', 'no-cache');
-  c.header('X-Accel-Buffering', 'no');
+function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, result: ApplyResult): Response | Promise<Response> {
+  const { content, finish } = limitOutput(result.content, req.stop, req.max_tokens ?? (req as ChatCompletionRequest).max_completion_tokens);
+  const { usage, specedit } = accounting(c, deps, kind, req, msg, result, content);
+  const f = framing(c, kind, req);
+  c.header('x-specedit-mode', result.mode);
+
+  if (!req.stream) {
+    if (kind === 'chat') {
+      return c.json({
+        ...f.base,
+        object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish }],
+        usage,
+        specedit,
+      });
+    }
+    return c.json({ ...f.base, object: 'text_completion', choices: [{ index: 0, text: content, logprobs: null, finish_reason: finish }], usage, specedit });
+  }
+
+  f.sseHeaders();
   return stream(c, async (s) => {
-    if (kind === 'chat') await s.write(chunk(choice(null, null, true)));
+    if (kind === 'chat') await s.write(f.chunk(f.choice(null, null, true)));
     for (const text of chunks(content, 512)) {
       if (s.aborted) return;
-      await s.write(chunk(choice(text, null)));
+      await s.write(f.chunk(f.choice(text, null)));
     }
-    await s.write(chunk(choice(null, finish)));
-    if (includeUsage) await s.write(sseData({ ...base, object, choices: [], usage, specedit }));
+    await s.write(f.chunk(f.choice(null, finish)));
+    if (f.includeUsage) await s.write(f.usageChunk(usage, specedit));
     await s.write('data: [DONE]\n\n');
+  });
+}
+
+/** An in-process model answer streamed as the engine accepts tokens (no stop / max_tokens cut). */
+function liveAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, feed: DeltaFeed, work: Promise<ApplyResult>, cancel: AbortController): Response {
+  const f = framing(c, kind, req);
+  c.header('x-specedit-mode', 'model');
+  f.sseHeaders();
+  return stream(c, async (s) => {
+    s.onAbort(() => cancel.abort());
+    if (kind === 'chat') await s.write(f.chunk(f.choice(null, null, true)));
+    for (;;) {
+      const text = feed.take();
+      if (text) await s.write(f.chunk(f.choice(text, null)));
+      if (s.aborted) return;
+      if (feed.done && !text) break;
+      await feed.next();
+    }
+    try {
+      const result = await work;
+      const { usage, specedit } = accounting(c, deps, kind, req, msg, result, result.content);
+      await s.write(f.chunk(f.choice(null, 'stop')));
+      if (f.includeUsage) await s.write(f.usageChunk(usage, specedit));
+      await s.write('data: [DONE]\n\n');
+    } catch (e) {
+      const err = e instanceof ApplyError ? fromApplyError(e) : new HttpError(500, 'internal', (e as Error).message);
+      c.get('info').code = err.code;
+      await s.write(sseData(err.toJSON()));
+    }
   });
 }
 
@@ -273,9 +316,18 @@ async function handle(c: Context<Env>, deps: OpenAIDeps, kind: Kind): Promise<Re
   if (msg && (msg.update !== undefined || openedModel())) {
     checkStructuralParams(req);
     try {
-      const signal = c.req.raw.signal;
-      const result = await applyEdit({ code: msg.code, update: msg.update, instruction: msg.instruction, path: msg.path, language: msg.language, mode: 'auto' }, deps.config.limits, { signal });
-      return applyAnswer(c, deps, kind, req, msg, result);
+      // a model answer streams live when nothing has to cut it (stop, max_tokens); the response
+      // starts at its first delta, and whatever settles first (structural, refusal) answers whole
+      const chat = req as ChatCompletionRequest;
+      const feed = req.stream && !req.stop && req.max_tokens == null && chat.max_completion_tokens == null ? new DeltaFeed() : undefined;
+      const cancel = new AbortController();
+      const signal = AbortSignal.any([c.req.raw.signal, cancel.signal]);
+      const work = applyEdit({ code: msg.code, update: msg.update, instruction: msg.instruction, path: msg.path, language: msg.language, mode: 'auto' }, deps.config.limits, { signal, onDelta: feed?.push });
+      void work.then(() => feed?.close(), () => feed?.close());
+      if (feed && (await Promise.race([work.then(() => false, () => false), feed.first.then(() => true)]))) {
+        return liveAnswer(c, deps, kind, req, msg, feed, work, cancel);
+      }
+      return applyAnswer(c, deps, kind, req, msg, await work);
     } catch (e) {
       if (!(e instanceof ApplyError)) throw e;
       // A refused merge goes to the model when there is one; limits and bad requests do not.
