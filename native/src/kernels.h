@@ -47,7 +47,9 @@ struct Kernels {
   // quant_actp), one scale per ACT_GROUP as in the row-major kernels.
   size_t (*actp_bytes)(int n);
   void (*quant_actp)(const float* x, int n, void* out);
-  void (*gemm_panels)(const PanelFormat& f, const uint8_t* const* panels, int C, int n, const void* const* a, int R, float* out);
+  // prefetch (or nullptr): GEMM_PANELS panels to bring in while these are computed.
+  void (*gemm_panels)(const PanelFormat& f, const uint8_t* const* panels, int C, int n, const void* const* a, int R, float* out,
+                      const uint8_t* const* prefetch);
   // Optional (nullptr: the plain loops in forward.cc): g[i] = silu(g[i]) * u[i]; index of the
   // largest of n values (lowest index among equals).
   void (*swiglu)(float* g, const float* u, int n);

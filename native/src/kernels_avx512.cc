@@ -264,7 +264,7 @@ inline __m512i bcast32(const void* p) { return _mm512_set1_epi32(_mm_cvtsi128_si
 // with offsets one more FMA by (offsets × activation scale × Σ activations). Each output lane
 // sees the same operations whatever R and C are: batch invariance.
 template <int R, int C, int BL, bool F16S, bool OFF>
-void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float* out) {
+void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float* out, const uint8_t* const* pf) {
   const int nblk = n / BL;
   const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
   const size_t wbytes = (size_t)nblk * 16 * BL, sbytes = (size_t)nblk * 16 * (F16S ? 2 : 4);
@@ -282,6 +282,9 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
       const __m512i c0 = _mm512_set1_epi32(corr[r]);
       for (int c = 0; c < C; c++) id[r][c] = c0;
     }
+    if (pf)  // the next panels' block b, on its way from memory while these rows are computed
+      for (int c = 0; c < C; c++)
+        for (int k = 0; k < BL / 4; k++) _mm_prefetch((const char*)(pf[c] + (size_t)b * 16 * BL + 64 * k), _MM_HINT_T0);
     for (int k = 0; k < BL / 4; k++) {
       __m512i w[C];
       for (int c = 0; c < C; c++) w[c] = _mm512_load_si512((const void*)(pw[c] + (size_t)b * 16 * BL + 64 * k));
@@ -310,7 +313,7 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
     for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
 }
 
-using GemmFn = void (*)(const uint8_t* const*, int, const void* const*, float*);
+using GemmFn = void (*)(const uint8_t* const*, int, const void* const*, float*, const uint8_t* const*);
 template <int BL, bool F16S, bool OFF, int R, int... Cs>
 constexpr auto gemm_row(std::integer_sequence<int, Cs...>) {
   return std::array<GemmFn, sizeof...(Cs)>{gemm_panels_t<R, Cs + 1, BL, F16S, OFF>...};
@@ -323,9 +326,10 @@ constexpr auto kGemmQ8 = gemm_table<32, true, false>(std::make_integer_sequence<
 constexpr auto kGemmQ4K = gemm_table<32, false, true>(std::make_integer_sequence<int, GEMM_ROWS>());
 constexpr auto kGemmQ6K = gemm_table<16, false, false>(std::make_integer_sequence<int, GEMM_ROWS>());
 
-void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out) {
+void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
+                 const uint8_t* const* prefetch) {
   const auto& t = f.bl == 16 ? kGemmQ6K : f.offsets ? kGemmQ4K : kGemmQ8;
-  t[R - 1][C - 1](pw, n, a, out);
+  t[R - 1][C - 1](pw, n, a, out, prefetch);
 }
 
 // index of the largest value, the lowest index among equals

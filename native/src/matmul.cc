@@ -49,14 +49,18 @@ static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, in
   alignas(64) float r[GEMM_ROWS * GEMM_LD];
   for (int p = p0; p < p1; p += GEMM_PANELS) {
     const int C = std::min(GEMM_PANELS, p1 - p);
-    const uint8_t* pw[GEMM_PANELS];
+    const uint8_t *pw[GEMM_PANELS], *pf[GEMM_PANELS];
     for (int c = 0; c < C; c++) pw[c] = W.panels + (p + c) * stride;
+    // with several row groups, the first prefetches this task's next panels: memory works ahead
+    // while the later groups compute from cache (one row group streams at the bandwidth bound)
+    const bool ahead = N > GEMM_ROWS && p + GEMM_PANELS < p1;
+    for (int c = 0; c < C; c++) pf[c] = W.panels + std::min(p1 - 1, p + GEMM_PANELS + c) * stride;
     const int o0 = p * PANEL, o1 = std::min(rows, (p + C) * PANEL);
     for (int t0 = 0; t0 < N; t0 += GEMM_ROWS) {
       const int R = std::min(GEMM_ROWS, N - t0);
       const void* ap[GEMM_ROWS];
       for (int i = 0; i < R; i++) ap[i] = base + (size_t)(t0 + i) * a.qp_row;
-      K->gemm_panels(f, pw, C, n, ap, R, r);
+      K->gemm_panels(f, pw, C, n, ap, R, r, ahead && t0 == 0 ? pf : nullptr);
       for (int i = 0; i < R; i++) {
         float* y = j.y + (size_t)(t0 + i) * j.ldy + o0;
         const float* ri = r + i * GEMM_LD;
@@ -116,7 +120,9 @@ void matmul_many(ThreadPool& pool, const Kernels* K, const MatmulJob* jobs, int 
     if (W.panels) {  // ranges of whole panel groups
       ensure_qp(pool, K, a);
       const int np = panel_count(W.ne1);
-      const int chunk = GEMM_PANELS * std::max(1, std::min(6, np / (pool.size() * 8 * GEMM_PANELS)));
+      // several panel groups per task when rows are many, so prefetching ahead stays in the task
+      const int per = a.N > GEMM_ROWS ? 3 : 8;
+      const int chunk = GEMM_PANELS * std::max(1, std::min(6, np / (pool.size() * per * GEMM_PANELS)));
       for (int p = 0; p < np; p += chunk) tasks.push_back({i, p, std::min(np, p + chunk)});
       continue;
     }
