@@ -118,17 +118,22 @@ console.log('TEACHER FORCING: the target\'s token is taken from the expected fil
 
 const perDecoder: Record<string, unknown> = {};
 const rows: string[][] = [];
-for (const v of VARIANTS) {
-  let outTok = 0, secs = 0, decodeSecs = 0, passes = 0, prop = 0, acc = 0;
-  const ttft: number[] = [], lat: number[] = [];
-  for (const c of cases) {
+// cases outer, decoders inner: every case runs under all decoders back to back, so a slow spell
+// on this shared machine lands on all of them instead of on whichever decoder was running
+const sums = Object.fromEntries(VARIANTS.map((v) => [v, { outTok: 0, secs: 0, decodeSecs: 0, passes: 0, prop: 0, acc: 0, ttft: [] as number[], lat: [] as number[] }]));
+for (const c of cases) {
+  for (const v of VARIANTS) {
     const { r, ms } = await alone(c, v);
-    outTok += r.stats.completion_tokens; secs += ms / 1000; passes += r.stats.forward_passes;
+    const a = sums[v];
+    a.outTok += r.stats.completion_tokens; a.secs += ms / 1000; a.passes += r.stats.forward_passes;
     // after the first token: the decoding the decoders differ in, without the shared prefill
-    decodeSecs += (ms - r.stats.ttft_ms) / 1000;
-    prop += r.stats.draft_tokens_proposed; acc += r.stats.draft_tokens_accepted;
-    ttft.push(r.stats.ttft_ms); lat.push(ms);
+    a.decodeSecs += (ms - r.stats.ttft_ms) / 1000;
+    a.prop += r.stats.draft_tokens_proposed; a.acc += r.stats.draft_tokens_accepted;
+    a.ttft.push(r.stats.ttft_ms); a.lat.push(ms);
   }
+}
+for (const v of VARIANTS) {
+  const { outTok, secs, decodeSecs, passes, prop, acc, ttft, lat } = sums[v];
   const d = {
     tokens_per_s: outTok / secs, decode_tokens_per_s: outTok / decodeSecs, forward_passes_per_token: passes / outTok, acceptance_rate: prop ? acc / prop : 0,
     ttft_ms_p50: q(ttft, 0.5), latency_ms: { p50: q(lat, 0.5), p95: q(lat, 0.95), p99: q(lat, 0.99) },
