@@ -42,15 +42,21 @@ void attention(ThreadPool& pool, const Kernels* K, const Config& c, KVCache& kv,
       for (size_t d = 0; d < (size_t)group * hd; d++) qg[d] = qrow[d] * scale;
       if (K->attn_scores_g) K->attn_scores_g(qg.data(), group, n, kb.data(), ks.data(), kv.i8, bs, hd, sg.data(), ss);
       else for (int g = 0; g < group; g++) K->attn_scores(&qg[(size_t)g * hd], n, kb.data(), ks.data(), kv.i8, bs, hd, &sg[g * ss]);
+      // softmax without its division: the weighted sum of values is scaled by 1/Σ once per
+      // output dimension instead of once per key
+      thread_local std::vector<float> inv;
+      inv.resize(group);
       for (int g = 0; g < group; g++) {
         float* sr = &sg[g * ss];
         float mx = -INFINITY;
-        for (int j = 0; j < n; j++) mx = std::max(mx, sr[j]);
-        const float inv = 1.f / K->softmax_exp(sr, n, mx);
-        for (int j = 0; j < n; j++) sr[j] *= inv;
+        if (K->argmax) mx = sr[K->argmax(sr, n)];
+        else for (int j = 0; j < n; j++) mx = std::max(mx, sr[j]);
+        inv[g] = 1.f / K->softmax_exp(sr, n, mx);
       }
       if (K->attn_values_g) K->attn_values_g(sg.data(), ss, group, n, vb.data(), vs.data(), kv.i8, bs, hd, orow, hd);
       else for (int g = 0; g < group; g++) K->attn_values(&sg[g * ss], n, vb.data(), vs.data(), kv.i8, bs, hd, orow + (size_t)g * hd);
+      for (int g = 0; g < group; g++)
+        for (int d = 0; d < hd; d++) orow[(size_t)g * hd + d] *= inv[g];
     }
   });
 }
