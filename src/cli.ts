@@ -17,7 +17,7 @@ const USAGE = `specedit ${VERSION}
 Usage:
   specedit serve [--port N] [--host ADDR] [--model FILE.gguf]
   specedit apply FILE --update SNIPPET_FILE|- [--instruction TEXT] [--language L] [--mode auto|structural|model]
-                 [--write] [--server URL]
+                 [--model FILE.gguf] [--decoder speculative|ngram|greedy] [--write] [--server URL]
   specedit batch --edits FILE.jsonl | --glob PATTERN --instruction TEXT [--root DIR] [--server URL]
                  [--concurrency N] [--mode M] [--write] [--patch FILE] [--report FILE]   (batch --help)
 
@@ -83,16 +83,22 @@ async function applyCommand(args: string[]): Promise<number> {
       instruction: { type: 'string', short: 'i' },
       language: { type: 'string' },
       mode: { type: 'string' },
+      model: { type: 'string' },
+      decoder: { type: 'string' },
       write: { type: 'boolean', short: 'w' },
       server: { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError('apply takes exactly one FILE');
+  if (values.model && values.server) throw new UsageError('--model runs the model in this process; --server sends the merge to a server (use one)');
+  // --model path.gguf: the in-process engine writes what the structural merge cannot (or, with
+  // --mode model, everything); read where SPECEDIT_MODEL is, by the apply pipeline
+  if (values.model) process.env.SPECEDIT_MODEL = values.model;
   if (values.update === undefined && values.instruction === undefined) throw new UsageError('apply needs --update or --instruction');
   const file = positionals[0];
   const code = await readFile(file, 'utf8');
   const update = values.update === undefined ? undefined : values.update === '-' ? await readStdin() : await readFile(values.update, 'utf8');
-  const parsed = ApplyRequestSchema.safeParse({ code, update, instruction: values.instruction, path: file, language: values.language, mode: values.mode });
+  const parsed = ApplyRequestSchema.safeParse({ code, update, instruction: values.instruction, path: file, language: values.language, mode: values.mode, decoder: values.decoder });
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
 
   let outcome: Outcome;

@@ -81,3 +81,20 @@ describe('specedit apply', () => {
     expect(run(['frobnicate']).status).toBe(1);
   });
 });
+
+describe('specedit apply --model', () => {
+  it('an instruction alone is written by the in-process model; every decoder gives the same file', async () => {
+    const { tinyModel } = await import('./engine/helpers.js');
+    const model = tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2');
+    const outs = ['greedy', 'speculative'].map((decoder) => run(['apply', file, '--instruction', 'say hello', '--model', model, '--decoder', decoder]));
+    for (const r of outs) expect(r.status, r.stderr).toBe(0);
+    expect(outs[0].stdout.length).toBeGreaterThan(0);
+    expect(outs[1].stdout).toBe(outs[0].stdout);
+    // without a model the same request is refused as needing one
+    const none = run(['apply', file, '--instruction', 'say hello']);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('model_unavailable');
+    expect(run(['apply', file, '--instruction', 'x', '--model', model, '--server', 'http://127.0.0.1:1']).status).toBe(1);
+  }, 60_000);
+});
+
