@@ -71,7 +71,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   );
 
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? [], root);
-  const out = splice(orig, segments, placements);
+  const out = splice(orig, index, segments, placements);
   const syntax = checkMerge({
     originalTree: tree,
     originalText: req.original,
@@ -365,17 +365,10 @@ interface Spliced {
   largestGap: number;
 }
 
-/** How often each trimmed line occurs in the file. */
-function countLines(lines: string[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const l of lines) m.set(l.trim(), (m.get(l.trim()) ?? 0) + 1);
-  return m;
-}
-
 /** A line that can only be itself: some words of its own, and once in the file. */
-const distinctive = (line: string, counts: Map<string, number>) => {
+const distinctive = (line: string, index: OriginalIndex) => {
   const t = line.trim();
-  return t.length >= 8 && /[A-Za-z_$][\w$]{2,}/.test(t) && counts.get(t) === 1;
+  return t.length >= 8 && /[A-Za-z_$][\w$]{2,}/.test(t) && index.positions(t, 'trimmed').length === 1;
 };
 
 /**
@@ -386,18 +379,18 @@ const distinctive = (line: string, counts: Map<string, number>) => {
  * `continue;`, a repeated statement) is what a misplaced anchor looks like, and stays under the
  * deletion budget.
  */
-function explicitGap(kept: [number, number][], k: number, snippet: string[], file: string[], counts: Map<string, number>): boolean {
+function explicitGap(kept: [number, number][], k: number, snippet: string[], file: string[], index: OriginalIndex): boolean {
   const side = (from: number, step: -1 | 1) => {
     for (let j = from; j >= 0 && j < kept.length; j += step) {
       if (j !== from && (kept[j][0] - kept[j - step][0] !== step || kept[j][1] - kept[j - step][1] !== step)) return false;
-      if (distinctive(snippet[kept[j][0]], counts) && distinctive(file[kept[j][1]], counts)) return true;
+      if (distinctive(snippet[kept[j][0]], index) && distinctive(file[kept[j][1]], index)) return true;
     }
     return false;
   };
   return side(k - 1, -1) && side(k, 1);
 }
 
-function splice(orig: SourceText, segments: Segment[], placements: Placement[]): Spliced {
+function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], placements: Placement[]): Spliced {
   const lines: string[] = [];
   const eols: (string | undefined)[] = [];
   const added = new Set<number>();
@@ -407,8 +400,6 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
   let linesAdded = 0;
   let linesDeleted = 0;
   let largestGap = 0;
-  let counts: Map<string, number> | undefined;
-  const lineCounts = () => (counts ??= countLines(orig.lines));
   const keep = (from: number, to: number) => {
     for (let o = from; o < to; o++) {
       lines.push(orig.lines[o]);
@@ -468,7 +459,7 @@ function splice(orig: SourceText, segments: Segment[], placements: Placement[]):
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       if (insideDefinition(kept[k - 1][1], kept[k][1])) continue;
-      if (explicitGap(kept, k, seg.lines, orig.lines, lineCounts())) continue;
+      if (explicitGap(kept, k, seg.lines, orig.lines, index)) continue;
       const net = kept[k][1] - kept[k - 1][1] - 1 - (kept[k][0] - kept[k - 1][0] - 1);
       largestGap = Math.max(largestGap, net);
     }
