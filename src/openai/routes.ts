@@ -17,8 +17,8 @@ import { readJson } from '../server/body.js';
 import { costUsd, type Env } from '../server/context.js';
 import { HttpError } from '../server/errors.js';
 import type { Metrics } from '../server/metrics.js';
-import { DeltaFeed } from '../server/delta-feed.js';
-import { chunks } from '../server/sse.js';
+import { pump, startLive, type DeltaFeed, type LiveRun } from '../server/delta-feed.js';
+import { chunks, sseHeaders } from '../server/sse.js';
 import { tapBody } from '../server/stream-tap.js';
 import { VERSION } from '../version.js';
 import { parseApplyMessage, type ApplyMessage } from './apply-message.js';
@@ -127,8 +127,8 @@ function accounting(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyReque
   return { usage, specedit };
 }
 
-/** The pieces of an OpenAI answer or stream: ids, chunk framing, SSE headers. */
-function framing(c: Context<Env>, kind: Kind, req: AnyRequest) {
+/** The pieces of an OpenAI answer or stream: ids and chunk framing. */
+function framing(kind: Kind, req: AnyRequest) {
   const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`;
   const base = { id, created: Math.floor(Date.now() / 1000), model: req.model, system_fingerprint: FINGERPRINT };
   const includeUsage = req.stream_options?.include_usage === true;
@@ -139,18 +139,13 @@ function framing(c: Context<Env>, kind: Kind, req: AnyRequest) {
       : { index: 0, text: text ?? '', logprobs: null, finish_reason: finishReason };
   const chunk = (ch: unknown) => sseData({ ...base, object, choices: [ch], ...(includeUsage ? { usage: null } : {}) });
   const usageChunk = (usage: unknown, specedit: unknown) => sseData({ ...base, object, choices: [], usage, specedit });
-  const sseHeaders = () => {
-    c.header('Content-Type', 'text/event-stream; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    c.header('X-Accel-Buffering', 'no');
-  };
-  return { base, includeUsage, choice, chunk, usageChunk, sseHeaders };
+  return { base, includeUsage, choice, chunk, usageChunk };
 }
 
 function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, result: ApplyResult): Response | Promise<Response> {
   const { content, finish } = limitOutput(result.content, req.stop, req.max_tokens ?? (req as ChatCompletionRequest).max_completion_tokens);
   const { usage, specedit } = accounting(c, deps, kind, req, msg, result, content);
-  const f = framing(c, kind, req);
+  const f = framing(kind, req);
   c.header('x-specedit-mode', result.mode);
 
   if (!req.stream) {
@@ -166,7 +161,7 @@ function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequ
     return c.json({ ...f.base, object: 'text_completion', choices: [{ index: 0, text: content, logprobs: null, finish_reason: finish }], usage, specedit });
   }
 
-  f.sseHeaders();
+  sseHeaders(c);
   return stream(c, async (s) => {
     if (kind === 'chat') await s.write(f.chunk(f.choice(null, null, true)));
     for (const text of chunks(content, 512)) {
@@ -180,22 +175,16 @@ function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequ
 }
 
 /** An in-process model answer streamed as the engine accepts tokens (no stop / max_tokens cut). */
-function liveAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, feed: DeltaFeed, work: Promise<ApplyResult>, cancel: AbortController): Response {
-  const f = framing(c, kind, req);
+function liveAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, run: LiveRun<ApplyResult> & { live: DeltaFeed }): Response {
+  const f = framing(kind, req);
   c.header('x-specedit-mode', 'model');
-  f.sseHeaders();
+  sseHeaders(c);
   return stream(c, async (s) => {
-    s.onAbort(() => cancel.abort());
+    s.onAbort(run.cancel);
     if (kind === 'chat') await s.write(f.chunk(f.choice(null, null, true)));
-    for (;;) {
-      const text = feed.take();
-      if (text) await s.write(f.chunk(f.choice(text, null)));
-      if (s.aborted) return;
-      if (feed.done && !text) break;
-      await feed.next();
-    }
+    if (!(await pump(run.live, (text) => s.write(f.chunk(f.choice(text, null))), () => s.aborted))) return;
     try {
-      const result = await work;
+      const result = await run.work;
       const { usage, specedit } = accounting(c, deps, kind, req, msg, result, result.content);
       await s.write(f.chunk(f.choice(null, 'stop')));
       if (f.includeUsage) await s.write(f.usageChunk(usage, specedit));
@@ -319,15 +308,12 @@ async function handle(c: Context<Env>, deps: OpenAIDeps, kind: Kind): Promise<Re
       // a model answer streams live when nothing has to cut it (stop, max_tokens); the response
       // starts at its first delta, and whatever settles first (structural, refusal) answers whole
       const chat = req as ChatCompletionRequest;
-      const feed = req.stream && !req.stop && req.max_tokens == null && chat.max_completion_tokens == null ? new DeltaFeed() : undefined;
-      const cancel = new AbortController();
-      const signal = AbortSignal.any([c.req.raw.signal, cancel.signal]);
-      const work = applyEdit({ code: msg.code, update: msg.update, instruction: msg.instruction, path: msg.path, language: msg.language, mode: 'auto' }, deps.config.limits, { signal, onDelta: feed?.push });
-      void work.then(() => feed?.close(), () => feed?.close());
-      if (feed && (await Promise.race([work.then(() => false, () => false), feed.first.then(() => true)]))) {
-        return liveAnswer(c, deps, kind, req, msg, feed, work, cancel);
-      }
-      return applyAnswer(c, deps, kind, req, msg, await work);
+      const uncut = req.stream === true && !req.stop && req.max_tokens == null && chat.max_completion_tokens == null;
+      const run = await startLive(uncut, c.req.raw.signal, (o) =>
+        applyEdit({ code: msg.code, update: msg.update, instruction: msg.instruction, path: msg.path, language: msg.language, mode: 'auto' }, deps.config.limits, o),
+      );
+      if (run.live) return liveAnswer(c, deps, kind, req, msg, { ...run, live: run.live });
+      return applyAnswer(c, deps, kind, req, msg, await run.work);
     } catch (e) {
       if (!(e instanceof ApplyError)) throw e;
       // A refused merge goes to the model when there is one; limits and bad requests do not.

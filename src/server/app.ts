@@ -24,8 +24,8 @@ import { HttpError, sendError } from './errors.js';
 import { jsonLogger, silentLogger, type Logger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
-import { DeltaFeed } from './delta-feed.js';
-import { chunks, sseEvent } from './sse.js';
+import { pump, startLive } from './delta-feed.js';
+import { chunks, sseEvent, sseHeaders } from './sse.js';
 import { tapBody } from './stream-tap.js';
 import { VERSION } from '../version.js';
 
@@ -222,9 +222,9 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   const maxBody = 2 * (config.limits.codeBytes + 2 * config.limits.updateBytes) + 64 * 1024;
 
   /** The merge, structural or (when it cannot answer and a fallback model is configured) by a backend. */
-  async function merge(c: Context<Env>, req: ApplyRequest, live?: { onDelta: (t: string) => void; signal: AbortSignal }) {
+  async function merge(c: Context<Env>, req: ApplyRequest, o: { onDelta?: (t: string) => void; signal: AbortSignal }) {
     try {
-      return await applyEdit(req, config.limits, live ?? { signal: c.req.raw.signal });
+      return await applyEdit(req, config.limits, o);
     } catch (e) {
       const model = config.autoFallbackModel;
       if (!(e instanceof ApplyError) || !router || !model || req.mode === 'structural') throw e;
@@ -261,25 +261,14 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     // A structural merge is checked whole before a byte is sent: a refusal is a plain 422, never
     // a half stream. A model answer streams as the engine accepts tokens: the response starts at
     // its first delta; whatever settles before that (merge, refusal, error) answers whole.
-    const feed = wantsStream ? new DeltaFeed() : undefined;
-    const cancel = new AbortController(); // the client left mid-stream: free the sequence
-    const work = merge(c, req, feed && { onDelta: feed.push, signal: AbortSignal.any([c.req.raw.signal, cancel.signal]) });
-    void work.then(() => feed?.close(), () => feed?.close());
-    if (feed && (await Promise.race([work.then(() => false, () => false), feed.first.then(() => true)]))) {
+    const { work, live, cancel } = await startLive(wantsStream, c.req.raw.signal, (o) => merge(c, req, o));
+    if (live) {
       const language = (detectLanguage(req) ?? GENERIC).id;
-      c.header('Content-Type', 'text/event-stream; charset=utf-8');
-      c.header('Cache-Control', 'no-cache');
-      c.header('X-Accel-Buffering', 'no');
+      sseHeaders(c);
       return stream(c, async (s) => {
-        s.onAbort(() => cancel.abort());
+        s.onAbort(cancel);
         await s.write(sseEvent('meta', { request_id: c.get('requestId'), mode: 'model', language }));
-        for (;;) {
-          const text = feed.take();
-          if (text) await s.write(sseEvent('delta', { text }));
-          if (s.aborted) return;
-          if (feed.done && !text) break;
-          await feed.next();
-        }
+        if (!(await pump(live, (text) => s.write(sseEvent('delta', { text })), () => s.aborted))) return;
         try {
           const result = withUsage(c, req, await work);
           await s.write(sseEvent('done', { diff: result.diff, mode: result.mode, language: result.language, stats: result.stats }));
@@ -304,9 +293,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     const result = withUsage(c, req, merged);
     if (!wantsStream) return c.json(result);
 
-    c.header('Content-Type', 'text/event-stream; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    c.header('X-Accel-Buffering', 'no');
+    sseHeaders(c);
     return stream(c, async (s) => {
       try {
         await s.write(sseEvent('meta', { request_id: c.get('requestId'), mode: result.mode, language: result.language }));

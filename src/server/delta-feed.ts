@@ -38,3 +38,40 @@ export class DeltaFeed {
     return new Promise((r) => { this.wake = () => { this.wake = undefined; r(); }; });
   }
 }
+
+export interface LiveRun<T> {
+  work: Promise<T>;
+  /** the feed, when a delta came before the answer settled: stream it; else answer whole */
+  live: DeltaFeed | undefined;
+  /** stop the run (the client left mid-stream): the scheduler frees its sequence */
+  cancel: () => void;
+}
+
+/**
+ * Start an answer that may stream (a model's) and, when the client wants a stream, wait for
+ * whichever comes first: its first delta, or the settled answer (a structural merge, a refusal,
+ * an error), which is then answered whole.
+ */
+export async function startLive<T>(
+  wantsStream: boolean,
+  clientSignal: AbortSignal,
+  run: (o: { onDelta?: (text: string) => void; signal: AbortSignal }) => Promise<T>,
+): Promise<LiveRun<T>> {
+  const feed = wantsStream ? new DeltaFeed() : undefined;
+  const stop = new AbortController();
+  const work = run({ onDelta: feed?.push, signal: AbortSignal.any([clientSignal, stop.signal]) });
+  void work.then(() => feed?.close(), () => feed?.close());
+  const first = feed !== undefined && (await Promise.race([work.then(() => false, () => false), feed.first.then(() => true)]));
+  return { work, live: first ? feed : undefined, cancel: () => stop.abort() };
+}
+
+/** Write the deltas as they come until the answer settles; false when the client left first. */
+export async function pump(feed: DeltaFeed, write: (text: string) => Promise<unknown>, aborted: () => boolean): Promise<boolean> {
+  for (;;) {
+    const text = feed.take();
+    if (text) await write(text);
+    if (aborted()) return false;
+    if (feed.done && !text) return true;
+    await feed.next();
+  }
+}

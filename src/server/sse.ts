@@ -1,4 +1,5 @@
 // Server-Sent Events framing: `event: <name>` and one `data:` line of JSON per event.
+import type { Context } from 'hono';
 
 export function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -16,4 +17,11 @@ export function* chunks(text: string, size = 4096): Generator<string> {
     yield text.slice(start, end);
     start = end;
   }
+}
+
+/** Headers of an SSE answer (no caching, no proxy buffering: deltas must arrive as written). */
+export function sseHeaders(c: Context): void {
+  c.header('Content-Type', 'text/event-stream; charset=utf-8');
+  c.header('Cache-Control', 'no-cache');
+  c.header('X-Accel-Buffering', 'no');
 }
