@@ -136,7 +136,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       st_->model = std::make_unique<Model>(path, c, tensors, huge);
       st_->kv = std::make_unique<KVCache>(c, nblocks, bs, kvType == "int8");
       st_->pool = std::make_unique<ThreadPool>(threads);
-      if (st_->K->gemm_panels) st_->model->panel_arena = pack_model_panels(*st_->model, *st_->pool, &st_->model->panel_bytes);
+      if (st_->K->gemm_panels) pack_model_panels(*st_->model, *st_->pool);
     } catch (const std::exception& e) {
       throw Napi::Error::New(env, e.what());
     }
@@ -245,12 +245,10 @@ Napi::Value KernelMatmul(const Napi::CallbackInfo& info) {
   t.type = type; t.ne0 = cols; t.ne1 = rows; t.data = wb.data(); t.row_bytes = row_bytes(type, cols);
   ThreadPool pool(2);
   std::vector<uint8_t> packed;
-  if (panel_format(type).bl && K->gemm_panels) {  // the layout the engine uses with this kernel set
-    const size_t stride = panel_stride(panel_format(type), cols);
-    const int np = panel_count(rows);
-    packed.resize(stride * np + 64);
+  if (panel_bytes(t) && K->gemm_panels) {  // the layout the engine uses with this kernel set
+    packed.resize(panel_bytes(t) + 64);
     uint8_t* base = (uint8_t*)(((uintptr_t)packed.data() + 63) & ~(uintptr_t)63);
-    for (int p = 0; p < np; p++) pack_panel(t, p, base + p * stride);
+    pack_panels(t, base, 0, panel_count(rows));
     t.panels = base;
   }
   Acts a(xb.data(), N, cols);

@@ -48,7 +48,7 @@ class Model {
   Tensor tok_embd, output;
   std::vector<float> out_norm;
   std::vector<Layer> layers;
-  uint8_t* panel_arena = nullptr;  // owned; set by pack_model_panels
+  uint8_t* panel_arena = nullptr;  // owned (freed here); set by pack_model_panels
   size_t panel_bytes = 0;
 
  private:

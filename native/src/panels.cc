@@ -87,7 +87,7 @@ static void row_blocks(int type, const uint8_t* row, int n, int8_t* q, uint16_t*
   throw std::runtime_error(std::string("no panel form for ") + type_name(type));
 }
 
-void pack_panel(const Tensor& W, int p, uint8_t* dst) {
+static void pack_panel(const Tensor& W, int p, uint8_t* dst) {
   const PanelFormat f = panel_format(W.type);
   const int n = (int)W.ne0, bl = f.bl, nblk = n / bl, ssz = f.f16_scales ? 2 : 4;
   uint8_t* scales = dst + (size_t)nblk * 16 * bl;
@@ -109,7 +109,17 @@ void pack_panel(const Tensor& W, int p, uint8_t* dst) {
   }
 }
 
-uint8_t* pack_model_panels(Model& m, ThreadPool& pool, size_t* bytes) {
+size_t panel_bytes(const Tensor& W) {
+  const PanelFormat f = panel_format(W.type);
+  return f.bl ? panel_stride(f, (int)W.ne0) * panel_count(W.ne1) : 0;
+}
+
+void pack_panels(const Tensor& W, uint8_t* dst, int p0, int p1) {
+  const size_t stride = panel_stride(panel_format(W.type), (int)W.ne0);
+  for (int p = p0; p < p1; p++) pack_panel(W, p, dst + p * stride);
+}
+
+void pack_model_panels(Model& m, ThreadPool& pool) {
   std::vector<Tensor*> ts;
   for (auto& L : m.layers)
     for (Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.wgate, &L.wup, &L.wdown}) ts.push_back(t);
@@ -118,28 +128,27 @@ uint8_t* pack_model_panels(Model& m, ThreadPool& pool, size_t* bytes) {
   size_t total = 0;
   for (Tensor* t : ts) {
     off.push_back(total);
-    const PanelFormat f = panel_format(t->type);
-    if (f.bl) total += panel_stride(f, (int)t->ne0) * panel_count(t->ne1);
+    total += panel_bytes(*t);
   }
-  *bytes = total;
-  if (!total) return nullptr;
+  if (!total) return;
   const size_t huge = (size_t)1 << 21, len = (total + huge - 1) & ~(huge - 1);
   auto* arena = (uint8_t*)aligned_alloc(huge, len);
   if (!arena) throw std::runtime_error("cannot allocate " + std::to_string(total >> 20) + " MiB for packed weights");
   madvise(arena, len, MADV_HUGEPAGE);
+  m.panel_arena = arena;
+  m.panel_bytes = total;
   struct Job { Tensor* t; uint8_t* base; int p; };
   std::vector<Job> jobs;
   for (size_t i = 0; i < ts.size(); i++)
-    if (panel_format(ts[i]->type).bl)
+    if (panel_bytes(*ts[i]))
       for (int p = 0; p < panel_count(ts[i]->ne1); p += 64) jobs.push_back({ts[i], arena + off[i], p});
   pool.parallel_for((int)jobs.size(), [&](int j) {
-    const Tensor& t = *jobs[j].t;
-    const size_t stride = panel_stride(panel_format(t.type), (int)t.ne0);
-    for (int p = jobs[j].p; p < std::min(panel_count(t.ne1), jobs[j].p + 64); p++) pack_panel(t, p, jobs[j].base + p * stride);
+    const Job& job = jobs[j];
+    pack_panels(*job.t, job.base, job.p, std::min(panel_count(job.t->ne1), job.p + 64));
   });
   for (size_t i = 0; i < ts.size(); i++) {
     Tensor& t = *ts[i];
-    if (!panel_format(t.type).bl) continue;
+    if (!panel_bytes(t)) continue;
     t.panels = arena + off[i];
     // the row-major copy is never read again (except the embedding rows): give its pages back
     if (t.data != m.tok_embd.data) {
@@ -147,7 +156,6 @@ uint8_t* pack_model_panels(Model& m, ThreadPool& pool, size_t* bytes) {
       if (e > a) madvise((void*)a, e - a, MADV_DONTNEED);
     }
   }
-  return arena;
 }
 
 }  // namespace se

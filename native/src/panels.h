@@ -28,10 +28,13 @@ PanelFormat panel_format(int type);
 size_t panel_stride(const PanelFormat& f, int n);
 inline int panel_count(int64_t rows) { return (int)((rows + PANEL - 1) / PANEL); }
 
-void pack_panel(const Tensor& W, int p, uint8_t* dst);
+// Bytes of W's panels (0 when its type has no panel form), and panels [p0, p1) of W packed at
+// dst (dst: 64-byte aligned, panel p at dst + p · panel_stride).
+size_t panel_bytes(const Tensor& W);
+void pack_panels(const Tensor& W, uint8_t* dst, int p0, int p1);
 
 // Pack every matrix of the model that a kernel multiplies (not the embedding rows) and has a
-// panel form, into one arena; returns it (caller frees) and sets each tensor's `panels`.
-uint8_t* pack_model_panels(Model& m, ThreadPool& pool, size_t* bytes);
+// panel form, into one arena the model owns (panel_arena, panel_bytes); sets each `panels`.
+void pack_model_panels(Model& m, ThreadPool& pool);
 
 }  // namespace se
