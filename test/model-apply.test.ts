@@ -187,6 +187,14 @@ describe('over HTTP with SPECEDIT_MODEL configured', () => {
       expect(res.status).toBe(429);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await res.json()).error.code).toBe('queue_full');
+      // the OpenAI-compatible route answers the same refusal with the same header
+      const v1 = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: `<instruction>rename</instruction>\n<code>${code}</code>` }] }),
+      });
+      expect(v1.status).toBe(429);
+      expect(Number(v1.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect((await v1.json()).error.code).toBe('queue_full');
     } finally {
       setConfiguredModel(model);
       await full.close();

@@ -11,6 +11,12 @@ export class ApplyError extends Error {
     this.name = 'ApplyError';
   }
 
+  /** HTTP headers that go with it: when to retry a full model queue (429 with details.retry_after_s). */
+  headers(): Record<string, string> {
+    const retry = this.status === 429 ? Number(this.details?.retry_after_s) : NaN;
+    return Number.isFinite(retry) ? { 'retry-after': String(Math.max(1, Math.ceil(retry))) } : {};
+  }
+
   toJSON() {
     return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
   }

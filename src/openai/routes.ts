@@ -39,7 +39,7 @@ type Kind = 'chat' | 'text';
 type AnyRequest = ChatCompletionRequest | CompletionRequest;
 
 export function fromApplyError(e: ApplyError): HttpError {
-  return new HttpError(e.status, e.code, e.message, e.details);
+  return new HttpError(e.status, e.code, e.message, e.details, e.headers());
 }
 
 /** Cut the merged file at the first stop sequence, then at max_tokens (estimated tokens). */

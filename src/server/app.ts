@@ -32,9 +32,7 @@ import { VERSION } from '../version.js';
 export type { Env } from './context.js';
 
 const errorResponse = (c: Context, e: ApplyError) => {
-  // a full model queue: tell clients (and the openai SDK's retry) when to come back
-  const retry = e.status === 429 ? Number(e.details?.retry_after_s) : NaN;
-  if (Number.isFinite(retry)) c.header('retry-after', String(Math.max(1, Math.ceil(retry))));
+  for (const [k, v] of Object.entries(e.headers())) c.header(k, v);
   return c.json(e.toJSON(), e.status);
 };
 
