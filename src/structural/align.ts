@@ -217,6 +217,8 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
 
 /** Definition matches carry more weight than any line. */
 export const DEF_WEIGHT = DEF;
+/** A chained line that said where it is (not a common line filled in beside one). */
+export const STRONG_WEIGHT = STRONG;
 
 /**
  * Pair up the lines between two chained matches that are equal under the rung (an LCS over a small

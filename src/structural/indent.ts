@@ -16,50 +16,105 @@ function render(columns: number, unit: IndentUnit): string {
   return '\t'.repeat(Math.floor(columns / TAB_COLUMNS)) + ' '.repeat(columns % TAB_COLUMNS);
 }
 
-/** How to move each added snippet line: by the column shift of the nearest shared line above it. */
-export interface Reindent {
-  /** Every shared line moved by the same shift (or none). */
-  uniform: boolean;
-  /** True when nothing moves: added lines are kept byte for byte. */
-  verbatim: boolean;
-  apply(line: string, segIndex: number): string;
+/** Whole units of the snippet (`from` columns) become units of the file (`to` columns). */
+export interface UnitMapping {
+  from: number;
+  to: number;
+  /** The columns the whole snippet moves by, when its segments do not say otherwise. */
+  shift?: number;
+}
+
+const cols = (u: IndentUnit) => (u.kind === 'tab' ? TAB_COLUMNS : u.width);
+/** A snippet column in the file's units; the columns beyond whole units are alignment, kept. */
+const mapColumns = (c: number, m: UnitMapping) => Math.floor(c / m.from) * m.to + (c % m.from);
+
+/** Votes for each shift under mapping m: how many shared lines it puts at their original column. */
+function shiftVotes(pairs: [string, string][], m: UnitMapping): Map<number, number> {
+  const votes = new Map<number, number>();
+  for (const [s, o] of pairs) {
+    if (s.trim() === '') continue;
+    const shift = indentColumns(o) - mapColumns(indentColumns(s), m);
+    votes.set(shift, (votes.get(shift) ?? 0) + 1);
+  }
+  return votes;
 }
 
 /**
- * `pairs`: [snippet line index, snippet line, original line] for lines the two share.
- * The original's unit decides how shifted lines are written. When the snippet indents in another
- * unit (8 spaces where the file has tabs, 2 where it has 4), its columns are first scaled by the
- * ratio of the two units, if that makes the shared lines agree.
+ * The unit mapping for the whole snippet (a model re-indents all of it or none). None when every
+ * shared line has the file's own indentation; else the one under which most shared lines, segment by
+ * segment, sit at one shift, then the one that needs the smallest shifts (a snippet re-indented
+ * whole still starts at column 0).
  */
-export function reindenter(pairs: [number, string, string][], unit: IndentUnit, snippetUnit?: IndentUnit): Reindent {
-  const shared = pairs.filter(([, s]) => s.trim() !== '');
-  const verbatim = shared.every(([, s, o]) => leadingWhitespace(o) === leadingWhitespace(s));
-  const cols = (u: IndentUnit) => (u.kind === 'tab' ? TAB_COLUMNS : u.width);
-  const shiftsAt = (scale: number) => shared.map(([i, s, o]) => ({ i, shift: indentColumns(o) - Math.round(indentColumns(s) * scale) }));
-  const isUniform = (xs: { shift: number }[]) => xs.every((x) => x.shift === (xs[0]?.shift ?? 0));
-  let scale = 1;
-  let shifts = shiftsAt(1);
-  if (!isUniform(shifts) && snippetUnit) {
-    const scaled = shiftsAt(cols(unit) / cols(snippetUnit));
-    if (isUniform(scaled)) [scale, shifts] = [cols(unit) / cols(snippetUnit), scaled];
-  }
-  const uniform = isUniform(shifts);
-  const shiftAt = (segIndex: number): number => {
-    let best = shifts[0]?.shift ?? 0;
-    for (const x of shifts) {
-      if (x.i <= segIndex) best = x.shift;
-      else break;
+export function chooseUnitMapping(segmentPairs: [string, string][][], unit: IndentUnit): UnitMapping {
+  const identity = { from: 1, to: 1 };
+  if (segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o)))) return identity;
+  // The file's unit as detected may not be the one its lines nest by: other units are tried too,
+  // but win only by a clear margin.
+  const to = cols(unit);
+  const units = [2, 4, 8];
+  const mappings = [identity, ...units.filter((f) => f !== to).map((from) => ({ from, to }))];
+  const others = units.flatMap((from) => units.filter((t) => t !== from && t !== to).map((t) => ({ from, to: t })));
+  let best = { m: identity, votes: -1, cost: Infinity };
+  for (const m of [...mappings, ...others]) {
+    let votes = 0;
+    let cost = 0;
+    for (const pairs of segmentPairs) {
+      const { shift, n } = topShift(shiftVotes(pairs, m));
+      votes += n;
+      cost += Math.abs(shift);
     }
-    return best;
-  };
+    const margin = others.includes(m) ? 2 : 0;
+    // On a tie, a mapping that puts the snippet's column 0 at the file's everywhere (re-indented
+    // whole) beats one that needs shifts (copied out of its block).
+    if (votes > best.votes + margin || (votes === best.votes && margin === 0 && cost === 0 && best.cost > 0)) best = { m, votes, cost };
+  }
+  // The shift most segments agree on: a segment whose own lines barely say otherwise takes it.
+  const total = new Map<number, number>();
+  for (const pairs of segmentPairs) for (const [shift, n] of shiftVotes(pairs, best.m)) total.set(shift, (total.get(shift) ?? 0) + n);
+  return { ...best.m, shift: topShift(total).shift };
+}
+
+/** The shift most lines vote for; ties go to the smaller shift. */
+function topShift(votes: Map<number, number>): { shift: number; n: number } {
+  let shift = 0;
+  let n = 0;
+  for (const [s, k] of votes) if (k > n || (k === n && Math.abs(s) < Math.abs(shift))) [shift, n] = [s, k];
+  return { shift, n };
+}
+
+/**
+ * One segment's indentation: original column = mapped snippet column + shift. The snippet's relative
+ * indentation is the truth; the original's context lines only say where the snippet's column 0 sits.
+ */
+export interface Reindent {
+  /** Every shared line agrees with the mapping exactly. */
+  uniform: boolean;
+  /** True when nothing moves: added lines are kept byte for byte. */
+  verbatim: boolean;
+  /** Does the original line sit where the mapping puts the snippet line? (Else the snippet moved it.) */
+  agrees(snippetLine: string, originalLine: string): boolean;
+  apply(line: string): string;
+}
+
+/** `pairs`: [snippet line, original line] for lines the two share; the shift most of them agree on. */
+export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitMapping, tabsOnly = false): Reindent {
+  // A column or so of difference is alignment (continuation lines), not nesting.
+  const tolerance = Math.max(2, cols(unit)) - 1;
+  const votes = shiftVotes(pairs, m);
+  const own = topShift(votes);
+  const common = m.shift ?? 0;
+  const shift = own.n >= (votes.get(common) ?? 0) + 2 ? own.shift : votes.has(common) || own.n === 0 ? common : own.shift;
+  const target = (line: string) => mapColumns(indentColumns(line), m) + shift;
+  const verbatim = m.from === m.to && shift === 0 && pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o));
+  const respell = (line: string) => tabsOnly && /^\t* +/.test(line);
   return {
-    uniform,
+    uniform: pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === target(s)),
     verbatim,
-    apply(line, segIndex) {
-      if (verbatim) return line;
+    agrees: (s, o) => s.trim() === '' || Math.abs(indentColumns(o) - target(s)) <= tolerance,
+    apply(line) {
+      if (verbatim && !respell(line)) return line;
       if (line.trim() === '') return '';
-      const body = line.slice(leadingWhitespace(line).length);
-      return render(Math.round(indentColumns(line) * scale) + shiftAt(segIndex), unit) + body;
+      return render(target(line), unit) + line.slice(leadingWhitespace(line).length);
     },
   };
 }

@@ -27,12 +27,18 @@ function commentBody(trimmed: string, lang: Language): { body: string; comment: 
   return { body: trimmed, comment: false };
 }
 
-function isMarkerBody(body: string): boolean {
+/** Prose words in a marker without ellipses: "rest of file unchanged", not a sentence of documentation. */
+const MAX_PHRASE_WORDS = 7;
+
+function isMarkerBody(body: string, phrases = true): boolean {
   if (body.length === 0 || body.length > 120) return false;
+  // `[existing code]`, `(unchanged)`: the phrase in brackets
+  const bracketed = /^[[(](.*)[\])]$/.exec(body);
+  if (bracketed) body = bracketed[1].trim();
   if (ONLY_ELLIPSIS.test(body)) return true;
   const m = ELLIPSIS_PROSE.exec(body);
   if (m && PROSE.test(m[1] ?? '')) return true;
-  return body.length <= 80 && PHRASE.test(body) && CODE_NOUN.test(body);
+  return phrases && body.length <= 80 && body.split(/\s+/).length <= MAX_PHRASE_WORDS && !/\.$/.test(body) && PHRASE.test(body) && CODE_NOUN.test(body);
 }
 
 /**
@@ -43,7 +49,8 @@ export function isMarkerLine(line: string, lang: Language, prevCode?: string): b
   const trimmed = line.trim();
   if (trimmed.length === 0) return false;
   const { body, comment } = commentBody(trimmed, lang);
-  if (comment) return isMarkerBody(body);
+  // A documentation comment (`///`, `/** */`) is prose about the code: a marker only with ellipses.
+  if (comment) return isMarkerBody(body, !/^(?:\/\/\/|\/\*\*(?!\/))/.test(trimmed));
   // Bare markers: only ellipsis-led prose, never a code line.
   if (!/^(?:\.{2,}|…)/.test(trimmed)) return false;
   if (lang.id === 'python' && ONLY_ELLIPSIS.test(trimmed) && prevCode?.trimEnd().endsWith(':')) return false;

@@ -2,13 +2,13 @@
 import type { Node, Parser, Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, withTree } from '../languages/parser.js';
-import { anchorAtRung, DEF_WEIGHT, DELETE_COST, fillGap, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
+import { anchorAtRung, DEF_WEIGHT, DELETE_COST, STRONG_WEIGHT, fillGap, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
-import { indentColumns, reindenter } from './indent.js';
+import { chooseUnitMapping, indentColumns, reindenter } from './indent.js';
 import { CONFIDENCE, isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, openingCandidate } from './closers.js';
 import { MergeRefusal } from './refusal.js';
-import { splitSegments, type Segment } from './segments.js';
+import { normaliseSnippet, type Segment } from './normalise.js';
 import { detectIndentUnit, joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
 import { checkMerge } from './validate.js';
 
@@ -46,8 +46,7 @@ const KEY_RUNGS: Rung[] = ['exact', 'whitespace', 'trimmed'];
 
 export function mergeStructural(req: MergeRequest): MergeResult {
   const orig = parseText(req.original);
-  const snippet = parseText(req.update);
-  const { segments, markers } = splitSegments(snippet.lines, req.language);
+  const { segments, markers } = normaliseSnippet(req.update, orig, req.language);
   if (segments.length === 0) {
     throw new MergeRefusal('markers_only', 'The update holds only marker lines: there is no code to merge.');
   }
@@ -391,6 +390,25 @@ function explicitGap(kept: [number, number][], k: number, snippet: string[], fil
 }
 
 function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], placements: Placement[]): Spliced {
+  // The snippet's indentation unit, from all of it: one segment may be too short to tell.
+  const pairs = segments.map((seg, i) => {
+    const p = placements[i];
+    return p.kind === 'anchor' ? pairLines(seg, orig, p.anchor) : new Map<number, number>();
+  });
+  // The lines that say where the segment's indentation sits, as [snippet line, original line]: its
+  // distinctive chained lines and definition starts (a method copied out of its class is paired
+  // with its original by name), else every kept line. Lines kept only because they equal their
+  // neighbours (`}`, `break;`) may have been paired across a change of depth.
+  const shared = segments.map((seg, i) => {
+    const p = placements[i];
+    if (p.kind !== 'anchor') return [];
+    const strong = p.anchor.chain.matches.filter((m) => (m.kind === 'def-start' || (m.kind === 'text' && pairs[i].get(m.s) === m.o)) && m.w >= STRONG_WEIGHT);
+    const from = strong.length > 0 ? strong.map((m) => [m.s, m.o]) : [...pairs[i]];
+    return from.map(([s, o]) => [seg.lines[s], orig.lines[o]] as [string, string]);
+  });
+  const unitMapping = chooseUnitMapping(shared, orig.indent);
+  // A file indented with tabs only gets tabs on the lines a snippet indented with spaces.
+  const tabsOnly = orig.indent.kind === 'tab' && !orig.lines.some((l) => /^ +[^ *]/.test(l));
   const lines: string[] = [];
   const eols: (string | undefined)[] = [];
   const added = new Set<number>();
@@ -426,15 +444,12 @@ function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], pla
     const { anchor } = p;
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
-    const paired = pairLines(seg, orig, anchor);
+    const paired = pairs[i];
     if (anchor.chain.matches.some((m) => m.kind !== 'text')) definitionAnchors++;
-    const re = reindenter(
-      [...paired.entries()].map(([s, o]) => [s, seg.lines[s], orig.lines[o]] as [number, string, string]).concat(
-        anchor.chain.matches.filter((m) => m.kind === 'def-start').map((m) => [m.s, seg.lines[m.s], orig.lines[m.o]] as [number, string, string]),
-      ).sort((a, b) => a[0] - b[0]),
-      orig.indent,
-      detectIndentUnit(seg.lines),
-    );
+    const re = reindenter(shared[i], orig.indent, unitMapping, tabsOnly);
+    // A line the snippet shows at another depth than the file (relative to the segment's other
+    // context) was moved by the edit: it is written as the snippet has it, not kept.
+    for (const [s, o] of paired) if (!re.agrees(seg.lines[s], orig.lines[o])) paired.delete(s);
     rungs.push(anchor.rung !== 'trimmed' ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
@@ -443,7 +458,7 @@ function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], pla
         eols.push(orig.eols[o]);
       } else {
         added.add(lines.length);
-        lines.push(re.apply(line, s));
+        lines.push(re.apply(line));
         eols.push(undefined);
         linesAdded++;
       }

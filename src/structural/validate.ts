@@ -4,7 +4,7 @@ import { Edit, type Node, type Parser, type Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors } from '../languages/parser.js';
 import { isMarkerLine } from './markers.js';
-import type { Segment } from './segments.js';
+import type { Segment } from './normalise.js';
 import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import type { SourceText } from './text.js';

@@ -1,0 +1,105 @@
+// Stage 1 of the merge: the raw snippet as a model wrote it -> clean segments. A markdown fence and
+// the prose around it are dropped, line endings and trailing spaces stop mattering, and marker lines
+// are told from code, never taking a line that stands in the original for a marker.
+import type { Language } from '../languages/registry.js';
+import { isMarkerLine } from './markers.js';
+import { isBlank } from './lines.js';
+import { parseText, type SourceText } from './text.js';
+
+export interface Segment {
+  lines: string[];
+  /** 0-based index of the segment's first line in the normalised snippet. */
+  snippetLine: number;
+  /** A marker stands before (after) it: original code there is kept, not replaced. */
+  markerBefore: boolean;
+  markerAfter: boolean;
+}
+
+export interface Snippet {
+  /** The snippet's lines after normalisation (no fence, no line endings, no trailing spaces). */
+  lines: string[];
+  segments: Segment[];
+  markers: number;
+  /** What normalisation removed, for the stats: `fence`, `lead_in`. */
+  stripped: string[];
+}
+
+const FENCE_OPEN = /^\s*(`{3,}|~{3,})[\w#+.\-/: ]*$/;
+
+/** A line of prose around a fence: "Here is the updated code:", not code. */
+const isProse = (line: string) => /^[\p{Lu}*][^;{}=<>]*[:.!]$/u.test(line.trim()) || /^(?:here|sure|updated|below|the)\b/i.test(line.trim());
+
+/**
+ * Drop one markdown fence around the snippet, with a line of prose before it (and after it), when
+ * the fence lines are not the file's own.
+ */
+function stripFence(lines: string[], inOriginal: (line: string) => boolean, stripped: string[]): string[] {
+  const nonBlank = lines.map((l, i) => (isBlank(l) ? -1 : i)).filter((i) => i >= 0);
+  if (nonBlank.length < 2) return lines;
+  let first = 0;
+  let open = nonBlank[first];
+  if (!FENCE_OPEN.test(lines[open]) && nonBlank.length > 2 && isProse(lines[open]) && !inOriginal(lines[open]) && FENCE_OPEN.test(lines[nonBlank[1]])) {
+    first = 1;
+    open = nonBlank[1];
+  }
+  const m = FENCE_OPEN.exec(lines[open]);
+  if (!m || inOriginal(lines[open])) return lines;
+  // The closing fence: the same run of backticks (or tildes), followed by prose at most.
+  let last = nonBlank.length - 1;
+  while (last > first && lines[nonBlank[last]].trim() !== m[1] && isProse(lines[nonBlank[last]]) && !inOriginal(lines[nonBlank[last]])) last--;
+  const close = nonBlank[last];
+  if (last <= first || lines[close].trim() !== m[1]) return lines;
+  stripped.push(first === 1 ? 'lead_in' : '', 'fence');
+  return lines.slice(open + 1, close);
+}
+
+/**
+ * Which snippet lines are markers. A line the original holds as often as the snippet does is the
+ * file's own (a comment that happens to read like a marker), never a marker. In Python a bare
+ * `...` after a line ending in `:` is an Ellipsis body.
+ */
+export function markerFlags(lines: string[], lang: Language, originalCount: (line: string) => number = () => 0): boolean[] {
+  const snippetCount = new Map<string, number>();
+  for (const l of lines) snippetCount.set(l.trim(), (snippetCount.get(l.trim()) ?? 0) + 1);
+  let prevCode: string | undefined;
+  return lines.map((line) => {
+    const marker = isMarkerLine(line, lang, prevCode) && originalCount(line) < snippetCount.get(line.trim())!;
+    if (!marker && !isBlank(line)) prevCode = line;
+    return marker;
+  });
+}
+
+export function splitSegments(lines: string[], flags: boolean[]): Segment[] {
+  const segments: Segment[] = [];
+  let markerSeen = false;
+  let i = 0;
+  while (i < lines.length) {
+    if (flags[i]) {
+      markerSeen = true;
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < lines.length && !flags[j]) j++;
+    // Blank lines at a segment's edges say nothing about where it goes.
+    let a = i;
+    let b = j;
+    while (a < b && isBlank(lines[a])) a++;
+    while (b > a && isBlank(lines[b - 1])) b--;
+    if (b > a) segments.push({ lines: lines.slice(a, b), snippetLine: a, markerBefore: markerSeen, markerAfter: j < lines.length });
+    i = j;
+  }
+  return segments;
+}
+
+export function normaliseSnippet(update: string, original: SourceText, lang: Language): Snippet {
+  const counts = new Map<string, number>();
+  for (const l of original.lines) if (!isBlank(l)) counts.set(l.trim(), (counts.get(l.trim()) ?? 0) + 1);
+  const originalCount = (line: string) => counts.get(line.trim()) ?? 0;
+  const stripped: string[] = [];
+  // parseText drops each line's ending; trailing spaces are formatting too.
+  const raw = parseText(update).lines.map((l) => l.trimEnd());
+  const lines = stripFence(raw, (l) => originalCount(l) > 0, stripped);
+  const flags = markerFlags(lines, lang, originalCount);
+  return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length, stripped: stripped.filter(Boolean) };
+}
