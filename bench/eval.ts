@@ -61,11 +61,8 @@ for (const dir of dirs) {
   const groups = new Map<string, Record<Cls, number> & { n: number; ms: number[] }>();
   const shown: string[] = [];
   const all: number[] = [];
-  const gapLog: string[] = [];
   for (const c of cases) {
-    (globalThis as any).__gaps = [];
     const r = await classify(c);
-    if (process.env.GAPS) for (const g of (globalThis as any).__gaps) if (g.N.length === 0) gapLog.push(`${r.cls} ${c.meta.noise ?? "clean"} edits=${g.edits} ${c.id} G=${JSON.stringify(g.G.map((l: string) => l.trim()).slice(0, 5))}`);
     all.push(r.ms);
     const key = String(c.meta[args.by!] ?? 'clean');
     for (const k of [key, 'ALL']) {
