@@ -11,6 +11,7 @@ import { MergeRefusal } from './refusal.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
 import { detectIndentUnit, joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
 import { checkMerge } from './validate.js';
+import { pairRewordedComments, unstatedDeletion } from './gaps.js';
 
 export interface MergeRequest {
   original: string;
@@ -70,7 +71,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   );
 
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? [], root);
-  const out = splice(orig, index, segments, placements);
+  const out = splice(orig, index, segments, placements, req.language);
   const syntax = checkMerge({
     originalTree: tree,
     originalText: req.original,
@@ -280,11 +281,6 @@ function resolvePlacements(
   return placements;
 }
 
-/** Lines that only close scopes (brackets, `end`-like keywords), comments and blanks. */
-function onlyClosers(lines: string[]): boolean {
-  return lines.every((l) => /^[\s})\];,]*(?:end|fi|done|esac)?[\s;]*$/.test(l.replace(/\s*(?:\/\/|#).*$/, '').replace(/\/\*.*?\*\/\s*$/, '')));
-}
-
 /** Non-blank lines an unmarked snippet end may drop before we call it a forgotten marker. */
 const UNMARKED_END_LIMIT = 10;
 
@@ -306,21 +302,16 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
   const lastSeg = segments[segments.length - 1];
   const last = placements[placements.length - 1];
   const n = orig.lines.length;
+  // Ending on new lines, the snippet replaces what follows. Ending on unchanged context, it most
+  // likely forgot its closing marker (the commonest slip of models): what follows is kept.
   const lastChain = last.kind === 'anchor' ? last.anchor.chain.matches : [];
-  // ending on new lines, or on context followed by code (not just the closers of scopes the
-  // snippet sits in, which it does not re-open either): the snippet leaves nothing out below
   const endsOnNew = lastChain.length > 0 && lastChain[lastChain.length - 1].s < lastSeg.lines.length - 1;
-  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && (endsOnNew || !onlyClosers(orig.lines.slice(last.to + 1)))) {
+  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && endsOnNew) {
     const dropped = nonBlank(last.to + 1, n);
     if (dropped > UNMARKED_END_LIMIT) {
       throw new MergeRefusal('missing_marker', `The update has no marker after its last line, which would delete the ${dropped} non-blank lines below it. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
     }
     last.to = n - 1;
-  } else if (last.kind === 'anchor' && !lastSeg.markerAfter && nonBlank(last.to + 1, n) > UNMARKED_END_LIMIT) {
-    // The snippet ends on context with much of the file still below and no marker: "the file ends
-    // here" and "the rest is unchanged" are both readings of it.
-    const dropped = nonBlank(last.to + 1, n);
-    throw new MergeRefusal('missing_marker', `The update has no marker after its last line, and ${dropped} non-blank lines of the file follow it: it is unclear whether they are kept or deleted. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
   }
 }
 
@@ -389,7 +380,7 @@ function explicitGap(kept: [number, number][], k: number, snippet: string[], fil
   return side(k - 1, -1) && side(k, 1);
 }
 
-function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], placements: Placement[]): Spliced {
+function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], placements: Placement[], language: Language): Spliced {
   // The snippet's indentation unit, from all of it: one segment may be too short to tell.
   const pairs = segments.map((seg, i) => {
     const p = placements[i];
@@ -442,6 +433,7 @@ function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], pla
       return;
     }
     const { anchor } = p;
+    ({ from: p.from, to: p.to } = pairRewordedComments(seg.lines, orig.lines, pairs[i], p.from, p.to, language));
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
     const paired = pairs[i];
@@ -451,9 +443,21 @@ function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], pla
     // context) was moved by the edit: it is written as the snippet has it, not kept.
     for (const [s, o] of paired) if (!re.agrees(seg.lines[s], orig.lines[o])) paired.delete(s);
     rungs.push(anchor.rung !== 'trimmed' ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
+    const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
+    // Original lines kept in a gap the snippet skips without saying so, before snippet line s.
+    const keepBefore = new Map<number, number[]>();
+    for (let k = 1; k < kept.length && !p.wholeFile; k++) {
+      if (kept[k][0] - kept[k - 1][0] > 1) continue;
+      const { keep } = unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
+      if (keep.length > 0) keepBefore.set(kept[k][0], keep);
+    }
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
       if (o !== undefined) {
+        for (const k of keepBefore.get(s) ?? []) {
+          lines.push(orig.lines[k]);
+          eols.push(orig.eols[k]);
+        }
         lines.push(orig.lines[o]);
         eols.push(orig.eols[o]);
       } else {
@@ -463,7 +467,7 @@ function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], pla
         linesAdded++;
       }
     });
-    const used = new Set(paired.values());
+    const used = new Set([...paired.values(), ...[...keepBefore.values()].flat()]);
     for (let o = p.from; o <= p.to; o++) if (!used.has(o)) linesDeleted++;
     // The largest stretch of original lines dropped between two kept lines with nothing of the
     // snippet in its place: what a misplaced anchor looks like.
@@ -471,7 +475,6 @@ function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], pla
     const defStarts = anchor.chain.matches.filter((m) => m.kind === 'def-start').map((m) => m.o);
     const defEnds = anchor.chain.matches.filter((m) => m.kind === 'def-end').map((m) => m.o);
     const insideDefinition = (a: number, b: number) => defStarts.some((d0) => d0 <= a && defEnds.some((d1) => d1 >= b && d1 > d0));
-    const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       if (insideDefinition(kept[k - 1][1], kept[k][1])) continue;
       if (explicitGap(kept, k, seg.lines, orig.lines, index)) continue;

@@ -8,6 +8,7 @@ export type RefusalCode =
   | 'snippet_lines_lost'
   | 'syntax_regression'
   | 'deletion_budget'
+  | 'unstated_deletion'
   | 'unsupported_language';
 
 export class MergeRefusal extends Error {

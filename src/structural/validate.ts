@@ -4,6 +4,7 @@ import { Edit, type Node, type Parser, type Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors } from '../languages/parser.js';
 import { isMarkerLine } from './markers.js';
+import { commentWords } from './gaps.js';
 import type { Segment } from './normalise.js';
 import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
@@ -50,12 +51,15 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
 
   // Every code line of the snippet, in order, in the output.
   const out = c.output.map((l) => l.trim());
+  const words = c.output.map((l) => commentWords(l, c.language));
   let at = 0;
   for (const seg of c.segments) {
     for (const line of seg.lines) {
       if (isBlank(line)) continue;
       const want = line.trim();
-      while (at < out.length && out[at] !== want) at++;
+      // A comment the model reworded stands in the output as the file's own words.
+      const wantWords = commentWords(line, c.language);
+      while (at < out.length && out[at] !== want && (wantWords === null || words[at] !== wantWords)) at++;
       if (at === out.length) {
         throw new MergeRefusal('snippet_lines_lost', 'A line of the update would be missing from the merged file.', { line });
       }

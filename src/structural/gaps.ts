@@ -1,0 +1,90 @@
+// Deletions a snippet may not mean. Between two kept lines that stand next to each other in the
+// snippet, the file may have lines the snippet neither shows nor marks: read literally, they are
+// deleted. Models drop blank lines and comments from the context they copy far more often than an
+// edit deletes only those, so such a gap is not read as a deletion (measured on the real-edit eval:
+// clean snippets delete blank or comment lines alone in ~3% of cases, noisy ones drop them in
+// ~10%). Code lines skipped this way stay a deletion: that is how lazy snippets delete.
+import type { Language } from '../languages/registry.js';
+import { isBlank } from './lines.js';
+import { MergeRefusal } from './refusal.js';
+
+export interface GapDecision {
+  /** Original lines to keep at the gap (a blank line separating what was on either side). */
+  keep: number[];
+}
+
+/** A comment line in the language's syntax: a line comment, a block comment's first or last line, a ` * ` continuation. */
+export function isCommentLine(line: string, lang: Language): boolean {
+  const t = line.trim();
+  if (lang.line.some((p) => t.startsWith(p) && !(p === '#' && /^#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|pragma|import|undef)\b/.test(t)))) return true;
+  if (lang.block.some(([open, close]) => t.startsWith(open) || t.endsWith(close))) return true;
+  return lang.block.some(([open]) => open === '/*') && /^\*(?:\s|$)/.test(t);
+}
+
+/**
+ * Original lines [from, to) lie between two kept lines that the snippet shows next to each other.
+ * Blank or comment lines alone: refused, they were far likelier dropped than deleted. Code with a
+ * blank line on each side: one blank line stays, so the code on either side is not run together.
+ */
+export function unstatedDeletion(original: string[], from: number, to: number, lang: Language): GapDecision {
+  if (to <= from) return { keep: [] };
+  const gap = original.slice(from, to);
+  const code = gap.filter((l) => !isBlank(l));
+  if (code.length === 0 || code.every((l) => isCommentLine(l, lang))) {
+    const what = code.length === 0 ? 'blank' : 'comment';
+    throw new MergeRefusal(
+      'unstated_deletion',
+      `The update shows lines ${from} and ${to + 1} of the file next to each other, which would delete the ${gap.length} ${what} line${gap.length === 1 ? '' : 's'} between them. ` +
+        `Models drop such lines from their context by accident, so this is not read as a deletion: include the lines if they are to be kept.`,
+      { start_line: from + 1, end_line: to, kind: what },
+    );
+  }
+  if (gap.length >= 3 && isBlank(gap[0]) && isBlank(gap[gap.length - 1])) return { keep: [from] };
+  return { keep: [] };
+}
+
+/** A comment's words, without its delimiters, case, or closing punctuation: what a model "tidies". */
+export function commentWords(line: string, lang: Language): string | null {
+  if (!isCommentLine(line, lang)) return null;
+  const words = line.trim().toLowerCase().replace(/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)\s*/, '').replace(/\s*(?:\*\/|-->)$/, '').replace(/[.!:;,]+$/, '').replace(/\s+/g, ' ');
+  return /[a-z]{2}/.test(words) ? words : null;
+}
+
+/**
+ * Pair comment lines that a model reworded while copying them as context (capitalised, a period
+ * added or dropped) with the original's: the file keeps its own comment. Within each stretch between
+ * kept lines where both sides have lines, and just outside the first and last kept lines.
+ * `paired`: segment line -> original line, extended in place; returns the original lines newly paired
+ * outside [from, to] so the placement can grow over them.
+ */
+export function pairRewordedComments(seg: string[], original: string[], paired: Map<number, number>, from: number, to: number, lang: Language): { from: number; to: number } {
+  const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
+  const same = (s: number, o: number) => {
+    const a = commentWords(seg[s], lang);
+    return a !== null && a === commentWords(original[o], lang);
+  };
+  for (let k = 1; k < kept.length; k++) {
+    let o = kept[k - 1][1] + 1;
+    for (let s = kept[k - 1][0] + 1; s < kept[k][0]; s++) {
+      for (let q = o; q < kept[k][1]; q++) {
+        if (same(s, q)) {
+          paired.set(s, q);
+          o = q + 1;
+          break;
+        }
+      }
+    }
+  }
+  if (kept.length === 0) return { from, to };
+  // Edges: the snippet's lines before its first kept line against the file's lines right above it.
+  for (let s = kept[0][0] - 1, o = kept[0][1] - 1; s >= 0 && o >= 0 && same(s, o); s--, o--) {
+    paired.set(s, o);
+    from = Math.min(from, o);
+  }
+  const last = kept[kept.length - 1];
+  for (let s = last[0] + 1, o = last[1] + 1; s < seg.length && o < original.length && same(s, o); s++, o++) {
+    paired.set(s, o);
+    to = Math.max(to, o);
+  }
+  return { from, to };
+}
