@@ -11,6 +11,7 @@ import { MergeRefusal } from './refusal.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
 import { detectIndentUnit, joinText, leadingWhitespace, parseText, type SourceText } from './text.js';
 import { checkMerge } from './validate.js';
+import { backstop } from './backstop.js';
 import { pairRewordedComments, unstatedDeletion } from './gaps.js';
 
 export interface MergeRequest {
@@ -72,6 +73,8 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
 
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? [], root);
   const out = splice(orig, index, segments, placements, req.language);
+  // The independent check first: it is cheap, and a disagreement there needs no parse.
+  backstop({ update: req.update, original: orig.lines, output: out.lines });
   const syntax = checkMerge({
     originalTree: tree,
     originalText: req.original,

@@ -9,6 +9,7 @@ export type RefusalCode =
   | 'syntax_regression'
   | 'deletion_budget'
   | 'unstated_deletion'
+  | 'check_failed'
   | 'unsupported_language';
 
 export class MergeRefusal extends Error {

@@ -1,0 +1,146 @@
+// The independent check: the merged file against the raw snippet, by rules simpler than and
+// separate from the ones that merged it (no segments, no anchors, no marker grammar). Whatever the
+// merge decided, the answer must read as the snippet applied: every code line of the snippet in the
+// output, in order, nested as the snippet nests it; no marker or fence text written into the file;
+// no line the snippet shows taken out of the file. Any disagreement refuses the merge.
+import { MergeRefusal } from './refusal.js';
+
+const leading = (l: string) => {
+  let c = 0;
+  for (const ch of l) {
+    if (ch === ' ') c++;
+    else if (ch === '\t') c += 4;
+    else break;
+  }
+  return c;
+};
+const key = (l: string) => l.trim();
+/** Deeper, level or shallower; a column of difference is alignment, not nesting. */
+const direction = (d: number) => (d > 1 ? 1 : d < -1 ? -1 : 0);
+/** Letters and digits only, lower case: a comment that was re-capitalised or re-punctuated still matches. */
+const words = (l: string) => l.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+const isFence = (l: string) => /^\s*(?:`{3,}|~{3,})/.test(l);
+/**
+ * Placeholder text: an ellipsis, or a phrase that starts with the words models use for code they
+ * leave out ("existing code", "rest of file unchanged"), alone on a comment line or in brackets.
+ */
+const looksLikeMarker = (l: string) => {
+  const t = l.trim();
+  const bare = t.replace(/^(?:\/\/+|#+|--|;+|\/\*+|\{\/\*+|<!--|\*)\s*/, '').replace(/\s*(?:\*+\/\}?|-->)$/, '').trim();
+  const inside = bare.replace(/^[[(](.*)[\])]$/, '$1').trim();
+  // Spread and rest syntax (`...args,`) is code.
+  if (/^(?:\.{3}|…)[\w$.[\]()]*[,;)]?$/.test(inside) && inside.replace(/^(?:\.{3}|…)/, '') !== '') return false;
+  if (/^(?:\.{2,}|…)/.test(inside) || /(?:\.{3}|…)$/.test(inside)) return !/[=;{}]|&&|\|\|/.test(inside);
+  return (bare !== t || inside !== bare) && !/\.$/.test(inside) && /^(?:keep\s+)?(?:the\s+|all\s+)?(?:existing|rest|remaining|unchanged|omitted|previous|other|same)\b/i.test(inside) && inside.split(/\s+/).length <= 8;
+};
+
+export interface BackstopInput {
+  update: string;
+  original: string[];
+  output: string[];
+}
+
+export function backstop({ update, original, output }: BackstopInput): void {
+  const inOriginal = new Map<string, number>();
+  for (const l of original) if (l.trim()) inOriginal.set(key(l), (inOriginal.get(key(l)) ?? 0) + 1);
+  let lines = update.split(/\r?\n/);
+  // Prose and fences around the code are not code.
+  const fences = lines.map((l, i) => (isFence(l) && !inOriginal.has(key(l)) ? i : -1)).filter((i) => i >= 0);
+  if (fences.length >= 2) lines = lines.slice(fences[0] + 1, fences[fences.length - 1]);
+  else if (fences.length === 1) lines = fences[0] < lines.length / 2 ? lines.slice(fences[0] + 1) : lines.slice(0, fences[0]);
+  const code = lines.filter((l) => l.trim() !== '' && !(looksLikeMarker(l) && !inOriginal.has(key(l))));
+
+  // 1. Every code line of the snippet, in order, nested as the snippet nests it (within a run of
+  //    snippet lines that no placeholder interrupts).
+  const rows = output.map((l, r) => (l.trim() === '' ? -1 : r)).filter((r) => r >= 0);
+  const byKey = new Map<string, number[]>();
+  const byWords = new Map<string, number[]>();
+  rows.forEach((r, p) => {
+    const push = (m: Map<string, number[]>, k: string) => (m.get(k) ?? m.set(k, []).get(k)!).push(p);
+    push(byKey, key(output[r]));
+    push(byWords, words(output[r]));
+  });
+  const wanted: { line: string; run: number; at: number[] }[] = [];
+  let run = 0;
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    if (looksLikeMarker(line) && !inOriginal.has(key(line))) {
+      run++;
+      continue;
+    }
+    // A comment that was re-capitalised or re-punctuated stands as the file's own words.
+    const comment = /^\s*(?:\/\/|#|\/\*|\*|<!--)/.test(line);
+    const at = byKey.get(key(line)) ?? (comment ? byWords.get(words(line)) : undefined) ?? [];
+    wanted.push({ line, run, at });
+  }
+  const pos = embed(wanted.map((w) => w.at), wanted.map((w, i) => i > 0 && w.run === wanted[i - 1].run));
+  if (!pos) throw disagreement("A line of the update is not in the merged file, in the update's order.", {});
+  for (let i = 1; i < wanted.length; i++) {
+    if (wanted[i].run !== wanted[i - 1].run) continue;
+    const snippet = leading(wanted[i].line) - leading(wanted[i - 1].line);
+    const out = leading(output[rows[pos[i]]]) - leading(output[rows[pos[i - 1]]]);
+    if (direction(snippet) !== direction(out)) {
+      throw disagreement('A line of the update would be nested differently in the merged file than in the update.', { line: wanted[i].line });
+    }
+  }
+
+  // 2. No placeholder or fence text written into the file.
+  for (const l of output) {
+    if (l.trim() === '' || inOriginal.has(key(l))) continue;
+    if (isFence(l) || looksLikeMarker(l)) throw disagreement('The merged file would contain placeholder or fence text that is not in the original.', { line: l });
+  }
+
+  // 3. No line the snippet shows (as often as the file has it) taken out of the file.
+  const inOutput = new Map<string, number>();
+  for (const l of output) inOutput.set(key(l), (inOutput.get(key(l)) ?? 0) + 1);
+  const shown = new Map<string, number>();
+  for (const l of code) shown.set(key(l), (shown.get(key(l)) ?? 0) + 1);
+  for (const [k, n] of shown) {
+    const had = inOriginal.get(k) ?? 0;
+    if (had > 0 && n >= had && (inOutput.get(k) ?? 0) < had) throw disagreement('A line the update shows would be deleted from the file.', { line: k });
+  }
+}
+
+/**
+ * One increasing position per list (each sorted), chosen so that as many lines as possible land
+ * right after their predecessor where `joined` says they follow it in the snippet (no placeholder
+ * between): the embedding a reader would see, not merely the first one. Null when there is none.
+ */
+function embed(lists: number[][], joined: boolean[]): number[] | null {
+  if (lists.length === 0) return [];
+  let score = lists[0].map(() => 0);
+  const from: Int32Array[] = [new Int32Array(lists[0].length).fill(-1)];
+  for (let i = 1; i < lists.length; i++) {
+    const prev = lists[i - 1];
+    const cur = lists[i];
+    const next = new Array<number>(cur.length).fill(-Infinity);
+    const back = new Int32Array(cur.length).fill(-1);
+    // Walk both sorted lists: the best earlier position so far, and an exact predecessor.
+    let j = 0;
+    let bestJ = -1;
+    for (let c = 0; c < cur.length; c++) {
+      while (j < prev.length && prev[j] < cur[c]) {
+        if (score[j] > -Infinity && (bestJ < 0 || score[j] > score[bestJ])) bestJ = j;
+        j++;
+      }
+      if (bestJ >= 0) [next[c], back[c]] = [score[bestJ], bestJ];
+      const adj = j - 1;
+      if (joined[i] && adj >= 0 && prev[adj] === cur[c] - 1 && score[adj] > -Infinity && score[adj] + 1 > next[c]) [next[c], back[c]] = [score[adj] + 1, adj];
+    }
+    score = next;
+    from.push(back);
+  }
+  let end = -1;
+  for (let c = 0; c < score.length; c++) if (score[c] > -Infinity && (end < 0 || score[c] > score[end])) end = c;
+  if (end < 0) return null;
+  const out = new Array<number>(lists.length);
+  for (let i = lists.length - 1; i >= 0; i--) {
+    out[i] = lists[i][end];
+    end = from[i][end];
+  }
+  return out;
+}
+
+function disagreement(message: string, details: Record<string, unknown>): MergeRefusal {
+  return new MergeRefusal('check_failed', `${message} The merge is refused rather than guessed.`, details);
+}
