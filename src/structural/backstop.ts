@@ -30,8 +30,10 @@ const looksLikeMarker = (l: string) => {
   const inside = bare.replace(/^[[(](.*)[\])]$/, '$1').trim();
   // Spread and rest syntax (`...args,`) is code.
   if (/^(?:\.{3}|…)[\w$.[\]()]*[,;)]?$/.test(inside) && inside.replace(/^(?:\.{3}|…)/, '') !== '') return false;
-  if (/^(?:\.{2,}|…)/.test(inside) || /(?:\.{3}|…)$/.test(inside)) return !/[=;{}]|&&|\|\|/.test(inside);
-  return (bare !== t || inside !== bare) && !/\.$/.test(inside) && /^(?:keep\s+)?(?:the\s+|all\s+)?(?:existing|rest|remaining|unchanged|omitted|previous|other|same)\b/i.test(inside) && inside.split(/\s+/).length <= 8;
+  // Outside a comment, only a line that starts with the ellipsis (`go vet ./...` is code).
+  const commented = bare !== t || inside !== bare;
+  if (/^(?:\.{2,}|…)/.test(inside) || (commented && /(?:\.{3}|…)$/.test(inside))) return !/[=;{}]|&&|\|\|/.test(inside);
+  return commented && !/\.$/.test(inside) && /^(?:keep\s+)?(?:the\s+|all\s+)?(?:existing|rest|remaining|unchanged|omitted|previous|other|same)\b/i.test(inside) && inside.split(/\s+/).length <= 8;
 };
 
 export interface BackstopInput {

@@ -1,0 +1,60 @@
+// The independent check: each rule refuses the merge it exists for, and none refuses a right answer.
+import { describe, expect, it } from 'vitest';
+import { backstop } from '../src/structural/backstop.js';
+import { MergeRefusal } from '../src/structural/refusal.js';
+import { loadFixtureCases } from './fixture-cases.js';
+
+const lines = (s: string) => s.split(/\r?\n/);
+const refusal = (f: () => void) => {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof MergeRefusal ? e.code : String(e);
+  }
+  return null;
+};
+
+const original = ['function a() {', '  one();', '  two();', '}', '', 'function b() {', '  three();', '}'];
+
+describe('backstop', () => {
+  it('accepts the snippet applied', () => {
+    const update = '// ... existing code ...\nfunction b() {\n  three();\n  four();\n}\n';
+    expect(refusal(() => backstop({ update, original, output: [...original.slice(0, 7), '  four();', '}'] }))).toBeNull();
+  });
+
+  it('refuses an output that lacks a snippet line', () => {
+    const update = '// ... existing code ...\nfunction b() {\n  four();\n}\n';
+    expect(refusal(() => backstop({ update, original, output: original }))).toBe('check_failed');
+  });
+
+  it('refuses a line nested otherwise than in the snippet', () => {
+    const update = '// ... existing code ...\nfunction b() {\n  if (x) {\n    three();\n  }\n}\n';
+    const output = [...original.slice(0, 6), '  if (x) {', '  three();', '  }', '}'];
+    expect(refusal(() => backstop({ update, original, output }))).toBe('check_failed');
+  });
+
+  it('refuses placeholder or fence text written into the file', () => {
+    const update = 'function a() {\n  one();\n  // ... keep the rest ...\n}\n';
+    const output = ['function a() {', '  one();', '  // ... keep the rest ...', '}', ...original.slice(4)];
+    expect(refusal(() => backstop({ update, original, output }))).toBe('check_failed');
+    expect(refusal(() => backstop({ update: '```ts\n' + update + '```\n', original, output: ['```ts', ...original] }))).toBe('check_failed');
+  });
+
+  it('refuses deleting a line the snippet shows', () => {
+    // The snippet shows `two();` (once, as often as the file has it); an output without it is wrong
+    // even though every other line is in place.
+    const update = 'function a() {\n  one();\n  two();\n  // ... existing code ...\n';
+    expect(refusal(() => backstop({ update, original, output: original.filter((l) => l !== '  two();') }))).toBe('check_failed');
+  });
+
+  it('reads code that looks like a placeholder as code', () => {
+    const update = 'lint:\n\tgo vet ./...\n# ... existing code ...\n';
+    expect(refusal(() => backstop({ update, original: ['lint:', '\tgo vet ./...', 'x'], output: ['lint:', '\tgo vet ./...', 'x'] }))).toBeNull();
+    const spread = 'const o = {\n  ...rest,\n};\n';
+    expect(refusal(() => backstop({ update: spread, original: ['x'], output: ['const o = {', '  ...rest,', '};'] }))).toBeNull();
+  });
+
+  it.each(loadFixtureCases().filter((c) => c.expected !== undefined).map((c) => [c.name, c] as const))('accepts the expected answer of %s', (_, c) => {
+    expect(refusal(() => backstop({ update: c.update, original: lines(c.original), output: lines(c.expected!) }))).toBeNull();
+  });
+});
