@@ -158,17 +158,17 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
  * segment's edge lines (its context) than the stricter ones. Matching more *inner* lines is no
  * reason: a line whose indentation the edit changed would then pass for an unchanged one.
  */
-function searchSegment(seg: Segment, orig: SourceText, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
-  // A snippet indented in another unit (spaces for a tab file) differs on every indented line:
-  // then matching more inner lines is reason enough to climb.
-  const indented = seg.lines.some((l) => /^[ \t]/.test(l));
-  const otherUnit = indented && detectIndentUnit(seg.lines).kind !== orig.indent.kind;
-  const quality = (a: SegmentAnchor) => a.edges * 1000 + (otherUnit ? a.strength : 0);
+function searchSegment(seg: Segment, otherUnit: boolean, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
+  const found = KEY_RUNGS.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs));
+  // A snippet indented in another unit (spaces for a tab file, 4 spaces for 2) differs on every
+  // indented line: then matching many more lines is reason enough to climb. Where the strict rungs
+  // already match half as many, the extra lines the loose one pairs are the edit's re-indented ones.
+  const strict = Math.max(0, ...found.slice(0, 2).map((r) => r.best?.strength ?? 0));
+  const loose = found[2].best?.strength ?? 0;
+  const climb = otherUnit && strict * 2 < loose;
+  const quality = (a: SegmentAnchor) => a.edges * 1000 + (climb ? a.strength : 0);
   let chosen: AnchorSearch = { best: null, rivals: [] };
-  for (const rung of KEY_RUNGS) {
-    const r = anchorAtRung(seg.lines, index, rung, lo, hi, defs);
-    if (r.best && (!chosen.best || quality(r.best) > quality(chosen.best))) chosen = r;
-  }
+  for (const r of found) if (r.best && (!chosen.best || quality(r.best) > quality(chosen.best))) chosen = r;
   return chosen;
 }
 
@@ -188,6 +188,12 @@ function resolvePlacements(
 ): Placement[] {
   const n = orig.lines.length;
   const placed: (Placement | undefined)[] = new Array(segments.length);
+  // The snippet's unit, from all of it (one segment is too short to tell).
+  const all = segments.flatMap((s) => s.lines);
+  const unit = detectIndentUnit(all);
+  const otherUnit =
+    all.filter((l) => /^[ \t]+\S/.test(l)).length >= 3 &&
+    (unit.kind !== orig.indent.kind || (unit.kind === 'space' && orig.indent.kind === 'space' && unit.width !== orig.indent.width));
   const last: AnchorSearch[] = new Array(segments.length);
   const bounds = (i: number): [number, number] => {
     let lo = 0;
@@ -239,7 +245,7 @@ function resolvePlacements(
     for (let i = 0; i < segments.length; i++) {
       if (placed[i]) continue;
       const [lo, hi] = bounds(i);
-      const found = searchSegment(segments[i], orig, index, defMatches[i], lo, hi);
+      const found = searchSegment(segments[i], otherUnit, index, defMatches[i], lo, hi);
       last[i] = found;
       if (!found.best) continue;
       if (found.rivals.length === 0) {
@@ -250,7 +256,7 @@ function resolvePlacements(
         if (!near) continue;
         // Search again around the hinted candidate only.
         const len = segments[i].lines.length;
-        const again = searchSegment(segments[i], orig, index, defMatches[i], Math.max(lo, near[0] - len), Math.min(hi, near[1] + len + 1));
+        const again = searchSegment(segments[i], otherUnit, index, defMatches[i], Math.max(lo, near[0] - len), Math.min(hi, near[1] + len + 1));
         if (again.best && again.rivals.length === 0) {
           placed[i] = { kind: 'anchor', anchor: again.best, from: again.best.start, to: again.best.end };
           progress = true;
