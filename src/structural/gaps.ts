@@ -8,11 +8,6 @@ import type { Language } from '../languages/registry.js';
 import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 
-export interface GapDecision {
-  /** Original lines to keep at the gap (a blank line separating what was on either side). */
-  keep: number[];
-}
-
 /** A comment line in the language's syntax: a line comment, a block comment's first or last line, a ` * ` continuation. */
 export function isCommentLine(line: string, lang: Language): boolean {
   const t = line.trim();
@@ -24,10 +19,10 @@ export function isCommentLine(line: string, lang: Language): boolean {
 /**
  * Original lines [from, to) lie between two kept lines that the snippet shows next to each other.
  * Blank or comment lines alone: refused, they were far likelier dropped than deleted. Code with a
- * blank line on each side: one blank line stays, so the code on either side is not run together.
+ * blank line on each side: refused too.
  */
-export function unstatedDeletion(original: string[], from: number, to: number, lang: Language): GapDecision {
-  if (to <= from) return { keep: [] };
+export function unstatedDeletion(original: string[], from: number, to: number, lang: Language): void {
+  if (to <= from) return;
   const gap = original.slice(from, to);
   const code = gap.filter((l) => !isBlank(l));
   if (code.length === 0 || code.every((l) => isCommentLine(l, lang))) {
@@ -39,8 +34,16 @@ export function unstatedDeletion(original: string[], from: number, to: number, l
       { start_line: from + 1, end_line: to, kind: what },
     );
   }
-  if (gap.length >= 3 && isBlank(gap[0]) && isBlank(gap[gap.length - 1])) return { keep: [from] };
-  return { keep: [] };
+  // Code with a blank line on each side: whether one blank line stays to separate what was on
+  // either side, the snippet cannot say (a model drops it as readily as an edit deletes it).
+  if (gap.length >= 3 && isBlank(gap[0]) && isBlank(gap[gap.length - 1])) {
+    throw new MergeRefusal(
+      'unstated_deletion',
+      `The update shows lines ${from} and ${to + 1} of the file next to each other, deleting the ${gap.length} lines between them together with the blank lines on both sides. ` +
+        'Include the lines around the deletion as they should read afterwards (with or without a blank line between them).',
+      { start_line: from + 1, end_line: to, kind: 'blank_separated' },
+    );
+  }
 }
 
 /** A comment's words, without its delimiters, case, or closing punctuation: what a model "tidies". */

@@ -68,7 +68,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   // The original's definitions are looked up only when some segment holds a whole one.
   let origDefs: Map<string, Definition> | null = null;
   const defMatches = segments.map((seg) =>
-    req.parser && root ? definitionMatches(req.parser, seg, req.language, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
+    req.parser && root ? definitionMatches(req.parser, seg, req.language, orig.lines, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
   );
 
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, req.lineHints ?? [], root);
@@ -124,7 +124,7 @@ const MEMBER_WRAPPERS: Record<string, { open: string; close: string; indent?: st
   ruby: { open: 'class Snippet', close: 'end' },
 };
 
-function definitionMatches(parser: Parser, seg: Segment, language: Language, originalDefinitions: () => Map<string, Definition>): Match[] {
+function definitionMatches(parser: Parser, seg: Segment, language: Language, originalLines: string[], originalDefinitions: () => Map<string, Definition>): Match[] {
   // Dedent so a method copied out of its class still parses as a definition.
   const indents = seg.lines.filter((l) => l.trim() !== '').map((l) => leadingWhitespace(l).length);
   const cut = Math.min(...indents);
@@ -148,7 +148,11 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     // The definition's end pays back the cost of the body lines it replaces: replacing a whole
     // definition is what the snippet says, however much shorter the new body is.
     const replaced = Math.max(0, o.endRow - o.startRow - (d.endRow - d.startRow));
-    if (d.endRow > d.startRow && o.endRow > o.startRow) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
+    // The snippet's definition ends where the original's does only if its last line closes it at
+    // the same depth (`\t}` under `func f() {` closes an inner block the snippet cut short).
+    const rel = (lines: string[], a: number, b: number) => indentColumns(lines[b]) - indentColumns(lines[a]);
+    const sameDepth = Math.abs(rel(dedented, d.startRow, d.endRow) - rel(originalLines, o.startRow, o.endRow)) <= 1;
+    if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
   }
   return out;
 }
@@ -248,6 +252,13 @@ function resolvePlacements(
       const found = searchSegment(segments[i], otherUnit, index, defMatches[i], lo, hi);
       last[i] = found;
       if (!found.best) continue;
+      // A segment of only common lines (`}`, `end`, blanks) says where it goes only where its first
+      // line occurs once: elsewhere it needs a hint, or a neighbour whose block it closes.
+      if (found.rivals.length === 0 && segments[i].lines.every((l) => isBlank(l) || isTrivial(l))) {
+        const head = segments[i].lines[0];
+        const copies = index.positions(lineKey(head, 'trimmed'), 'trimmed').filter((o) => o >= lo && o < hi);
+        if (copies.length > 1) found.rivals = copies.map((o) => [o, o + segments[i].lines.length - 1]);
+      }
       if (found.rivals.length === 0) {
         placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
         progress = true;
@@ -453,20 +464,14 @@ function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], pla
     for (const [s, o] of paired) if (!re.agrees(seg.lines[s], orig.lines[o])) paired.delete(s);
     rungs.push(anchor.rung !== 'trimmed' ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
-    // Original lines kept in a gap the snippet skips without saying so, before snippet line s.
-    const keepBefore = new Map<number, number[]>();
+    // Lines the snippet skips between two kept lines it shows side by side: a deletion, unless
+    // they are lines models drop by accident (refused).
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
-      if (kept[k][0] - kept[k - 1][0] > 1) continue;
-      const { keep } = unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
-      if (keep.length > 0) keepBefore.set(kept[k][0], keep);
+      if (kept[k][0] - kept[k - 1][0] === 1) unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
     }
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
       if (o !== undefined) {
-        for (const k of keepBefore.get(s) ?? []) {
-          lines.push(orig.lines[k]);
-          eols.push(orig.eols[k]);
-        }
         lines.push(orig.lines[o]);
         eols.push(orig.eols[o]);
       } else {
@@ -476,7 +481,7 @@ function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], pla
         linesAdded++;
       }
     });
-    const used = new Set([...paired.values(), ...[...keepBefore.values()].flat()]);
+    const used = new Set(paired.values());
     for (let o = p.from; o <= p.to; o++) if (!used.has(o)) linesDeleted++;
     // The largest stretch of original lines dropped between two kept lines with nothing of the
     // snippet in its place: what a misplaced anchor looks like.
