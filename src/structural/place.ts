@@ -1,0 +1,299 @@
+// Stage 2 of the merge: segments -> placements. Each segment is anchored in the original by one
+// ladder of rules (exact lines, then looser keys; definitions by name; neighbours, line hints and
+// enclosing blocks for the ambiguous), or refused with the reason; then the snippet's unmarked ends
+// say what happens to the file beyond them.
+import type { Node, Parser } from 'web-tree-sitter';
+import type { Language } from '../languages/registry.js';
+import { withTree } from '../languages/parser.js';
+import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
+import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
+import { indentColumns } from './indent.js';
+import { isBlank, isTrivial, lineKey, type Rung } from './lines.js';
+import { closingByIndent, closingCandidate, openingCandidate } from './closers.js';
+import { MergeRefusal } from './refusal.js';
+import type { Segment } from './normalise.js';
+import { detectIndentUnit, leadingWhitespace, type SourceText } from './text.js';
+
+export type Placement =
+  /** Original lines [from, to] are replaced by the segment; from <= anchor.start, to >= anchor.end. */
+  | { kind: 'anchor'; anchor: SegmentAnchor; from: number; to: number; wholeFile?: boolean }
+  | { kind: 'top' }
+  | { kind: 'bottom' };
+
+const KEY_RUNGS: Rung[] = ['exact', 'whitespace', 'trimmed'];
+
+/** Place every segment of the snippet in the original, or refuse. */
+export function placeSegments(
+  segments: Segment[],
+  markers: number,
+  orig: SourceText,
+  index: OriginalIndex,
+  parser: Parser | null,
+  language: Language,
+  root: Node | null,
+  lineHints: number[],
+): Placement[] {
+  // The original's definitions are looked up only when some segment holds a whole one.
+  let origDefs: Map<string, Definition> | null = null;
+  const defMatches = segments.map((seg) =>
+    parser && root ? definitionMatches(parser, seg, language, orig.lines, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
+  );
+  return resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root);
+}
+
+/** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
+/**
+ * How to make a class member parse on its own: wrap it in a class (the rows it adds before the
+ * member are subtracted again). Methods copied out of their class are a common snippet.
+ */
+const MEMBER_WRAPPERS: Record<string, { open: string; close: string; indent?: string }> = {
+  typescript: { open: 'class __Snippet {', close: '}' },
+  tsx: { open: 'class __Snippet {', close: '}' },
+  javascript: { open: 'class __Snippet {', close: '}' },
+  java: { open: 'class __Snippet {', close: '}' },
+  csharp: { open: 'class __Snippet {', close: '}' },
+  kotlin: { open: 'class __Snippet {', close: '}' },
+  php: { open: '<?php class __Snippet {', close: '}' },
+  cpp: { open: 'class __Snippet {', close: '};' },
+  python: { open: 'class __Snippet:', close: '', indent: '    ' },
+  ruby: { open: 'class Snippet', close: 'end' },
+};
+
+function definitionMatches(parser: Parser, seg: Segment, language: Language, originalLines: string[], originalDefinitions: () => Map<string, Definition>): Match[] {
+  // Dedent so a method copied out of its class still parses as a definition.
+  const indents = seg.lines.filter((l) => l.trim() !== '').map((l) => leadingWhitespace(l).length);
+  const cut = Math.min(...indents);
+  const dedented = seg.lines.map((l) => (l.trim() === '' ? '' : l.slice(cut)));
+  let defs = withTree(parser, dedented.join('\n'), (tree) => uniqueDefinitions(collectDefinitions(tree.rootNode, true)));
+  const wrap = MEMBER_WRAPPERS[language.id];
+  if (defs.size === 0 && wrap) {
+    const body = dedented.map((l) => (l && wrap.indent ? wrap.indent + l : l));
+    const inClass = withTree(parser, [wrap.open, ...body, wrap.close].join('\n'), (tree) => collectDefinitions(tree.rootNode, true));
+    defs = uniqueDefinitions(
+      inClass.filter((d) => d.startRow >= 1 && d.endRow <= body.length).map((d) => ({ ...d, startRow: d.startRow - 1, endRow: d.endRow - 1 })),
+    );
+  }
+  const out: Match[] = [];
+  if (defs.size === 0) return out;
+  const origDefs = originalDefinitions();
+  for (const [key, d] of defs) {
+    const o = origDefs.get(key);
+    if (!o) continue;
+    out.push({ s: d.startRow, o: o.startRow, w: DEF_WEIGHT, kind: 'def-start' });
+    // The definition's end pays back the cost of the body lines it replaces: replacing a whole
+    // definition is what the snippet says, however much shorter the new body is.
+    const replaced = Math.max(0, o.endRow - o.startRow - (d.endRow - d.startRow));
+    // The snippet's definition ends where the original's does only if its last line closes it at
+    // the same depth (`\t}` under `func f() {` closes an inner block the snippet cut short).
+    const rel = (lines: string[], a: number, b: number) => indentColumns(lines[b]) - indentColumns(lines[a]);
+    const sameDepth = Math.abs(rel(dedented, d.startRow, d.endRow) - rel(originalLines, o.startRow, o.endRow)) <= 1;
+    if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
+  }
+  return out;
+}
+
+/**
+ * Climb the ladder only as far as needed: a looser rung is taken when it matches more of the
+ * segment's edge lines (its context) than the stricter ones. Matching more *inner* lines is no
+ * reason: a line whose indentation the edit changed would then pass for an unchanged one.
+ */
+function searchSegment(seg: Segment, otherUnit: boolean, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
+  const found = KEY_RUNGS.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs));
+  // A snippet indented in another unit (spaces for a tab file, 4 spaces for 2) differs on every
+  // indented line: then matching many more lines is reason enough to climb. Where the strict rungs
+  // already match half as many, the extra lines the loose one pairs are the edit's re-indented ones.
+  const strict = Math.max(0, ...found.slice(0, 2).map((r) => r.best?.strength ?? 0));
+  const loose = found[2].best?.strength ?? 0;
+  const climb = otherUnit && strict * 2 < loose;
+  const quality = (a: SegmentAnchor) => a.edges * 1000 + (climb ? a.strength : 0);
+  let chosen: AnchorSearch = { best: null, rivals: [] };
+  for (const r of found) if (r.best && (!chosen.best || quality(r.best) > quality(chosen.best))) chosen = r;
+  return chosen;
+}
+
+/**
+ * Place every segment, in order. A segment whose anchor is ambiguous may become unique once its
+ * neighbours are placed (an anchor must be unique given the order), so placing repeats until
+ * nothing changes.
+ */
+function resolvePlacements(
+  segments: Segment[],
+  markers: number,
+  orig: SourceText,
+  index: OriginalIndex,
+  defMatches: Match[][],
+  lineHints: number[],
+  root: Node | null,
+): Placement[] {
+  const n = orig.lines.length;
+  const placed: (Placement | undefined)[] = new Array(segments.length);
+  // The snippet's unit, from all of it (one segment is too short to tell).
+  const all = segments.flatMap((s) => s.lines);
+  const unit = detectIndentUnit(all);
+  const otherUnit =
+    all.filter((l) => /^[ \t]+\S/.test(l)).length >= 3 &&
+    (unit.kind !== orig.indent.kind || (unit.kind === 'space' && orig.indent.kind === 'space' && unit.width !== orig.indent.width));
+  const last: AnchorSearch[] = new Array(segments.length);
+  const bounds = (i: number): [number, number] => {
+    let lo = 0;
+    let hi = n;
+    for (let j = i - 1; j >= 0; j--) {
+      const p = placed[j];
+      if (p?.kind === 'anchor') {
+        lo = p.anchor.end + 1;
+        break;
+      }
+    }
+    for (let j = i + 1; j < segments.length; j++) {
+      const p = placed[j];
+      if (p?.kind === 'anchor') {
+        hi = p.anchor.start;
+        break;
+      }
+    }
+    return [lo, hi];
+  };
+
+  /** A segment of closing lines after a marker ends the block its placed predecessor opened. */
+  const closedBlock = (i: number): [number, number] | null => {
+    const prev = placed[i - 1];
+    const seg = segments[i];
+    if (!prev || prev.kind !== 'anchor' || !seg.markerBefore) return null;
+    if (!seg.lines.every((l) => isBlank(l) || isTrivial(l))) return null;
+    const [lo, hi] = bounds(i);
+    for (const rung of KEY_RUNGS) {
+      const at = index.positions(lineKey(seg.lines[0], rung), rung).filter((o) => o >= lo && o < hi);
+      const range = (o: number): [number, number] => [o, o + seg.lines.length - 1];
+      const pick = root ? closingCandidate(root, prev.from, prev.to, at.map(range)) : null;
+      if (pick) return pick;
+      const byIndent = closingByIndent(orig.lines, prev.to, at, indentColumns);
+      if (byIndent !== null) return range(byIndent);
+    }
+    return null;
+  };
+
+  /** A segment followed by a marker and a placed segment is the header of the block holding it. */
+  const openedBlock = (i: number, found: AnchorSearch): [number, number] | null => {
+    const next = placed[i + 1];
+    if (!root || !next || next.kind !== 'anchor' || !segments[i].markerAfter) return null;
+    return openingCandidate(root, found.rivals, next.from, next.to);
+  };
+
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (let i = 0; i < segments.length; i++) {
+      if (placed[i]) continue;
+      const [lo, hi] = bounds(i);
+      const found = searchSegment(segments[i], otherUnit, index, defMatches[i], lo, hi);
+      last[i] = found;
+      if (!found.best) continue;
+      // A segment of only common lines (`}`, `end`, blanks) says where it goes only where its first
+      // line occurs once: elsewhere it needs a hint, or a neighbour whose block it closes.
+      if (found.rivals.length === 0 && segments[i].lines.every((l) => isBlank(l) || isTrivial(l))) {
+        const head = segments[i].lines[0];
+        const copies = index.positions(lineKey(head, 'trimmed'), 'trimmed').filter((o) => o >= lo && o < hi);
+        if (copies.length > 1) found.rivals = copies.map((o) => [o, o + segments[i].lines.length - 1]);
+      }
+      if (found.rivals.length === 0) {
+        placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
+        progress = true;
+      } else {
+        const near = nearestToHints(found, lineHints) ?? closedBlock(i) ?? openedBlock(i, found);
+        if (!near) continue;
+        // Search again around the hinted candidate only.
+        const len = segments[i].lines.length;
+        const again = searchSegment(segments[i], otherUnit, index, defMatches[i], Math.max(lo, near[0] - len), Math.min(hi, near[1] + len + 1));
+        if (again.best && again.rivals.length === 0) {
+          placed[i] = { kind: 'anchor', anchor: again.best, from: again.best.start, to: again.best.end };
+          progress = true;
+        }
+      }
+    }
+  }
+
+  const placements = segments.map((seg, i) => {
+    const p = placed[i];
+    if (p) return p;
+    const found = last[i];
+    const where = { segment: i, snippet_lines: [seg.snippetLine + 1, seg.snippetLine + seg.lines.length] };
+    if (found?.best) {
+      throw new MergeRefusal('ambiguous_anchor', `Segment ${i + 1} of the update fits more than one place in the file.`, {
+        ...where,
+        candidates: found.rivals.map(([a, b]) => ({ start_line: a + 1, end_line: b + 1 })),
+      });
+    }
+    // A segment that shares nothing with the file goes at the top (bottom) only when the snippet
+    // says so: code first, then a marker for the rest (or the reverse).
+    if (i === 0 && !seg.markerBefore && seg.markerAfter) return { kind: 'top' } as const;
+    if (i === segments.length - 1 && seg.markerBefore && !seg.markerAfter) return { kind: 'bottom' } as const;
+    throw new MergeRefusal('no_anchor', `Segment ${i + 1} of the update matches no line of the file.`, {
+      ...where,
+      lines: seg.lines,
+    });
+  });
+  if (markers > 0) extendToUnmarkedEnds(segments, placements, orig);
+  else spanWholeFile(segments, placements, orig);
+  return placements;
+}
+
+/** Non-blank lines an unmarked snippet end may drop before we call it a forgotten marker. */
+const UNMARKED_END_LIMIT = 10;
+
+/**
+ * Markers stand for the code a snippet leaves out, so where a snippet with markers has none at its
+ * start (end), it leaves nothing out there: original lines before the first (after the last)
+ * segment are deleted. More than a few such lines is far likelier a forgotten marker: refused.
+ */
+function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig: SourceText): void {
+  const nonBlank = (a: number, b: number) => orig.lines.slice(a, b).filter((l) => l.trim() !== '').length;
+  const first = placements[0];
+  if (first.kind === 'anchor' && !segments[0].markerBefore && first.from > 0 && first.anchor.chain.matches[0].s > 0) {
+    const dropped = nonBlank(0, first.from);
+    if (dropped > UNMARKED_END_LIMIT) {
+      throw new MergeRefusal('missing_marker', `The update has no marker before its first line, which would delete the ${dropped} non-blank lines above it. Start it with a marker line if they are to be kept.`, { lines: dropped, where: 'start' });
+    }
+    first.from = 0;
+  }
+  const lastSeg = segments[segments.length - 1];
+  const last = placements[placements.length - 1];
+  const n = orig.lines.length;
+  // Ending on new lines, the snippet replaces what follows. Ending on unchanged context, it most
+  // likely forgot its closing marker (the commonest slip of models): what follows is kept.
+  const lastChain = last.kind === 'anchor' ? last.anchor.chain.matches : [];
+  const endsOnNew = lastChain.length > 0 && lastChain[lastChain.length - 1].s < lastSeg.lines.length - 1;
+  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && endsOnNew) {
+    const dropped = nonBlank(last.to + 1, n);
+    if (dropped > UNMARKED_END_LIMIT) {
+      throw new MergeRefusal('missing_marker', `The update has no marker after its last line, which would delete the ${dropped} non-blank lines below it. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
+    }
+    last.to = n - 1;
+  }
+}
+
+/**
+ * A snippet without markers, at least half the file's size, whose first and last lines are the
+ * file's first and last lines (up to spacing) is the whole new file: it replaces everything, including old lines beyond its anchors.
+ */
+const WHOLE_FILE_SHARE = 0.5;
+
+function spanWholeFile(segments: Segment[], placements: Placement[], orig: SourceText): void {
+  const p = placements[0];
+  if (segments.length !== 1 || p.kind !== 'anchor') return;
+  const squash = (l: string) => l.trim().replace(/\s+/g, ' ');
+  const code = orig.lines.map((l, i) => [i, squash(l)] as const).filter(([, l]) => l !== '');
+  const seg = segments[0].lines;
+  if (code.length === 0 || squash(seg[0]) !== code[0][1] || squash(seg[seg.length - 1]) !== code[code.length - 1][1]) return;
+  // And about the file's size: first and last line around a few new ones is no new file.
+  if (seg.filter((l) => l.trim() !== '').length < WHOLE_FILE_SHARE * code.length) return;
+  p.from = 0;
+  p.to = orig.lines.length - 1;
+  p.wholeFile = true;
+}
+
+/** With line hints, the candidate containing (or nearest to) a hint, if it is strictly nearest. */
+function nearestToHints(found: AnchorSearch, hints: number[]): [number, number] | null {
+  if (hints.length === 0) return null;
+  const dist = ([a, b]: [number, number]) => Math.min(...hints.map((h) => (h - 1 < a ? a - (h - 1) : h - 1 > b ? h - 1 - b : 0)));
+  const ranked = [...found.rivals].sort((x, y) => dist(x) - dist(y));
+  return ranked.length > 1 && dist(ranked[0]) < dist(ranked[1]) ? ranked[0] : null;
+}

@@ -1,0 +1,163 @@
+// Writing the merged file: each placed segment replaces its stretch of the original, kept lines
+// with the original's exact bytes, new lines in the file's indentation; then what the splice did,
+// for the checks (lines added and deleted, the largest unexplained deletion).
+import type { Language } from '../languages/registry.js';
+import { fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
+import { chooseUnitMapping, reindenter } from './indent.js';
+import { lineKey, type Rung } from './lines.js';
+import type { Segment } from './normalise.js';
+import type { Placement } from './place.js';
+import { joinText, type SourceText } from './text.js';
+import { pairRewordedComments, unstatedDeletion } from './gaps.js';
+
+export interface Spliced {
+  content: string;
+  lines: string[];
+  /** Output rows that came from the snippet rather than the original. */
+  added: Set<number>;
+  rungs: Rung[];
+  definitionAnchors: number;
+  linesAdded: number;
+  linesDeleted: number;
+  largestGap: number;
+}
+
+/** A line that can only be itself: some words of its own, and once in the file. */
+const distinctive = (line: string, index: OriginalIndex) => {
+  const t = line.trim();
+  return t.length >= 8 && /[A-Za-z_$][\w$]{2,}/.test(t) && index.positions(t, 'trimmed').length === 1;
+};
+
+/**
+ * A deletion the snippet states outright: between kept[k-1] and kept[k] the file has lines the
+ * snippet replaces with its own (or with nothing), and on each side the nearest distinctive line
+ * is reached through lines kept contiguously. Such a gap is what the snippet says, however long
+ * (the share of the file a merge may delete still applies). A gap next to generic lines (braces,
+ * `continue;`, a repeated statement) is what a misplaced anchor looks like, and stays under the
+ * deletion budget.
+ */
+function explicitGap(kept: [number, number][], k: number, snippet: string[], file: string[], index: OriginalIndex): boolean {
+  const side = (from: number, step: -1 | 1) => {
+    for (let j = from; j >= 0 && j < kept.length; j += step) {
+      if (j !== from && (kept[j][0] - kept[j - step][0] !== step || kept[j][1] - kept[j - step][1] !== step)) return false;
+      if (distinctive(snippet[kept[j][0]], index) && distinctive(file[kept[j][1]], index)) return true;
+    }
+    return false;
+  };
+  return side(k - 1, -1) && side(k, 1);
+}
+
+export function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], placements: Placement[], language: Language): Spliced {
+  // The snippet's indentation unit, from all of it: one segment may be too short to tell.
+  const pairs = segments.map((seg, i) => {
+    const p = placements[i];
+    return p.kind === 'anchor' ? pairLines(seg, orig, p.anchor) : new Map<number, number>();
+  });
+  // The lines that say where the segment's indentation sits, as [snippet line, original line]: its
+  // distinctive chained lines and definition starts (a method copied out of its class is paired
+  // with its original by name), else every kept line. Lines kept only because they equal their
+  // neighbours (`}`, `break;`) may have been paired across a change of depth.
+  const shared = segments.map((seg, i) => {
+    const p = placements[i];
+    if (p.kind !== 'anchor') return [];
+    const strong = p.anchor.chain.matches.filter((m) => (m.kind === 'def-start' || (m.kind === 'text' && pairs[i].get(m.s) === m.o)) && m.w >= STRONG_WEIGHT);
+    const from = strong.length > 0 ? strong.map((m) => [m.s, m.o]) : [...pairs[i]];
+    return from.map(([s, o]) => [seg.lines[s], orig.lines[o]] as [string, string]);
+  });
+  const unitMapping = chooseUnitMapping(shared, orig.indent);
+  // A file indented with tabs only gets tabs on the lines a snippet indented with spaces.
+  const tabsOnly = orig.indent.kind === 'tab' && !orig.lines.some((l) => /^ +[^ *]/.test(l));
+  const lines: string[] = [];
+  const eols: (string | undefined)[] = [];
+  const added = new Set<number>();
+  const rungs: Rung[] = [];
+  let cursor = 0;
+  let definitionAnchors = 0;
+  let linesAdded = 0;
+  let linesDeleted = 0;
+  let largestGap = 0;
+  const keep = (from: number, to: number) => {
+    for (let o = from; o < to; o++) {
+      lines.push(orig.lines[o]);
+      eols.push(orig.eols[o]);
+    }
+  };
+
+  segments.forEach((seg, i) => {
+    const p = placements[i];
+    if (p.kind !== 'anchor') {
+      if (p.kind === 'bottom') {
+        keep(cursor, orig.lines.length);
+        cursor = orig.lines.length;
+      }
+      for (const l of seg.lines) {
+        added.add(lines.length);
+        lines.push(l);
+        eols.push(undefined);
+      }
+      linesAdded += seg.lines.length;
+      rungs.push('exact');
+      return;
+    }
+    const { anchor } = p;
+    ({ from: p.from, to: p.to } = pairRewordedComments(seg.lines, orig.lines, pairs[i], p.from, p.to, language));
+    if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
+    keep(cursor, p.from);
+    const paired = pairs[i];
+    if (anchor.chain.matches.some((m) => m.kind !== 'text')) definitionAnchors++;
+    const re = reindenter(shared[i], orig.indent, unitMapping, tabsOnly);
+    // A line the snippet shows at another depth than the file (relative to the segment's other
+    // context) was moved by the edit: it is written as the snippet has it, not kept.
+    for (const [s, o] of paired) if (!re.agrees(seg.lines[s], orig.lines[o])) paired.delete(s);
+    rungs.push(anchor.rung !== 'trimmed' ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
+    const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
+    // Lines the snippet skips between two kept lines it shows side by side: a deletion, unless
+    // they are lines models drop by accident (refused).
+    for (let k = 1; k < kept.length && !p.wholeFile; k++) {
+      if (kept[k][0] - kept[k - 1][0] === 1) unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
+    }
+    seg.lines.forEach((line, s) => {
+      const o = paired.get(s);
+      if (o !== undefined) {
+        lines.push(orig.lines[o]);
+        eols.push(orig.eols[o]);
+      } else {
+        added.add(lines.length);
+        lines.push(re.apply(line));
+        eols.push(undefined);
+        linesAdded++;
+      }
+    });
+    const used = new Set(paired.values());
+    for (let o = p.from; o <= p.to; o++) if (!used.has(o)) linesDeleted++;
+    // The largest stretch of original lines dropped between two kept lines with nothing of the
+    // snippet in its place: what a misplaced anchor looks like.
+    // A definition the snippet replaces whole may shrink by any amount: that is what it says.
+    const defStarts = anchor.chain.matches.filter((m) => m.kind === 'def-start').map((m) => m.o);
+    const defEnds = anchor.chain.matches.filter((m) => m.kind === 'def-end').map((m) => m.o);
+    const insideDefinition = (a: number, b: number) => defStarts.some((d0) => d0 <= a && defEnds.some((d1) => d1 >= b && d1 > d0));
+    for (let k = 1; k < kept.length && !p.wholeFile; k++) {
+      if (insideDefinition(kept[k - 1][1], kept[k][1])) continue;
+      if (explicitGap(kept, k, seg.lines, orig.lines, index)) continue;
+      const net = kept[k][1] - kept[k - 1][1] - 1 - (kept[k][0] - kept[k - 1][0] - 1);
+      largestGap = Math.max(largestGap, net);
+    }
+    cursor = p.to + 1;
+  });
+  keep(cursor, orig.lines.length);
+  return { content: joinText(orig, lines, eols), lines, added, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap };
+}
+
+/** Segment line -> original line for every line kept as it was: the chain plus equal lines in its gaps. */
+function pairLines(seg: Segment, orig: SourceText, anchor: SegmentAnchor): Map<number, number> {
+  const paired = new Map<number, number>();
+  const ms = anchor.chain.matches;
+  const keyRung: Rung = anchor.rung;
+  for (const m of ms) {
+    if (m.kind === 'text' || lineKey(seg.lines[m.s], keyRung) === lineKey(orig.lines[m.o], keyRung)) paired.set(m.s, m.o);
+  }
+  for (let k = 1; k < ms.length; k++) {
+    for (const [s, o] of fillGap(seg.lines, orig.lines, ms[k - 1].s + 1, ms[k].s, ms[k - 1].o + 1, ms[k].o, keyRung)) paired.set(s, o);
+  }
+  return paired;
+}
