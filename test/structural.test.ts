@@ -117,3 +117,16 @@ describe('syntax error count', () => {
     expect(withErrors).toBeGreaterThan(100);
   });
 });
+
+describe('python block structure', () => {
+  it('counts what Python rejects and the grammar does not flag', async () => {
+    const { pythonBlockErrors } = await import('../src/structural/python-blocks.js');
+    const errors = (src: string) => pythonBlockErrors(src.split('\n'));
+    expect(errors('import os\n\ndef f():\n    return 1\n')).toBe(0);
+    expect(errors('import os\n    def f():\n        return 1\n')).toBe(1); // unexpected indent
+    expect(errors('def f():\n    x = 1\n  y = 2\n')).toBe(1); // dedent to no open level
+    expect(errors('def f():\nreturn 1\n')).toBe(1); // a block with no body
+    // Brackets, strings, comments and continuations do not start logical lines.
+    expect(errors('def f(a,\n      b):\n    """Doc.\n\n  more"""\n    return (1 +\n  2)\nx = 1 + \\\n      2\nif x:\n# c\n    y\n')).toBe(0);
+  });
+});

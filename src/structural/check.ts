@@ -8,6 +8,7 @@ import { commentWords } from './gaps.js';
 import type { Segment } from './normalise.js';
 import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
+import { pythonBlockErrors } from './python-blocks.js';
 import type { SourceText } from './text.js';
 
 /** A merge may delete at most this share of the original's lines, net of the lines it adds... */
@@ -76,6 +77,18 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
       lines_deleted: c.linesDeleted,
       original_lines: c.original.lines.length,
     });
+  }
+
+  // Python's blocks are its indentation, which its grammar recovers from silently.
+  if (c.language.id === 'python') {
+    const before = pythonBlockErrors(c.original.lines);
+    const after = pythonBlockErrors(c.output);
+    if (after > before) {
+      throw new MergeRefusal('syntax_regression', `The merged file would have ${after} indentation errors (a block with no body, an indent no \`:\` opens, a dedent to no open level) where the original has ${before}.`, {
+        indentation_errors_before: before,
+        indentation_errors_after: after,
+      });
+    }
   }
 
   if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
