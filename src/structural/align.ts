@@ -37,6 +37,8 @@ const MAX_OCCURRENCES = 64;
 /** How many original lines may be deleted between a segment's edge context and its strong lines. */
 const EDGE_SLACK = 40;
 const MAX_PREDECESSORS = 4000;
+/** Chains closer than this in score are equally good places for a segment. */
+const NEAR_EQUAL = STRONG;
 
 /** Line keys of the original for each key function, built once per request. */
 export class OriginalIndex {
@@ -168,11 +170,12 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   const a = first.matches[0];
   const z = first.matches[first.matches.length - 1];
 
-  // Rivals: an equally good chain wholly before or wholly after this one.
+  // Rivals: a chain wholly before or after this one that is as good, or short of it by less than
+  // one line that says where it is (a deletion or two): look-alike blocks need a clear margin.
   const rivals: [number, number][] = [];
   for (const side of [strong.filter((m) => m.o < a.o), strong.filter((m) => m.o > z.o)]) {
     const alt = bestChain(side);
-    if (alt.matches.length > 0 && alt.score >= first.score - 1e-9) {
+    if (alt.matches.length > 0 && alt.score > first.score - NEAR_EQUAL) {
       rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
     }
   }
