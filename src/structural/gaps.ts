@@ -79,15 +79,32 @@ export function pairRewordedComments(seg: string[], original: string[], paired: 
     }
   }
   if (kept.length === 0) return { from, to };
-  // Edges: the snippet's lines before its first kept line against the file's lines right above it.
-  for (let s = kept[0][0] - 1, o = kept[0][1] - 1; s >= 0 && o >= 0 && same(s, o); s--, o--) {
-    paired.set(s, o);
-    from = Math.min(from, o);
+  // Edges: a comment among the snippet's lines before its first kept line, against the file's
+  // comments just above that line (as many lines up as the snippet has there, and a couple more);
+  // likewise after the last kept line. In order, so the lines between them are what the edit changed.
+  const first = kept[0];
+  let o = first[1] - 1;
+  for (let s = first[0] - 1; s >= 0 && o >= 0; s--) {
+    for (let q = o; q >= 0 && q >= first[1] - first[0] - 2; q--) {
+      if (same(s, q)) {
+        paired.set(s, q);
+        from = Math.min(from, q);
+        o = q - 1;
+        break;
+      }
+    }
   }
   const last = kept[kept.length - 1];
-  for (let s = last[0] + 1, o = last[1] + 1; s < seg.length && o < original.length && same(s, o); s++, o++) {
-    paired.set(s, o);
-    to = Math.max(to, o);
+  o = last[1] + 1;
+  for (let s = last[0] + 1; s < seg.length && o < original.length; s++) {
+    for (let q = o; q < original.length && q <= last[1] + (seg.length - last[0]) + 2; q++) {
+      if (same(s, q)) {
+        paired.set(s, q);
+        to = Math.max(to, q);
+        o = q + 1;
+        break;
+      }
+    }
   }
   return { from, to };
 }
