@@ -130,3 +130,20 @@ describe('python block structure', () => {
     expect(errors('def f(a,\n      b):\n    """Doc.\n\n  more"""\n    return (1 +\n  2)\nx = 1 + \\\n      2\nif x:\n# c\n    y\n')).toBe(0);
   });
 });
+
+describe('the model path sees the normalised snippet', () => {
+  it('gets the update without its fence, lead-in or trailing spaces', async () => {
+    const { applyEdit } = await import('../src/apply/pipeline.js');
+    const { DEFAULTS } = await import('../src/config.js');
+    let seen: string | undefined;
+    const model = {
+      apply: async (i: { update?: string; code: string }) => {
+        seen = i.update;
+        return { content: i.code, stats: {} };
+      },
+    };
+    const update = 'Here is the updated code:\n\n```ts\nconst a = 1;  \n// ... existing code ...\n```\n';
+    await applyEdit({ code: 'const a = 0;\nconst b = 2;\n', update, path: 'a.ts', mode: 'model' }, DEFAULTS.limits, { model: model as never });
+    expect(seen).toBe('const a = 1;\n// ... existing code ...\n');
+  });
+});

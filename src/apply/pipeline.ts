@@ -6,6 +6,7 @@ import { parserFor } from '../languages/parser.js';
 import { detectLanguage, GENERIC, isKnownLanguageName, languages } from '../languages/registry.js';
 import { mergeStructural } from '../structural/merge.js';
 import { MergeRefusal } from '../structural/refusal.js';
+import { cleanUpdate } from '../structural/normalise.js';
 import { unifiedDiff } from './diff.js';
 import { ApplyError } from './errors.js';
 import type { ApplyRequest } from './schema.js';
@@ -114,7 +115,8 @@ export async function applyEdit(req: ApplyRequest, limits: Limits, o: ApplyOptio
 
 async function viaModel(model: ModelService, req: ApplyRequest, language: string, t0: number, o: ApplyOptions, candidate?: string, refusal?: string): Promise<ApplyResult> {
   const r = await model.apply({
-    code: req.code, update: req.update, instruction: req.instruction, candidate,
+    code: req.code, instruction: req.instruction, candidate,
+    update: req.update === undefined ? undefined : cleanUpdate(req.update, req.code, detectLanguage(req) ?? GENERIC),
     decoder: req.decoder ?? 'speculative', path: req.path, onDelta: o.onDelta, signal: o.signal,
   });
   return {

@@ -4,6 +4,8 @@
 import type { ApplyRequest } from '../apply/schema.js';
 import { formatApplyMessage } from '../openai/apply-message.js';
 import { HttpError } from '../server/errors.js';
+import { detectLanguage, GENERIC } from '../languages/registry.js';
+import { cleanUpdate } from '../structural/normalise.js';
 import type { Router } from './router.js';
 
 export interface ModelApply {
@@ -20,7 +22,8 @@ export function stripFence(text: string): string {
 }
 
 export async function applyViaModel(router: Router, model: string, req: ApplyRequest, signal: AbortSignal): Promise<ModelApply> {
-  const message = formatApplyMessage({ code: req.code, update: req.update, instruction: req.instruction });
+  const update = req.update === undefined ? undefined : cleanUpdate(req.update, req.code, detectLanguage(req) ?? GENERIC);
+  const message = formatApplyMessage({ code: req.code, update, instruction: req.instruction });
   const routed = await router.send(
     model,
     'chat/completions',

@@ -103,3 +103,12 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   const flags = markerFlags(lines, lang, originalCount);
   return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length, stripped: stripped.filter(Boolean) };
 }
+
+/**
+ * The snippet as the model path should see it: fence and prose gone, trailing spaces dropped, marker
+ * lines as written. A model reads markers fine; what it should not copy is the fence.
+ */
+export function cleanUpdate(update: string, original: string, lang: Language): string {
+  const { lines } = normaliseSnippet(update, parseText(original), lang);
+  return lines.join('\n') + '\n';
+}
