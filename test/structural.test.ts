@@ -147,3 +147,20 @@ describe('the model path sees the normalised snippet', () => {
     expect(seen).toBe('const a = 1;\n// ... existing code ...\n');
   });
 });
+
+describe('tree cache', () => {
+  it('the next edit of a merged file reuses its tree and merges exactly as a cold parse does', async () => {
+    const { clearTreeCache, treeCacheStats } = await import('../src/structural/tree-cache.js');
+    const parser = await parserFor(ts);
+    const original = 'export function a() {\n  return 1;\n}\n\nexport function b() {\n  return 2;\n}\n';
+    const first = mergeStructural({ original, update: 'export function a() {\n  return 10;\n}\n// ... existing code ...\n', language: ts, parser });
+    const second = { original: first.content, update: '// ... existing code ...\nexport function b() {\n  return 20;\n}\n', language: ts, parser };
+    const before = treeCacheStats().hits;
+    const warm = mergeStructural(second).content;
+    expect(treeCacheStats().hits).toBe(before + 1);
+    clearTreeCache();
+    const cold = mergeStructural(second).content;
+    expect(warm).toBe(cold);
+    expect(warm).toBe('export function a() {\n  return 10;\n}\n\nexport function b() {\n  return 20;\n}\n');
+  });
+});

@@ -9,6 +9,7 @@ import type { Segment } from './normalise.js';
 import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { pythonBlockErrors } from './python-blocks.js';
+import { rememberTree } from './tree-cache.js';
 import type { SourceText } from './text.js';
 
 /** A merge may delete at most this share of the original's lines, net of the lines it adds... */
@@ -94,24 +95,25 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
   const tree = c.originalTree ? reparse(c.parser, c.originalTree, c.originalText, c.content) : c.parser.parse(c.content);
   if (!tree) throw new Error('tree-sitter returned no tree');
-  let errorsAfter: number;
   try {
     const all = countSyntaxErrors(tree.rootNode);
-    errorsAfter = all > c.errorsBefore ? all - grammarLimitErrors(tree.rootNode, c.output, c.added, c.errorsBefore > 0) : all;
+    const errorsAfter = all > c.errorsBefore ? all - grammarLimitErrors(tree.rootNode, c.output, c.added, c.errorsBefore > 0) : all;
+    // A file that already parses with errors shows the grammar cannot follow its idioms (macros,
+    // newer syntax); error recovery then shifts with any edit, so only a clear rise counts there.
+    // A clean file must stay clean.
+    const tolerance = c.errorsBefore > 0 ? Math.floor(c.errorsBefore * ERROR_GROWTH) + ERROR_SLACK : 0;
+    if (errorsAfter > c.errorsBefore + tolerance) {
+      throw new MergeRefusal('syntax_regression', `The merged file would parse with ${errorsAfter} syntax errors where the original has ${c.errorsBefore}.`, {
+        errors_before: c.errorsBefore,
+        errors_after: errorsAfter,
+      });
+    }
+    // The next edit of this file will most likely start from this answer.
+    rememberTree(c.language.id, c.content, tree);
+    return { checked: true, errorsBefore: c.errorsBefore, errorsAfter };
   } finally {
     tree.delete();
   }
-  // A file that already parses with errors shows the grammar cannot follow its idioms (macros,
-  // newer syntax); error recovery then shifts with any edit, so only a clear rise counts there.
-  // A clean file must stay clean.
-  const tolerance = c.errorsBefore > 0 ? Math.floor(c.errorsBefore * ERROR_GROWTH) + ERROR_SLACK : 0;
-  if (errorsAfter > c.errorsBefore + tolerance) {
-    throw new MergeRefusal('syntax_regression', `The merged file would parse with ${errorsAfter} syntax errors where the original has ${c.errorsBefore}.`, {
-      errors_before: c.errorsBefore,
-      errors_after: errorsAfter,
-    });
-  }
-  return { checked: true, errorsBefore: c.errorsBefore, errorsAfter };
 }
 
 /**

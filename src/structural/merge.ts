@@ -13,6 +13,7 @@ import { placeSegments } from './place.js';
 import { MergeRefusal } from './refusal.js';
 import { splice } from './splice.js';
 import { parseText, type SourceText } from './text.js';
+import { cachedTree, rememberTree } from './tree-cache.js';
 
 export interface MergeRequest {
   original: string;
@@ -46,12 +47,18 @@ export function mergeStructural(req: MergeRequest): MergeResult {
     throw new MergeRefusal('markers_only', 'The update holds only marker lines: there is no code to merge.');
   }
 
-  const tree = req.parser?.parse(req.original) ?? null;
+  const tree = req.parser ? (cachedTree(req.language.id, req.original) ?? parseAndRemember(req.parser, req.language.id, req.original)) : null;
   try {
     return mergeWithTree(req, orig, segments, markers, tree);
   } finally {
     tree?.delete();
   }
+}
+
+function parseAndRemember(parser: Parser, language: string, text: string): Tree | null {
+  const tree = parser.parse(text);
+  if (tree) rememberTree(language, text, tree);
+  return tree;
 }
 
 function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, tree: Tree | null): MergeResult {
