@@ -41,7 +41,6 @@ export function placeSegments(
   return resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root);
 }
 
-/** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
 /**
  * How to make a class member parse on its own: wrap it in a class (the rows it adds before the
  * member are subtracted again). Methods copied out of their class are a common snippet.
@@ -59,6 +58,7 @@ const MEMBER_WRAPPERS: Record<string, { open: string; close: string; indent?: st
   ruby: { open: 'class Snippet', close: 'end' },
 };
 
+/** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
 function definitionMatches(parser: Parser, seg: Segment, language: Language, originalLines: string[], originalDefinitions: () => Map<string, Definition>): Match[] {
   // Dedent so a method copied out of its class still parses as a definition.
   const indents = seg.lines.filter((l) => l.trim() !== '').map((l) => leadingWhitespace(l).length);
