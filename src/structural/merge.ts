@@ -66,7 +66,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   const errorsBefore = root ? countSyntaxErrors(root) : 0;
   const index = new OriginalIndex(orig.lines);
   const placements = placeSegments(segments, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []);
-  const out = splice(orig, index, segments, placements, req.language);
+  const out = splice(orig, index, segments, placements, req.language, root);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   const syntax = checkMerge({

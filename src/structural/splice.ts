@@ -1,6 +1,7 @@
 // Writing the merged file: each placed segment replaces its stretch of the original, kept lines
 // with the original's exact bytes, new lines in the file's indentation; then what the splice did,
 // for the checks (lines added and deleted, the largest unexplained deletion).
+import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, reindenter } from './indent.js';
@@ -8,7 +9,7 @@ import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { joinText, type SourceText } from './text.js';
-import { pairRewordedComments, unstatedDeletion } from './gaps.js';
+import { pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 
 export interface Spliced {
   content: string;
@@ -47,7 +48,7 @@ function explicitGap(kept: [number, number][], k: number, snippet: string[], fil
   return side(k - 1, -1) && side(k, 1);
 }
 
-export function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], placements: Placement[], language: Language): Spliced {
+export function splice(orig: SourceText, index: OriginalIndex, segments: Segment[], placements: Placement[], language: Language, root: Node | null): Spliced {
   // The snippet's indentation unit, from all of it: one segment may be too short to tell.
   const pairs = segments.map((seg, i) => {
     const p = placements[i];
@@ -114,7 +115,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // Lines the snippet skips between two kept lines it shows side by side: a deletion, unless
     // they are lines models drop by accident (refused).
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
-      if (kept[k][0] - kept[k - 1][0] === 1) unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
+      if (kept[k][0] - kept[k - 1][0] !== 1) continue;
+      unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
+      partialDeletion(root, orig.lines, kept[k - 1][1] + 1, kept[k][1]);
     }
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
