@@ -164,3 +164,15 @@ describe('tree cache', () => {
     expect(warm).toBe('export function a() {\n  return 10;\n}\n\nexport function b() {\n  return 20;\n}\n');
   });
 });
+
+describe('bounded anchoring', () => {
+  it('a file of one repeated line and a snippet of thousands of copies is answered within seconds, not minutes', async () => {
+    // Every snippet line matches every file line: the occurrence cap must be checked before the
+    // matching positions are collected (this took ~21 s when they were collected first).
+    const line = 'x = compute_value(1)\n';
+    const update = `# ... existing code ...\n${line.repeat(5000)}# ... existing code ...\n`;
+    const t = performance.now();
+    expect(() => mergeStructural({ original: line.repeat(20000), update, language: py, parser: null })).toThrow(MergeRefusal);
+    expect(performance.now() - t).toBeLessThan(5000);
+  });
+});

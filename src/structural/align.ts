@@ -63,18 +63,26 @@ export class OriginalIndex {
   }
 }
 
-function inWindow(list: number[], lo: number, hi: number): number[] {
-  // Lists are sorted: binary search the window's start.
+/** First index of a sorted list whose value is >= x. */
+function lowerBound(list: number[], x: number): number {
   let a = 0;
   let b = list.length;
   while (a < b) {
     const mid = (a + b) >> 1;
-    if (list[mid] < lo) a = mid + 1;
+    if (list[mid] < x) a = mid + 1;
     else b = mid;
   }
-  const out: number[] = [];
-  for (let i = a; i < list.length && list[i] < hi; i++) out.push(list[i]);
-  return out;
+  return a;
+}
+
+/**
+ * The positions of a sorted list within [lo, hi), or null when there are more than `max`: counted
+ * by two binary searches before any is copied, so a line repeated thousands of times costs nothing.
+ */
+function inWindow(list: number[], lo: number, hi: number, max: number): number[] | null {
+  const a = lowerBound(list, lo);
+  const b = lowerBound(list, hi);
+  return b - a > max ? null : list.slice(a, b);
 }
 
 /** Highest-scoring strictly increasing chain (in both segment and original). */
@@ -133,8 +141,8 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
     const out: Match[] = [];
     for (let s = 0; s < seg.length; s++) {
       if (isBlank(seg[s]) || isTrivial(seg[s]) !== trivial) continue;
-      const pos = inWindow(index.positions(keys[s], rung), lo, hi);
-      if (pos.length > MAX_OCCURRENCES) continue;
+      const pos = inWindow(index.positions(keys[s], rung), lo, hi, MAX_OCCURRENCES);
+      if (!pos) continue;
       for (const o of pos) out.push({ s, o, w, kind: 'text' });
     }
     return out;
