@@ -176,3 +176,13 @@ describe('bounded anchoring', () => {
     expect(performance.now() - t).toBeLessThan(5000);
   });
 });
+
+describe('CR-only line endings', () => {
+  it('are line endings: the edit lands on its line and every other byte stays', async () => {
+    const parser = await parserFor(py);
+    const original = 'def a():\r    return 1\r\r\rdef b():\r    return 2\r';
+    for (const update of ['# ... existing code ...\ndef b():\n    return 3\n', '# ... existing code ...\rdef b():\r    return 3\r']) {
+      expect(mergeStructural({ original, update, language: py, parser }).content).toBe('def a():\r    return 1\r\r\rdef b():\r    return 3\r');
+    }
+  });
+});

@@ -45,7 +45,7 @@ export interface BackstopInput {
 export function backstop({ update, original, output }: BackstopInput): void {
   const inOriginal = new Map<string, number>();
   for (const l of original) if (l.trim()) inOriginal.set(key(l), (inOriginal.get(key(l)) ?? 0) + 1);
-  let lines = update.split(/\r?\n/);
+  let lines = update.split(/\r\n|\r|\n/);
   // Prose and fences around the code are not code.
   const fences = lines.map((l, i) => (isFence(l) && !inOriginal.has(key(l)) ? i : -1)).filter((i) => i >= 0);
   if (fences.length >= 2) lines = lines.slice(fences[0] + 1, fences[fences.length - 1]);

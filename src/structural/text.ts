@@ -7,7 +7,7 @@ export interface SourceText {
   /** The ending of each line ("\n", "\r\n", or "" for a last line without newline). */
   eols: string[];
   /** The dominant line ending, for lines we add. */
-  eol: '\n' | '\r\n';
+  eol: '\n' | '\r\n' | '\r';
   finalNewline: boolean;
   indent: IndentUnit;
 }
@@ -17,6 +17,8 @@ export type IndentUnit = { kind: 'tab' } | { kind: 'space'; width: number };
 export function parseText(raw: string): SourceText {
   const bom = raw.startsWith('\uFEFF');
   const body = bom ? raw.slice(1) : raw;
+  // Classic Mac line endings: a text with CRs and no LF is lines too, not one long line.
+  if (body.includes('\r') && !body.includes('\n')) return crOnly(bom, body);
   const lines: string[] = [];
   const eols: string[] = [];
   let crlf = 0;
@@ -38,6 +40,14 @@ export function parseText(raw: string): SourceText {
     eols.push('');
   }
   return { bom, lines, eols, eol: crlf > lf ? '\r\n' : '\n', finalNewline, indent: detectIndentUnit(lines) };
+}
+
+function crOnly(bom: boolean, body: string): SourceText {
+  const lines = body.split('\r');
+  const finalNewline = lines.length > 1 && lines[lines.length - 1] === '';
+  if (finalNewline) lines.pop();
+  const eols = lines.map((_, i) => (i < lines.length - 1 || finalNewline ? '\r' : ''));
+  return { bom, lines, eols, eol: '\r', finalNewline, indent: detectIndentUnit(lines) };
 }
 
 /** Tabs if most indented lines start with a tab, else the most common step between indents. */
