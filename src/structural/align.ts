@@ -167,8 +167,12 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
     for (let s1 = s0, o1 = o0; s1 >= 0 && s1 <= last && o1 >= lo && o1 < hi && keys[s1] === lineKey(index.lines[o1], rung); s1 += step, o1 += step) n++;
     return n;
   };
+  // A segment that is one whole definition, paired by name with the original's, has its edges
+  // there: more surely than at a line that merely reads the same further down (`return 2` in
+  // another function).
+  const whole = defs.some((d) => d.kind === 'def-start' && d.s === 0) && defs.some((d) => d.kind === 'def-end' && d.s === last);
   strong = strong.map((m) => {
-    if (m.kind !== 'text') return m;
+    if (m.kind !== 'text') return whole && (m.s === 0 || m.s === last) ? { ...m, w: m.w + EDGE_BONUS + RUN_BONUS } : m;
     if (m.s === headEdge) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, 1), MAX_RUN) };
     if (m.s === tailEdge) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, -1), MAX_RUN) };
     return m;

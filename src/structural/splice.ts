@@ -110,7 +110,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // A line the snippet shows at another depth than the file (relative to the segment's other
     // context) was moved by the edit: it is written as the snippet has it, not kept.
     for (const [s, o] of paired) if (!re.agrees(seg.lines[s], orig.lines[o])) paired.delete(s);
-    rungs.push(anchor.rung !== 'trimmed' ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
+    // The rung says how lines matched; a segment whose new lines had to be re-indented says so too.
+    rungs.push(anchor.rung !== 'trimmed' && re.verbatim ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
     // Lines the snippet skips between two kept lines it shows side by side: a deletion, unless
     // they are lines models drop by accident (refused).
