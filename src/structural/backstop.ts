@@ -3,17 +3,9 @@
 // merge decided, the answer must read as the snippet applied: every code line of the snippet in the
 // output, in order, nested as the snippet nests it; no marker or fence text written into the file;
 // no line the snippet shows taken out of the file. Any disagreement refuses the merge.
+import { indentColumns } from './indent.js';
 import { MergeRefusal } from './refusal.js';
 
-const leading = (l: string) => {
-  let c = 0;
-  for (const ch of l) {
-    if (ch === ' ') c++;
-    else if (ch === '\t') c += 4;
-    else break;
-  }
-  return c;
-};
 const key = (l: string) => l.trim();
 /** Deeper, level or shallower; a column of difference is alignment, not nesting. */
 const direction = (d: number) => (d > 1 ? 1 : d < -1 ? -1 : 0);
@@ -79,8 +71,8 @@ export function backstop({ update, original, output }: BackstopInput): void {
   if (!pos) throw disagreement("A line of the update is not in the merged file, in the update's order.", {});
   for (let i = 1; i < wanted.length; i++) {
     if (wanted[i].run !== wanted[i - 1].run) continue;
-    const snippet = leading(wanted[i].line) - leading(wanted[i - 1].line);
-    const out = leading(output[rows[pos[i]]]) - leading(output[rows[pos[i - 1]]]);
+    const snippet = indentColumns(wanted[i].line) - indentColumns(wanted[i - 1].line);
+    const out = indentColumns(output[rows[pos[i]]]) - indentColumns(output[rows[pos[i - 1]]]);
     if (direction(snippet) !== direction(out)) {
       throw disagreement('A line of the update would be nested differently in the merged file than in the update.', { line: wanted[i].line });
     }

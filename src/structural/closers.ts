@@ -4,7 +4,7 @@
 import type { Node } from 'web-tree-sitter';
 
 /** Last row a node occupies (a node ending at column 0 ends on the row before). */
-function lastRow(node: Node): number {
+export function lastRow(node: Node): number {
   const end = node.endPosition;
   return end.column === 0 && end.row > node.startPosition.row ? end.row - 1 : end.row;
 }

@@ -8,6 +8,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { isBlank } from './lines.js';
+import { lastRow } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 
 /** A comment line in the language's syntax: a line comment, a block comment's first or last line, a ` * ` continuation. */
@@ -111,16 +112,13 @@ export function pairRewordedComments(seg: string[], original: string[], paired: 
   return { from, to };
 }
 
-/** Last row a node occupies (a node ending at column 0 ends on the row before). */
-const lastRow = (n: Node) => (n.endPosition.column === 0 && n.endPosition.row > n.startPosition.row ? n.endPosition.row - 1 : n.endPosition.row);
-
 /**
  * Code lines [from, to) the snippet skips with nothing in their place: a deletion, when it takes
  * whole constructs. One that cuts through a construct (a named node of the original starts inside
  * and ends outside, or the reverse) is far likelier context a model skipped (measured: it refuses
  * 2% of the clean eval's edits and saves 36 of 85 wrong answers to elided context).
  */
-export function partialDeletion(root: Node | null, original: string[], from: number, to: number): void {
+export function partialDeletion(root: Node | null, from: number, to: number): void {
   if (!root || to <= from) return;
   const last = to - 1;
   let cut: Node | null = null;

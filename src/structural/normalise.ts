@@ -20,8 +20,6 @@ export interface Snippet {
   lines: string[];
   segments: Segment[];
   markers: number;
-  /** What normalisation removed, for the stats: `fence`, `lead_in`. */
-  stripped: string[];
 }
 
 const FENCE_OPEN = /^\s*(`{3,}|~{3,})[\w#+.\-/: ]*$/;
@@ -33,7 +31,7 @@ const isProse = (line: string) => /^[\p{Lu}*][^;{}=<>]*[:.!]$/u.test(line.trim()
  * Drop one markdown fence around the snippet, with a line of prose before it (and after it), when
  * the fence lines are not the file's own.
  */
-function stripFence(lines: string[], inOriginal: (line: string) => boolean, stripped: string[]): string[] {
+function stripFence(lines: string[], inOriginal: (line: string) => boolean): string[] {
   const nonBlank = lines.map((l, i) => (isBlank(l) ? -1 : i)).filter((i) => i >= 0);
   if (nonBlank.length < 2) return lines;
   let first = 0;
@@ -49,7 +47,6 @@ function stripFence(lines: string[], inOriginal: (line: string) => boolean, stri
   while (last > first && lines[nonBlank[last]].trim() !== m[1] && isProse(lines[nonBlank[last]]) && !inOriginal(lines[nonBlank[last]])) last--;
   const close = nonBlank[last];
   if (last <= first || lines[close].trim() !== m[1]) return lines;
-  stripped.push(first === 1 ? 'lead_in' : '', 'fence');
   return lines.slice(open + 1, close);
 }
 
@@ -58,7 +55,7 @@ function stripFence(lines: string[], inOriginal: (line: string) => boolean, stri
  * file's own (a comment that happens to read like a marker), never a marker. In Python a bare
  * `...` after a line ending in `:` is an Ellipsis body.
  */
-export function markerFlags(lines: string[], lang: Language, originalCount: (line: string) => number = () => 0): boolean[] {
+function markerFlags(lines: string[], lang: Language, originalCount: (line: string) => number): boolean[] {
   const snippetCount = new Map<string, number>();
   for (const l of lines) snippetCount.set(l.trim(), (snippetCount.get(l.trim()) ?? 0) + 1);
   let prevCode: string | undefined;
@@ -69,7 +66,7 @@ export function markerFlags(lines: string[], lang: Language, originalCount: (lin
   });
 }
 
-export function splitSegments(lines: string[], flags: boolean[]): Segment[] {
+function splitSegments(lines: string[], flags: boolean[]): Segment[] {
   const segments: Segment[] = [];
   let markerSeen = false;
   let i = 0;
@@ -96,12 +93,11 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   const counts = new Map<string, number>();
   for (const l of original.lines) if (!isBlank(l)) counts.set(l.trim(), (counts.get(l.trim()) ?? 0) + 1);
   const originalCount = (line: string) => counts.get(line.trim()) ?? 0;
-  const stripped: string[] = [];
   // parseText drops each line's ending; trailing spaces are formatting too.
   const raw = parseText(update).lines.map((l) => l.trimEnd());
-  const lines = stripFence(raw, (l) => originalCount(l) > 0, stripped);
+  const lines = stripFence(raw, (l) => originalCount(l) > 0);
   const flags = markerFlags(lines, lang, originalCount);
-  return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length, stripped: stripped.filter(Boolean) };
+  return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };
 }
 
 /**

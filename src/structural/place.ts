@@ -76,6 +76,7 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
   const out: Match[] = [];
   if (defs.size === 0) return out;
   const origDefs = originalDefinitions();
+  const rel = (lines: string[], a: number, b: number) => indentColumns(lines[b]) - indentColumns(lines[a]);
   for (const [key, d] of defs) {
     const o = origDefs.get(key);
     if (!o) continue;
@@ -85,7 +86,6 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     const replaced = Math.max(0, o.endRow - o.startRow - (d.endRow - d.startRow));
     // The snippet's definition ends where the original's does only if its last line closes it at
     // the same depth (`\t}` under `func f() {` closes an inner block the snippet cut short).
-    const rel = (lines: string[], a: number, b: number) => indentColumns(lines[b]) - indentColumns(lines[a]);
     const sameDepth = Math.abs(rel(dedented, d.startRow, d.endRow) - rel(originalLines, o.startRow, o.endRow)) <= 1;
     if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
   }

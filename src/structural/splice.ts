@@ -118,7 +118,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
-      partialDeletion(root, orig.lines, kept[k - 1][1] + 1, kept[k][1]);
+      partialDeletion(root, kept[k - 1][1] + 1, kept[k][1]);
     }
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
