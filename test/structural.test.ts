@@ -186,3 +186,25 @@ describe('CR-only line endings', () => {
     }
   });
 });
+
+describe('CR-only files and the syntax tree', () => {
+  it('a CR-only file gets the same tree-based decisions as its LF twin', async () => {
+    // Skipped lines that cut through an if statement are refused (unstated_deletion) by the tree's
+    // rows; tree-sitter counts rows by LF only, so a CR-only file must be shown to it with LFs.
+    const c = detectLanguage({ path: 'a.c' })!;
+    const parser = await parserFor(c);
+    const original = '#include <stdio.h>\n\nBEGIN_DECLS(api)\nstatic int total;\nEND_DECLS(api)\n\nint add(int x) {\n  total += x;\n  if (total > 100) {\n    printf("big");\n    total = 100;\n  }\n  return total;\n}\n';
+    const update = '/* ... existing code ... */\nint add(int x) {\n  total += x;\n  if (total > 100) {\n    printf("big");\n  return total;\n}\n';
+    for (const eol of ['\n', '\r']) {
+      const refusal = (() => {
+        try {
+          mergeStructural({ original: original.replaceAll('\n', eol), update, language: c, parser });
+        } catch (e) {
+          return e instanceof MergeRefusal ? e.code : String(e);
+        }
+        return null;
+      })();
+      expect(refusal).toBe('unstated_deletion');
+    }
+  });
+});

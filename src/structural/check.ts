@@ -10,7 +10,7 @@ import { isBlank } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { pythonBlockErrors } from './python-blocks.js';
 import { rememberTree } from './tree-cache.js';
-import type { SourceText } from './text.js';
+import { parserView, type SourceText } from './text.js';
 
 /** A merge may delete at most this share of the original's lines, net of the lines it adds... */
 const MAX_DELETED_SHARE = 0.5;
@@ -37,6 +37,7 @@ export interface MergeCheck {
   largestGap: number;
   /** The original's tree, to re-parse only what the merge changed (it is edited in place). */
   originalTree?: Tree | null;
+  /** The original as the parser read it (parserView). */
   originalText: string;
 }
 
@@ -93,7 +94,8 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   }
 
   if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
-  const tree = c.originalTree ? reparse(c.parser, c.originalTree, c.originalText, c.content) : c.parser.parse(c.content);
+  const content = parserView(c.content, c.original);
+  const tree = c.originalTree ? reparse(c.parser, c.originalTree, c.originalText, content) : c.parser.parse(content);
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
     const all = countSyntaxErrors(tree.rootNode);
@@ -109,7 +111,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
       });
     }
     // The next edit of this file will most likely start from this answer.
-    rememberTree(c.language.id, c.content, tree);
+    rememberTree(c.language.id, content, tree);
     return { checked: true, errorsBefore: c.errorsBefore, errorsAfter };
   } finally {
     tree.delete();

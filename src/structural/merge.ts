@@ -12,7 +12,7 @@ import { normaliseSnippet, type Segment } from './normalise.js';
 import { placeSegments } from './place.js';
 import { MergeRefusal } from './refusal.js';
 import { splice } from './splice.js';
-import { parseText, type SourceText } from './text.js';
+import { parserView, parseText, type SourceText } from './text.js';
 import { cachedTree, rememberTree } from './tree-cache.js';
 
 export interface MergeRequest {
@@ -47,7 +47,8 @@ export function mergeStructural(req: MergeRequest): MergeResult {
     throw new MergeRefusal('markers_only', 'The update holds only marker lines: there is no code to merge.');
   }
 
-  const tree = req.parser ? (cachedTree(req.language.id, req.original) ?? parseAndRemember(req.parser, req.language.id, req.original)) : null;
+  const text = parserView(req.original, orig);
+  const tree = req.parser ? (cachedTree(req.language.id, text) ?? parseAndRemember(req.parser, req.language.id, text)) : null;
   try {
     return mergeWithTree(req, orig, segments, markers, tree);
   } finally {
@@ -71,7 +72,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   const syntax = checkMerge({
     originalTree: tree,
-    originalText: req.original,
+    originalText: parserView(req.original, orig),
     original: orig,
     output: out.lines,
     added: out.added,

@@ -97,3 +97,11 @@ export function joinText(t: Pick<SourceText, 'bom' | 'eol' | 'finalNewline'>, li
   }
   return out;
 }
+
+/**
+ * The text as tree-sitter should read it. It counts rows by LF only, so a CR-only file is shown to
+ * it with LFs: same length, same offsets, and rows that are our lines.
+ */
+export function parserView(text: string, t: Pick<SourceText, 'eol'>): string {
+  return t.eol === '\r' ? text.replaceAll('\r', '\n') : text;
+}
