@@ -1,6 +1,7 @@
 // Service configuration: defaults, overridden by SPECEDIT_* environment variables, then by CLI flags.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export interface Limits {
@@ -69,6 +70,10 @@ export interface Config {
   /** Model (one of the backends' exposed ids) that `auto` falls back to when the structural merge cannot answer. */
   autoFallbackModel?: string;
   healthIntervalMs: number;
+  /** Structural merges: worker threads (0: on the event loop, for embedding and tests), time budget, queue bound. */
+  merge: { threads: number; budgetMs: number; maxQueued: number };
+  /** An SSE stream whose client has not read for this long is closed and its work cancelled. */
+  streamStallMs: number;
 }
 
 /** Programmatic defaults (tests, benches, embedding): no keys, no limits, no request logs. */
@@ -83,6 +88,8 @@ export const DEFAULTS: Config = {
   log: 'off',
   backends: [],
   healthIntervalMs: 5000,
+  merge: { threads: 0, budgetMs: 500, maxQueued: 256 },
+  streamStallMs: 30_000,
 };
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -214,5 +221,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     backends,
     autoFallbackModel: fallback,
     healthIntervalMs: intFrom(env, 'SPECEDIT_HEALTH_INTERVAL_MS', DEFAULTS.healthIntervalMs),
+    merge: {
+      threads: intFrom(env, 'SPECEDIT_MERGE_THREADS', availableParallelism()),
+      budgetMs: intFrom(env, 'SPECEDIT_MERGE_BUDGET_MS', DEFAULTS.merge.budgetMs),
+      maxQueued: intFrom(env, 'SPECEDIT_MERGE_QUEUE', DEFAULTS.merge.maxQueued),
+    },
+    streamStallMs: intFrom(env, 'SPECEDIT_STREAM_STALL_MS', DEFAULTS.streamStallMs),
   };
 }

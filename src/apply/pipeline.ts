@@ -2,14 +2,12 @@
 // The server and the CLI both call applyEdit; a model path plugs in beside the structural one.
 import { performance } from 'node:perf_hooks';
 import type { Limits } from '../config.js';
-import { parserFor } from '../languages/parser.js';
 import { detectLanguage, GENERIC, isKnownLanguageName, languages } from '../languages/registry.js';
-import { mergeStructural } from '../structural/merge.js';
-import { MergeRefusal } from '../structural/refusal.js';
 import { cleanUpdate } from '../structural/normalise.js';
 import { unifiedDiff } from './diff.js';
 import { ApplyError } from './errors.js';
 import type { ApplyRequest } from './schema.js';
+import { inThread, type StructuralRunner } from './structural-step.js';
 import { configuredModel, type ModelApplyStats, type ModelService } from './model.js';
 
 export interface ApplyStats {
@@ -38,6 +36,8 @@ export interface ApplyOptions {
   /** model path: text as the engine accepts it */
   onDelta?: (text: string) => void;
   signal?: AbortSignal;
+  /** where the structural step runs: this thread (default) or a merge pool */
+  structural?: StructuralRunner;
 }
 
 const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -74,30 +74,26 @@ export async function applyEdit(req: ApplyRequest, limits: Limits, o: ApplyOptio
   }
   const language = detectLanguage(req) ?? GENERIC;
   if (req.update === undefined) return viaModel(model!, req, language.id, t0, o);
-  const parser = await parserFor(language);
-
-  const tm = performance.now();
-  let merged;
-  try {
-    merged = mergeStructural({ original: req.code, update: req.update, language, parser, lineHints: req.line_hints });
-  } catch (e) {
-    if (!(e instanceof MergeRefusal)) throw e;
+  const step = await (o.structural ?? inThread)(
+    { code: req.code, update: req.update, language: language.id, path: req.path, lineHints: req.line_hints },
+    o.signal,
+  );
+  if (!step.ok) {
     // auto: the structural merge was not certain, so the model writes the file
-    if (model) return viaModel(model, req, language.id, t0, o, undefined, e.code);
-    throw new ApplyError(422, e.code, e.message, e.details);
+    if (model) return viaModel(model, req, language.id, t0, o, undefined, step.code);
+    throw new ApplyError(422, step.code, step.message, step.details);
   }
+  const merged = step.merged;
   // mode model: the structural answer is the model's draft (it already holds the new lines)
   if (model && req.mode === 'model') return viaModel(model, req, language.id, t0, o, merged.content);
-  const mergeMs = performance.now() - tm;
-  const diff = unifiedDiff(req.path, req.code, merged.content);
   return {
     content: merged.content,
-    diff,
+    diff: step.diff,
     mode: 'structural',
     language: language.id,
     stats: {
       time_ms: round(performance.now() - t0),
-      merge_ms: round(mergeMs),
+      merge_ms: round(step.mergeMs),
       strategy: merged.strategy,
       confidence: merged.confidence,
       segments: merged.segments,

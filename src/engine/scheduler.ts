@@ -8,6 +8,7 @@ import { BlockManager } from './block-manager.js';
 import { Sequence, type SequenceOptions } from './sequence.js';
 import type { Proposer } from '../decode/types.js';
 import { finishStats, type RunResult } from '../decode/run.js';
+import { DrainRate } from '../drain-rate.js';
 import { planVerify, verifyRows, type VerifyPlan } from '../decode/step.js';
 
 export interface SchedulerOptions {
@@ -51,6 +52,7 @@ export class Scheduler {
   private waiting: Pending[] = [];
   private running: Pending[] = [];
   private looping = false;
+  private readonly drained = new DrainRate();
   private readonly maxBatchTokens: number;
   private readonly maxRunning: number;
   private readonly maxQueue: number;
@@ -68,7 +70,11 @@ export class Scheduler {
 
   /** Queue a request; resolves when it finishes. Throws QueueFullError when the queue is full. */
   submit(prompt: readonly number[], proposer: Proposer, o: SequenceOptions & { signal?: AbortSignal }): Promise<RunResult> {
-    if (this.waiting.length >= this.maxQueue) throw new QueueFullError(Math.max(1, Math.ceil(this.running.length / 4)));
+    if (this.waiting.length >= this.maxQueue) {
+      // Retry once the queue ahead has drained, at the rate requests have been finishing.
+      const measured = this.drained.secondsFor(this.waiting.length);
+      throw new QueueFullError(Math.max(1, Math.ceil(measured ?? this.running.length / 4)));
+    }
     const seq = new Sequence(prompt, proposer, this.engine.tokenizer, o);
     if (this.blocks.blocksFor(seq.maxPositions) > this.blocks.numBlocks) {
       throw new RangeError(`prompt (${prompt.length}) + max_tokens (${o.maxTokens}) exceed the KV cache (${this.blocks.numBlocks * this.blocks.blockSize} tokens)`);
@@ -222,6 +228,7 @@ export class Scheduler {
     if (s.out.done) {
       this.drop(p);
       finishStats(s.stats, s.t0, s.out.tokens.length);
+      this.drained.completed();
       p.resolve({ text: s.out.text, tokens: s.out.tokens, finishReason: s.out.finishReason!, stats: s.stats });
     }
   }

@@ -9,6 +9,7 @@ import type { Context, Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { ApplyError } from '../apply/errors.js';
 import { applyEdit, type ApplyResult } from '../apply/pipeline.js';
+import type { StructuralRunner } from '../apply/structural-step.js';
 import { openedModel } from '../apply/model.js';
 import type { Backend, ModelRoute } from '../backends/backend.js';
 import type { Router } from '../backends/router.js';
@@ -33,6 +34,8 @@ export interface OpenAIDeps {
   config: Config;
   router: Router | null;
   metrics: Metrics;
+  /** where structural merges run (the server's merge pool); default this thread */
+  structural?: StructuralRunner;
 }
 
 type Kind = 'chat' | 'text';
@@ -310,7 +313,7 @@ async function handle(c: Context<Env>, deps: OpenAIDeps, kind: Kind): Promise<Re
       const chat = req as ChatCompletionRequest;
       const uncut = req.stream === true && !req.stop && req.max_tokens == null && chat.max_completion_tokens == null;
       const run = await startLive(uncut, c.req.raw.signal, (o) =>
-        applyEdit({ code: msg.code, update: msg.update, instruction: msg.instruction, path: msg.path, language: msg.language, mode: 'auto' }, deps.config.limits, o),
+        applyEdit({ code: msg.code, update: msg.update, instruction: msg.instruction, path: msg.path, language: msg.language, mode: 'auto' }, deps.config.limits, { ...o, structural: deps.structural }),
       );
       if (run.live) return liveAnswer(c, deps, kind, req, msg, { ...run, live: run.live });
       return applyAnswer(c, deps, kind, req, msg, await run.work);

@@ -10,6 +10,8 @@ import { ApplyError } from '../apply/errors.js';
 import { applyEdit } from '../apply/pipeline.js';
 import { openedModel } from '../apply/model.js';
 import { ApplyRequestSchema, type ApplyRequest } from '../apply/schema.js';
+import { MergePool } from '../apply/merge-pool.js';
+import type { StructuralRunner } from '../apply/structural-step.js';
 import { unifiedDiff } from '../apply/diff.js';
 import { applyViaModel } from '../backends/apply-via-model.js';
 import { RemoteBackend } from '../backends/remote.js';
@@ -61,7 +63,9 @@ export interface Service {
   app: Hono<Env>;
   metrics: Metrics;
   router: Router | null;
-  /** Stop background work (backend health checks). */
+  /** Start the merge threads (if merges run in threads): a server does this before it listens. */
+  warm(): Promise<void>;
+  /** Stop background work (backend health checks, merge threads). */
   close(): void;
 }
 
@@ -80,6 +84,11 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     );
     router.start();
   }
+  // Structural merges run in worker threads, bounded in time and queue (see merge-pool.ts);
+  // the pool starts with the first merge.
+  let pool: MergePool | null = null;
+  const mergePool = () => (pool ??= new MergePool(config.merge));
+  const structural: StructuralRunner | undefined = config.merge.threads > 0 ? (task, signal) => mergePool().run(task, signal) : undefined;
 
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
@@ -138,7 +147,9 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
             firstByte ??= (performance.now() - t0) / 1000;
             bytesOut += chunk.byteLength;
           },
-          onEnd: (how) => finish(how === 'done' ? undefined : how === 'cancel' ? 'client_closed' : 'stream_error'),
+          onEnd: (how) => finish(how === 'done' ? undefined : how === 'cancel' ? 'client_closed' : how === 'stalled' ? 'client_stalled' : 'stream_error'),
+          // A client that stops reading is cut off: its socket is closed, which cancels the work.
+          stall: { ms: config.streamStallMs, onStall: () => c.env?.outgoing?.destroy() },
         }),
         c.res,
       );
@@ -222,7 +233,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
   /** The merge, structural or (when it cannot answer and a fallback model is configured) by a backend. */
   async function merge(c: Context<Env>, req: ApplyRequest, o: { onDelta?: (t: string) => void; signal: AbortSignal }) {
     try {
-      return await applyEdit(req, config.limits, o);
+      return await applyEdit(req, config.limits, { ...o, structural });
     } catch (e) {
       const model = config.autoFallbackModel;
       if (!(e instanceof ApplyError) || !router || !model || req.mode === 'structural') throw e;
@@ -318,7 +329,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
 
   app.use('/v1/chat/completions', limitBody(maxBody));
   app.use('/v1/completions', limitBody(maxBody));
-  registerOpenAIRoutes(app, { config, router, metrics });
+  registerOpenAIRoutes(app, { config, router, metrics, structural });
 
   app.notFound((c) => {
     c.get('info').code = 'not_found';
@@ -334,12 +345,28 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
       if (info) info.code = err.code;
       return errorResponse(c, err);
     }
+    if (err.name === 'AbortError' && c.req.raw.signal.aborted) {
+      // The client went away and its merge was abandoned: nobody reads this answer.
+      if (info) info.code = 'client_closed';
+      return new Response(null, { status: 499 });
+    }
     if (info) info.code = err.name === 'TimeoutError' ? 'timeout' : 'internal';
     if (err.name === 'TimeoutError') return sendError(c, new HttpError(504, 'timeout', `The request took longer than ${config.requestTimeoutMs} ms.`));
     console.error(JSON.stringify({ level: 'error', request_id: c.get('requestId'), message: err.message }));
     return c.json({ error: { message: 'Internal error.', type: 'server_error', code: 'internal', param: null } }, 500);
   });
-  return { app, metrics, router, close: () => router?.stop() };
+  return {
+    app,
+    metrics,
+    router,
+    warm: async () => {
+      if (structural) await mergePool().warm();
+    },
+    close: () => {
+      router?.stop();
+      void pool?.close();
+    },
+  };
 }
 
 /** The Hono app alone (tests, embedding); see createService for its metrics and router. */

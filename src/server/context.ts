@@ -1,4 +1,5 @@
 // What the request pipeline (auth, limits, handlers, the observing middleware) shares per request.
+import type { HttpBindings } from '@hono/node-server';
 import type { Prices } from '../config.js';
 import type { Principal } from './auth.js';
 
@@ -19,7 +20,8 @@ export interface RequestInfo {
   stream?: boolean;
 }
 
-export type Env = { Variables: { requestId: string; principal: Principal; info: RequestInfo } };
+/** Bindings: the Node request/response under @hono/node-server (absent under app.request in tests). */
+export type Env = { Variables: { requestId: string; principal: Principal; info: RequestInfo }; Bindings: Partial<HttpBindings> };
 
 /** Estimated $ for a request from $/1M token prices, rounded to 1e-9. */
 export function costUsd(prices: Prices, tokensIn: number, tokensOut: number): number {

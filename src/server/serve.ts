@@ -20,6 +20,7 @@ export async function startServer(config: Config, options?: ServiceOptions): Pro
   checkBind(config);
   await preload(languages.values());
   const service = createService(config, options);
+  await service.warm();
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, (info) => {
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
