@@ -3,7 +3,7 @@
     "target_name": "specedit_engine",
     "sources": [
       "src/addon.cc", "src/model.cc", "src/forward.cc", "src/attention.cc", "src/matmul.cc", "src/panels.cc",
-      "src/threadpool.cc", "src/quant.cc", "src/cpu.cc", "src/probes.cc",
+      "src/threadpool.cc", "src/fs_exchange.cc", "src/quant.cc", "src/cpu.cc", "src/probes.cc",
       "src/kernels_scalar.cc", "src/kernels_avx2.cc", "src/kernels_avx512.cc"
     ],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // specedit CLI: `serve` starts the HTTP service; `apply` merges an update into a file, in-process
 // or through a running server. Exit codes: 0 merged, 2 refused, 1 error.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { configFromEnv } from './config.js';
@@ -8,7 +9,8 @@ import { ApplyError } from './apply/errors.js';
 import { applyEdit } from './apply/pipeline.js';
 import { configuredModel } from './apply/model.js';
 import { ApplyRequestSchema, type ApplyRequest } from './apply/schema.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { replaceIfUnchanged } from './atomic-write.js';
+import { decodeFile, encodeFile, UnencodableError } from './file-text.js';
 import { startServer } from './server/serve.js';
 import { VERSION } from './version.js';
 
@@ -18,15 +20,19 @@ Usage:
   specedit serve [--port N] [--host ADDR] [--model FILE.gguf]
   specedit apply FILE --update SNIPPET_FILE|- [--instruction TEXT] [--language L] [--mode auto|structural|model]
                  [--model FILE.gguf] [--decoder speculative|ngram|greedy] [--write] [--server URL]
+                 [--encoding latin1]
   specedit batch --edits FILE.jsonl | --glob PATTERN --instruction TEXT [--root DIR] [--server URL]
                  [--concurrency N] [--mode M] [--write] [--patch FILE] [--report FILE]   (batch --help)
 
-apply prints the merged file (or, with --write, replaces FILE atomically). Exit code 0 merged,
+apply prints the merged file (or, with --write, replaces FILE atomically, and only if nothing else
+changed it meanwhile). Files keep their encoding byte for byte: UTF-8, UTF-8/UTF-16 with a BOM, or
+Latin-1 with --encoding latin1; any other file is refused (unsupported_encoding). Exit code 0 merged,
 2 refused (the reason on stderr), 1 error. Without --server the merge runs in-process.
 Environment: SPECEDIT_HOST, SPECEDIT_PORT, SPECEDIT_MAX_CODE_BYTES, SPECEDIT_MAX_UPDATE_BYTES;
 for serve also SPECEDIT_API_KEYS(_FILE), SPECEDIT_ALLOW_UNAUTHENTICATED, SPECEDIT_RATE_LIMIT_RPM/TPM,
 SPECEDIT_PRICE_INPUT/OUTPUT_PER_M, SPECEDIT_LOG, SPECEDIT_BACKENDS(_FILE), SPECEDIT_AUTO_FALLBACK_MODEL,
-SPECEDIT_MODEL (a GGUF file for the in-process engine), SPECEDIT_KV_TOKENS (README).
+SPECEDIT_MODEL (a GGUF file for the in-process engine), SPECEDIT_KV_TOKENS, SPECEDIT_MERGE_THREADS,
+SPECEDIT_MERGE_BUDGET_MS, SPECEDIT_MERGE_QUEUE, SPECEDIT_STREAM_STALL_MS (README).
 serve refuses a non-loopback --host without API keys unless SPECEDIT_ALLOW_UNAUTHENTICATED=1.
 `;
 
@@ -87,6 +93,7 @@ async function applyCommand(args: string[]): Promise<number> {
       decoder: { type: 'string' },
       write: { type: 'boolean', short: 'w' },
       server: { type: 'string' },
+      encoding: { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError('apply takes exactly one FILE');
@@ -95,8 +102,16 @@ async function applyCommand(args: string[]): Promise<number> {
   // --mode model, everything); read where SPECEDIT_MODEL is, by the apply pipeline
   if (values.model) process.env.SPECEDIT_MODEL = values.model;
   if (values.update === undefined && values.instruction === undefined) throw new UsageError('apply needs --update or --instruction');
+  if (values.encoding !== undefined && values.encoding !== 'latin1') throw new UsageError('--encoding takes latin1 (UTF-8 and BOM-marked UTF-16 are recognised on their own)');
   const file = positionals[0];
-  const code = await readFile(file, 'utf8');
+  // Bytes in, bytes out: the file's own encoding, every untouched line byte for byte.
+  const bytes = await readFile(file);
+  const decoded = decodeFile(bytes, { latin1: values.encoding === 'latin1' });
+  if (!decoded.ok) {
+    process.stderr.write(`specedit: refused: ${decoded.code}: ${decoded.message}\n`);
+    return 2;
+  }
+  const code = decoded.text;
   const update = values.update === undefined ? undefined : values.update === '-' ? await readStdin() : await readFile(values.update, 'utf8');
   const parsed = ApplyRequestSchema.safeParse({ code, update, instruction: values.instruction, path: file, language: values.language, mode: values.mode, decoder: values.decoder });
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -117,8 +132,23 @@ async function applyCommand(args: string[]): Promise<number> {
     process.stderr.write(`specedit: ${outcome.status === 422 ? 'refused' : 'error'}: ${outcome.error.code}: ${outcome.error.message}${details}\n`);
     return outcome.status === 422 ? 2 : 1;
   }
-  if (values.write) await writeFileAtomic(file, outcome.content);
-  else process.stdout.write(outcome.content);
+  let out: Buffer;
+  try {
+    out = encodeFile(outcome.content, decoded.encoding);
+  } catch (e) {
+    if (!(e instanceof UnencodableError)) throw e;
+    process.stderr.write(`specedit: refused: ${e.code}: ${e.message}\n`);
+    return 2;
+  }
+  if (!values.write) {
+    process.stdout.write(out);
+    return 0;
+  }
+  const r = await replaceIfUnchanged(file, out, createHash('sha256').update(bytes).digest('hex'));
+  if (!r.written) {
+    process.stderr.write(`specedit: error: ${file} ${r.reason === 'missing' ? 'disappeared' : 'changed on disk'} while the edit was merged: not written${r.kept ? ` (a concurrent version was kept at ${r.kept})` : ''}\n`);
+    return 1;
+  }
   return 0;
 }
 

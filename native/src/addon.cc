@@ -276,12 +276,15 @@ Napi::Value ProbeCeilings(const Napi::CallbackInfo& info) {
 }  // namespace
 }  // namespace se
 
+namespace se { Napi::Value ExchangePaths(const Napi::CallbackInfo& info); }
+
 static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   se::init_fp16_table();
   exports.Set("NativeEngine", se::NativeEngine::Init(env));
   exports.Set("cpuFeatures", Napi::String::New(env, se::cpu_features()));
   exports.Set("kernelMatmul", Napi::Function::New(env, se::KernelMatmul));
   exports.Set("probeCeilings", Napi::Function::New(env, se::ProbeCeilings));
+  exports.Set("exchangePaths", Napi::Function::New(env, se::ExchangePaths));
   return exports;
 }
 

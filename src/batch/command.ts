@@ -32,6 +32,8 @@ Options:
   --patch FILE|-      write the combined unified diff of the changed files
   --report FILE       write a JSON report of every file's outcome and stats
   --timeout S         per-request limit with --server, in seconds (default 120)
+  --encoding latin1   read files that are not UTF-8 as Latin-1 and write them back so (without it
+                      they are refused: unsupported_encoding); BOM-marked UTF-16/UTF-8 need nothing
   --quiet             no progress output
 
 Exit code: 0 all merged, 2 some refused or skipped, 1 errors, 130 interrupted (Ctrl-C).
@@ -68,6 +70,7 @@ export async function batchCommand(args: string[], io: BatchIo = { stdout: proce
         patch: { type: 'string' },
         report: { type: 'string' },
         timeout: { type: 'string' },
+        encoding: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -92,6 +95,7 @@ export async function batchCommand(args: string[], io: BatchIo = { stdout: proce
     if (values.edits && values.instruction) throw new BatchUsageError('--instruction goes with --glob; in an edits file each line carries its own');
     concurrency = Number(values.concurrency ?? 4);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new BatchUsageError(`--concurrency must be 1-256, got "${values.concurrency}"`);
+    if (values.encoding !== undefined && values.encoding !== 'latin1') throw new BatchUsageError('--encoding takes latin1');
     if (values.mode !== undefined && !(MODES as readonly string[]).includes(values.mode)) throw new BatchUsageError(`--mode must be one of ${MODES.join(', ')}`);
     mode = values.mode as ApplyMode | undefined;
     timeoutMs = Number(values.timeout ?? 120) * 1000;
@@ -150,6 +154,7 @@ export async function batchCommand(args: string[], io: BatchIo = { stdout: proce
       concurrency,
       mode,
       write: !!values.write,
+      latin1: values.encoding === 'latin1',
       signal: controller.signal,
       onResult: (r, done, total) => progress.fileDone(r, done, total),
     });

@@ -1,9 +1,11 @@
 // Runs a batch: N files at a time, each file's edits in order, then (with write) an atomic write
-// that happens only if the file still holds the bytes that were read.
+// that happens only if the file still holds the bytes that were read. Jobs whose paths name one
+// file (a path and a symlink to it, `a/../a.ts`) run one after another, each on the other's result.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { unifiedDiff } from '../apply/diff.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { replaceIfUnchanged } from '../atomic-write.js';
+import { decodeFile, encodeFile, UnencodableError } from '../file-text.js';
 import type { ApplyMode } from '../client/apply-client.js';
 import type { Applier } from './appliers.js';
 import type { BatchJob } from './edits.js';
@@ -43,6 +45,8 @@ export interface RunOptions {
   applier: Applier;
   concurrency: number;
   mode?: ApplyMode;
+  /** read files that are not UTF-8 as Latin-1 (and write them back so) */
+  latin1?: boolean;
   write: boolean;
   signal?: AbortSignal;
   onStart?(path: string): void;
@@ -68,7 +72,10 @@ function countLines(diff: string): { added: number; deleted: number } {
   return { added, deleted };
 }
 
-async function runJob(job: BatchJob, opts: RunOptions, signal: AbortSignal): Promise<FileResult> {
+/** A dry run writes nothing: what it merged per real path, for the next job on that file. */
+type DryRun = Map<string, Buffer>;
+
+async function runJob(job: BatchJob, opts: RunOptions, signal: AbortSignal, dryRun: DryRun): Promise<FileResult> {
   const t0 = Date.now();
   const base = { path: job.path, written: false, lines_added: 0, lines_deleted: 0, merges: [] as FileResult['merges'], diff: '' };
   const done = (r: Partial<FileResult> & { outcome: FileOutcome }): FileResult => ({ ...base, ...r, duration_ms: Date.now() - t0 });
@@ -76,11 +83,38 @@ async function runJob(job: BatchJob, opts: RunOptions, signal: AbortSignal): Pro
   const where = await resolveInRoot(opts.root, job.path);
   if (!where.ok) return done({ outcome: where.code === 'path_escape' ? 'refused' : 'error', code: where.code, message: where.message });
   base.path = where.rel;
+  return oneAtATime(where.real, () => mergeFile(job, where, opts, signal, dryRun, base, done));
+}
 
-  const bytes = await readFile(where.real);
+/** Jobs on one real file run in order; others run freely. */
+const fileQueues = new Map<string, Promise<unknown>>();
+async function oneAtATime<T>(real: string, run: () => Promise<T>): Promise<T> {
+  const before = fileQueues.get(real) ?? Promise.resolve();
+  const mine = before.then(run, run);
+  const tail = mine.catch(() => {});
+  fileQueues.set(real, tail);
+  try {
+    return await mine;
+  } finally {
+    if (fileQueues.get(real) === tail) fileQueues.delete(real);
+  }
+}
+
+async function mergeFile(
+  job: BatchJob,
+  where: { real: string; rel: string },
+  opts: RunOptions,
+  signal: AbortSignal,
+  dryRun: DryRun,
+  base: Omit<FileResult, 'outcome' | 'duration_ms'>,
+  done: (r: Partial<FileResult> & { outcome: FileOutcome }) => FileResult,
+): Promise<FileResult> {
+  // A dry run writes nothing, so a second job on the same file starts from the first one's result.
+  const bytes = (!opts.write && dryRun.get(where.real)) || (await readFile(where.real));
   const before = sha256(bytes);
-  if (bytes.includes(0)) return done({ outcome: 'error', code: 'binary_file', message: 'binary file (contains NUL bytes)', sha256_before: before });
-  const original = bytes.toString('utf8');
+  const decoded = decodeFile(bytes, { latin1: opts.latin1 });
+  if (!decoded.ok) return done({ outcome: decoded.code === 'binary_file' ? 'error' : 'refused', code: decoded.code, message: decoded.message, sha256_before: before });
+  const original = decoded.text;
   let current = original;
 
   for (const edit of job.edits) {
@@ -115,27 +149,39 @@ async function runJob(job: BatchJob, opts: RunOptions, signal: AbortSignal): Pro
   const diff = unifiedDiff(where.rel, original, current);
   const { added, deleted } = countLines(diff);
   Object.assign(base, { diff, lines_added: added, lines_deleted: deleted });
-  const after = sha256(Buffer.from(current, 'utf8'));
-  if (!opts.write) return done({ outcome: 'changed', sha256_before: before, sha256_after: after });
+  let out: Buffer;
+  try {
+    out = encodeFile(current, decoded.encoding);
+  } catch (e) {
+    if (!(e instanceof UnencodableError)) throw e;
+    return done({ outcome: 'refused', code: e.code, message: e.message, sha256_before: before });
+  }
+  const after = sha256(out);
+  if (!opts.write) {
+    dryRun.set(where.real, out);
+    return done({ outcome: 'changed', sha256_before: before, sha256_after: after });
+  }
 
   if (signal.aborted) return done({ outcome: 'cancelled', code: 'cancelled', message: 'interrupted after the merge, before writing: not written', sha256_before: before, sha256_after: after });
-  const now = await readFile(where.real).catch(() => null);
-  if (now === null || sha256(now) !== before) {
+  const r = await replaceIfUnchanged(where.real, out, before);
+  if (!r.written) {
     return done({
       outcome: 'skipped',
       code: 'modified_during_run',
-      message: now === null ? 'the file disappeared while the batch ran: not written' : 'the file changed on disk while the batch ran: not written',
+      message:
+        (r.reason === 'missing' ? 'the file disappeared while the batch ran: not written' : 'the file changed on disk while the batch ran: not written') +
+        (r.kept ? ` (a concurrent version was kept at ${r.kept})` : ''),
       sha256_before: before,
       sha256_after: after,
     });
   }
-  await writeFileAtomic(where.real, current);
   return done({ outcome: 'changed', written: true, sha256_before: before, sha256_after: after });
 }
 
 /** Run every job; results come back in job order. Nothing new starts once the signal fires. */
 export async function runBatch(opts: RunOptions): Promise<BatchRun> {
   const started = new Date().toISOString();
+  const dryRun: DryRun = new Map();
   const signal = opts.signal ?? new AbortController().signal;
   const total = opts.jobs.length;
   const results: (FileResult | undefined)[] = new Array(total);
@@ -148,7 +194,7 @@ export async function runBatch(opts: RunOptions): Promise<BatchRun> {
       opts.onStart?.(job.path);
       let r: FileResult;
       try {
-        r = await runJob(job, opts, signal);
+        r = await runJob(job, opts, signal, dryRun);
       } catch (e) {
         r = { path: job.path, outcome: 'error', code: (e as NodeJS.ErrnoException).code ?? 'error', message: (e as Error).message, written: false, lines_added: 0, lines_deleted: 0, merges: [], diff: '', duration_ms: 0 };
       }

@@ -34,6 +34,8 @@ export interface NativeAddon {
   /** one matmul through a chosen kernel set (tests): y[t*rows + o] = W[o]·x[t] */
   /** this machine's streaming-read bandwidth and int8 multiply-add rate (benchmark ceilings) */
   probeCeilings(threads: number, isa: string): { bandwidthGBs: number; int8GMACs: number; isa: string };
+  /** swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); throws with code ENOSYS/EINVAL where unsupported */
+  exchangePaths(a: string, b: string): void;
   kernelMatmul(isa: string, type: number, weights: Uint8Array, rows: number, cols: number, x: Float32Array): Float32Array;
 }
 
