@@ -286,8 +286,9 @@ describe('specedit batch --edits', () => {
       expect(readFileSync(join(root, rel(i)), 'utf8')).toBe(f.written ? merged(i) : source(i));
     }
     expect(tmpFiles(root)).toEqual([]);
-    await new Promise((res) => setTimeout(res, 50));
-    expect(slow.aborted - abortedBefore).toBeGreaterThanOrEqual(1); // the server saw the requests go away
+    // the server sees the requests go away (its close events may lag on a loaded machine)
+    for (let t = 0; t < 60 && slow.aborted === abortedBefore; t++) await new Promise((res) => setTimeout(res, 50));
+    expect(slow.aborted - abortedBefore).toBeGreaterThanOrEqual(1);
   });
 
   it('a real SIGINT to the CLI process stops it with exit code 130 and a summary', async () => {
