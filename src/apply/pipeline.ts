@@ -7,6 +7,7 @@ import { detectLanguage, GENERIC, isKnownLanguageName, languages } from '../lang
 import { mergeStructural } from '../structural/merge.js';
 import { MergeRefusal } from '../structural/refusal.js';
 import { cleanUpdate } from '../structural/normalise.js';
+import { quote } from '../clip.js';
 import { unifiedDiff } from './diff.js';
 import { ApplyError } from './errors.js';
 import type { ApplyRequest } from './schema.js';
@@ -62,7 +63,7 @@ export async function applyEdit(req: ApplyRequest, limits: Limits, o: ApplyOptio
   const t0 = performance.now();
   checkLimits(req, limits);
   if (req.language && !isKnownLanguageName(req.language)) {
-    throw new ApplyError(422, 'unsupported_language', `Language "${req.language}" is not supported.`, {
+    throw new ApplyError(422, 'unsupported_language', `Language ${quote(req.language)} is not supported.`, {
       supported: [...languages.keys()],
     });
   }
