@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { scriptFlags } from '../src/args.js';
 import { Engine } from '../src/engine/engine.js';
 import { writeModel } from '../src/engine/generate.js';
 import { Scheduler } from '../src/engine/scheduler.js';
@@ -19,7 +19,22 @@ import { parserFor } from '../src/languages/parser.js';
 import { detectLanguage, GENERIC } from '../src/languages/registry.js';
 import { loadFixtureCases } from '../test/fixture-cases.js';
 
-const { values } = parseArgs({
+const USAGE = `Usage: npm run bench:apply [-- --quick] [--json FILE] [--cases N] [--max-chars C] [--concurrency 1,4,16]
+                             [--k-max K] [--eval DIR] [--models DIR] [--threads N]
+
+Speculative edits vs n-gram lookup vs greedy decoding on one engine and model (random weights,
+teacher-forced to the expected file), then continuous batching vs one at a time.
+  --quick          tiny model, 4 cases, concurrency 1,4
+  --json FILE      also write the results as JSON
+  --cases N        cases to run (default 12, --quick 4); --max-chars C: skip larger files
+  --concurrency L  comma-separated levels (default 1,4,16)
+  --k-max K        largest speculation window (default 64)
+  --eval DIR       the real-edit eval cases (default $TMPDIR/specedit-eval/cases, used when present)
+  --models DIR     where generated models are kept (default $TMPDIR/specedit-bench-models)
+  --threads N      engine threads (default: all cores)
+`;
+
+const { values } = scriptFlags('bench:apply', USAGE, {
   options: {
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },

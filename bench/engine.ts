@@ -6,12 +6,24 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { scriptFlags } from '../src/args.js';
 import { Engine } from '../src/engine/engine.js';
 import { writeModel, type FileType } from '../src/engine/generate.js';
 import { loadAddon } from '../src/engine/native.js';
 
-const { values } = parseArgs({
+const USAGE = `Usage: npm run bench:engine [-- --quick] [--json FILE] [--types q8_0,q4_k_m] [--threads N] [--models DIR]
+
+Engine benchmark on generated Qwen2.5-Coder-0.5B-shaped models (random weights, real vocabulary):
+decode, verification of k tokens, prefill, batches, paged vs contiguous attention, beside this
+machine's measured ceilings.
+  --quick          fewer repetitions, q8_0 only
+  --json FILE      also write the results as JSON
+  --types LIST     weight types to measure (default q8_0,q4_k_m)
+  --threads N      engine threads (default: all cores)
+  --models DIR     where generated models are kept (default $TMPDIR/specedit-bench-models)
+`;
+
+const { values } = scriptFlags('bench:engine', USAGE, {
   options: {
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },

@@ -6,15 +6,30 @@
 //   npm run eval -- /tmp/specedit-eval/cases /tmp/specedit-eval/noisy [--by language] [--show wrong|refused] [--filter TEXT]
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { scriptFlags } from '../src/args.js';
 import { applyEdit } from '../src/apply/pipeline.js';
 import { ApplyError } from '../src/apply/errors.js';
 import { DEFAULTS } from '../src/config.js';
 
-const { values: args, positionals: dirs } = parseArgs({
+const USAGE = `Usage: npm run eval -- CASES_DIR [NOISY_DIR ...] [--by noise|language|...] [--show wrong,refused]
+                       [--filter TEXT] [--limit N]
+
+The real-edit eval in-process: each case merged structurally and classed exact, normalized,
+refused, wrong or error, grouped by --by (a meta.json field; default noise). Build the cases with
+  node ../shared/eval/build.mjs --out /tmp/specedit-eval/cases
+  node ../shared/eval/noise.mjs --cases /tmp/specedit-eval/cases --out /tmp/specedit-eval/noisy
+  --show CLASSES   list the cases of these classes (comma-separated)
+  --filter TEXT    only cases whose id contains TEXT; --limit N: the first N cases
+`;
+
+const { values: args, positionals: dirs } = scriptFlags('eval', USAGE, {
   allowPositionals: true,
   options: { by: { type: 'string', default: 'noise' }, show: { type: 'string' }, filter: { type: 'string' }, limit: { type: 'string' } },
 });
+if (dirs.length === 0) {
+  process.stderr.write(`eval: name at least one folder of cases\n\n${USAGE}`);
+  process.exit(2);
+}
 
 const CLASSES = ['exact', 'normalized', 'refused', 'wrong', 'error'] as const;
 type Cls = (typeof CLASSES)[number];

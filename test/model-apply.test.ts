@@ -175,8 +175,52 @@ describe('over HTTP with SPECEDIT_MODEL configured', () => {
     const texts = chunks.filter((ch) => ch.choices[0]?.delta?.content).map((ch) => ch.choices[0].delta.content);
     expect(texts.join('')).toBe(whole.choices[0].message.content);
     expect(texts.length).toBeGreaterThan(1); // live deltas, not one chunk of a short file
-    expect(chunks.find((ch) => ch.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('stop');
+    // random weights never write the closing tag: the engine's own length limit ends the answer,
+    // and both answers say so, as /apply's stats do
+    expect(whole.specedit.stats.finish_reason).toBe('length');
+    expect(whole.choices[0].finish_reason).toBe('length');
+    expect(chunks.find((ch) => ch.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('length');
     expect(chunks.at(-1).usage.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it("a model answer reports the model's own token counts, and /metrics counts the drafts it accepted", async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return { proposed: Number(text.match(/^specedit_draft_tokens_proposed_total (\d+)/m)?.[1]), accepted: Number(text.match(/^specedit_draft_tokens_accepted_total (\d+)/m)?.[1]) };
+    };
+    const before = await scrape();
+    const res = await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, update, mode: 'model', decoder: 'ngram' }) });
+    const { stats } = await res.json();
+    expect(stats.usage).toMatchObject({ input_tokens: stats.prompt_tokens, output_tokens: stats.completion_tokens, estimated: false });
+    // n-gram lookup finds the random model's repetitions: it does accept drafts here
+    expect(stats.draft_tokens_accepted).toBeGreaterThan(0);
+    const after = await scrape();
+    expect(after.proposed - before.proposed).toBe(stats.draft_tokens_proposed);
+    expect(after.accepted - before.accepted).toBe(stats.draft_tokens_accepted);
+
+    const v1 = await (await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: `<instruction>rename mean to average</instruction>\n<code>${code}</code>` }] }),
+    })).json();
+    expect(v1.usage).toMatchObject({ prompt_tokens: v1.specedit.stats.prompt_tokens, completion_tokens: v1.specedit.stats.completion_tokens, estimated: false });
+    // a structural answer stays an estimate: no tokenizer saw it
+    const structural = await (await fetch(`${server.url}/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, update, path: 'a.ts' }) })).json();
+    expect(structural.mode).toBe('structural');
+    expect(structural.stats.usage.estimated).toBe(true);
+  });
+
+  it('/healthz names the loaded model, its weights and its KV pool', async () => {
+    const health = await (await fetch(`${server.url}/healthz`)).json();
+    expect(health.model).toEqual({
+      name: expect.stringMatching(/^specedit-generated-tiny-q8_0/),
+      file: model.path,
+      arch: 'qwen2',
+      quantization: 'Q8_0',
+      context_length: model.engine.config.contextLength,
+      kv_tokens: 4096,
+      kv_bytes: expect.any(Number),
+    });
+    expect(health.model.kv_bytes).toBeGreaterThan(0);
   });
 
   it('a full queue answers 429 with Retry-After', async () => {

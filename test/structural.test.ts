@@ -131,6 +131,21 @@ describe('python block structure', () => {
   });
 });
 
+describe('fenced snippets', () => {
+  it('one fence goes with the lead-in line models write over it: prose, a title, the file name', async () => {
+    const { applyEdit } = await import('../src/apply/pipeline.js');
+    const { DEFAULTS } = await import('../src/config.js');
+    const swift = 'import Foundation\n\nfunc main() {\n    print("hi")\n}\n';
+    const body = '```swift\n// ... existing code ...\nfunc main() {\n    print("hello")\n}\n```\n';
+    for (const lead of ['Here is the updated code:', "Here's the change to main.swift:", 'now main prints hello:', '**main.swift**', '`Sources/main.swift`', 'main.swift', '## Sources/main.swift', 'File: main.swift', '']) {
+      const r = await applyEdit({ code: swift, update: `${lead}\n${body}`, path: 'main.swift', mode: 'structural' }, DEFAULTS.limits);
+      expect(r.content, lead).toBe(swift.replace('"hi"', '"hello"'));
+    }
+    // a line of code before a fence is not a lead-in: nothing is stripped, and the fence is refused
+    await expect(applyEdit({ code: swift, update: `let x = f(1)\n${body}`, path: 'main.swift', mode: 'structural' }, DEFAULTS.limits)).rejects.toMatchObject({ status: 422 });
+  });
+});
+
 describe('the model path sees the normalised snippet', () => {
   it('gets the update without its fence, lead-in or trailing spaces', async () => {
     const { applyEdit } = await import('../src/apply/pipeline.js');

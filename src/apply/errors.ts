@@ -1,4 +1,5 @@
 // Errors the apply pipeline answers with: an HTTP status and a machine-readable code.
+import { clipDetails } from '../clip.js';
 
 export class ApplyError extends Error {
   constructor(
@@ -18,6 +19,6 @@ export class ApplyError extends Error {
   }
 
   toJSON() {
-    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: clipDetails(this.details) } : {}) } };
   }
 }

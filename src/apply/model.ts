@@ -2,7 +2,10 @@
 // continuous-batching scheduler. The decoder is chosen per request; speculative edits use
 // the structural candidate (when the structural merge produced one) or the original file as
 // the main draft, and the update snippet as the second.
+import { basename } from 'node:path';
 import { Engine } from '../engine/engine.js';
+import { getMeta } from '../engine/gguf.js';
+import { typeName } from '../engine/ggml-types.js';
 import { Scheduler, QueueFullError, CancelledError } from '../engine/scheduler.js';
 import { makeProposer, SpecEditsProposer, type DecodeStats, type DecoderName } from '../decode/index.js';
 import { scriptDiff } from '../decode/edit-script.js';
@@ -37,6 +40,23 @@ export interface ModelApplyStats extends DecodeStats {
   template: TemplateKind;
   /** the diff came from the speculation bookkeeping (original as draft), not a diff algorithm */
   diff_from_speculation: boolean;
+}
+
+export interface ModelDescription {
+  /** GGUF general.name, else the file's name */
+  name: string;
+  file: string;
+  arch: string;
+  /** the tensor type most weight bytes are in (Q8_0, Q4_K, F16, ...) */
+  quantization: string;
+  context_length: number;
+  kv_tokens: number;
+  kv_bytes: number;
+}
+
+/** "qwen2.5-coder (qwen2, Q8_0, KV 16384 tokens / 192 MiB)", for a log line. */
+export function describeModel(d: ModelDescription): string {
+  return `${d.name} (${d.arch}, ${d.quantization}, KV ${d.kv_tokens} tokens / ${Math.round(d.kv_bytes / 2 ** 20)} MiB)`;
 }
 
 export class ModelService {
@@ -91,6 +111,26 @@ export class ModelService {
     };
   }
 
+  /** What /healthz and the startup line say of the model: which one, its weights, its KV pool. */
+  describe(): ModelDescription {
+    const g = this.engine.gguf;
+    const name = getMeta(g, 'general.name');
+    // the type most weight bytes are in: a Q4_K_M file is mostly Q4_K, with Q6_K and Q5_0 rows
+    const bytes = new Map<string, number>();
+    for (const t of g.tensors) if (t.dims.filter((d) => d > 1).length >= 2) bytes.set(typeName(t.type), (bytes.get(typeName(t.type)) ?? 0) + t.size);
+    const quantization = [...bytes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
+    const b = this.scheduler.blocks;
+    return {
+      name: typeof name === 'string' && name ? name : basename(this.path),
+      file: this.path,
+      arch: this.engine.config.arch,
+      quantization,
+      context_length: this.engine.config.contextLength,
+      kv_tokens: b.numBlocks * b.blockSize,
+      kv_bytes: this.engine.info().kvBytes,
+    };
+  }
+
   /** What /metrics reports of the engine (specedit_queue_depth, specedit_kv_blocks, specedit_preemptions_total, specedit_cancelled_total). */
   gauges(): { queued: number; running: number; kvBlocksUsed: number; kvBlocksFree: number; preemptions: number; cancelled: number } {
     const b = this.scheduler.blocks;
@@ -109,10 +149,15 @@ let fromEnv: ModelService | null | undefined;
 export function configuredModel(): ModelService | null {
   if (fromEnv === undefined) {
     const path = process.env.SPECEDIT_MODEL;
-    const kv = Number(process.env.SPECEDIT_KV_TOKENS);
-    fromEnv = path ? ModelService.open(path, { kvTokens: Number.isFinite(kv) && kv > 0 ? kv : undefined }) : null;
+    fromEnv = path ? openModel(path) : null;
   }
   return fromEnv;
+}
+
+/** A model with the KV pool SPECEDIT_KV_TOKENS asks for. */
+export function openModel(path: string): ModelService {
+  const kv = Number(process.env.SPECEDIT_KV_TOKENS);
+  return ModelService.open(path, { kvTokens: Number.isFinite(kv) && kv > 0 ? kv : undefined });
 }
 
 /** The model already open, if any (never opens one: a metrics scrape must not load a model). */

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Limits } from '../config.js';
 import { detectLanguage, GENERIC, isKnownLanguageName, languages } from '../languages/registry.js';
 import { cleanUpdate } from '../structural/normalise.js';
+import { quote } from '../clip.js';
 import { unifiedDiff } from './diff.js';
 import { ApplyError } from './errors.js';
 import type { ApplyRequest } from './schema.js';
@@ -62,7 +63,7 @@ export async function applyEdit(req: ApplyRequest, limits: Limits, o: ApplyOptio
   const t0 = performance.now();
   checkLimits(req, limits);
   if (req.language && !isKnownLanguageName(req.language)) {
-    throw new ApplyError(422, 'unsupported_language', `Language "${req.language}" is not supported.`, {
+    throw new ApplyError(422, 'unsupported_language', `Language ${quote(req.language)} is not supported.`, {
       supported: [...languages.keys()],
     });
   }

@@ -6,6 +6,7 @@ import { formatApplyMessage } from '../openai/apply-message.js';
 import { HttpError } from '../server/errors.js';
 import { detectLanguage, GENERIC } from '../languages/registry.js';
 import { cleanUpdate } from '../structural/normalise.js';
+import { clip } from '../clip.js';
 import type { Router } from './router.js';
 
 export interface ModelApply {
@@ -46,7 +47,7 @@ export async function applyViaModel(router: Router, model: string, req: ApplyReq
   }
   if (!routed.response.ok) {
     const err = json?.error ?? {};
-    throw new HttpError(502, 'upstream_error', `Backend ${routed.backend.name} answered HTTP ${routed.response.status}: ${err.message ?? 'no message'}`, {
+    throw new HttpError(502, 'upstream_error', `Backend ${routed.backend.name} answered HTTP ${routed.response.status}: ${typeof err.message === 'string' ? clip(err.message, 200) : 'no message'}`, {
       backend: routed.backend.name,
       upstream_status: routed.response.status,
       upstream_code: err.code ?? null,

@@ -3,6 +3,8 @@
 // byte of the body was passed on is retried on another backend, and marks the first unhealthy until
 // its next successful health check. No healthy backend left: 503 no_healthy_backend.
 import type { Metrics, BackendSnapshot } from '../server/metrics.js';
+import { quote } from '../clip.js';
+import { fetchFailure } from '../client/fetch-error.js';
 import { HttpError } from '../server/errors.js';
 import { tapBody } from '../server/stream-tap.js';
 import type { Backend, ModelRoute } from './backend.js';
@@ -102,7 +104,7 @@ export class Router {
     signal: AbortSignal,
     opts: { buffer?: boolean } = {},
   ): Promise<Routed> {
-    if (!this.hasModel(model)) throw new HttpError(404, 'model_not_found', `The model "${model}" does not exist.`);
+    if (!this.hasModel(model)) throw new HttpError(404, 'model_not_found', `The model ${quote(model)} does not exist.`);
     const tried = new Set<State>();
     const failures: { backend: string; error: string }[] = [];
     for (;;) {
@@ -128,7 +130,7 @@ export class Router {
         s.outstanding--;
         if (signal.aborted) throw e;
         s.healthy = false;
-        s.lastError = causeOf(e);
+        s.lastError = fetchFailure(e);
         failures.push({ backend: name, error: s.lastError });
         this.opts.metrics?.backendRequests.inc({ backend: name, outcome: 'connect_error' });
         continue;
@@ -198,7 +200,4 @@ function prepend(first: Uint8Array | null, reader: ReadableStreamDefaultReader<U
   );
 }
 
-function causeOf(e: unknown): string {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  return err.cause?.code ?? err.cause?.message ?? err.message;
-}
+

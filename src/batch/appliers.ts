@@ -1,6 +1,7 @@
 // Where a batch sends its merges: the pipeline in this process, or a specedit server (streamed).
 import type { Limits } from '../config.js';
 import { ApplyError } from '../apply/errors.js';
+import type { ModelService } from '../apply/model.js';
 import { applyEdit } from '../apply/pipeline.js';
 import { ApplyRequestSchema } from '../apply/schema.js';
 import { kindForStatus, streamApply, type ApplyOutcome, type ApplyRequestBody } from '../client/apply-client.js';
@@ -9,8 +10,11 @@ export type Applier = (req: ApplyRequestBody, signal: AbortSignal) => Promise<Ap
 
 const cancelled = (): ApplyOutcome => ({ ok: false, kind: 'cancelled', code: 'cancelled', message: 'Cancelled.' });
 
-/** The pipeline, in-process. A merge cannot be stopped midway, but none starts after the signal. */
-export function inProcessApplier(limits: Limits): Applier {
+/**
+ * The pipeline, in-process (with `model`, or else SPECEDIT_MODEL's). A merge cannot be stopped
+ * midway, but none starts after the signal.
+ */
+export function inProcessApplier(limits: Limits, model?: ModelService): Applier {
   return async (body, signal) => {
     if (signal.aborted) return cancelled();
     const parsed = ApplyRequestSchema.safeParse(body);
@@ -18,7 +22,7 @@ export function inProcessApplier(limits: Limits): Applier {
       return { ok: false, kind: 'invalid_request', status: 400, code: 'invalid_request', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
     }
     try {
-      const r = await applyEdit(parsed.data, limits);
+      const r = await applyEdit(parsed.data, limits, model ? { model } : {});
       return { ok: true, content: r.content, diff: r.diff, mode: r.mode, language: r.language, stats: { ...r.stats } };
     } catch (e) {
       if (!(e instanceof ApplyError)) return { ok: false, kind: 'server_error', code: 'internal', message: (e as Error).message };

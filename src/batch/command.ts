@@ -1,6 +1,8 @@
 // `specedit batch`: apply many edits across a tree, dry run by default.
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { openModel, type ModelService } from '../apply/model.js';
+import { parseFlags, UsageError } from '../args.js';
 import { configFromEnv } from '../config.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { MODES } from '../apply/schema.js';
@@ -26,6 +28,8 @@ Options:
   --root DIR          files are resolved here; paths leaving it (.. or symlinks) are refused (default: .)
   --server URL        send merges to a specedit server (streamed; SPECEDIT_API_KEY for its key);
                       default: merge in this process
+  --model FILE.gguf   in this process, a GGUF model writes what the structural merge cannot
+                      (instructions; with --mode model, everything); not with --server
   --concurrency N     files in flight at once (default 4)
   --mode M            auto | structural | model (default auto)
   --write             write changed files (atomically, only if unchanged on disk since read)
@@ -36,10 +40,8 @@ Options:
                       they are refused: unsupported_encoding); BOM-marked UTF-16/UTF-8 need nothing
   --quiet             no progress output
 
-Exit code: 0 all merged, 2 some refused or skipped, 1 errors, 130 interrupted (Ctrl-C).
+Exit code: 0 all merged, 2 some refused or skipped (or a usage error), 1 errors, 130 interrupted (Ctrl-C).
 `;
-
-class BatchUsageError extends Error {}
 
 export interface BatchIo {
   stdout: ProgressSink;
@@ -54,9 +56,9 @@ const processInterrupt = (handler: () => void) => {
 };
 
 export async function batchCommand(args: string[], io: BatchIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let values;
+  let flags;
   try {
-    ({ values } = parseArgs({
+    flags = parseFlags({
       args,
       options: {
         edits: { type: 'string', short: 'e' },
@@ -64,6 +66,7 @@ export async function batchCommand(args: string[], io: BatchIo = { stdout: proce
         instruction: { type: 'string', short: 'i' },
         root: { type: 'string' },
         server: { type: 'string' },
+        model: { type: 'string' },
         concurrency: { type: 'string', short: 'j' },
         mode: { type: 'string' },
         write: { type: 'boolean', short: 'w' },
@@ -72,17 +75,18 @@ export async function batchCommand(args: string[], io: BatchIo = { stdout: proce
         timeout: { type: 'string' },
         encoding: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
       },
-    }));
+    });
   } catch (e) {
-    io.stderr.write(`specedit batch: ${(e as Error).message}\n\n${BATCH_USAGE}`);
-    return 1;
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr.write(`specedit batch: ${e.message}\n\n${BATCH_USAGE}`);
+    return 2;
   }
-  if (values.help) {
+  if (flags === 'help') {
     io.stdout.write(BATCH_USAGE);
     return 0;
   }
+  const { values } = flags;
 
   let jobs: BatchJob[];
   let root: string;
@@ -90,46 +94,50 @@ export async function batchCommand(args: string[], io: BatchIo = { stdout: proce
   let mode: ApplyMode | undefined;
   let timeoutMs: number;
   try {
-    if (!!values.edits === !!values.glob) throw new BatchUsageError('give either --edits FILE.jsonl or --glob PATTERN --instruction TEXT');
-    if (values.glob && !values.instruction) throw new BatchUsageError('--glob needs --instruction TEXT');
-    if (values.edits && values.instruction) throw new BatchUsageError('--instruction goes with --glob; in an edits file each line carries its own');
+    if (!!values.edits === !!values.glob) throw new UsageError('give either --edits FILE.jsonl or --glob PATTERN --instruction TEXT');
+    if (values.glob && !values.instruction) throw new UsageError('--glob needs --instruction TEXT');
+    if (values.edits && values.instruction) throw new UsageError('--instruction goes with --glob; in an edits file each line carries its own');
     concurrency = Number(values.concurrency ?? 4);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new BatchUsageError(`--concurrency must be 1-256, got "${values.concurrency}"`);
-    if (values.encoding !== undefined && values.encoding !== 'latin1') throw new BatchUsageError('--encoding takes latin1');
-    if (values.mode !== undefined && !(MODES as readonly string[]).includes(values.mode)) throw new BatchUsageError(`--mode must be one of ${MODES.join(', ')}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`--concurrency must be 1-256, got "${values.concurrency}"`);
+    if (values.encoding !== undefined && values.encoding !== 'latin1') throw new UsageError('--encoding takes latin1');
+    if (values.mode !== undefined && !(MODES as readonly string[]).includes(values.mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}`);
     mode = values.mode as ApplyMode | undefined;
     timeoutMs = Number(values.timeout ?? 120) * 1000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new BatchUsageError(`--timeout must be a positive number of seconds`);
-    if (values.server) {
-      try {
-        new URL(values.server);
-      } catch {
-        throw new BatchUsageError(`--server must be a URL, got "${values.server}"`);
-      }
-    }
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout must be a positive number of seconds`);
+    if (values.server && !URL.canParse(values.server)) throw new UsageError(`--server must be a URL, got "${values.server}"`);
+    if (values.model && values.server) throw new UsageError('--model runs the model in this process; --server sends the merges to a server (use one)');
+    if (values.model && !existsSync(values.model)) throw new UsageError(`--model: no such file "${values.model}"`);
     root = await realRoot(values.root ?? '.').catch((e: Error) => {
-      throw new BatchUsageError(`--root: ${e.message}`);
+      throw new UsageError(`--root: ${e.message}`);
     });
     if (values.edits) {
       const text = values.edits === '-' ? await readStdin() : await readFile(values.edits, 'utf8');
       jobs = parseEditsJsonl(text, values.edits === '-' ? 'stdin' : values.edits);
     } else {
       const files = await globFiles(root, values.glob!);
-      if (files.length === 0) throw new BatchUsageError(`--glob ${values.glob} matches no file under ${root}`);
+      if (files.length === 0) throw new UsageError(`--glob ${values.glob} matches no file under ${root}`);
       jobs = instructionJobs(files, values.instruction!);
     }
   } catch (e) {
-    if (e instanceof BatchUsageError) {
+    if (e instanceof UsageError) {
       io.stderr.write(`specedit batch: ${e.message}\n\n${BATCH_USAGE}`);
-      return 1;
+      return 2;
     }
     io.stderr.write(`specedit batch: ${e instanceof BatchInputError ? 'bad edits file:\n' : 'error: '}${(e as Error).message}\n`);
     return 1;
   }
 
+  // --model as apply's: opened before the first file, so a bad file fails the batch, not every file
+  let model: ModelService | undefined;
+  try {
+    if (values.model) model = openModel(values.model);
+  } catch (e) {
+    io.stderr.write(`specedit batch: error: --model ${values.model}: ${(e as Error).message}\n`);
+    return 1;
+  }
   const applier: Applier = values.server
     ? remoteApplier({ server: values.server, apiKey: process.env.SPECEDIT_API_KEY || undefined, timeoutMs })
-    : inProcessApplier(configFromEnv().limits);
+    : inProcessApplier(configFromEnv().limits, model);
 
   const progress = createProgress(values.quiet ? { write: () => true } : io.stderr);
   const controller = new AbortController();
@@ -161,6 +169,7 @@ export async function batchCommand(args: string[], io: BatchIo = { stdout: proce
     progress.finish();
   } finally {
     stopListening();
+    await model?.close();
   }
 
   const report = buildReport(run, { version: VERSION, root, via: values.server ?? 'in-process', mode: mode ?? 'auto', dryRun: !values.write });

@@ -84,7 +84,7 @@ export function formatSummary(report: BatchReport, extra: { patch?: string; repo
   const needModel = report.files.filter((f) => f.code === 'model_unavailable').length;
   if (needModel > 0) {
     out.push(
-      `  ${plural(needModel, 'file')} need a model backend (instruction edits cannot be merged structurally) and ${report.via === 'in-process' ? 'none runs in-process: use --server with a server that has one' : `the server at ${report.via} has none configured`}.`,
+      `  ${plural(needModel, 'file')} ${needModel === 1 ? 'needs' : 'need'} a model (instruction edits cannot be merged structurally) and ${report.via === 'in-process' ? 'none runs in-process: give --model FILE.gguf, or --server with a server that has one' : `the server at ${report.via} has none configured`}.`,
     );
   }
   if (report.interrupted) out.push(`  interrupted: in-flight requests were cancelled; ${plural(s.written, 'file')} had been written whole, no file was half-written.`);

@@ -2,6 +2,7 @@
 // It never throws for anything the network or the server does: every way a request can end is an
 // ApplyOutcome, classified so a caller can say what happened and what to do about it.
 // No Node or DOM imports (global fetch, TextDecoder, AbortController only).
+import { fetchFailure } from './fetch-error.js';
 import { SseParser } from './sse.js';
 
 export type ApplyMode = 'auto' | 'structural' | 'model';
@@ -15,6 +16,7 @@ export interface ApplyRequestBody {
   language?: string;
   mode?: ApplyMode;
   line_hints?: number[];
+  decoder?: 'speculative' | 'ngram' | 'greedy';
 }
 
 export interface ApplySuccess {
@@ -131,9 +133,7 @@ export async function streamApply(request: ApplyRequestBody, opts: StreamApplyOp
       });
     } catch (e) {
       if (why) return aborted();
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (e as Error).message;
-      return { ok: false, kind: 'unreachable', code: 'unreachable', message: `Cannot reach the specedit server at ${opts.server} (${detail}).` };
+      return { ok: false, kind: 'unreachable', code: 'unreachable', message: `Cannot reach the specedit server at ${opts.server}: ${fetchFailure(e)}.` };
     }
     requestId = res.headers.get('x-request-id') ?? undefined;
     const type = res.headers.get('content-type') ?? '';

@@ -47,6 +47,13 @@ export function parseApplyMessage(text: string): ApplyMessage | null {
   return { code, update, instruction, path, language };
 }
 
+/** The message with its <update> snippet replaced (what parseApplyMessage read as the update). */
+export function replaceUpdate(text: string, update: string): string {
+  const open = text.lastIndexOf('<update>');
+  const close = text.lastIndexOf('</update>');
+  return open < 0 || close < open ? text : text.slice(0, open + 8) + update + text.slice(close);
+}
+
 /** Build the message (what the gateway sends a model backend for POST /apply). */
 export function formatApplyMessage(m: ApplyMessage): string {
   return [

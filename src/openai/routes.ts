@@ -8,9 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { ApplyError } from '../apply/errors.js';
+import { clip, quote } from '../clip.js';
 import { applyEdit, type ApplyResult } from '../apply/pipeline.js';
 import type { StructuralRunner } from '../apply/structural-step.js';
 import { openedModel } from '../apply/model.js';
+import { mergeTokens } from '../apply/usage.js';
+import { detectLanguage, GENERIC } from '../languages/registry.js';
+import { cleanUpdate } from '../structural/normalise.js';
 import type { Backend, ModelRoute } from '../backends/backend.js';
 import type { Router } from '../backends/router.js';
 import type { Config } from '../config.js';
@@ -22,7 +26,7 @@ import { pump, startLive, type DeltaFeed, type LiveRun } from '../server/delta-f
 import { chunks, sseHeaders } from '../server/sse.js';
 import { tapBody } from '../server/stream-tap.js';
 import { VERSION } from '../version.js';
-import { parseApplyMessage, type ApplyMessage } from './apply-message.js';
+import { parseApplyMessage, replaceUpdate, type ApplyMessage } from './apply-message.js';
 import { predictionUsage } from './prediction.js';
 import { ChatCompletionRequestSchema, CompletionRequestSchema, textOf, type ChatCompletionRequest, type CompletionRequest } from './schema.js';
 import { estimateTokens, pieces } from './tokens.js';
@@ -94,8 +98,10 @@ const sseData = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
 function accounting(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, result: ApplyResult, content: string) {
   const info = c.get('info');
   const principal = c.get('principal');
-  const promptTokens = estimateTokens(promptText(kind, req));
-  const completionTokens = estimateTokens(content);
+  // the model's own counts when one wrote the answer (it generated all of them, cut or not)
+  const tokens = mergeTokens(result.stats, () => ({ input: estimateTokens(promptText(kind, req)), output: estimateTokens(content) }));
+  const promptTokens = tokens.input;
+  const completionTokens = tokens.output;
   const prediction = kind === 'chat' ? (req as ChatCompletionRequest).prediction : undefined;
   // The draft a speculative decoder would verify: the client's prediction, or else the original code.
   const draft = prediction ? textOf(prediction.content) : msg.code;
@@ -110,7 +116,9 @@ function accounting(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyReque
     accepted: pred.accepted_prediction_tokens,
     rejected: pred.rejected_prediction_tokens,
   });
-  deps.metrics.draft(pred.accepted_prediction_tokens + pred.rejected_prediction_tokens, pred.accepted_prediction_tokens);
+  // the metric counts what a decoder verified: the engine's drafts when it ran, else the prediction's accounting
+  if (tokens.draft) deps.metrics.draft(tokens.draft.proposed, tokens.draft.accepted);
+  else deps.metrics.draft(pred.accepted_prediction_tokens + pred.rejected_prediction_tokens, pred.accepted_prediction_tokens);
   const usage = {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
@@ -118,7 +126,7 @@ function accounting(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyReque
     prompt_tokens_details: { cached_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0, ...pred },
     cost_usd: cost,
-    estimated: true,
+    estimated: tokens.estimated,
   };
   const specedit = {
     mode: result.mode,
@@ -145,8 +153,13 @@ function framing(kind: Kind, req: AnyRequest) {
   return { base, includeUsage, choice, chunk, usageChunk };
 }
 
+/** Why the answer ended: cut here (stop, max_tokens), or by the model's own length limit, else a whole file. */
+const finishOf = (result: ApplyResult, cut: 'stop' | 'length') => (result.mode === 'model' && result.stats.finish_reason === 'length' ? 'length' : cut);
+
 function applyAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyRequest, msg: ApplyMessage, result: ApplyResult): Response | Promise<Response> {
-  const { content, finish } = limitOutput(result.content, req.stop, req.max_tokens ?? (req as ChatCompletionRequest).max_completion_tokens);
+  const cut = limitOutput(result.content, req.stop, req.max_tokens ?? (req as ChatCompletionRequest).max_completion_tokens);
+  const content = cut.content;
+  const finish = finishOf(result, cut.finish);
   const { usage, specedit } = accounting(c, deps, kind, req, msg, result, content);
   const f = framing(kind, req);
   c.header('x-specedit-mode', result.mode);
@@ -189,13 +202,13 @@ function liveAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyReque
     try {
       const result = await run.work;
       const { usage, specedit } = accounting(c, deps, kind, req, msg, result, result.content);
-      await s.write(f.chunk(f.choice(null, 'stop')));
+      await s.write(f.chunk(f.choice(null, finishOf(result, 'stop'))));
       if (f.includeUsage) await s.write(f.usageChunk(usage, specedit));
       await s.write('data: [DONE]\n\n');
     } catch (e) {
       const err = e instanceof ApplyError ? fromApplyError(e) : new HttpError(500, 'internal', (e as Error).message);
       c.get('info').code = err.code;
-      await s.write(sseData(err.toJSON()));
+      await s.write(sseData(err.toOpenAI()));
     }
   });
 }
@@ -203,7 +216,7 @@ function liveAnswer(c: Context<Env>, deps: OpenAIDeps, kind: Kind, req: AnyReque
 /** Pass a request to a backend and its answer back: JSON read and annotated, streams byte for byte. */
 async function forward(c: Context<Env>, deps: OpenAIDeps, route: ModelRoute, model: string, req: AnyRequest, msg: ApplyMessage | null): Promise<Response> {
   if (!deps.router) {
-    throw new HttpError(501, 'model_unavailable', `The model "${model}" needs a model backend, and none is configured.`);
+    throw new HttpError(501, 'model_unavailable', `The model ${quote(model)} needs a model backend, and none is configured.`);
   }
   const info = c.get('info');
   const principal = c.get('principal');
@@ -289,10 +302,30 @@ async function forward(c: Context<Env>, deps: OpenAIDeps, route: ModelRoute, mod
   });
 }
 
+/**
+ * What `auto` forwards to its fallback model after a refusal: the apply message with the snippet as
+ * every model path sees it (cleanUpdate: no fence, no lead-in), as POST /apply sends it.
+ */
+function withCleanUpdate(kind: Kind, req: AnyRequest, msg: ApplyMessage): AnyRequest {
+  if (msg.update === undefined) return req;
+  const update = cleanUpdate(msg.update, msg.code, detectLanguage(msg) ?? GENERIC);
+  if (kind === 'text') {
+    const p = (req as CompletionRequest).prompt;
+    return { ...req, prompt: typeof p === 'string' ? replaceUpdate(p, update) : [replaceUpdate(p[0], update)] } as CompletionRequest;
+  }
+  const messages = [...(req as ChatCompletionRequest).messages];
+  let i = messages.length - 1;
+  while (i >= 0 && messages[i].role !== 'user') i--;
+  const content = messages[i]?.content;
+  if (typeof content !== 'string') return req;
+  messages[i] = { ...messages[i], content: replaceUpdate(content, update) };
+  return { ...req, messages } as ChatCompletionRequest;
+}
+
 async function handle(c: Context<Env>, deps: OpenAIDeps, kind: Kind): Promise<Response> {
   const req: AnyRequest = kind === 'chat' ? await readJson(c, ChatCompletionRequestSchema) : await readJson(c, CompletionRequestSchema);
   const info = c.get('info');
-  info.model = req.model;
+  info.model = clip(req.model); // a log line, not a copy of what the client sent
   info.stream = req.stream === true;
   const route: ModelRoute = kind === 'chat' ? 'chat/completions' : 'completions';
   const msg = applyMessageOf(kind, req);
@@ -300,7 +333,7 @@ async function handle(c: Context<Env>, deps: OpenAIDeps, kind: Kind): Promise<Re
 
   if (req.model !== AUTO_MODEL) {
     if (!deps.router?.hasModel(req.model)) {
-      throw new HttpError(404, 'model_not_found', `The model "${req.model}" does not exist. GET /v1/models lists the models served here.`);
+      throw new HttpError(404, 'model_not_found', `The model ${quote(req.model)} does not exist. GET /v1/models lists the models served here.`);
     }
     return forward(c, deps, route, req.model, req, msg);
   }
@@ -322,7 +355,7 @@ async function handle(c: Context<Env>, deps: OpenAIDeps, kind: Kind): Promise<Re
       // A refused merge goes to the model when there is one; limits and bad requests do not.
       if (e.status !== 422 || e.code === 'unsupported_language' || !fallback) throw fromApplyError(e);
       deps.metrics.refusals.inc({ code: `${e.code}_to_model` });
-      return forward(c, deps, route, fallback, req, msg);
+      return forward(c, deps, route, fallback, withCleanUpdate(kind, req, msg), msg);
     }
   }
   if (fallback) return forward(c, deps, route, fallback, req, msg);
@@ -347,7 +380,7 @@ export function registerOpenAIRoutes(app: Hono<Env>, deps: OpenAIDeps): void {
   app.get('/v1/models', (c) => c.json({ object: 'list', data: list() }));
   app.get('/v1/models/:id{.+}', (c) => {
     const model = list().find((m) => m.id === c.req.param('id'));
-    if (!model) throw new HttpError(404, 'model_not_found', `The model "${c.req.param('id')}" does not exist.`);
+    if (!model) throw new HttpError(404, 'model_not_found', `The model ${quote(c.req.param('id'))} does not exist.`);
     return c.json(model);
   });
 }

@@ -13,12 +13,14 @@ import { ApplyRequestSchema, type ApplyRequest } from '../apply/schema.js';
 import { MergePool } from '../apply/merge-pool.js';
 import type { StructuralRunner } from '../apply/structural-step.js';
 import { unifiedDiff } from '../apply/diff.js';
+import { mergeTokens } from '../apply/usage.js';
 import { applyViaModel } from '../backends/apply-via-model.js';
 import { RemoteBackend } from '../backends/remote.js';
 import { Router } from '../backends/router.js';
 import { detectLanguage, GENERIC, languages } from '../languages/registry.js';
 import { registerOpenAIRoutes } from '../openai/routes.js';
 import { estimateTokens } from '../openai/tokens.js';
+import { quote } from '../clip.js';
 import { KeyStore } from './auth.js';
 import { limitBody, readJson } from './body.js';
 import { costUsd, type Env, type RequestInfo } from './context.js';
@@ -198,7 +200,16 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     return next();
   });
 
-  const health = (c: Context) => c.json({ status: 'ok', version: VERSION, uptime_s: Math.round((Date.now() - startedAt) / 1000) });
+  // which model answers what the structural merge cannot: the in-process one (null: none loaded),
+  // and the backend model /apply and `auto` fall back to
+  const health = (c: Context) =>
+    c.json({
+      status: 'ok',
+      version: VERSION,
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      model: openedModel()?.describe() ?? null,
+      fallback_model: config.autoFallbackModel ?? null,
+    });
   app.get('/healthz', health);
   app.get('/health', health);
 
@@ -317,14 +328,17 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     });
   });
 
-  /** The answer with its (estimated) usage and cost; records both for the request's log line. */
+  /** The answer with its usage and cost (the model's counts, else estimated); records both for the request's log line and metrics. */
   function withUsage<T extends { content: string; mode: string; language: string; stats: object }>(c: Context<Env>, req: ApplyRequest, merged: T) {
     const principal = c.get('principal');
-    const tokensIn = estimateTokens(req.code) + estimateTokens(req.update ?? '') + estimateTokens(req.instruction ?? '');
-    const tokensOut = estimateTokens(merged.content);
-    const cost = costUsd(principal.prices, tokensIn, tokensOut);
-    Object.assign(c.get('info'), { mode: merged.mode, language: merged.language, tokensIn, tokensOut, costUsd: cost });
-    return { ...merged, stats: { ...merged.stats, usage: { input_tokens: tokensIn, output_tokens: tokensOut, cost_usd: cost, estimated: true } } };
+    const tokens = mergeTokens(merged.stats, () => ({
+      input: estimateTokens(req.code) + estimateTokens(req.update ?? '') + estimateTokens(req.instruction ?? ''),
+      output: estimateTokens(merged.content),
+    }));
+    if (tokens.draft) metrics.draft(tokens.draft.proposed, tokens.draft.accepted);
+    const cost = costUsd(principal.prices, tokens.input, tokens.output);
+    Object.assign(c.get('info'), { mode: merged.mode, language: merged.language, tokensIn: tokens.input, tokensOut: tokens.output, costUsd: cost });
+    return { ...merged, stats: { ...merged.stats, usage: { input_tokens: tokens.input, output_tokens: tokens.output, cost_usd: cost, estimated: tokens.estimated } } };
   }
 
   app.use('/v1/chat/completions', limitBody(maxBody));
@@ -333,7 +347,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
 
   app.notFound((c) => {
     c.get('info').code = 'not_found';
-    return sendError(c, new HttpError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
+    return sendError(c, new HttpError(404, 'not_found', `No route for ${c.req.method} ${quote(c.req.path)}.`));
   });
   app.onError((err, c) => {
     const info = c.get('info');
@@ -353,7 +367,7 @@ export function createService(config: Config, options: ServiceOptions = {}): Ser
     if (info) info.code = err.name === 'TimeoutError' ? 'timeout' : 'internal';
     if (err.name === 'TimeoutError') return sendError(c, new HttpError(504, 'timeout', `The request took longer than ${config.requestTimeoutMs} ms.`));
     console.error(JSON.stringify({ level: 'error', request_id: c.get('requestId'), message: err.message }));
-    return c.json({ error: { message: 'Internal error.', type: 'server_error', code: 'internal', param: null } }, 500);
+    return sendError(c, new HttpError(500, 'internal', 'Internal error.'));
   });
   return {
     app,

@@ -25,7 +25,13 @@ export interface Snippet {
 const FENCE_OPEN = /^\s*(`{3,}|~{3,})[\w#+.\-/: ]*$/;
 
 /** A line of prose around a fence: "Here is the updated code:", not code. */
-const isProse = (line: string) => /^[\p{Lu}*][^;{}=<>]*[:.!]$/u.test(line.trim()) || /^(?:here|sure|updated|below|the)\b/i.test(line.trim());
+const isProse = (line: string) => {
+  const t = line.trim();
+  return /^[\p{Lu}*][^;{}=<>]*[:.!]$/u.test(t) || /^(?:here|sure|updated|below|the)\b/i.test(t) || /^[^;{}=<>()[\]]+ [^;{}=<>()[\]]*:$/.test(t) || isFileHeading(t);
+};
+
+/** The file's name over a fence, as models title it: "a.swift", "**src/a.ts**", "`a.py`:", "## src/a.go", "File: a.rb". */
+const isFileHeading = (t: string) => /^(?:#{2,6}\s+|(?:file|path)\s*:\s*)?([*_`]{0,2})[\w./\\-]+\.\w+\1:?$/i.test(t);
 
 /**
  * Drop one markdown fence around the snippet, with a line of prose before it (and after it), when
