@@ -20,6 +20,7 @@ Usage:
                  [--model FILE.gguf] [--decoder speculative|ngram|greedy] [--write] [--server URL]
   specedit batch --edits FILE.jsonl | --glob PATTERN --instruction TEXT [--root DIR] [--server URL]
                  [--concurrency N] [--mode M] [--write] [--patch FILE] [--report FILE]   (batch --help)
+  specedit mcp [--root DIR] [--server URL] [--model FILE.gguf] [--mode M]     (MCP server on stdio; mcp --help)
 
 apply prints the merged file (or, with --write, replaces FILE atomically). Exit code 0 merged,
 2 refused (the reason on stderr), 1 error. Without --server the merge runs in-process.
@@ -132,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
         return await applyCommand(rest);
       case 'batch':
         return await (await import('./batch/command.js')).batchCommand(rest);
+      case 'mcp':
+        return await (await import('./mcp/command.js')).mcpCommand(rest);
       case '--version':
       case '-v':
         console.log(VERSION);
