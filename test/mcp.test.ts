@@ -13,6 +13,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/config.js';
 import { inProcessApplier, type Applier } from '../src/batch/appliers.js';
+import { detectLanguage, GENERIC } from '../src/languages/registry.js';
+import { failureText, markerFor } from '../src/mcp/advice.js';
 import { createMcpServer } from '../src/mcp/server.js';
 import { Workspace } from '../src/mcp/workspace.js';
 import { startServer, type Running } from '../src/server/serve.js';
@@ -400,5 +402,45 @@ describe('Workspace limits', () => {
     await expect(ws.read(t)).rejects.toThrow('big.py is 60 bytes; the limit is 59');
     const roomy = await Workspace.open(root, { maxFileBytes: 60 });
     expect((await roomy.read(t)).text).toBe('x = 1\n'.repeat(10));
+  });
+});
+
+describe('refusal texts', () => {
+  const lang = (path: string) => detectLanguage({ path }) ?? GENERIC;
+  const refused = (code: string, details?: Record<string, unknown>) => ({ ok: false as const, kind: 'refused' as const, status: 422, code, message: `the ${code} message.`, ...(details ? { details } : {}) });
+
+  it('name the marker in the file\'s own comment syntax', () => {
+    expect(markerFor(lang('a.py'))).toBe('# ... existing code ...');
+    expect(markerFor(lang('a.ts'))).toBe('// ... existing code ...');
+    expect(markerFor(lang('a.html'))).toBe('<!-- ... existing code ... -->');
+    expect(markerFor(GENERIC)).toContain('// ... existing code ...');
+  });
+
+  it('say why, what to change, and that the file was not changed, for every refusal code', () => {
+    const cases: [string, Record<string, unknown> | undefined, RegExp][] = [
+      ['no_anchor', { snippet_lines: [3, 4], lines: ['  x = 1', 'y()'] }, /Lines 3-4 of code_edit match nothing[^]*\|   x = 1[^]*# \.\.\. existing code/],
+      ['ambiguous_anchor', { snippet_lines: [2, 2], candidates: [{ start_line: 4, end_line: 6 }, { start_line: 9, end_line: 9 }] }, /fit 2 places in the file equally: lines 4-6, 9\.[^]*occur only at the place you mean/],
+      ['missing_marker', { lines: 12, where: 'end' }, /end code_edit with a marker line \(# \.\.\. existing code \.\.\.\) to keep the file's lines below/],
+      ['markers_only', undefined, /write the new or changed code/],
+      ['markers_remaining', { line: '# ... rest ...' }, /"# \.\.\. rest \.\.\." reads as a marker/],
+      ['snippet_lines_lost', { line: 'z = 3' }, /"z = 3" of code_edit found no place/],
+      ['syntax_regression', { errors_before: 0, errors_after: 2 }, /balanced brackets/],
+      ['deletion_budget', { lines_deleted: 40, original_lines: 50 }, /stand for each skipped stretch with a marker line/],
+      ['unstated_deletion', { start_line: 5, end_line: 7, kind: 'partial_construct' }, /lines 5-7 of the file[^]*delete whole constructs/],
+      ['check_failed', {}, /more unchanged context/],
+    ];
+    for (const [code, details, want] of cases) {
+      const t = failureText(refused(code, details), 'a.py', lang('a.py'));
+      expect(t, code).toContain(`specedit refused to merge the edit into a.py (${code}): the ${code} message.`);
+      expect(t, code).toContain('The file was not changed.');
+      expect(t, code).toMatch(want);
+    }
+  });
+
+  it('say what to do when the service, not the edit, is the problem', () => {
+    const t = failureText({ ok: false, kind: 'unreachable', code: 'unreachable', message: 'Cannot reach the specedit server at http://127.0.0.1:9 (ECONNREFUSED).' }, 'a.py', GENERIC);
+    expect(t).toContain('ECONNREFUSED');
+    expect(t).toContain('The file was not changed.');
+    expect(t).toContain('Retry the call');
   });
 });
