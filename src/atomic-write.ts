@@ -8,7 +8,7 @@
 //   before a plain rename, after the flush, so the window is a few microseconds, not a fsync.
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadAddon } from './engine/native.js';
 
@@ -184,5 +184,29 @@ export async function replaceIfUnchanged(path: string, content: Buffer, expected
     return { written: true };
   } finally {
     if (!done) await unlink(tmp).catch(() => {});
+  }
+}
+
+/**
+ * Create a file that must not exist yet, whole or not at all: the content goes to a flushed temp
+ * file that is then hard-linked to `path`, which fails with EEXIST if anything appeared there
+ * meanwhile (nothing is overwritten). Where hard links are not supported it falls back to a rename
+ * after an existence check.
+ */
+export async function createFileAtomic(path: string, content: Buffer | string): Promise<void> {
+  const tmp = await writeTemp(path, content);
+  try {
+    try {
+      await link(tmp, path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+      if (await lstat(path).then(() => true, () => false)) throw Object.assign(new Error(`EEXIST: file already exists, '${path}'`), { code: 'EEXIST' });
+      await rename(tmp, path);
+      return;
+    }
+    await syncDir(dirname(path));
+  } finally {
+    await unlink(tmp).catch(() => {});
   }
 }

@@ -48,6 +48,7 @@ Usage:
                  [--encoding latin1]
   specedit batch --edits FILE.jsonl | --glob PATTERN --instruction TEXT [--root DIR] [--server URL | --model FILE.gguf]
                  [--concurrency N] [--mode M] [--write] [--patch FILE] [--report FILE]
+  specedit mcp [--root DIR] [--server URL] [--model FILE.gguf] [--mode M]     (MCP server on stdio)
 
 specedit COMMAND --help says more about each.
 `;
@@ -188,6 +189,8 @@ export async function main(argv: string[]): Promise<number> {
         return await applyCommand(rest);
       case 'batch':
         return await (await import('./batch/command.js')).batchCommand(rest);
+      case 'mcp':
+        return await (await import('./mcp/command.js')).mcpCommand(rest);
       case '--version':
       case '-v':
         console.log(VERSION);
