@@ -14,16 +14,25 @@ const doc: DocSnapshot = { uri: 'file:///w/app.py', name: 'app.py', path: 'app.p
 class FakeUi implements ReviewUi {
   controls = 0;
   diffs = 0;
+  reminders = 0;
+  reveals = 0;
   opened: { proposed: string; title: string }[] = [];
   closeDiff?: () => void;
   failDiff = false;
   async showControls() {
     this.controls++;
     let live = true;
+    let reminding = false;
     return {
+      remind: () => {
+        if (!reminding) this.reminders++;
+        reminding = true;
+      },
       dispose: () => {
         if (live) this.controls--;
+        if (reminding) this.reminders--;
         live = false;
+        reminding = false;
       },
     };
   }
@@ -39,6 +48,9 @@ class FakeUi implements ReviewUi {
       onClosed();
     };
     return {
+      reveal: async () => {
+        this.reveals++;
+      },
       dispose: async () => {
         // What tabGroups.close does: the tab closes, and the tab listener (already removed by
         // then in extension.ts) would report it; here onClosed fires to prove it no longer counts.
@@ -47,7 +59,7 @@ class FakeUi implements ReviewUi {
     };
   }
   get onScreen() {
-    return { controls: this.controls, diffs: this.diffs };
+    return { controls: this.controls, diffs: this.diffs, reminders: this.reminders };
   }
 }
 
@@ -64,14 +76,18 @@ describe('extension review: no control outlives the decision', () => {
       const ui = new FakeUi();
       const decision = reviews.review(ui, doc, 'x = 2\n', 'app.py ↔ specedit proposal');
       await tick();
-      expect(ui.onScreen).toEqual({ controls: 1, diffs: 1 });
+      expect(ui.onScreen).toEqual({ controls: 1, diffs: 1, reminders: 0 });
       expect(reviews.pending).toBe(true);
-      expect(reviews.pendingFile).toBe('app.py');
+      // Another command meanwhile: the diff comes back and the status bar says why, no notification.
+      expect(await reviews.remind()).toBe(true);
+      expect(ui.reveals).toBe(1);
+      expect(ui.onScreen).toEqual({ controls: 1, diffs: 1, reminders: 1 });
       decide(reviews, ui);
       expect(await decision).toBe(expected);
-      expect(ui.onScreen).toEqual({ controls: 0, diffs: 0 });
+      expect(ui.onScreen).toEqual({ controls: 0, diffs: 0, reminders: 0 });
       expect(reviews.pending).toBe(false);
-      expect(reviews.pendingFile).toBeUndefined();
+      expect(await reviews.remind()).toBe(false);
+      expect(ui.reveals).toBe(1);
       expect(ui.opened).toEqual([{ proposed: 'x = 2\n', title: 'app.py ↔ specedit proposal' }]);
     });
   }
@@ -93,14 +109,14 @@ describe('extension review: no control outlives the decision', () => {
     const first = reviews.review(ui, doc, 'x = 2\n', 't');
     await tick();
     await expect(reviews.review(ui, doc, 'x = 3\n', 't')).rejects.toThrow(/already pending/);
-    expect(ui.onScreen).toEqual({ controls: 1, diffs: 1 });
+    expect(ui.onScreen).toEqual({ controls: 1, diffs: 1, reminders: 0 });
     reviews.decide('reject');
     expect(await first).toBe('reject');
     const second = reviews.review(ui, doc, 'x = 3\n', 't');
     await tick();
     ui.closeDiff!();
     expect(await second).toBe('reject');
-    expect(ui.onScreen).toEqual({ controls: 0, diffs: 0 });
+    expect(ui.onScreen).toEqual({ controls: 0, diffs: 0, reminders: 0 });
   });
 
   it('a diff that cannot open takes its controls down and leaves nothing pending', async () => {
@@ -108,7 +124,7 @@ describe('extension review: no control outlives the decision', () => {
     const ui = new FakeUi();
     ui.failDiff = true;
     await expect(reviews.review(ui, doc, 'x = 2\n', 't')).rejects.toThrow(/no diff/);
-    expect(ui.onScreen).toEqual({ controls: 0, diffs: 0 });
+    expect(ui.onScreen).toEqual({ controls: 0, diffs: 0, reminders: 0 });
     expect(reviews.pending).toBe(false);
   });
 });

@@ -51,7 +51,8 @@ const isProposalDiff = (t: vscode.Tab, right: vscode.Uri) => t.input instanceof 
  * The review controls, all of which the extension can take down again (see logic/review.ts):
  * the diff's title-bar check/close (behind the specedit.reviewing context key) and two
  * status-bar items, there even when the diff is not the active tab. No notification: VS Code
- * offers no way to dismiss one, so it would outlive a decision made anywhere else.
+ * offers no way to dismiss one, so it would outlive a decision made anywhere else. A command run
+ * while a review is pending brings the diff back and says so in the status bar (gone with it).
  */
 function reviewUiFor(proposals: Proposals): ReviewUi {
   return {
@@ -69,8 +70,14 @@ function reviewUiFor(proposals: Proposals): ReviewUi {
       const accept = item('specedit.accept', `$(check) Accept specedit change to ${doc.name}`, 'specedit.acceptProposal', `specedit: apply the proposed change to ${doc.name} (also ✓ in the diff's title bar)`, 1001);
       const reject = item('specedit.reject', '$(close) Reject', 'specedit.rejectProposal', `specedit: drop the proposed change to ${doc.name} (also ✕ in the diff's title bar, or close the diff)`, 1000);
       await vscode.commands.executeCommand('setContext', 'specedit.reviewing', true);
+      let reminder: vscode.Disposable | undefined;
       return {
+        remind() {
+          reminder?.dispose();
+          reminder = vscode.window.setStatusBarMessage(`$(info) specedit: accept or reject the proposed change to ${doc.name} first`, 10_000);
+        },
         async dispose() {
+          reminder?.dispose();
           accept.dispose();
           reject.dispose();
           await vscode.commands.executeCommand('setContext', 'specedit.reviewing', false);
@@ -88,13 +95,15 @@ function reviewUiFor(proposals: Proposals): ReviewUi {
         if (open.length > 0) await vscode.window.tabGroups.close(open);
         proposals.delete(right);
       };
+      // Opening the same pair again focuses the tab that shows it.
+      const show = () => Promise.resolve(vscode.commands.executeCommand('vscode.diff', vscode.Uri.parse(doc.uri), right, title, { preview: true })).then(() => undefined);
       try {
-        await vscode.commands.executeCommand('vscode.diff', vscode.Uri.parse(doc.uri), right, title, { preview: true });
+        await show();
       } catch (e) {
         await dispose();
         throw e;
       }
-      return { dispose };
+      return { dispose, reveal: show };
     },
   };
 }
@@ -168,10 +177,8 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   const command = (kind: CommandKind) => async () => {
-    if (reviews.pending) {
-      void vscode.window.showWarningMessage(`specedit: the proposed change to ${reviews.pendingFile} is still open: Accept or Reject it first (status bar, or the diff's title bar).`);
-      return;
-    }
+    // One review at a time. No warning notification: it would stay after the decision.
+    if (await reviews.remind()) return;
     try {
       await runCommand(host, kind);
     } catch (e) {

@@ -12,29 +12,34 @@ export interface Disposable {
   dispose(): void | Promise<void>;
 }
 
+export interface Controls extends Disposable {
+  /** Point at the pending decision (a status-bar message, gone with the controls). */
+  remind(): void;
+}
+
+export interface Diff extends Disposable {
+  /** Bring the diff to the front again. */
+  reveal(): Promise<void>;
+}
+
 /** What a review needs from the editor; extension.ts implements it with the vscode API. */
 export interface ReviewUi {
   /** Show the controls that decide (title-bar actions, status-bar items) until disposed. */
-  showControls(doc: DocSnapshot): Promise<Disposable>;
+  showControls(doc: DocSnapshot): Promise<Controls>;
   /**
    * Open the diff of doc against proposed. onClosed: the user closed the diff (a reject).
    * Disposing closes the diff if it is still open and forgets the proposal.
    */
-  openDiff(doc: DocSnapshot, proposed: string, title: string, onClosed: () => void): Promise<Disposable>;
+  openDiff(doc: DocSnapshot, proposed: string, title: string, onClosed: () => void): Promise<Diff>;
 }
 
 export class Reviews {
   private settle?: (d: ReviewDecision) => void;
-  private file?: string;
+  private shown?: { controls?: Controls; diff?: Diff };
 
   /** Is a review waiting for a decision? (A new command must not start another one.) */
   get pending(): boolean {
     return this.settle !== undefined;
-  }
-
-  /** The name of the file whose proposal is pending, for messages. */
-  get pendingFile(): string | undefined {
-    return this.settle ? this.file : undefined;
   }
 
   /** A decision from a command (title bar, status bar, palette); false when nothing is pending. */
@@ -42,6 +47,18 @@ export class Reviews {
     const settle = this.settle;
     if (!settle) return false;
     settle(d);
+    return true;
+  }
+
+  /**
+   * Another command while a review is pending: show the pending diff again and point at its
+   * controls, rather than a notification that would outlive the decision. False: none pending.
+   */
+  async remind(): Promise<boolean> {
+    const shown = this.settle ? this.shown : undefined;
+    if (!shown) return false;
+    shown.controls?.remind();
+    await shown.diff?.reveal();
     return true;
   }
 
@@ -57,15 +74,16 @@ export class Reviews {
       resolve(d);
     };
     this.settle = settle;
-    this.file = doc.name;
-    let controls: Disposable | undefined;
-    let diff: Disposable | undefined;
+    const shown: { controls?: Controls; diff?: Diff } = {};
+    this.shown = shown;
     try {
-      controls = await ui.showControls(doc);
-      diff = await ui.openDiff(doc, proposed, title, () => settle('reject'));
+      shown.controls = await ui.showControls(doc);
+      shown.diff = await ui.openDiff(doc, proposed, title, () => settle('reject'));
       return await decided;
     } finally {
       if (this.settle === settle) this.settle = undefined;
+      if (this.shown === shown) this.shown = undefined;
+      const { controls, diff } = shown;
       // Controls first: once the diff closes, nothing may still offer a decision.
       await controls?.dispose();
       await diff?.dispose();
