@@ -18,17 +18,28 @@ import { FILES, scenarios } from './vscode-e2e/scenarios.mjs';
 import { Workbench } from './vscode-e2e/workbench.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: opts } = parseArgs({
-  options: {
-    cache: { type: 'string', default: join(tmpdir(), 'specedit-vscode-cache') },
-    shots: { type: 'string' },
-    only: { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
+// The header comment is the usage.
+function usage() {
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  return lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+}
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      cache: { type: 'string', default: join(tmpdir(), 'specedit-vscode-cache') },
+      shots: { type: 'string' },
+      only: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (e) {
+  console.error(`test:vscode: ${e.message}\n\n${usage()}`);
+  process.exit(2);
+}
 if (opts.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(usage());
   process.exit(0);
 }
 
