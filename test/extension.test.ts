@@ -11,6 +11,7 @@ import { applyReplacement, isStale, minimalReplacement, positionAt } from '../ex
 import { ACTION, type Action, type DocSnapshot, type Host, type Position, type ReviewDecision, type Settings } from '../extension/src/logic/host.js';
 import { readSettings } from '../extension/src/logic/settings.js';
 import { buildRequest, languageFor } from '../extension/src/logic/request.js';
+import { formatDetails } from '../extension/src/logic/details.js';
 
 const original = 'import os\n\n\ndef main():\n    print("hi")\n\n\nif __name__ == "__main__":\n    main()\n';
 const snippet = '# ... existing code ...\ndef main():\n    print("hello")\n# ... existing code ...\n';
@@ -287,16 +288,36 @@ describe('extension: Apply Selection as Edit and Edit with Instruction', () => {
     expect(lone.errors[0].message).toMatch(/Open the file to apply the selected snippet to/);
   });
 
-  it('an instruction without a model backend: a clear message and Open Settings', async () => {
-    const h = hostFor(server.url);
+  it('an instruction without a model: says a model must be loaded on the server, not to change the mode', async () => {
+    for (const mode of ['auto', 'structural', 'model']) {
+      const h = hostFor(server.url, { mode });
+      h.open('file:///w/app.py', original);
+      h.instruction = 'greet louder';
+      h.errorAnswers = [ACTION.showDetails];
+      const r = await runCommand(h, 'instruction');
+      expect(r).toMatchObject({ status: 'failed', failure: { kind: 'model_unavailable', status: 501 } });
+      expect(h.errors[0].message).toMatch(/Editing with an instruction needs a model loaded on the specedit server at http:\/\/127\.0\.0\.1:\d+, and it has none \(model_unavailable\): start it with a model \(specedit serve --model FILE\.gguf\)/);
+      expect(h.errors[0].message).toMatch(/Apply Edit from Clipboard/);
+      // No mode makes an instruction work without a model: the message must not send the user there.
+      expect(h.errors[0].message).not.toMatch(/specedit\.mode/);
+      expect(h.errors[0].actions).toEqual([ACTION.showDetails]);
+      expect(h.settingsOpened).toBe(0);
+      expect(h.details[0]).toMatch(/model_unavailable \(HTTP 501\)/);
+    }
+  });
+
+  it('a snippet with specedit.mode "model" and no model: suggests "auto", with Open Settings', async () => {
+    const h = hostFor(server.url, { mode: 'model' });
     h.open('file:///w/app.py', original);
-    h.instruction = 'greet louder';
+    h.clipboard = snippet;
     h.errorAnswers = [ACTION.openSettings];
-    const r = await runCommand(h, 'instruction');
-    expect(r).toMatchObject({ status: 'failed', failure: { kind: 'model_unavailable', status: 501 } });
-    expect(h.errors[0].message).toMatch(/needs a model backend, and the specedit server at http:\/\/127\.0\.0\.1:\d+ has none configured/);
-    expect(h.errors[0].actions).toEqual([ACTION.openSettings]);
+    expect(await runCommand(h, 'clipboard')).toMatchObject({ status: 'failed', failure: { kind: 'model_unavailable' } });
+    expect(h.errors[0].message).toMatch(/specedit\.mode is "model", which needs a model loaded on the specedit server .* Set specedit\.mode to "auto"/);
+    expect(h.errors[0].actions).toEqual([ACTION.openSettings, ACTION.showDetails]);
     expect(h.settingsOpened).toBe(1);
+    // and with "auto" the same snippet merges
+    h.conf.mode = 'auto';
+    expect(await runCommand(h, 'clipboard')).toMatchObject({ status: 'applied' });
   });
 
   it('cancelling the input box does nothing', async () => {
@@ -317,15 +338,23 @@ describe('extension: failures are clear messages with an action', () => {
     return { h, result };
   };
 
-  it('422 refusal: the lines that did not anchor, and Show Details', async () => {
+  it('422 refusal: the notification counts the lines, Show Details quotes them with their indentation', async () => {
+    const lines = ['    nothing_like_this()', '        still_nothing()'];
     const { h, result } = await run(server.url, (h) => {
-      h.clipboard = '# ...\nnothing_like_this()\n# ...\n';
+      h.clipboard = `# ...\n${lines.join('\n')}\n# ...\n`;
       h.errorAnswers = [ACTION.showDetails];
     });
     expect(result).toMatchObject({ status: 'failed', failure: { kind: 'refused', code: 'no_anchor' } });
-    expect(h.errors[0].message).toMatch(/refused to merge into app\.py \(no_anchor\): these snippet lines match nothing in the file: "nothing_like_this\(\)"/);
+    expect(h.errors[0].message).toMatch(/refused to merge into app\.py \(no_anchor\): 2 snippet lines match nothing in the file \(Show Details lists them as written\)/);
+    // A notification collapses whitespace: no snippet text there, where its indentation would be lost.
+    expect(h.errors[0].message).not.toMatch(/nothing_like_this|still_nothing/);
     expect(h.errors[0].actions).toEqual([ACTION.showDetails]);
-    expect(JSON.parse(h.details[0])).toMatchObject({ status: 422, code: 'no_anchor', details: { lines: ['nothing_like_this()'] } });
+    const details = h.details[0];
+    expect(details).toMatch(/app\.py: no_anchor \(HTTP 422\), request \S+/);
+    // Last, where the output channel (scrolled to its end) shows them.
+    expect(details.endsWith(`Snippet lines that match nothing in the file (snippet lines 2-3), as written:\n    │ ${lines[0]}\n    │ ${lines[1]}\n`)).toBe(true);
+    const answer = details.split('\n').find((l) => l.startsWith('The service answered: '))!;
+    expect(JSON.parse(answer.slice('The service answered: '.length))).toMatchObject({ status: 422, code: 'no_anchor', details: { lines } });
     expect(h.text('file:///w/app.py')).toBe(original);
   });
 
@@ -398,6 +427,24 @@ describe('extension: request building and edit construction', () => {
     expect(buildRequest(doc, { instruction: 'z' }, { serverUrl: 'http://x', mode: 'auto', timeoutSeconds: 1 })).not.toHaveProperty('line_hints');
     expect(languageFor({ path: 'Untitled-1', languageId: 'typescriptreact', isUntitled: true })).toBe('tsx');
     expect(languageFor({ path: 'Dockerfile', languageId: 'dockerfile', isUntitled: false })).toBeUndefined();
+  });
+
+  it('Show Details text: one named line verbatim, the places an ambiguous snippet fits, the JSON answer', () => {
+    const at = new Date('2026-01-02T03:04:05Z');
+    const lost = formatDetails({ ok: false, kind: 'refused', status: 422, code: 'snippet_lines_lost', message: 'A line of the update would be missing.', details: { line: '\t  x = 1' } }, 'a.py', at);
+    expect(lost.split('\n')).toEqual([
+      '[2026-01-02T03:04:05.000Z] a.py: snippet_lines_lost (HTTP 422)',
+      'The service answered: {"status":422,"code":"snippet_lines_lost","message":"A line of the update would be missing.","details":{"line":"\\t  x = 1"}}',
+      'A line of the update would be missing.',
+      'Line, as written:',
+      '    │ \t  x = 1',
+      '',
+    ]);
+    const amb = formatDetails({ ok: false, kind: 'refused', status: 422, code: 'ambiguous_anchor', message: 'fits twice', details: { candidates: [{ start_line: 2, end_line: 3 }, { start_line: 7, end_line: 7 }] } }, 'a.py', at);
+    expect(amb).toContain('Places it fits equally: lines 2-3, lines 7.');
+    expect(amb).not.toContain('as written');
+    const plain = formatDetails({ ok: false, kind: 'server_error', code: 'internal', message: 'boom' }, 'a.py', at);
+    expect(plain).toBe('[2026-01-02T03:04:05.000Z] a.py: internal\nThe service answered: {"code":"internal","message":"boom"}\nboom\n');
   });
 
   it('the replacement is the changed middle only, never splitting CRLF or a surrogate pair', () => {

@@ -3,7 +3,8 @@
 // only translates between VS Code objects and the logic's plain ones.
 import * as vscode from 'vscode';
 import { runCommand, type CommandKind } from './logic/flow.js';
-import type { Action, DocSnapshot, Host, Position, ReviewDecision } from './logic/host.js';
+import type { Action, DocSnapshot, Host, Position } from './logic/host.js';
+import { Reviews, type ReviewUi } from './logic/review.js';
 import { readSettings } from './logic/settings.js';
 
 const SECRET_KEY = 'specedit.apiKey';
@@ -44,10 +45,74 @@ class Proposals implements vscode.TextDocumentContentProvider {
   }
 }
 
+const isProposalDiff = (t: vscode.Tab, right: vscode.Uri) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === right.toString();
+
+/**
+ * The review controls, all of which the extension can take down again (see logic/review.ts):
+ * the diff's title-bar check/close (behind the specedit.reviewing context key) and two
+ * status-bar items, there even when the diff is not the active tab. No notification: VS Code
+ * offers no way to dismiss one, so it would outlive a decision made anywhere else. A command run
+ * while a review is pending brings the diff back and says so in the status bar (gone with it).
+ */
+function reviewUiFor(proposals: Proposals): ReviewUi {
+  return {
+    async showControls(doc) {
+      const item = (id: string, text: string, command: string, tooltip: string, priority: number) => {
+        const it = vscode.window.createStatusBarItem(id, vscode.StatusBarAlignment.Left, priority);
+        it.name = tooltip;
+        it.text = text;
+        it.command = command;
+        it.tooltip = tooltip;
+        it.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+        it.show();
+        return it;
+      };
+      const accept = item('specedit.accept', `$(check) Accept specedit change to ${doc.name}`, 'specedit.acceptProposal', `specedit: apply the proposed change to ${doc.name} (also ✓ in the diff's title bar)`, 1001);
+      const reject = item('specedit.reject', '$(close) Reject', 'specedit.rejectProposal', `specedit: drop the proposed change to ${doc.name} (also ✕ in the diff's title bar, or close the diff)`, 1000);
+      await vscode.commands.executeCommand('setContext', 'specedit.reviewing', true);
+      let reminder: vscode.Disposable | undefined;
+      return {
+        remind() {
+          reminder?.dispose();
+          reminder = vscode.window.setStatusBarMessage(`$(info) specedit: accept or reject the proposed change to ${doc.name} first`, 10_000);
+        },
+        async dispose() {
+          reminder?.dispose();
+          accept.dispose();
+          reject.dispose();
+          await vscode.commands.executeCommand('setContext', 'specedit.reviewing', false);
+        },
+      };
+    },
+    async openDiff(doc, proposed, title, onClosed) {
+      const right = proposals.add(doc.name, proposed);
+      const tabs = vscode.window.tabGroups.onDidChangeTabs((e) => {
+        if (e.closed.some((t) => isProposalDiff(t, right))) onClosed();
+      });
+      const dispose = async () => {
+        tabs.dispose();
+        const open = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => isProposalDiff(t, right));
+        if (open.length > 0) await vscode.window.tabGroups.close(open);
+        proposals.delete(right);
+      };
+      // Opening the same pair again focuses the tab that shows it.
+      const show = () => Promise.resolve(vscode.commands.executeCommand('vscode.diff', vscode.Uri.parse(doc.uri), right, title, { preview: true })).then(() => undefined);
+      try {
+        await show();
+      } catch (e) {
+        await dispose();
+        throw e;
+      }
+      return { dispose, reveal: show };
+    },
+  };
+}
+
 export function activate(context: vscode.ExtensionContext): void {
   const proposals = new Proposals();
   const output = vscode.window.createOutputChannel('specedit');
-  let settle: ((d: ReviewDecision) => void) | undefined;
+  const reviews = new Reviews();
+  const reviewUi = reviewUiFor(proposals);
 
   const host: Host = {
     activeDocument() {
@@ -89,30 +154,7 @@ export function activate(context: vscode.ExtensionContext): void {
           return task((message) => progress.report({ message }), controller.signal);
         }),
       ),
-    async review(doc, proposed, title) {
-      const right = proposals.add(doc.name, proposed);
-      const decided = new Promise<ReviewDecision>((resolve) => (settle = resolve));
-      const decide = settle!;
-      const tabs = vscode.window.tabGroups.onDidChangeTabs((e) => {
-        for (const t of e.closed) if (t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === right.toString()) decide('reject');
-      });
-      try {
-        await vscode.commands.executeCommand('setContext', 'specedit.reviewing', true);
-        await vscode.commands.executeCommand('vscode.diff', vscode.Uri.parse(doc.uri), right, title, { preview: true });
-        void vscode.window.showInformationMessage(`Apply specedit's proposed change to ${doc.name}?`, 'Accept', 'Reject').then((c) => {
-          if (c === 'Accept') decide('accept');
-          else if (c === 'Reject') decide('reject');
-        });
-        return await decided;
-      } finally {
-        tabs.dispose();
-        settle = undefined;
-        await vscode.commands.executeCommand('setContext', 'specedit.reviewing', false);
-        const open = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === right.toString());
-        if (open.length > 0) await vscode.window.tabGroups.close(open);
-        proposals.delete(right);
-      }
-    },
+    review: (doc, proposed, title) => reviews.review(reviewUi, doc, proposed, title),
     async applyEdit(doc, start: Position, end: Position, text) {
       const edit = new vscode.WorkspaceEdit();
       edit.replace(vscode.Uri.parse(doc.uri), new vscode.Range(start.line, start.character, end.line, end.character), text);
@@ -128,16 +170,15 @@ export function activate(context: vscode.ExtensionContext): void {
       else await context.secrets.store(SECRET_KEY, key.trim());
     },
     showDetails(text) {
+      // The output channel keeps the snippet lines' indentation (a notification would not).
       output.appendLine(text);
       output.show(true);
     },
   };
 
   const command = (kind: CommandKind) => async () => {
-    if (settle) {
-      void vscode.window.showWarningMessage('specedit: accept or reject the open proposal first.');
-      return;
-    }
+    // One review at a time. No warning notification: it would stay after the decision.
+    if (await reviews.remind()) return;
     try {
       await runCommand(host, kind);
     } catch (e) {
@@ -152,8 +193,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('specedit.applyClipboard', command('clipboard')),
     vscode.commands.registerCommand('specedit.applySelection', command('selection')),
     vscode.commands.registerCommand('specedit.editWithInstruction', command('instruction')),
-    vscode.commands.registerCommand('specedit.acceptProposal', () => settle?.('accept')),
-    vscode.commands.registerCommand('specedit.rejectProposal', () => settle?.('reject')),
+    vscode.commands.registerCommand('specedit.acceptProposal', () => reviews.decide('accept')),
+    vscode.commands.registerCommand('specedit.rejectProposal', () => reviews.decide('reject')),
     vscode.commands.registerCommand('specedit.setApiKey', () => host.promptApiKey()),
     vscode.commands.registerCommand('specedit.clearApiKey', async () => {
       await context.secrets.delete(SECRET_KEY);

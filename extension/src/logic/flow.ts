@@ -86,7 +86,13 @@ export async function runCommand(host: Host, kind: CommandKind, opts: FlowOption
 
     if (!outcome.ok) {
       if (outcome.kind === 'cancelled') return { status: 'cancelled' };
-      const msg = describeFailure(outcome, { file: doc.name, serverUrl: current.serverUrl, timeoutSeconds: current.timeoutSeconds });
+      const msg = describeFailure(outcome, {
+        file: doc.name,
+        serverUrl: current.serverUrl,
+        timeoutSeconds: current.timeoutSeconds,
+        input: 'instruction' in got.input ? 'instruction' : 'update',
+        mode: current.mode,
+      });
       const choice = await host.showError(msg.message, msg.actions);
       if (choice === ACTION.retry) continue;
       if (choice === ACTION.openSettings) host.openSettings();

@@ -1,57 +1,77 @@
 // What the user is told when a request does not give a merge: a clear sentence and the actions
 // that can fix it (retry, open settings, set the API key, see the service's details).
-import type { ApplyFailure } from '../../../src/client/apply-client.js';
+import type { ApplyFailure, ApplyMode } from '../../../src/client/apply-client.js';
+import { candidatePlaces, formatDetails, quotedLines } from './details.js';
 import { ACTION, type Action } from './host.js';
 
 export interface UserMessage {
   message: string;
   actions: Action[];
-  /** Longer text for "Show Details" (the service's error as JSON). */
+  /** Longer text for "Show Details" (the output channel): quoted lines verbatim, the service's error as JSON. */
   details?: string;
 }
 
-const quote = (s: string) => `"${s.length > 60 ? `${s.slice(0, 57)}...` : s}"`;
-
-function lineTexts(lines: unknown): string[] {
-  if (!Array.isArray(lines)) return [];
-  return lines.map((l) => (typeof l === 'string' ? l : typeof l === 'object' && l && 'text' in l ? String((l as { text: unknown }).text) : JSON.stringify(l))).filter((t) => t.trim() !== '');
+/** What the failed request asked for: the advice depends on it (mode cannot help an instruction). */
+export interface FailureContext {
+  file: string;
+  serverUrl: string;
+  timeoutSeconds: number;
+  input: 'update' | 'instruction';
+  mode: ApplyMode;
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+// No snippet text in these sentences: a notification collapses whitespace, so an indented line
+// would read as something it is not. The lines go to Show Details (the output channel) verbatim.
 function refusal(f: ApplyFailure, file: string): string {
-  const d = f.details ?? {};
   const head = `specedit refused to merge into ${file} (${f.code})`;
   if (f.code === 'no_anchor') {
-    const lines = lineTexts(d.lines);
-    if (lines.length > 0) {
-      return `${head}: these snippet lines match nothing in the file: ${lines.slice(0, 4).map(quote).join(', ')}${lines.length > 4 ? ` and ${lines.length - 4} more` : ''}. Add unchanged context lines around the edit, copied from the file.`;
+    const n = quotedLines(f.details).filter((t) => t.trim() !== '').length;
+    if (n > 0) {
+      return `${head}: ${plural(n, 'snippet line')} ${n === 1 ? 'matches' : 'match'} nothing in the file (Show Details lists ${n === 1 ? 'it' : 'them'} as written). Add unchanged context lines around the edit, copied from the file.`;
     }
   }
-  if (f.code === 'ambiguous_anchor' && Array.isArray(d.candidates)) {
-    const where = (d.candidates as unknown[])
-      .slice(0, 4)
-      .map((c) => {
-        const o = c as { start_line?: number; end_line?: number };
-        const a = o.start_line;
-        const b = o.end_line;
-        return a !== undefined ? `lines ${a}${b !== undefined && b !== a ? `-${b}` : ''}` : JSON.stringify(c);
-      })
-      .join(', ');
-    return `${head}: the snippet fits ${(d.candidates as unknown[]).length} places equally (${where}). Include a line that only appears at the place you mean, or put the cursor there and retry.`;
+  const places = candidatePlaces(f.details);
+  if (f.code === 'ambiguous_anchor' && places.length > 0) {
+    return `${head}: the snippet fits ${places.length} places equally (${places.slice(0, 4).join(', ')}). Include a line that only appears at the place you mean, or put the cursor there and retry.`;
   }
   return `${head}: ${f.message}`;
 }
 
-export function describeFailure(f: ApplyFailure, ctx: { file: string; serverUrl: string; timeoutSeconds: number }): UserMessage {
-  const details = JSON.stringify({ status: f.status, code: f.code, message: f.message, details: f.details, request_id: f.requestId }, null, 2);
+const LOAD_A_MODEL = 'start it with a model (specedit serve --model FILE.gguf) or configure a backend model (SPECEDIT_AUTO_FALLBACK_MODEL)';
+
+/** 501: say what is missing (a model on the server); suggest specedit.mode only where it helps. */
+function modelUnavailable(f: ApplyFailure, ctx: FailureContext, details: string): UserMessage {
+  if (ctx.input === 'instruction') {
+    // No mode helps: only a model can turn words into an edit.
+    return {
+      message: `Editing with an instruction needs a model loaded on the specedit server at ${ctx.serverUrl}, and it has none (${f.code}): ${LOAD_A_MODEL}. Without a model, copy a lazy edit snippet and run "specedit: Apply Edit from Clipboard".`,
+      actions: [ACTION.showDetails],
+      details,
+    };
+  }
+  if (ctx.mode === 'model') {
+    return {
+      message: `specedit.mode is "model", which needs a model loaded on the specedit server at ${ctx.serverUrl}, and it has none (${f.code}). Set specedit.mode to "auto" to merge snippets structurally, or ${LOAD_A_MODEL}.`,
+      actions: [ACTION.openSettings, ACTION.showDetails],
+      details,
+    };
+  }
+  return {
+    message: `This edit needs a model loaded on the specedit server at ${ctx.serverUrl}, and it has none (${f.code}): ${LOAD_A_MODEL}.`,
+    actions: [ACTION.showDetails],
+    details,
+  };
+}
+
+export function describeFailure(f: ApplyFailure, ctx: FailureContext): UserMessage {
+  const details = formatDetails(f, ctx.file);
   switch (f.kind) {
     case 'refused':
       return { message: refusal(f, ctx.file), actions: [ACTION.showDetails], details };
     case 'model_unavailable':
-      return {
-        message: `This edit needs a model backend, and the specedit server at ${ctx.serverUrl} has none configured (${f.code}). Use a lazy snippet instead ("specedit: Apply Edit from Clipboard"), set specedit.mode to "auto" or "structural", or configure a backend on the server.`,
-        actions: [ACTION.openSettings],
-        details,
-      };
+      return modelUnavailable(f, ctx, details);
     case 'rate_limited':
       return {
         message: `The specedit server's rate limit was reached${f.retryAfterS !== undefined ? `; retry in ${f.retryAfterS} s` : ''}. ${f.message}`,
