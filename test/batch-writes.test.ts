@@ -55,6 +55,7 @@ const files = JSON.parse(process.argv[1]);
 const wrote = [];
 let stop = false, n = 0;
 process.on('message', () => { stop = true; });
+process.on('disconnect', () => process.exit(0)); // the test is gone: never outlive it
 (function loop() {
   if (stop) { process.send(wrote, () => process.exit(0)); return; }
   const f = files[n % files.length];
@@ -91,6 +92,7 @@ describe('batch --write beside a concurrent writer', () => {
       }
     } finally {
       writer.send('stop');
+      setTimeout(() => writer.kill(), 10_000).unref();
     }
     const lines = await wrote;
     expect(lines.length).toBeGreaterThan(100);
