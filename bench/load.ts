@@ -139,7 +139,8 @@ console.log('file       kind  conc     req/s   p50 ms   p99 ms  errors  healthz 
 for (const f of files) {
   for (const kind of kinds) {
     for (const c of levels) {
-      await load({ code: f.code, update: f.update, path: 'service.ts' }, { connections: 1, seconds: 1, sse: kind === 'sse' }); // warm
+      // warm every merge thread (JIT, tree cache), not only the one a single connection keeps using
+      await load({ code: f.code, update: f.update, path: 'service.ts' }, { connections: 8, seconds: 2, sse: kind === 'sse' });
       await scrape(); // resets the event-loop histogram
       const stop = probeHealth();
       const r = await load({ code: f.code, update: f.update, path: 'service.ts' }, { connections: c, seconds: duration, sse: kind === 'sse' });
