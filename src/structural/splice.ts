@@ -10,6 +10,7 @@ import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { joinText, type SourceText } from './text.js';
 import { pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
+import { lastRow } from './closers.js';
 
 export interface Spliced {
   content: string;
@@ -21,6 +22,27 @@ export interface Spliced {
   linesAdded: number;
   linesDeleted: number;
   largestGap: number;
+}
+
+/** A line that only closes: `}`, `});`, `end`, `]`. */
+const CLOSER = /^\s*(?:[\]})]+[;,)]*|end)\s*$/;
+
+/** Some named node ends on row `end` and starts in [from, end): a construct wholly inside the stretch. */
+function closesWithin(root: Node, from: number, end: number): boolean {
+  let found = false;
+  const visit = (node: Node) => {
+    if (found) return;
+    const a = node.startPosition.row;
+    const b = lastRow(node);
+    if (b < from || a > end) return;
+    if (node.isNamed && b === end && a >= from && a < end) {
+      found = true;
+      return;
+    }
+    for (const c of node.children) if (c) visit(c);
+  };
+  visit(root);
+  return found;
 }
 
 /** A line that can only be itself: some words of its own, and once in the file. */
@@ -113,6 +135,17 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // The rung says how lines matched; a segment whose new lines had to be re-indented says so too.
     rungs.push(anchor.rung !== 'trimmed' && re.verbatim ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
+    // A segment that ends on new lines and then a closer (`}`) paired with the closer of a construct
+    // that starts among the lines those new lines replace: the closer is the new code's own, and the
+    // construct (a method after the edited one) is not the snippet's to delete. Read it as an
+    // insertion after the last line the snippet really shows.
+    const n = kept.length;
+    if (root && !p.wholeFile && n >= 2 && p.to === kept[n - 1][1] && kept[n - 1][0] - kept[n - 2][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && closesWithin(root, kept[n - 2][1] + 1, kept[n - 1][1])) {
+      paired.delete(kept.pop()![0]);
+      // (a blank line paired on the way goes with it: the new code brought its own)
+      while (kept.length > 1 && seg.lines[kept[kept.length - 1][0]].trim() === '') paired.delete(kept.pop()![0]);
+      p.to = kept[kept.length - 1][1];
+    }
     // Lines the snippet skips between two kept lines it shows side by side: a deletion, unless
     // they are lines models drop by accident (refused).
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
