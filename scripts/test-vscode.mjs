@@ -92,7 +92,7 @@ async function main() {
   server.on('exit', (code, signal) => {
     if (!expectedExit) log(`the specedit server exited on its own (code ${code}, signal ${signal}): later scenarios will see an unreachable server`);
   });
-  const [, serverUrl] = await waitForOutput(server, /listening on (http:\/\/\S+)/, 60_000, 'specedit serve');
+  const [, serverUrl] = await waitForOutput(server, /listening on (http:\/\/[^\s;]+)/, 60_000, 'specedit serve');
   log(`specedit server: ${serverUrl}`);
 
   const ws = join(run, 'workspace');
