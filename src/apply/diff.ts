@@ -9,3 +9,14 @@ export function unifiedDiff(path: string | undefined, before: string, after: str
     headerOptions: FILE_HEADERS_ONLY,
   });
 }
+
+/** Lines a unified diff adds and deletes (its +/- lines, not the file headers). */
+export function countLines(diff: string): { added: number; deleted: number } {
+  let added = 0;
+  let deleted = 0;
+  for (const line of diff.split('\n')) {
+    if (line.startsWith('+') && !line.startsWith('+++')) added++;
+    else if (line.startsWith('-') && !line.startsWith('---')) deleted++;
+  }
+  return { added, deleted };
+}

@@ -3,7 +3,7 @@
 // file (a path and a symlink to it, `a/../a.ts`) run one after another, each on the other's result.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { unifiedDiff } from '../apply/diff.js';
+import { countLines, unifiedDiff } from '../apply/diff.js';
 import { replaceIfUnchanged } from '../atomic-write.js';
 import { decodeFile, encodeFile, UnencodableError } from '../file-text.js';
 import type { ApplyMode } from '../client/apply-client.js';
@@ -61,16 +61,6 @@ export interface BatchRun {
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function countLines(diff: string): { added: number; deleted: number } {
-  let added = 0;
-  let deleted = 0;
-  for (const line of diff.split('\n')) {
-    if (line.startsWith('+') && !line.startsWith('+++')) added++;
-    else if (line.startsWith('-') && !line.startsWith('---')) deleted++;
-  }
-  return { added, deleted };
-}
 
 /** A dry run writes nothing: what it merged per real path, for the next job on that file. */
 type DryRun = Map<string, Buffer>;

@@ -4,7 +4,7 @@
 // an Applier (src/batch/appliers.ts): the apply pipeline in this process, or a specedit server.
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { unifiedDiff } from '../apply/diff.js';
+import { countLines, unifiedDiff } from '../apply/diff.js';
 import type { Applier } from '../batch/appliers.js';
 import type { ApplyMode } from '../client/apply-client.js';
 import { detectLanguage, GENERIC } from '../languages/registry.js';
@@ -51,16 +51,6 @@ export interface EditContext {
 }
 
 const text = (t: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: t }], ...(isError ? { isError: true } : {}) });
-
-function countLines(diff: string): { added: number; deleted: number } {
-  let added = 0;
-  let deleted = 0;
-  for (const line of diff.split('\n')) {
-    if (line.startsWith('+') && !line.startsWith('+++')) added++;
-    else if (line.startsWith('-') && !line.startsWith('---')) deleted++;
-  }
-  return { added, deleted };
-}
 
 /** First marker line of a would-be new file (1-based), or null. */
 function firstMarker(codeEdit: string, path: string): { line: number; text: string } | null {
