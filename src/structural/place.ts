@@ -282,12 +282,25 @@ function spanWholeFile(segments: Segment[], placements: Placement[], orig: Sourc
   const squash = (l: string) => l.trim().replace(/\s+/g, ' ');
   const code = orig.lines.map((l, i) => [i, squash(l)] as const).filter(([, l]) => l !== '');
   const seg = segments[0].lines;
-  if (code.length === 0 || squash(seg[0]) !== code[0][1] || squash(seg[seg.length - 1]) !== code[code.length - 1][1]) return;
-  // And about the file's size: first and last line around a few new ones is no new file.
-  if (seg.filter((l) => l.trim() !== '').length < WHOLE_FILE_SHARE * code.length) return;
-  p.from = 0;
-  p.to = orig.lines.length - 1;
-  p.wholeFile = true;
+  // About the file's size: first and last line around a few new ones is no new file.
+  if (code.length === 0 || seg.filter((l) => l.trim() !== '').length < WHOLE_FILE_SHARE * code.length) return;
+  const startsAtTop = squash(seg[0]) === code[0][1];
+  const endsAtBottom = squash(seg[seg.length - 1]) === code[code.length - 1][1];
+  if (startsAtTop && endsAtBottom) {
+    p.from = 0;
+    p.to = orig.lines.length - 1;
+    p.wholeFile = true;
+    return;
+  }
+  // The whole file with its end (start) rewritten: it starts (ends) where the file does and ends
+  // (starts) on new lines, so those replace the few lines beyond its last (first) anchor, as an
+  // unmarked end does in a snippet with markers. (It read as an insertion: `a = 1 / b = 3` over
+  // `a = 1 / b = 2` kept both b lines.)
+  const nonBlank = (a: number, b: number) => orig.lines.slice(a, b).filter((l) => l.trim() !== '').length;
+  const chain = p.anchor.chain.matches;
+  const n = orig.lines.length;
+  if (startsAtTop && chain[chain.length - 1].s < seg.length - 1 && nonBlank(p.to + 1, n) <= UNMARKED_END_LIMIT) p.to = n - 1;
+  if (endsAtBottom && chain[0].s > 0 && nonBlank(0, p.from) <= UNMARKED_END_LIMIT) p.from = 0;
 }
 
 /** With line hints, the candidate containing (or nearest to) a hint, if it is strictly nearest. */
