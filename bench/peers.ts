@@ -26,6 +26,8 @@ every row, prefill of 512 tokens. Ratio = llama.cpp time / specedit time, median
   --quick          0.5B Q8_0 only, 3 rounds, context 512 only
   --json FILE      also write {rows: [{model, type, step, ctx, specedit_ms, llamacpp_ms, ratio}]}
   --rounds N       rounds per model (default 3 quick, 5 full)
+  --types LIST     weight types (default q8_0,q4_k_m; quick q8_0)
+  --presets LIST   model shapes (default qwen2.5-coder-0.5b,qwen2.5-coder-1.5b; quick the 0.5b)
   --threads N      threads on both sides (default: all cores)
   --models DIR     where generated models are kept (default $TMPDIR/specedit-bench-models)
   --cache DIR      where node-llama-cpp is installed (default $TMPDIR/specedit-peers-cache)
@@ -39,6 +41,8 @@ const { values } = scriptFlags('bench:peers', USAGE, {
     threads: { type: 'string' },
     models: { type: 'string', default: DEFAULT_MODELS_DIR },
     cache: { type: 'string', default: path.join(os.tmpdir(), 'specedit-peers-cache') },
+    types: { type: 'string' },
+    presets: { type: 'string' },
     // internal: one side's measurements in a child process
     worker: { type: 'string' },
     model: { type: 'string' },
@@ -115,7 +119,9 @@ async function llamacpp(file: string, ctxs: number[], reps: number): Promise<Tim
     await seq.evaluateWithoutGeneratingNewTokens(prompt.slice(seq.nextTokenIndex, ctx));
     Object.assign(out, await measure(reps, [[`decode@${ctx}`, () => step(ctx, 1)]]));
   }
-  const info = `llama.cpp ${llama.buildType ?? ''} ${llama.gpu === false ? 'cpu' : llama.gpu}, ${context.currentThreads ?? threads} threads`;
+  // which CPU kernels the prebuilt binary picked (llama_print_system_info), so a reader can see
+  // that llama.cpp was not handicapped by a generic build
+  const info = `${llama.buildType} build, gpu ${llama.gpu}, ${context.currentThreads ?? threads} threads; ${String(llama.systemInfo).trim()}`;
   await context.dispose(); await model.dispose(); await llama.dispose();
   return { ...out, info } as unknown as Timings;
 }
@@ -160,9 +166,9 @@ const quick = values.quick!;
 const rounds = Number(values.rounds ?? (quick ? 3 : 5));
 const reps = quick ? 3 : 5;
 const ctxs = quick ? [512] : [512, 4096];
-const models: [string, FileType][] = quick
-  ? [['qwen2.5-coder-0.5b', 'q8_0']]
-  : [['qwen2.5-coder-0.5b', 'q8_0'], ['qwen2.5-coder-0.5b', 'q4_k_m'], ['qwen2.5-coder-1.5b', 'q8_0'], ['qwen2.5-coder-1.5b', 'q4_k_m']];
+const presets = (values.presets ?? (quick ? 'qwen2.5-coder-0.5b' : 'qwen2.5-coder-0.5b,qwen2.5-coder-1.5b')).split(',');
+const types = (values.types ?? (quick ? 'q8_0' : 'q8_0,q4_k_m')).split(',') as FileType[];
+const models: [string, FileType][] = presets.flatMap((p) => types.map((t): [string, FileType] => [p, t]));
 
 ensurePeer(values.cache!);
 const addon = loadAddon();
