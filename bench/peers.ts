@@ -179,8 +179,9 @@ console.log(`each side: its own process per round, ${threads} threads, weights r
   decode = 1 token at position 512 (or 4096) after a prompt of that length, its logits computed and argmax taken;
   verifyK = K tokens at position 512 in one batch, logits for every one of the K rows, argmax per row
     (llama.cpp: controlledEvaluate with generateNext.token on each row, greedy sampling; the rows are erased after);
-  prefill512 = 512 tokens from an empty context in one batch (logits of the last row only; llama.cpp: evaluateWithoutGeneratingNewTokens).
-${rounds} rounds alternating which side runs first; ratio = llama.cpp / specedit, median over the rounds' paired ratios.`);
+  prefill512 = 512 tokens from an empty context in one batch (specedit computes the last row's logits; llama.cpp's
+    evaluateWithoutGeneratingNewTokens asks for none: one output-head row, well under 1% of a 512-token prefill).
+${rounds} round${rounds === 1 ? '' : 's'}, alternating which side runs first; ratio = llama.cpp / specedit, median over the rounds' paired ratios.`);
 
 interface Row { model: string; type: FileType; step: string; ctx: number; specedit_ms: number; llamacpp_ms: number; ratio: number; specedit_p95_ms: number; llamacpp_p95_ms: number }
 const rows: Row[] = [];
