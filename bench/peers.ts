@@ -1,4 +1,4 @@
-// npm run bench:peers [-- --quick] [--json FILE] [--rounds N] [--threads N] [--models DIR] [--cache DIR]
+// npm run bench:peers [-- --quick] [--json FILE] [--rounds N] [--types LIST] [--presets LIST] [--threads N] [--models DIR] [--cache DIR]
 //
 // specedit's engine beside llama.cpp (through node-llama-cpp, pinned, installed on demand into a
 // cache outside the repo: it is large and no part of the service) on the same generated GGUF
@@ -17,7 +17,7 @@ import { loadAddon } from '../src/engine/native.js';
 import { benchPrompt, DEFAULT_MODELS_DIR, modelPath, stat } from './models.js';
 
 const NLC_VERSION = '3.21.1';
-const USAGE = `Usage: npm run bench:peers [-- --quick] [--json FILE] [--rounds N] [--threads N] [--models DIR] [--cache DIR]
+const USAGE = `Usage: npm run bench:peers [-- --quick] [--json FILE] [--rounds N] [--types LIST] [--presets LIST] [--threads N] [--models DIR] [--cache DIR]
 
 specedit's engine and llama.cpp (node-llama-cpp@${NLC_VERSION}, CPU build, installed on demand into
 --cache) on the same generated Qwen2.5-Coder-shaped GGUF files, alternated in separate processes:
