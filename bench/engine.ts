@@ -5,11 +5,11 @@
 // paged vs contiguous attention; each next to this machine's ceilings measured in the same run.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { scriptFlags } from '../src/args.js';
 import { Engine } from '../src/engine/engine.js';
-import { writeModel, type FileType } from '../src/engine/generate.js';
+import { type FileType } from '../src/engine/generate.js';
 import { loadAddon } from '../src/engine/native.js';
+import { benchPrompt, DEFAULT_MODELS_DIR, modelPath, stat, type Stat } from './models.js';
 
 const USAGE = `Usage: npm run bench:engine [-- --quick] [--json FILE] [--types q8_0,q4_k_m] [--threads N] [--models DIR]
 
@@ -29,7 +29,7 @@ const { values } = scriptFlags('bench:engine', USAGE, {
     json: { type: 'string' },
     types: { type: 'string' },
     threads: { type: 'string' },
-    models: { type: 'string', default: path.join(os.tmpdir(), 'specedit-bench-models') },
+    models: { type: 'string', default: DEFAULT_MODELS_DIR },
   },
 });
 const quick = values.quick!;
@@ -37,11 +37,6 @@ const threads = Number(values.threads ?? os.availableParallelism());
 const types = (values.types ?? (quick ? 'q8_0' : 'q8_0,q4_k_m')).split(',') as FileType[];
 const PRESET = 'qwen2.5-coder-0.5b';
 
-interface Stat { median: number; p95: number; n: number }
-function stat(xs: number[]): Stat {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor((s.length - 1) / 2)], p95: s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)], n: s.length };
-}
 async function time(reps: number, f: () => Promise<unknown>): Promise<Stat> {
   await f(); // warm-up
   const xs: number[] = [];
@@ -54,21 +49,8 @@ async function time(reps: number, f: () => Promise<unknown>): Promise<Stat> {
 }
 const fmt = (s: Stat) => `${s.median.toFixed(1)} ms (p95 ${s.p95.toFixed(1)})`;
 
-function modelPath(type: FileType): string {
-  fs.mkdirSync(values.models!, { recursive: true });
-  const p = path.join(values.models!, `${PRESET}-${type}-qwenvocab.gguf`);
-  if (!fs.existsSync(p)) {
-    const t0 = performance.now();
-    process.stdout.write(`generating ${p} ... `);
-    writeModel(p + '.tmp', { arch: 'qwen2', preset: PRESET, type, vocab: 'qwen' });
-    fs.renameSync(p + '.tmp', p);
-    console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  return p;
-}
-
 async function benchModel(type: FileType, ceil: { bandwidthGBs: number; int8GMACs: number }) {
-  const file = modelPath(type);
+  const file = modelPath(values.models!, PRESET, type);
   const bytes = fs.statSync(file).size;
   const ctxMax = quick ? 512 : 4096;
   const bs = 16;
@@ -77,7 +59,7 @@ async function benchModel(type: FileType, ceil: { bandwidthGBs: number; int8GMAC
   const c = e.config;
   const reps = quick ? 5 : 15;
   // a prompt of random tokens; prefill in 512-token chunks (the first chunk is the prefill timing)
-  const prompt = Array.from({ length: ctxMax }, (_, i) => (i * 7919 + 13) % 150000);
+  const prompt = benchPrompt(ctxMax);
   const seqTable = e.blocks.allocate(nSeqBlocks);
   const prefillOne = (start: number, n: number) =>
     e.forward({ seqs: [{ tokens: prompt.slice(start, start + n), pos: start, blockTable: seqTable }] });
