@@ -9,6 +9,7 @@ import { decodeFile, encodeFile, UnencodableError } from '../file-text.js';
 import type { ApplyMode } from '../client/apply-client.js';
 import type { Applier } from './appliers.js';
 import type { BatchJob } from './edits.js';
+import { OneAtATime } from '../one-at-a-time.js';
 import { resolveInRoot } from './paths.js';
 
 export type FileOutcome =
@@ -73,22 +74,11 @@ async function runJob(job: BatchJob, opts: RunOptions, signal: AbortSignal, dryR
   const where = await resolveInRoot(opts.root, job.path);
   if (!where.ok) return done({ outcome: where.code === 'path_escape' ? 'refused' : 'error', code: where.code, message: where.message });
   base.path = where.rel;
-  return oneAtATime(where.real, () => mergeFile(job, where, opts, signal, dryRun, base, done));
+  return perFile.run(where.real, () => mergeFile(job, where, opts, signal, dryRun, base, done));
 }
 
 /** Jobs on one real file run in order; others run freely. */
-const fileQueues = new Map<string, Promise<unknown>>();
-async function oneAtATime<T>(real: string, run: () => Promise<T>): Promise<T> {
-  const before = fileQueues.get(real) ?? Promise.resolve();
-  const mine = before.then(run, run);
-  const tail = mine.catch(() => {});
-  fileQueues.set(real, tail);
-  try {
-    return await mine;
-  } finally {
-    if (fileQueues.get(real) === tail) fileQueues.delete(real);
-  }
-}
+const perFile = new OneAtATime();
 
 async function mergeFile(
   job: BatchJob,

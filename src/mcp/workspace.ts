@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createFileAtomic, replaceIfUnchanged } from '../atomic-write.js';
+import { OneAtATime } from '../one-at-a-time.js';
 import { decodeFile, encodeFile, UnencodableError, type Encoding } from '../file-text.js';
 import { realRoot, resolveInRoot } from '../batch/paths.js';
 
@@ -52,7 +53,7 @@ const inside = (root: string, p: string, orEqual: boolean) => {
 };
 
 export class Workspace {
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly perFile = new OneAtATime();
 
   private constructor(
     /** the root's real path */
@@ -156,15 +157,7 @@ export class Workspace {
    * Run edits of one file one after another (an agent may send several edit_file calls for one file
    * at once): each then merges into what the previous one wrote instead of failing its check.
    */
-  async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(key) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    const tail = run.catch(() => {});
-    this.locks.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    }
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.perFile.run(key, fn);
   }
 }
