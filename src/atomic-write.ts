@@ -6,7 +6,7 @@
 //   file in and hands back exactly the file it displaced; if that is not the file that was read,
 //   someone changed it meanwhile, and it is swapped straight back. Elsewhere the check runs right
 //   before a plain rename, after the flush, so the window is a few microseconds, not a fsync.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { link, lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -17,7 +17,6 @@ const TEMP = /^\..+\.specedit-(\d+)-[0-9a-f]{12}\.tmp$/;
 const LEGACY_TEMP = /^\..+\.specedit-[0-9a-f]{12}\.tmp$/;
 const LEGACY_AGE_MS = 60 * 60 * 1000;
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.specedit-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
@@ -138,13 +137,13 @@ function snapshot(path: string): { bytes: Buffer; id: Identity } | null {
 }
 
 /**
- * Write `content` to `path` only if `path` still holds the bytes whose SHA-256 is `expectedSha`.
+ * Write `content` to `path` only if `path` still holds exactly `read`, the bytes the edit started from.
  * Never overwrites a change made after that read. On Linux the new file is exchanged in and the
  * file it displaced is checked to be the very version whose bytes were just compared (same inode,
  * same last write); anything else is swapped straight back, so only a change landing within
  * microseconds of the swap ever sees the new content, and none is lost.
  */
-export async function replaceIfUnchanged(path: string, content: Buffer, expectedSha: string): Promise<Replaced> {
+export async function replaceIfUnchanged(path: string, content: Buffer, read: Buffer): Promise<Replaced> {
   const tmp = await writeTemp(path, content);
   let done = false;
   try {
@@ -152,7 +151,7 @@ export async function replaceIfUnchanged(path: string, content: Buffer, expected
     // process (a merge on the event loop) can widen the window in which the new file is visible.
     const now = snapshot(path);
     if (now === null) return { written: false, reason: 'missing' };
-    if (sha256(now.bytes) !== expectedSha) return { written: false, reason: 'changed' };
+    if (!now.bytes.equals(read)) return { written: false, reason: 'changed' };
     const swap = exchange(tmp, path);
     if (swap === 'missing') return { written: false, reason: 'missing' };
     if (swap === 'swapped') {

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // specedit CLI: `serve` starts the HTTP service; `apply` merges an update into a file, in-process
 // or through a running server. Exit codes: 0 merged, 2 refused, 1 error.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseFlags, UsageError } from './args.js';
 import { configFromEnv } from './config.js';
@@ -171,7 +170,7 @@ async function applyCommand(args: string[]): Promise<number> {
     process.stdout.write(out);
     return 0;
   }
-  const r = await replaceIfUnchanged(file, out, createHash('sha256').update(bytes).digest('hex'));
+  const r = await replaceIfUnchanged(file, out, bytes);
   if (!r.written) {
     process.stderr.write(`specedit: error: ${file} ${r.reason === 'missing' ? 'disappeared' : 'changed on disk'} while the edit was merged: not written${r.kept ? ` (a concurrent version was kept at ${r.kept})` : ''}\n`);
     return 1;

@@ -1,7 +1,6 @@
 // Writes that never lose an edit, and bytes kept exactly: aliases of one file, a concurrent writer
 // hammering the files a batch writes, files in other encodings, temp files left by a killed run.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,6 @@ import { runBatch } from '../src/batch/runner.js';
 import { DEFAULTS } from '../src/config.js';
 
 const applier = inProcessApplier(DEFAULTS.limits);
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const tempDir = () => mkdtempSync(join(tmpdir(), 'specedit-writes-'));
 
 const py = (i: number, v: number) => `import os\n\n\ndef helper_${i}(x):\n    return x + ${v}\n\n\ndef main():\n    print(helper_${i}(1))\n`;
@@ -109,12 +107,12 @@ describe('replaceIfUnchanged', () => {
     const f = join(dir, 'x.txt');
     writeFileSync(f, 'one\n');
     const read = readFileSync(f);
-    expect(await replaceIfUnchanged(f, Buffer.from('two\n'), sha(read))).toEqual({ written: true });
+    expect(await replaceIfUnchanged(f, Buffer.from('two\n'), read)).toEqual({ written: true });
     expect(readFileSync(f, 'utf8')).toBe('two\n');
     writeFileSync(f, 'someone else\n');
-    expect(await replaceIfUnchanged(f, Buffer.from('three\n'), sha(Buffer.from('two\n')))).toEqual({ written: false, reason: 'changed' });
+    expect(await replaceIfUnchanged(f, Buffer.from('three\n'), Buffer.from('two\n'))).toEqual({ written: false, reason: 'changed' });
     expect(readFileSync(f, 'utf8')).toBe('someone else\n');
-    expect(await replaceIfUnchanged(join(dir, 'gone.txt'), Buffer.from('x'), sha(read))).toEqual({ written: false, reason: 'missing' });
+    expect(await replaceIfUnchanged(join(dir, 'gone.txt'), Buffer.from('x'), read)).toEqual({ written: false, reason: 'missing' });
     expect(readdirSync(dir).sort()).toEqual(['x.txt']);
   });
 

@@ -143,7 +143,7 @@ async function mergeFile(
   }
 
   if (signal.aborted) return done({ outcome: 'cancelled', code: 'cancelled', message: 'interrupted after the merge, before writing: not written', sha256_before: before, sha256_after: after });
-  const r = await replaceIfUnchanged(where.real, out, before);
+  const r = await replaceIfUnchanged(where.real, out, bytes);
   if (!r.written) {
     return done({
       outcome: 'skipped',

@@ -2,7 +2,6 @@
 // before any read (`..`, absolute paths elsewhere, symlinks leading out, through resolveInRoot, the
 // batch command's checks), files are read as bytes and written back only if they still hold exactly
 // those bytes, so an edit never loses a change made on disk (by the user, another tool) meanwhile.
-import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createFileAtomic, replaceIfUnchanged } from '../atomic-write.js';
@@ -130,7 +129,7 @@ export class Workspace {
       throw e;
     }
     await hooks.beforeCheck?.();
-    const r = await replaceIfUnchanged(snap.real, out, createHash('sha256').update(snap.bytes).digest('hex'));
+    const r = await replaceIfUnchanged(snap.real, out, snap.bytes);
     if (!r.written) {
       throw new WorkspaceError(
         'modified_during_edit',
