@@ -9,7 +9,7 @@ import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { joinText, type SourceText } from './text.js';
-import { pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
+import { droppedLeadingComment, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
 export interface Spliced {
@@ -152,6 +152,16 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
       partialDeletion(root, kept[k - 1][1] + 1, kept[k][1]);
+    }
+    for (let k = 1; k < kept.length && !p.wholeFile; k++) {
+      droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
+      // Where the snippet replaces lines, the ones it merely edited (a URL, a word) stand in for
+      // kept lines: blank or comment lines skipped beside them are the same unstated deletion.
+      const edited = pairEditedLines(seg.lines, orig.lines, kept[k - 1][0] + 1, kept[k][0], kept[k - 1][1] + 1, kept[k][1]);
+      const steps = [kept[k - 1], ...edited, kept[k]];
+      for (let j = 1; j < steps.length && edited.length > 0; j++) {
+        if (steps[j][0] - steps[j - 1][0] === 1) unstatedDeletion(orig.lines, steps[j - 1][1] + 1, steps[j][1], language);
+      }
     }
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
