@@ -50,7 +50,11 @@ function crOnly(bom: boolean, body: string): SourceText {
   return { bom, lines, eols, eol: '\r', finalNewline, indent: detectIndentUnit(lines) };
 }
 
-/** Tabs if most indented lines start with a tab, else the most common step between indents. */
+/**
+ * Tabs if most indented lines start with a tab, else the most common step into a deeper indent.
+ * Steps of one column are what block-comment continuations (` * `) and aligned arguments make, not
+ * nesting: they count only in a file that nests by nothing wider.
+ */
 export function detectIndentUnit(lines: string[]): IndentUnit {
   let tabs = 0;
   let spaces = 0;
@@ -61,16 +65,19 @@ export function detectIndentUnit(lines: string[]): IndentUnit {
     const ws = leadingWhitespace(line);
     if (ws.startsWith('\t')) tabs++;
     else if (ws.length > 0) spaces++;
-    if (!ws.includes('\t')) {
-      const step = Math.abs(ws.length - prev);
-      if (step > 0 && step <= 8) steps.set(step, (steps.get(step) ?? 0) + 1);
-      prev = ws.length;
-    }
+    if (ws.includes('\t') || line.trimStart().startsWith('*')) continue;
+    const step = ws.length - prev;
+    if (step > 0 && step <= 8) steps.set(step, (steps.get(step) ?? 0) + 1);
+    prev = ws.length;
   }
   if (tabs > spaces) return { kind: 'tab' };
   let width = 4;
   let best = 0;
-  for (const [step, n] of steps) if (n > best || (n === best && step < width)) [width, best] = [step, n];
+  const wide = [...steps].some(([step]) => step > 1);
+  for (const [step, n] of steps) {
+    if (wide && step === 1) continue;
+    if (n > best || (n === best && step < width)) [width, best] = [step, n];
+  }
   return { kind: 'space', width: spaces === 0 ? 4 : width };
 }
 
