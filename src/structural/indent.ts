@@ -1,6 +1,6 @@
 // Re-basing a snippet's indentation onto the original's: measured on the lines both share,
 // applied to the lines the snippet adds, written in the original's unit (tabs or N spaces).
-import { leadingWhitespace, type IndentUnit } from './text.js';
+import { detectIndentUnit, leadingWhitespace, type IndentUnit } from './text.js';
 
 const TAB_COLUMNS = 4;
 
@@ -28,6 +28,36 @@ const cols = (u: IndentUnit) => (u.kind === 'tab' ? TAB_COLUMNS : u.width);
 /** A snippet column in the file's units; the columns beyond whole units are alignment, kept. */
 const mapColumns = (c: number, m: UnitMapping) => Math.floor(c / m.from) * m.to + (c % m.from);
 
+/**
+ * The unit a snippet nests by, when its own lines say so clearly: 2 or 4 spaces (or tabs) with at
+ * least two steps into a deeper indent of exactly that width. Null for a snippet too flat to tell.
+ */
+export function snippetIndentUnit(lines: string[]): number | null {
+  const u = detectIndentUnit(lines);
+  if (u.kind === 'tab') return TAB_COLUMNS;
+  if (u.width !== 2 && u.width !== 4) return null;
+  let steps = 0;
+  let prev = 0;
+  for (const line of lines) {
+    if (line.trim() === '' || line.includes('\t')) continue;
+    const c = leadingWhitespace(line).length;
+    if (c - prev === u.width) steps++;
+    prev = c;
+  }
+  return steps >= 2 ? u.width : null;
+}
+
+/**
+ * Does the file possibly nest by `width` columns: in more than one step in twenty, or is its own
+ * unit too thin to go by (fewer than three steps of it, or one column)?
+ */
+function nestsBy(steps: Map<number, number>, width: number, unit: IndentUnit): boolean {
+  let total = 0;
+  for (const n of steps.values()) total += n;
+  if (unit.kind === 'space' && (unit.width < 2 || (steps.get(unit.width) ?? 0) < 3)) return true;
+  return (steps.get(width) ?? 0) * 20 > total;
+}
+
 /** Votes for each shift under mapping m: how many shared lines it puts at their original column. */
 function shiftVotes(pairs: [string, string][], m: UnitMapping): Map<number, number> {
   const votes = new Map<number, number>();
@@ -45,9 +75,17 @@ function shiftVotes(pairs: [string, string][], m: UnitMapping): Map<number, numb
  * segment, sit at one shift, then the one that needs the smallest shifts (a snippet re-indented
  * whole still starts at column 0).
  */
-export function chooseUnitMapping(segmentPairs: [string, string][][], unit: IndentUnit): UnitMapping {
+export function chooseUnitMapping(segmentPairs: [string, string][][], unit: IndentUnit, snippetUnit: number | null = null, fileSteps: Map<number, number> = new Map()): UnitMapping {
   const identity = { from: 1, to: 1 };
-  if (segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o)))) return identity;
+  if (segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o)))) {
+    // The shared lines do not tell (they sit at column 0, or at a column both units agree on): the
+    // snippet's own unit does, when it nests by another one than the file and no shared line objects.
+    // The file must clearly not nest by the snippet's unit itself (a file mixing 2 and 4 columns
+    // gives a snippet copied verbatim either unit).
+    const own = snippetUnit !== null && snippetUnit !== cols(unit) && !nestsBy(fileSteps, snippetUnit, unit) ? { from: snippetUnit, to: cols(unit) } : null;
+    const fits = own && segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === mapColumns(indentColumns(s), own)));
+    return fits ? { ...own, shift: 0 } : identity;
+  }
   // The file's unit as detected may not be the one its lines nest by: other units are tried too,
   // but win only by a clear margin.
   const to = cols(unit);

@@ -4,11 +4,11 @@
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
-import { chooseUnitMapping, reindenter } from './indent.js';
+import { chooseUnitMapping, reindenter, snippetIndentUnit } from './indent.js';
 import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
-import { joinText, type SourceText } from './text.js';
+import { indentSteps, joinText, type SourceText } from './text.js';
 import { droppedLeadingComment, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
@@ -87,7 +87,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     const from = strong.length > 0 ? strong.map((m) => [m.s, m.o]) : [...pairs[i]];
     return from.map(([s, o]) => [seg.lines[s], orig.lines[o]] as [string, string]);
   });
-  const unitMapping = chooseUnitMapping(shared, orig.indent);
+  const unitMapping = chooseUnitMapping(shared, orig.indent, snippetIndentUnit(segments.flatMap((seg) => seg.lines)), indentSteps(orig.lines));
   // A file indented with tabs only gets tabs on the lines a snippet indented with spaces.
   const tabsOnly = orig.indent.kind === 'tab' && !orig.lines.some((l) => /^ +[^ *]/.test(l));
   const lines: string[] = [];

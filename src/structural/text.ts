@@ -51,26 +51,39 @@ function crOnly(bom: boolean, body: string): SourceText {
 }
 
 /**
- * Tabs if most indented lines start with a tab, else the most common step into a deeper indent.
- * Steps of one column are what block-comment continuations (` * `) and aligned arguments make, not
- * nesting: they count only in a file that nests by nothing wider.
+ * How often each step into a deeper indent (1-8 columns) occurs among space-indented lines.
+ * Block-comment continuations (` * `) are skipped: they step by one column without nesting.
  */
-export function detectIndentUnit(lines: string[]): IndentUnit {
-  let tabs = 0;
-  let spaces = 0;
+export function indentSteps(lines: string[]): Map<number, number> {
   const steps = new Map<number, number>();
   let prev = 0;
   for (const line of lines) {
     if (line.trim() === '') continue;
     const ws = leadingWhitespace(line);
-    if (ws.startsWith('\t')) tabs++;
-    else if (ws.length > 0) spaces++;
     if (ws.includes('\t') || line.trimStart().startsWith('*')) continue;
     const step = ws.length - prev;
     if (step > 0 && step <= 8) steps.set(step, (steps.get(step) ?? 0) + 1);
     prev = ws.length;
   }
+  return steps;
+}
+
+/**
+ * Tabs if most indented lines start with a tab, else the most common step into a deeper indent.
+ * Steps of one column are what block-comment continuations and aligned arguments make, not
+ * nesting: they count only in a file that nests by nothing wider.
+ */
+export function detectIndentUnit(lines: string[]): IndentUnit {
+  let tabs = 0;
+  let spaces = 0;
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const ws = leadingWhitespace(line);
+    if (ws.startsWith('\t')) tabs++;
+    else if (ws.length > 0) spaces++;
+  }
   if (tabs > spaces) return { kind: 'tab' };
+  const steps = indentSteps(lines);
   let width = 4;
   let best = 0;
   const wide = [...steps].some(([step]) => step > 1);
