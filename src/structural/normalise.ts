@@ -13,6 +13,8 @@ export interface Segment {
   /** A marker stands before (after) it: original code there is kept, not replaced. */
   markerBefore: boolean;
   markerAfter: boolean;
+  /** The marker line right after it, as written (its indentation says what it stands in). */
+  markerAfterLine?: string;
 }
 
 export interface Snippet {
@@ -89,7 +91,7 @@ function splitSegments(lines: string[], flags: boolean[]): Segment[] {
     let b = j;
     while (a < b && isBlank(lines[a])) a++;
     while (b > a && isBlank(lines[b - 1])) b--;
-    if (b > a) segments.push({ lines: lines.slice(a, b), snippetLine: a, markerBefore: markerSeen, markerAfter: j < lines.length });
+    if (b > a) segments.push({ lines: lines.slice(a, b), snippetLine: a, markerBefore: markerSeen, markerAfter: j < lines.length, markerAfterLine: lines[j] });
     i = j;
   }
   return segments;

@@ -87,7 +87,10 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     // The snippet's definition ends where the original's does only if its last line closes it at
     // the same depth (`\t}` under `func f() {` closes an inner block the snippet cut short).
     const sameDepth = Math.abs(rel(dedented, d.startRow, d.endRow) - rel(originalLines, o.startRow, o.endRow)) <= 1;
-    if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
+    // A marker right after the segment, deeper than the definition's first line, stands for the
+    // rest of its body: the segment shows its head, not its end.
+    const bodyGoesOn = d.endRow === seg.lines.length - 1 && seg.markerAfterLine !== undefined && indentColumns(seg.markerAfterLine) > indentColumns(seg.lines[d.startRow]);
+    if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth && !bodyGoesOn) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
   }
   return out;
 }
