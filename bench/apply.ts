@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { scriptFlags } from '../src/args.js';
 import { Engine } from '../src/engine/engine.js';
 import { writeModel } from '../src/engine/generate.js';
-import { Scheduler } from '../src/engine/scheduler.js';
+import { Scheduler } from '../src/decode/scheduler.js';
 import { makeProposer, type DecoderName, type RunResult } from '../src/decode/index.js';
 import { buildPrompt, CLOSE_TAG, draftAnswer } from '../src/apply/prompt.js';
 import { mergeStructural } from '../src/structural/merge.js';
