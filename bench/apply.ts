@@ -319,8 +319,8 @@ async function repeated(): Promise<void> {
     cache_ttft_ratio_p50: q(per.map((d) => d.cache_ttft_ratio as number), 0.5),
     conversation_layout_ttft_ratio_p50: conv.length ? q(conv, 0.5) : undefined, conversation_layout_ttft_ratio_p95: conv.length ? q(conv, 0.95) : undefined,
   };
-  console.log(`\nrepeat_ttft_ratio (second / first, median over ${per.length} cases): ${summary.repeat_ttft_ratio.toFixed(3)}, p95 ${summary.repeat_ttft_ratio_p95.toFixed(3)}`);
-  console.log(`prefill floor (product prompt): p50 ${summary.prefill_floor_p50.toFixed(3)}, p95 ${summary.prefill_floor_p95.toFixed(3)}; cached vs cold second request p50 ${summary.cache_ttft_ratio_p50.toFixed(3)}`);
+  if (per.length) console.log(`\nrepeat_ttft_ratio (second / first, median over ${per.length} cases): ${summary.repeat_ttft_ratio.toFixed(3)}, p95 ${summary.repeat_ttft_ratio_p95.toFixed(3)}`);
+  if (per.length) console.log(`prefill floor (product prompt): p50 ${summary.prefill_floor_p50.toFixed(3)}, p95 ${summary.prefill_floor_p95.toFixed(3)}; cached vs cold second request p50 ${summary.cache_ttft_ratio_p50.toFixed(3)}`);
   if (conv.length) console.log(`conversation layout (not the product prompt): TTFT ratio p50 ${q(conv, 0.5).toFixed(3)}, p95 ${q(conv, 0.95).toFixed(3)}`);
   // the floor over every real second edit in the set (tokens only, no forward passes)
   if (chained.length) {
@@ -335,6 +335,10 @@ async function repeated(): Promise<void> {
       if (cont) convFloors.push((cont.length - Math.floor((p1.length + answer.length - 1) / bs) * bs) / p1.length);
     }
     const share = (xs: number[]) => xs.filter((f) => f <= 0.25).length / xs.length;
+    const at = chained.map(([a]) => firstDifference(a.original, a.expected) / Math.max(1, a.original.length));
+    const early = at.filter((x) => x < 0.1).length / at.length;
+    Object.assign(summary, { set_first_edit_at_p50: q(at, 0.5), set_first_edit_in_first_tenth: early });
+    console.log(`all ${at.length} real first edits with a second one in the set: the first change at p50 ${(q(at, 0.5) * 100).toFixed(0)}% of the file, ${(early * 100).toFixed(0)}% of them in its first tenth`);
     Object.assign(summary, { set_floor_pairs: floors.length, set_floor_p50: q(floors, 0.5), set_floor_p95: q(floors, 0.95), set_floor_share_at_most_25pct: share(floors) });
     console.log(`all ${floors.length} real second edits in the set (≤ ${maxChars} chars): prefill floor p50 ${q(floors, 0.5).toFixed(3)}, p95 ${q(floors, 0.95).toFixed(3)}; ${(share(floors) * 100).toFixed(0)}% of them at or under 0.25`);
     if (convFloors.length) {
