@@ -49,6 +49,46 @@ describe('model path in the pipeline', () => {
     expect(other.mode === 'model' && other.stats.prefix_cache_hit_tokens).toBeGreaterThanOrEqual(Math.floor(shared / 16) * 16);
   });
 
+  it('a repeated edit of one file: the second request maps every block it shares with the first, and writes the same bytes as without the cache', async () => {
+    // the next version of a file after an edit near its end: the first ~80% is unchanged
+    const lines = Array.from({ length: 24 }, (_, i) => `export function f${i}(x: number): number {\n  return x * ${i} + 1;\n}\n`);
+    const v1 = lines.join(''), v2 = lines.slice(0, 20).join('') + lines[20].replace('+ 1', '+ 2') + lines.slice(21).join('');
+    const edit1 = { code: v1, update: '// ... existing code ...\nexport function f20(x: number): number {\n  return x * 20 + 2;\n}\n// ... existing code ...\n' };
+    const edit2 = { code: v2, update: '// ... existing code ...\nexport function f3(x: number): number {\n  return x * 3 - 1;\n}\n// ... existing code ...\n' };
+    const tok = model.engine.tokenizer;
+    const p1 = buildPrompt(tok, edit1).tokens, p2 = buildPrompt(tok, edit2).tokens;
+    let common = 0;
+    while (p1[common] === p2[common]) common++;
+    const shared = Math.floor(common / 16) * 16;
+    expect(shared).toBeGreaterThan(p2.length / 2); // the file is first in the prompt
+    for (const decoder of ['greedy', 'speculative'] as const) {
+      // a server of its own per decoder: the counts below start from an empty cache
+      const warm = ModelService.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { kvTokens: 4096, threads: 2 });
+      const cold = ModelService.open(tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2'), { kvTokens: 4096, threads: 2 });
+      try {
+        const first = await warm.apply({ ...edit1, decoder });
+        expect(first.stats.prefix_cache_hit_tokens).toBe(0);
+        const second = await warm.apply({ ...edit2, decoder });
+        // exactly the full blocks the two prompts share: none lost between requests or at the edit
+        expect(second.stats.prefix_cache_hit_tokens).toBe(shared);
+        expect(warm.scheduler.counters.prefixCacheHitTokens).toBe(shared);
+        const uncached = await cold.apply({ ...edit2, decoder });
+        expect(uncached.stats.prefix_cache_hit_tokens).toBe(0);
+        expect(cold.scheduler.counters.prefixCacheHitTokens).toBe(0);
+        expect(second.content).toBe(uncached.content); // byte for byte
+        expect(second.content.length).toBeGreaterThan(0);
+        // the same request again: all of its prompt but the last token (whose row gives the
+        // first output token) comes from the cache, and the answer is the same
+        const again = await warm.apply({ ...edit2, decoder });
+        expect(again.stats.prefix_cache_hit_tokens).toBe(Math.floor((p2.length - 1) / 16) * 16);
+        expect(again.content).toBe(uncached.content);
+      } finally {
+        await warm.close();
+        await cold.close();
+      }
+    }
+  });
+
   it('deltas stream as tokens are accepted and add up to the content', async () => {
     let streamed = '', n = 0;
     const r = await applyEdit(req({ mode: 'model' }), limits, { model, onDelta: (d) => { streamed += d; n++; } });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
 import { BlockManager } from '../src/engine/block-manager.js';
-import { Scheduler, QueueFullError, CancelledError } from '../src/engine/scheduler.js';
+import { Scheduler, QueueFullError, CancelledError } from '../src/decode/scheduler.js';
 import { GreedyProposer, NgramProposer, SpecEditsProposer, runSequence, type Proposer } from '../src/decode/index.js';
 import { tinyModel, randomTokens } from './engine/helpers.js';
 

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { Engine } from '../engine/engine.js';
 import { getMeta } from '../engine/gguf.js';
 import { typeName } from '../engine/ggml-types.js';
-import { Scheduler, QueueFullError, CancelledError } from '../engine/scheduler.js';
+import { Scheduler, QueueFullError, CancelledError } from '../decode/scheduler.js';
 import { makeProposer, SpecEditsProposer, type DecodeStats, type DecoderName } from '../decode/index.js';
 import { scriptDiff } from '../decode/edit-script.js';
 import { buildPrompt, CLOSE_TAG, draftAnswer, type TemplateKind } from './prompt.js';

@@ -1,5 +1,5 @@
 // Single-sequence runner: one request on an Engine of its own, no batching. The scheduler
-// (src/engine/scheduler.ts) runs the same step logic for many sequences at once; this one
+// (scheduler.ts, beside it) runs the same step logic for many sequences at once; this one
 // is the simplest correct loop and the reference the tests compare decoders with.
 import type { Engine } from '../engine/engine.js';
 import { OutputText } from './output.js';

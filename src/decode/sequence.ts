@@ -1,11 +1,11 @@
 // A request inside the scheduler (nano-vllm's sequence): its tokens (prompt then output),
 // how many of them have KV in the cache, its block table, its decoder and output so far.
 // Preemption drops the cache state but keeps the tokens, so recompute continues the output.
-import type { Proposer, DecodeStats, SamplingOptions } from '../decode/types.js';
-import { OutputText, type TokenText } from '../decode/output.js';
-import { emptyStats } from '../decode/run.js';
-import { Rng } from '../decode/verify.js';
-import type { BlockOwner } from './block-manager.js';
+import type { Proposer, DecodeStats, SamplingOptions } from './types.js';
+import { OutputText, type TokenText } from './output.js';
+import { emptyStats } from './run.js';
+import { Rng } from './verify.js';
+import type { BlockOwner } from '../engine/block-manager.js';
 
 export type SeqStatus = 'waiting' | 'running' | 'finished';
 

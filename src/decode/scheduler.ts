@@ -3,13 +3,16 @@
 // waiting sequences' prefills, and runs them as one batched forward. Blocks short: the newest
 // running sequence is preempted (blocks freed, tokens kept) and recomputed later. Greedy
 // output is the same as alone, because each row's result does not depend on the batch.
-import type { Engine, SeqInput } from './engine.js';
-import { BlockManager } from './block-manager.js';
+// It lives with the decoders, beside the single-sequence runner (run.ts) whose step logic it
+// shares: it drives proposers and verification, and uses the engine only for forward passes
+// and KV blocks, so the layers read apply -> decode -> engine without a loop.
+import type { Engine, SeqInput } from '../engine/engine.js';
+import { BlockManager } from '../engine/block-manager.js';
 import { Sequence, type SequenceOptions } from './sequence.js';
-import type { Proposer } from '../decode/types.js';
-import { finishStats, type RunResult } from '../decode/run.js';
+import type { Proposer } from './types.js';
+import { finishStats, type RunResult } from './run.js';
 import { DrainRate } from '../drain-rate.js';
-import { planVerify, verifyRows, type VerifyPlan } from '../decode/step.js';
+import { planVerify, verifyRows, type VerifyPlan } from './step.js';
 
 export interface SchedulerOptions {
   /** tokens per batched forward (default 512) */
