@@ -1,4 +1,5 @@
 // npm run bench:apply [-- --quick] [--json FILE] [--cases N] [--max-chars C] [--eval DIR] [--models DIR] [--threads N]
+//                      [--device auto|cpu|cuda] [--preset NAME]
 //
 // Speculative edits vs n-gram lookup vs plain greedy on the same engine and model, side by side
 // in one run. Random weights cannot write a real edit, so the token the target "chooses" at each
@@ -10,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { scriptFlags } from '../src/args.js';
 import { Engine } from '../src/engine/engine.js';
+import { describeDevice, parseDevice } from '../src/engine/device.js';
 import { writeModel } from '../src/engine/generate.js';
 import { Scheduler } from '../src/engine/scheduler.js';
 import { makeProposer, type DecoderName, type RunResult } from '../src/decode/index.js';
@@ -20,7 +22,7 @@ import { detectLanguage, GENERIC } from '../src/languages/registry.js';
 import { loadFixtureCases } from '../test/fixture-cases.js';
 
 const USAGE = `Usage: npm run bench:apply [-- --quick] [--json FILE] [--cases N] [--max-chars C] [--concurrency 1,4,16]
-                             [--k-max K] [--eval DIR] [--models DIR] [--threads N]
+                             [--k-max K] [--eval DIR] [--models DIR] [--threads N] [--device D] [--preset P]
 
 Speculative edits vs n-gram lookup vs greedy decoding on one engine and model (random weights,
 teacher-forced to the expected file), then continuous batching vs one at a time.
@@ -32,6 +34,8 @@ teacher-forced to the expected file), then continuous batching vs one at a time.
   --eval DIR       the real-edit eval cases (default $TMPDIR/specedit-eval/cases, used when present)
   --models DIR     where generated models are kept (default $TMPDIR/specedit-bench-models)
   --threads N      engine threads (default: all cores)
+  --device D       auto (default: a usable CUDA GPU, else the CPU), cpu or cuda
+  --preset P       model shape (default qwen2.5-coder-0.5b, --quick tiny; e.g. qwen2.5-coder-7b)
 `;
 
 const { values } = scriptFlags('bench:apply', USAGE, {
@@ -43,6 +47,8 @@ const { values } = scriptFlags('bench:apply', USAGE, {
     eval: { type: 'string', default: path.join(os.tmpdir(), 'specedit-eval', 'cases') },
     models: { type: 'string', default: path.join(os.tmpdir(), 'specedit-bench-models') },
     threads: { type: 'string' },
+    device: { type: 'string', default: 'auto' },
+    preset: { type: 'string' },
     concurrency: { type: 'string' },
     'k-max': { type: 'string', default: '64' },
   },
@@ -51,7 +57,8 @@ const quick = values.quick!;
 const nCases = Number(values.cases ?? (quick ? 4 : 12));
 const maxChars = Number(values['max-chars'] ?? (quick ? 1500 : 4000));
 const levels = (values.concurrency ?? (quick ? '1,4' : '1,4,16')).split(',').map(Number);
-const PRESET = quick ? 'tiny' : 'qwen2.5-coder-0.5b';
+const PRESET = values.preset ?? (quick ? 'tiny' : 'qwen2.5-coder-0.5b');
+const device = parseDevice(values.device!, '--device');
 
 function modelPath(): string {
   fs.mkdirSync(values.models!, { recursive: true });
@@ -103,7 +110,7 @@ function q(xs: number[], p: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] : NaN;
 }
 
-const engine = Engine.open(modelPath(), { numBlocks: Math.ceil(65536 / 16), threads: values.threads ? Number(values.threads) : undefined });
+const engine = Engine.open(modelPath(), { numBlocks: Math.ceil(65536 / 16), threads: values.threads ? Number(values.threads) : undefined, device });
 const tok = engine.tokenizer;
 
 function job(c: Case, v: Variant) {
@@ -127,7 +134,7 @@ async function alone(c: Case, v: Variant): Promise<{ r: RunResult; ms: number }>
 
 const cases = loadCases();
 await withCandidates(cases);
-console.log(`model: ${path.basename(modelPath())} (random weights), ${engine.info().isa ?? ''} threads ${engine.info().threads ?? ''}`);
+console.log(`model: ${path.basename(modelPath())} (random weights) on ${describeDevice(engine.device)}${engine.device.kind === 'cpu' ? `, threads ${engine.info().threads}` : ''}`);
 console.log(`cases: ${cases.length} (≤ ${maxChars} chars): ${cases.map((c) => c.id).join(', ')}`);
 console.log('TEACHER FORCING: the target\'s token is taken from the expected file; forward passes are real.\n');
 
@@ -188,6 +195,6 @@ for (const n of levels) {
 console.log('\nSpeculative edits, continuous batching vs one at a time (same requests):\n');
 console.log(table(['concurrency', 'batched tok/s', 'sequential tok/s', 'speedup', 'batched p95 ms', 'single p50 ms'], crow));
 if (values.json) {
-  fs.writeFileSync(values.json, JSON.stringify({ model: path.basename(modelPath()), teacher_forcing: true, cases: cases.map((c) => c.id), decoders: perDecoder, concurrency: conc }, null, 2));
+  fs.writeFileSync(values.json, JSON.stringify({ model: path.basename(modelPath()), device: engine.device, teacher_forcing: true, cases: cases.map((c) => c.id), decoders: perDecoder, concurrency: conc }, null, 2));
 }
 await engine.close();
