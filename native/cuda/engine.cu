@@ -98,6 +98,9 @@ class CudaEngine final : public DeviceEngine {
     kv_.k = real.take<uint8_t>(elems * kv_.esz()); kv_.v = real.take<uint8_t>(elems * kv_.esz());
     kv_.ks = real.take<float>(scales); kv_.vs = real.take<float>(scales);
     kv_bytes_ = cv.at;
+    // the uploads and the memset ran on the legacy default stream, which the engine's non-blocking
+    // stream does not wait for: finish them before the first forward can start
+    CUDA_CHECK(cudaDeviceSynchronize());
   }
 
   size_t kv_bytes() const override { return kv_bytes_; }
