@@ -84,6 +84,8 @@ struct DevLayer {
 class CudaEngine final : public DeviceEngine {
  public:
   CudaEngine(const Model& m, int device, int n_blocks, int block_size, bool kv_int8) : c_(m.cfg), dev_(device) {
+    if (c_.head_dim % 8 || c_.head_dim > 256)
+      throw std::runtime_error("CUDA backend: head dimension " + std::to_string(c_.head_dim) + " (needs a multiple of 8, at most 256)");
     CUDA_CHECK(cudaSetDevice(device));
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream_.s, cudaStreamNonBlocking));
     upload(m);

@@ -6,7 +6,8 @@
 // increasing i with explicit fmaf (no contraction choices left to the compiler), then the warp
 // sums its lanes with the fixed butterfly of dev.cuh. That sequence of operations depends only on
 // the row's own values and the matrix width, not on T, on which tile the row fell in, or on N:
-// T (1, 8 or 32, chosen from N) changes how many rows share each weight load, nothing else.
+// T (1, 8 or 32, chosen from N) changes how many rows share each weight load, and U how many
+// loads are issued ahead, nothing else.
 //
 // What bounds it: decode (N = 1) streams every weight byte once and does 8 FMAs per value
 // loaded, so it is bound by HBM bandwidth (the layout gives each warp 32 consecutive 2..32-byte
@@ -35,7 +36,9 @@ struct MatmulArgs {
   const float* gate;
 };
 
-template <int TYPE, int T>
+// U chunks' weights are loaded before any is used, so each lane has U loads in flight (decode is
+// latency-bound on one 8-byte load a lane otherwise); the accumulation order is unchanged by U.
+template <int TYPE, int T, int U>
 __global__ void __launch_bounds__(32 * MM_WARPS) matmul_kernel(MatmulArgs a) {
   const int lane = threadIdx.x & 31;
   const int o = blockIdx.x * MM_WARPS + (threadIdx.x >> 5);
@@ -45,18 +48,25 @@ __global__ void __launch_bounds__(32 * MM_WARPS) matmul_kernel(MatmulArgs a) {
   float acc[T];
 #pragma unroll
   for (int t = 0; t < T; t++) acc[t] = 0.f;
-  for (int c = lane * 8; c < K; c += 256) {
-    float w[8];
-    load8_t<TYPE>(a.w, o, c, w);
+  for (int c0 = lane * 8; c0 < K; c0 += 256 * U) {
+    float w[U][8];
 #pragma unroll
-    for (int t = 0; t < T; t++) {
-      if (t < nt) {
-        const float4* xp = reinterpret_cast<const float4*>(a.x + (size_t)(t0 + t) * K + c);
-        const float4 x0 = __ldg(xp), x1 = __ldg(xp + 1);
-        float s = acc[t];
-        s = fmaf(w[0], x0.x, s); s = fmaf(w[1], x0.y, s); s = fmaf(w[2], x0.z, s); s = fmaf(w[3], x0.w, s);
-        s = fmaf(w[4], x1.x, s); s = fmaf(w[5], x1.y, s); s = fmaf(w[6], x1.z, s); s = fmaf(w[7], x1.w, s);
-        acc[t] = s;
+    for (int u = 0; u < U; u++)
+      if (c0 + 256 * u < K) load8_t<TYPE>(a.w, o, c0 + 256 * u, w[u]);
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+      const int c = c0 + 256 * u;
+      if (c >= K) break;
+#pragma unroll
+      for (int t = 0; t < T; t++) {
+        if (t < nt) {
+          const float4* xp = reinterpret_cast<const float4*>(a.x + (size_t)(t0 + t) * K + c);
+          const float4 x0 = __ldg(xp), x1 = __ldg(xp + 1);
+          float s = acc[t];
+          s = fmaf(w[u][0], x0.x, s); s = fmaf(w[u][1], x0.y, s); s = fmaf(w[u][2], x0.z, s); s = fmaf(w[u][3], x0.w, s);
+          s = fmaf(w[u][4], x1.x, s); s = fmaf(w[u][5], x1.y, s); s = fmaf(w[u][6], x1.z, s); s = fmaf(w[u][7], x1.w, s);
+          acc[t] = s;
+        }
       }
     }
   }
@@ -81,9 +91,10 @@ template <int TYPE>
 static void launch_typed(cudaStream_t s, const MatmulArgs& a) {
   const unsigned gx = cdiv(a.w.rows, MM_WARPS);
   const dim3 block(32 * MM_WARPS);
-  if (a.N == 1) matmul_kernel<TYPE, 1><<<dim3(gx, 1), block, 0, s>>>(a);
-  else if (a.N <= 8) matmul_kernel<TYPE, 8><<<dim3(gx, 1), block, 0, s>>>(a);
-  else matmul_kernel<TYPE, 32><<<dim3(gx, cdiv(a.N, 32)), block, 0, s>>>(a);
+  // rows per tile T and loads in flight U: fewer rows leave registers for more loads
+  if (a.N == 1) matmul_kernel<TYPE, 1, 4><<<dim3(gx, 1), block, 0, s>>>(a);
+  else if (a.N <= 8) matmul_kernel<TYPE, 8, 2><<<dim3(gx, 1), block, 0, s>>>(a);
+  else matmul_kernel<TYPE, 32, 1><<<dim3(gx, cdiv(a.N, 32)), block, 0, s>>>(a);
   CUDA_LAUNCHED("matmul_kernel");
 }
 
