@@ -191,11 +191,13 @@ class CudaEngine final : public DeviceEngine {
       launch_matmul(s, L.wup, w.xn, N, w.u, F, nullptr, EP_SWIGLU, w.g);
       launch_matmul(s, L.wdown, w.u, N, w.x, D, nullptr, EP_ADD, nullptr);
     }
-    launch_gather_rows(s, w.x, d_rows, R, D, w.xo);
-    launch_rmsnorm(s, w.xo, out_norm_, R, D, c_.eps, w.xr);
-    launch_matmul(s, output_, w.xr, R, w.logits, V, nullptr, EP_STORE, nullptr);
-    launch_argmax(s, w.logits, R, V, w.am);
-    if (K) launch_topk(s, w.logits, R, V, d_k, d_koff, w.tki, w.tkv);
+    if (R > 0) {  // a pass that only fills the cache asks for no rows (and a grid of 0 blocks is an error)
+      launch_gather_rows(s, w.x, d_rows, R, D, w.xo);
+      launch_rmsnorm(s, w.xo, out_norm_, R, D, c_.eps, w.xr);
+      launch_matmul(s, output_, w.xr, R, w.logits, V, nullptr, EP_STORE, nullptr);
+      launch_argmax(s, w.logits, R, V, w.am);
+      if (K) launch_topk(s, w.logits, R, V, d_k, d_koff, w.tki, w.tkv);
+    }
 
     // results: ids and top-k always; full rows for requests that want them or a top-k too large
     // for the device kernel
@@ -207,7 +209,7 @@ class CudaEngine final : public DeviceEngine {
     Carver ho{hout_.need(co.at)};
     int32_t *h_am = ho.take<int32_t>(R), *h_tki = ho.take<int32_t>(std::max<size_t>(K, 1));
     float *h_tkv = ho.take<float>(std::max<size_t>(K, 1)), *h_full = ho.take<float>(full.size() * (size_t)V);
-    CUDA_CHECK(cudaMemcpyAsync(h_am, w.am, R * sizeof(int32_t), cudaMemcpyDeviceToHost, s));
+    if (R > 0) CUDA_CHECK(cudaMemcpyAsync(h_am, w.am, R * sizeof(int32_t), cudaMemcpyDeviceToHost, s));
     if (K) {
       CUDA_CHECK(cudaMemcpyAsync(h_tki, w.tki, K * sizeof(int32_t), cudaMemcpyDeviceToHost, s));
       CUDA_CHECK(cudaMemcpyAsync(h_tkv, w.tkv, K * sizeof(float), cudaMemcpyDeviceToHost, s));
