@@ -1,4 +1,5 @@
 // npm run bench:apply [-- --quick] [--repeat] [--json FILE] [--cases N] [--max-chars C] [--eval DIR] [--models DIR] [--threads N]
+//                      [--device auto|cpu|cuda] [--preset NAME]
 //
 // Speculative edits vs n-gram lookup vs plain greedy on the same engine and model, side by side
 // in one run. Random weights cannot write a real edit, so the token the target "chooses" at each
@@ -12,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { scriptFlags } from '../src/args.js';
 import { Engine } from '../src/engine/engine.js';
+import { defaultDevice, describeDevice, parseDevice } from '../src/engine/device.js';
 import { writeModel } from '../src/engine/generate.js';
 import { Scheduler } from '../src/decode/scheduler.js';
 import { makeProposer, type DecoderName, type RunResult } from '../src/decode/index.js';
@@ -23,7 +25,7 @@ import { loadFixtureCases } from '../test/fixture-cases.js';
 import { derivedEdit, firstDifference, type SecondEdit } from './repeat-edits.js';
 
 const USAGE = `Usage: npm run bench:apply [-- --quick] [--repeat] [--json FILE] [--cases N] [--max-chars C] [--concurrency 1,4,16]
-                             [--k-max K] [--rounds R] [--eval DIR] [--models DIR] [--threads N]
+                             [--k-max K] [--rounds R] [--eval DIR] [--models DIR] [--threads N] [--device D] [--preset P]
 
 Speculative edits vs n-gram lookup vs greedy decoding on one engine and model (random weights,
 teacher-forced to the expected file), then continuous batching vs one at a time.
@@ -39,6 +41,8 @@ teacher-forced to the expected file), then continuous batching vs one at a time.
   --eval DIR       the real-edit eval cases (default $TMPDIR/specedit-eval/cases, used when present)
   --models DIR     where generated models are kept (default $TMPDIR/specedit-bench-models)
   --threads N      engine threads (default: all cores)
+  --device D       cpu (default, or SPECEDIT_DEVICE), auto (a usable CUDA GPU, else the CPU) or cuda
+  --preset P       model shape (default qwen2.5-coder-0.5b, --quick tiny; e.g. qwen2.5-coder-7b)
 `;
 
 const { values } = scriptFlags('bench:apply', USAGE, {
@@ -50,6 +54,8 @@ const { values } = scriptFlags('bench:apply', USAGE, {
     eval: { type: 'string', default: path.join(os.tmpdir(), 'specedit-eval', 'cases') },
     models: { type: 'string', default: path.join(os.tmpdir(), 'specedit-bench-models') },
     threads: { type: 'string' },
+    device: { type: 'string' },
+    preset: { type: 'string' },
     concurrency: { type: 'string' },
     'k-max': { type: 'string', default: '64' },
     repeat: { type: 'boolean', default: false },
@@ -60,7 +66,8 @@ const quick = values.quick!;
 const nCases = Number(values.cases ?? (quick ? 4 : 12));
 const maxChars = Number(values['max-chars'] ?? (quick ? 1500 : 4000));
 const levels = (values.concurrency ?? (quick ? '1,4' : '1,4,16')).split(',').map(Number);
-const PRESET = quick ? 'tiny' : 'qwen2.5-coder-0.5b';
+const PRESET = values.preset ?? (quick ? 'tiny' : 'qwen2.5-coder-0.5b');
+const device = values.device ? parseDevice(values.device, '--device') : defaultDevice();
 
 function modelPath(): string {
   fs.mkdirSync(values.models!, { recursive: true });
@@ -132,7 +139,7 @@ function q(xs: number[], p: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] : NaN;
 }
 
-const engine = Engine.open(modelPath(), { numBlocks: Math.ceil(65536 / 16), threads: values.threads ? Number(values.threads) : undefined });
+const engine = Engine.open(modelPath(), { numBlocks: Math.ceil(65536 / 16), threads: values.threads ? Number(values.threads) : undefined, device });
 const tok = engine.tokenizer;
 
 function job(c: Case, v: Variant) {
@@ -156,7 +163,7 @@ async function alone(c: Case, v: Variant): Promise<{ r: RunResult; ms: number }>
 
 const cases = loadCases();
 await withCandidates(cases);
-console.log(`model: ${path.basename(modelPath())} (random weights), ${engine.info().isa ?? ''} threads ${engine.info().threads ?? ''}`);
+console.log(`model: ${path.basename(modelPath())} (random weights) on ${describeDevice(engine.device)}${engine.device.kind === 'cpu' ? `, threads ${engine.info().threads}` : ''}`);
 console.log(`cases: ${cases.length} (≤ ${maxChars} chars): ${cases.map((c) => c.id).join(', ')}`);
 console.log('TEACHER FORCING: the target\'s token is taken from the expected file; forward passes are real.\n');
 if (values.repeat) {
@@ -222,7 +229,7 @@ for (const n of levels) {
 console.log('\nSpeculative edits, continuous batching vs one at a time (same requests):\n');
 console.log(table(['concurrency', 'batched tok/s', 'sequential tok/s', 'speedup', 'batched p95 ms', 'single p50 ms'], crow));
 if (values.json) {
-  fs.writeFileSync(values.json, JSON.stringify({ model: path.basename(modelPath()), teacher_forcing: true, cases: cases.map((c) => c.id), decoders: perDecoder, concurrency: conc }, null, 2));
+  fs.writeFileSync(values.json, JSON.stringify({ model: path.basename(modelPath()), device: engine.device, teacher_forcing: true, cases: cases.map((c) => c.id), decoders: perDecoder, concurrency: conc }, null, 2));
 }
 await engine.close();
 

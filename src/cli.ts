@@ -7,6 +7,7 @@ import { configFromEnv } from './config.js';
 import { ApplyError } from './apply/errors.js';
 import { applyEdit } from './apply/pipeline.js';
 import { configuredModel, describeModel, openedModel } from './apply/model.js';
+import { parseDevice } from './engine/device.js';
 import { ApplyRequestSchema, type ApplyRequest } from './apply/schema.js';
 import { replaceIfUnchanged } from './atomic-write.js';
 import { streamApply } from './client/apply-client.js';
@@ -14,15 +15,16 @@ import { decodeFile, encodeFile, UnencodableError } from './file-text.js';
 import { startServer } from './server/serve.js';
 import { VERSION } from './version.js';
 
-const SERVE_USAGE = `Usage: specedit serve [--port N] [--host ADDR] [--model FILE.gguf]
+const SERVE_USAGE = `Usage: specedit serve [--port N] [--host ADDR] [--model FILE.gguf] [--device auto|cpu|cuda]
 
 Starts the HTTP service (POST /apply, the OpenAI-compatible /v1, /healthz, /metrics) on
-127.0.0.1:8787 unless told otherwise. --model loads a GGUF model for the in-process engine.
+127.0.0.1:8787 unless told otherwise. --model loads a GGUF model for the in-process engine,
+on --device: auto (default) takes a usable CUDA GPU, else the CPU; cuda fails without one.
 A non-loopback --host needs API keys (SPECEDIT_API_KEYS) or SPECEDIT_ALLOW_UNAUTHENTICATED=1.
 Environment: SPECEDIT_HOST, SPECEDIT_PORT, SPECEDIT_MAX_CODE_BYTES, SPECEDIT_MAX_UPDATE_BYTES,
 SPECEDIT_API_KEYS(_FILE), SPECEDIT_ALLOW_UNAUTHENTICATED, SPECEDIT_RATE_LIMIT_RPM/TPM,
 SPECEDIT_PRICE_INPUT/OUTPUT_PER_M, SPECEDIT_LOG, SPECEDIT_BACKENDS(_FILE), SPECEDIT_AUTO_FALLBACK_MODEL,
-SPECEDIT_MODEL (a GGUF file for the in-process engine), SPECEDIT_KV_TOKENS, SPECEDIT_MERGE_THREADS,
+SPECEDIT_MODEL (a GGUF file for the in-process engine), SPECEDIT_DEVICE, SPECEDIT_KV_TOKENS, SPECEDIT_MERGE_THREADS,
 SPECEDIT_MERGE_BUDGET_MS, SPECEDIT_MERGE_QUEUE, SPECEDIT_STREAM_STALL_MS (see the README).
 `;
 
@@ -62,9 +64,13 @@ async function readStdin(): Promise<string> {
 }
 
 async function serveCommand(args: string[]): Promise<number> {
-  const parsed = parseFlags({ args, options: { port: { type: 'string' }, host: { type: 'string' }, model: { type: 'string' } } });
+  const parsed = parseFlags({ args, options: { port: { type: 'string' }, host: { type: 'string' }, model: { type: 'string' }, device: { type: 'string' } } });
   if (parsed === 'help') return help(SERVE_USAGE);
   const { values } = parsed;
+  // --device: read where SPECEDIT_DEVICE is, when the engine opens
+  if (values.device) {
+    try { process.env.SPECEDIT_DEVICE = parseDevice(values.device, '--device'); } catch (e) { throw new UsageError((e as Error).message); }
+  }
   // --model path.gguf: the in-process engine serves mode "model" and "auto" (read where
   // SPECEDIT_MODEL is, by the apply pipeline on first use)
   if (values.model) process.env.SPECEDIT_MODEL = values.model;

@@ -246,6 +246,8 @@ describe('specedit serve', () => {
     expect(await firstLine([])).toMatch(/^specedit \S+ listening on http:\/\/127\.0\.0\.1:\d+; no model loaded \(structural merges only; --model FILE\.gguf for the rest\)$/);
     const { tinyModel } = await import('./engine/helpers.js');
     const model = tinyModel({ arch: 'qwen2', type: 'q8_0', seed: 2 }, '-seed2');
-    expect(await firstLine(['--model', model])).toMatch(/; model specedit-generated-tiny-q8_0 \(qwen2, Q8_0, KV 16384 tokens \/ \d+ MiB\)$/);
+    expect(await firstLine(['--model', model])).toMatch(/; model specedit-generated-tiny-q8_0 \(qwen2, Q8_0, KV 16384 tokens \/ \d+ MiB\) on (cpu \S+( \(GPU not used: [^)]+\))?|cuda .+)$/);
+    // SPECEDIT_DEVICE (or --device) cpu: no probe, no reason
+    expect(await firstLine(['--model', model, '--device', 'cpu'])).toMatch(/ MiB\) on cpu \S+$/);
   }, 60_000);
 });

@@ -259,7 +259,9 @@ describe('over HTTP with SPECEDIT_MODEL configured', () => {
       context_length: model.engine.config.contextLength,
       kv_tokens: 4096,
       kv_bytes: expect.any(Number),
+      device: model.engine.device,
     });
+    expect(['cpu', 'cuda']).toContain(health.model.device.kind);
     expect(health.model.kv_bytes).toBeGreaterThan(0);
   });
 

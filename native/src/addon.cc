@@ -1,9 +1,13 @@
 // Node binding: NativeEngine(path, config, tensors, options) with forward() → Promise
 // (run on a libuv worker thread, so the event loop stays free), copyBlocks() and info().
+// options.device 'cuda' runs the forward pass on the CUDA backend (native/cuda), 'cpu' (default)
+// on the CPU kernels; which one to ask for is decided in TypeScript (src/engine/device.ts).
 #include <napi.h>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include "../cuda/api.h"
+#include "../cuda/layout.h"
 #include "cpu.h"
 #include "forward.h"
 #include "matmul.h"
@@ -20,6 +24,8 @@ struct State {
   std::unique_ptr<ThreadPool> pool;
   Workspace ws;
   const Kernels* K = nullptr;
+  std::unique_ptr<DeviceEngine> gpu;  // set: the forward pass runs there (kv and pool unused)
+  int block_size = 0, n_blocks = 0;
   std::mutex mu;  // one forward / block copy at a time
 };
 
@@ -54,7 +60,8 @@ class ForwardWorker : public Napi::AsyncWorker {
     try {
       std::lock_guard<std::mutex> lk(st_->mu);
       if (!st_->model) throw std::runtime_error("engine is closed");
-      forward(*st_->model, *st_->kv, *st_->pool, st_->K, st_->ws, tokens_, seqs_, outs_, res_);
+      if (st_->gpu) st_->gpu->forward(tokens_, seqs_, outs_, res_);
+      else forward(*st_->model, *st_->kv, *st_->pool, st_->K, st_->ws, tokens_, seqs_, outs_, res_);
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -126,17 +133,28 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     std::string kvType = o.Get("kvType").IsString() ? o.Get("kvType").As<Napi::String>().Utf8Value() : "f16";
     const bool huge = !o.Get("weights").IsString() || o.Get("weights").As<Napi::String>().Utf8Value() != "mmap";
     std::string isa = o.Get("isa").IsString() ? o.Get("isa").As<Napi::String>().Utf8Value() : "auto";
+    const std::string device = o.Get("device").IsString() ? o.Get("device").As<Napi::String>().Utf8Value() : "cpu";
+    const int cuda_device = geti(o, "cudaDevice", 0);
+    if (device != "cpu" && device != "cuda") throw Napi::RangeError::New(env, "device must be cpu or cuda");
     if (bs <= 0 || bs % 16) throw Napi::RangeError::New(env, "blockSize must be a positive multiple of 16");
     if (nblocks <= 0) throw Napi::RangeError::New(env, "numBlocks must be positive");
     if (kvType != "f16" && kvType != "int8") throw Napi::RangeError::New(env, "kvType must be f16 or int8");
     if (threads < 1 || threads > 256) throw Napi::RangeError::New(env, "threads out of range");
     st_ = std::make_shared<State>();
     try {
-      st_->K = select_kernels(isa);
-      st_->model = std::make_unique<Model>(path, c, tensors, huge);
-      st_->kv = std::make_unique<KVCache>(c, nblocks, bs, kvType == "int8");
-      st_->pool = std::make_unique<ThreadPool>(threads);
-      if (st_->K->gemm_panels) pack_model_panels(*st_->model, *st_->pool);
+      st_->block_size = bs;
+      st_->n_blocks = nblocks;
+      if (device == "cuda") {
+        // the mapped file is read once, while the weights are repacked and uploaded
+        st_->model = std::make_unique<Model>(path, c, tensors, false);
+        st_->gpu.reset(cuda_engine_create(*st_->model, cuda_device, nblocks, bs, kvType == "int8"));
+      } else {
+        st_->K = select_kernels(isa);
+        st_->model = std::make_unique<Model>(path, c, tensors, huge);
+        st_->kv = std::make_unique<KVCache>(c, nblocks, bs, kvType == "int8");
+        st_->pool = std::make_unique<ThreadPool>(threads);
+        if (st_->K->gemm_panels) pack_model_panels(*st_->model, *st_->pool);
+      }
     } catch (const std::exception& e) {
       throw Napi::Error::New(env, e.what());
     }
@@ -154,7 +172,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     auto outRows = vec_of<int32_t>(b, "outRows"), outTopK = vec_of<int32_t>(b, "outTopK");
     auto outLogits = vec_of<uint8_t>(b, "outLogits");
     const Config& c = st_->model->cfg;
-    const int S = (int)seqPos.size(), N = (int)tokens.size(), bs = st_->kv->block_size, nb = st_->kv->n_blocks;
+    const int S = (int)seqPos.size(), N = (int)tokens.size(), bs = st_->block_size, nb = st_->n_blocks;
     auto bad = [&](const std::string& m) { return Napi::RangeError::New(env, m); };
     if (N == 0) throw bad("forward: no tokens");
     if ((int)seqLen.size() != S || (int)btStart.size() != S + 1) throw bad("forward: seqLen/blockTableStart sizes do not match seqPos");
@@ -195,25 +213,32 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     holder.Set("p", info[0]);
     auto pairs = vec_of<int32_t>(holder, "p");
     if (pairs.size() % 2) throw Napi::RangeError::New(env, "copyBlocks: odd number of entries");
-    for (int32_t b : pairs) if (b < 0 || b >= st_->kv->n_blocks) throw Napi::RangeError::New(env, "copyBlocks: block id " + std::to_string(b) + " out of range");
+    for (int32_t b : pairs) if (b < 0 || b >= st_->n_blocks) throw Napi::RangeError::New(env, "copyBlocks: block id " + std::to_string(b) + " out of range");
     std::lock_guard<std::mutex> lk(st_->mu);
-    for (size_t i = 0; i < pairs.size(); i += 2) st_->kv->copy_block(pairs[i], pairs[i + 1]);
+    if (st_->gpu) {
+      try { st_->gpu->copy_blocks(pairs); } catch (const std::exception& e) { throw Napi::Error::New(env, e.what()); }
+    } else {
+      for (size_t i = 0; i < pairs.size(); i += 2) st_->kv->copy_block(pairs[i], pairs[i + 1]);
+    }
     return env.Undefined();
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
+    o.Set("device", st_->gpu ? "cuda" : "cpu");
     o.Set("isa", st_->K ? st_->K->name : "none");
     o.Set("cpuFeatures", cpu_features());
     o.Set("threads", st_->pool ? st_->pool->size() : 0);
-    o.Set("kvBytes", st_->kv ? (double)st_->kv->bytes() : 0.0);
+    o.Set("kvBytes", st_->gpu ? (double)st_->gpu->kv_bytes() : st_->kv ? (double)st_->kv->bytes() : 0.0);
     o.Set("packedWeightBytes", st_->model ? (double)st_->model->panel_bytes : 0.0);
+    o.Set("deviceWeightBytes", st_->gpu ? (double)st_->gpu->weight_bytes() : 0.0);
     return o;
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lk(st_->mu);
+    st_->gpu.reset();
     st_->pool.reset();
     st_->kv.reset();
     st_->model.reset();
@@ -273,6 +298,77 @@ Napi::Value ProbeCeilings(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// cudaProbe(device) → { built, usable, code, reason, detail, name, capability, memory, ... }:
+// whether the CUDA backend can run here and, if not, why (the first call loads the driver, if any)
+Napi::Value CudaProbeJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int device = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  const CudaProbe p = cuda_probe(device);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("built", p.built);
+  o.Set("usable", p.usable);
+  o.Set("code", p.code);
+  o.Set("reason", p.reason);
+  o.Set("detail", p.detail);
+  o.Set("name", p.name);
+  o.Set("capability", p.major ? std::to_string(p.major) + "." + std::to_string(p.minor) : "");
+  o.Set("memory", (double)p.memory);
+  o.Set("runtimeVersion", p.runtime_version);
+  o.Set("driverVersion", p.driver_version);
+  return o;
+}
+
+// cudaBandwidth(device, bytes) → GB/s of streaming reads on the device (benchmark ceiling)
+Napi::Value CudaBandwidth(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    return Napi::Number::New(env, cuda_bandwidth_gbs(info[0].As<Napi::Number>().Int32Value(), (size_t)info[1].As<Napi::Number>().Int64Value()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+// (type, weights, rows, cols) checked against each other, for the two dequantizers below
+static void check_matrix(Napi::Env env, int type, const Napi::Uint8Array& w, int rows, int cols) {
+  if (block_bytes(type) == 0) throw Napi::RangeError::New(env, "unsupported type");
+  if (rows <= 0 || cols <= 0 || cols % block_size(type) || cols % 8 || w.ByteLength() != row_bytes(type, cols) * rows)
+    throw Napi::RangeError::New(env, "size mismatch");
+}
+
+// dequantize(type, weights, rows, cols) → Float32Array: the CPU engine's dequantize_row
+Napi::Value Dequantize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int type = info[0].As<Napi::Number>().Int32Value(), rows = info[2].As<Napi::Number>().Int32Value(),
+            cols = info[3].As<Napi::Number>().Int32Value();
+  auto w = info[1].As<Napi::Uint8Array>();
+  check_matrix(env, type, w, rows, cols);
+  auto y = Napi::Float32Array::New(env, (size_t)rows * cols);
+  for (int r = 0; r < rows; r++) dequantize_row(type, w.Data() + r * row_bytes(type, cols), cols, y.Data() + (size_t)r * cols);
+  return y;
+}
+
+// gpuLayoutDequant(type, weights, rows, cols) → Float32Array: the matrix repacked into the CUDA
+// backend's layout (cuda/layout.h) and read back through load8, the kernels' own loader
+Napi::Value GpuLayoutDequant(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int type = info[0].As<Napi::Number>().Int32Value(), rows = info[2].As<Napi::Number>().Int32Value(),
+            cols = info[3].As<Napi::Number>().Int32Value();
+  auto w = info[1].As<Napi::Uint8Array>();
+  check_matrix(env, type, w, rows, cols);
+  const GpuLayout l = gpu_layout(type, rows, cols);
+  std::vector<uint8_t> packed(l.bytes + GPU_SECTION_ALIGN);
+  uint8_t* base = (uint8_t*)(((uintptr_t)packed.data() + GPU_SECTION_ALIGN - 1) & ~(uintptr_t)(GPU_SECTION_ALIGN - 1));
+  gpu_repack(type, rows, cols, w.Data(), base);
+  const GpuMat m = gpu_mat(type, rows, cols, base);
+  auto y = Napi::Float32Array::New(env, (size_t)rows * cols);
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c += 8) load8(m, r, c, y.Data() + (size_t)r * cols + c);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("values", y);
+  o.Set("bytes", (double)l.bytes);
+  return o;
+}
+
 }  // namespace
 }  // namespace se
 
@@ -285,6 +381,10 @@ static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("kernelMatmul", Napi::Function::New(env, se::KernelMatmul));
   exports.Set("probeCeilings", Napi::Function::New(env, se::ProbeCeilings));
   exports.Set("exchangePaths", Napi::Function::New(env, se::ExchangePaths));
+  exports.Set("cudaProbe", Napi::Function::New(env, se::CudaProbeJs));
+  exports.Set("cudaBandwidth", Napi::Function::New(env, se::CudaBandwidth));
+  exports.Set("dequantize", Napi::Function::New(env, se::Dequantize));
+  exports.Set("gpuLayoutDequant", Napi::Function::New(env, se::GpuLayoutDequant));
   return exports;
 }
 

@@ -3,29 +3,12 @@
 #include <cstdint>
 #include <vector>
 #include "attention.h"
+#include "batch.h"
 #include "kernels.h"
 #include "model.h"
 #include "threadpool.h"
 
 namespace se {
-
-struct SeqIn {
-  int start, n, pos0;
-  std::vector<int32_t> blocks;
-};
-
-struct OutReq {
-  int row;     // flat token index whose next-token distribution is wanted
-  int topk;    // 0: none
-  bool logits; // return the full row
-};
-
-struct ForwardOut {
-  std::vector<int32_t> argmax;        // per request
-  std::vector<int32_t> topk_ids;      // concatenated, each request's k entries by descending logit
-  std::vector<float> topk_logits;
-  std::vector<float> logits;          // concatenated full rows of requests with logits=true
-};
 
 // One engine's forward buffers, reused from call to call (calls are serialized per engine):
 // fresh multi-MB buffers cost page faults and zero-filling on every forward, and thread-local

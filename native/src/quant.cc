@@ -70,8 +70,9 @@ void dequantize_row(int type, const void* row, int n, float* y) {
         float d = h2f(b[i].d);
         uint32_t qh; std::memcpy(&qh, b[i].qh, 4);
         for (int j = 0; j < 16; j++) {
-          y[32 * i + j] = d * (((b[i].qs[j] & 15) | (((qh >> j) & 1) << 4)) - 16);
-          y[32 * i + j + 16] = d * (((b[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
+          // int: with qh unsigned, the − 16 would wrap to 2^32 − k
+          y[32 * i + j] = d * ((int)((b[i].qs[j] & 15) | (((qh >> j) & 1) << 4)) - 16);
+          y[32 * i + j + 16] = d * ((int)((b[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
         }
       }
       return;

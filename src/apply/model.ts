@@ -4,6 +4,7 @@
 // the main draft, and the update snippet as the second.
 import { basename } from 'node:path';
 import { Engine } from '../engine/engine.js';
+import { describeDevice, type DeviceInfo, type DeviceRequest } from '../engine/device.js';
 import { getMeta } from '../engine/gguf.js';
 import { typeName } from '../engine/ggml-types.js';
 import { Scheduler, QueueFullError, CancelledError } from '../decode/scheduler.js';
@@ -19,6 +20,8 @@ export interface ModelOptions {
   maxBatchTokens?: number;
   maxQueue?: number;
   maxRunning?: number;
+  /** 'auto' | 'cpu' | 'cuda' (default SPECEDIT_DEVICE, else auto) */
+  device?: DeviceRequest;
 }
 
 export interface ModelApplyInput {
@@ -52,11 +55,13 @@ export interface ModelDescription {
   context_length: number;
   kv_tokens: number;
   kv_bytes: number;
+  /** where the engine runs: { kind: 'cuda', name, capability, memory } or { kind: 'cpu', isa, reason } */
+  device: DeviceInfo;
 }
 
-/** "qwen2.5-coder (qwen2, Q8_0, KV 16384 tokens / 192 MiB)", for a log line. */
+/** "qwen2.5-coder (qwen2, Q8_0, KV 16384 tokens / 192 MiB) on cpu avx512 (GPU not used: no driver)", for a log line. */
 export function describeModel(d: ModelDescription): string {
-  return `${d.name} (${d.arch}, ${d.quantization}, KV ${d.kv_tokens} tokens / ${Math.round(d.kv_bytes / 2 ** 20)} MiB)`;
+  return `${d.name} (${d.arch}, ${d.quantization}, KV ${d.kv_tokens} tokens / ${Math.round(d.kv_bytes / 2 ** 20)} MiB) on ${describeDevice(d.device)}`;
 }
 
 export class ModelService {
@@ -64,7 +69,7 @@ export class ModelService {
 
   static open(path: string, o: ModelOptions = {}): ModelService {
     const kvTokens = o.kvTokens ?? 16384;
-    const engine = Engine.open(path, { numBlocks: Math.ceil(kvTokens / 16), threads: o.threads });
+    const engine = Engine.open(path, { numBlocks: Math.ceil(kvTokens / 16), threads: o.threads, device: o.device });
     const scheduler = new Scheduler(engine, { maxBatchTokens: o.maxBatchTokens, maxQueue: o.maxQueue, maxRunning: o.maxRunning });
     return new ModelService(path, engine, scheduler);
   }
@@ -128,6 +133,7 @@ export class ModelService {
       context_length: this.engine.config.contextLength,
       kv_tokens: b.numBlocks * b.blockSize,
       kv_bytes: this.engine.info().kvBytes,
+      device: this.engine.device,
     };
   }
 

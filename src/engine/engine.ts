@@ -7,6 +7,7 @@ import { readConfig, modelTensors, type ModelConfig } from './config.js';
 import { Tokenizer } from './tokenizer.js';
 import { BlockAllocator } from './kv-blocks.js';
 import { loadAddon, type NativeEngineInstance } from './native.js';
+import { chooseDevice, defaultDevice, type DeviceInfo, type DeviceRequest } from './device.js';
 
 export interface EngineOptions {
   /** KV pool size in blocks (default: enough for 8192 tokens) */
@@ -20,6 +21,11 @@ export interface EngineOptions {
   /** 'hugepages' (default): the mmapped file is copied into 2 MiB pages (decode is TLB-bound on
    *  4 KiB page-cache pages); 'mmap': weights are used in place from the mapping */
   weights?: 'hugepages' | 'mmap';
+  /** default SPECEDIT_DEVICE, else 'cpu'. 'auto': a usable CUDA GPU, else the CPU; 'cuda': the GPU
+   *  or an error (DeviceError, code 'cuda_unavailable'); 'cpu': the CPU kernels */
+  device?: DeviceRequest;
+  /** which CUDA device (default 0) */
+  cudaDevice?: number;
 }
 
 export interface SeqInput {
@@ -55,12 +61,21 @@ export class Engine {
   private native: NativeEngineInstance;
   private queue: Promise<unknown> = Promise.resolve();
   private tok?: Tokenizer;
+  /** where forward() runs, and for the CPU why the GPU is not used */
+  readonly device: DeviceInfo;
 
   private constructor(readonly path: string, readonly gguf: GGUFFile, readonly config: ModelConfig, o: Required<EngineOptions>) {
-    const { NativeEngine } = loadAddon();
+    const addon = loadAddon();
     const tensors = modelTensors(gguf, config);
-    this.native = new NativeEngine(path, config, tensors, o);
+    const choice = chooseDevice(o.device, () => addon.cudaProbe(o.cudaDevice));
+    this.native = new addon.NativeEngine(path, config, tensors, { ...o, device: choice.backend });
     this.blocks = new BlockAllocator(o.numBlocks, o.blockSize);
+    if (choice.backend === 'cuda') {
+      const p = addon.cudaProbe(o.cudaDevice);
+      this.device = { kind: 'cuda', name: p.name, capability: p.capability, memory: p.memory };
+    } else {
+      this.device = { kind: 'cpu', isa: this.native.info().isa, reason: choice.reason, ...(choice.detail ? { detail: choice.detail } : {}) };
+    }
   }
 
   static open(path: string, opts: EngineOptions = {}): Engine {
@@ -74,6 +89,8 @@ export class Engine {
       threads: opts.threads ?? availableParallelism(),
       isa: opts.isa ?? 'auto',
       weights: opts.weights ?? 'hugepages',
+      device: opts.device ?? defaultDevice(),
+      cudaDevice: opts.cudaDevice ?? 0,
     });
   }
 

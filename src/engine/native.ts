@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CudaProbe } from './device.js';
 
 export interface NativeForwardBatch {
   tokens: Int32Array;
@@ -24,7 +25,16 @@ export interface NativeForwardResult {
 export interface NativeEngineInstance {
   forward(batch: NativeForwardBatch): Promise<NativeForwardResult>;
   copyBlocks(pairs: Int32Array): void;
-  info(): { isa: string; cpuFeatures: string; threads: number; kvBytes: number; packedWeightBytes: number };
+  info(): {
+    device: 'cpu' | 'cuda';
+    isa: string;
+    cpuFeatures: string;
+    threads: number;
+    kvBytes: number;
+    packedWeightBytes: number;
+    /** weights (repacked) and norms in device memory, CUDA backend only */
+    deviceWeightBytes: number;
+  };
   close(): void;
 }
 
@@ -37,6 +47,14 @@ export interface NativeAddon {
   /** swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); throws with code ENOSYS/EINVAL where unsupported */
   exchangePaths(a: string, b: string): void;
   kernelMatmul(isa: string, type: number, weights: Uint8Array, rows: number, cols: number, x: Float32Array): Float32Array;
+  /** whether the CUDA backend can run here and, if not, why (the first call loads the driver) */
+  cudaProbe(device?: number): CudaProbe;
+  /** streaming-read bandwidth of a CUDA device in GB/s (benchmark ceiling); throws without one */
+  cudaBandwidth(device: number, bytes: number): number;
+  /** the CPU engine's dequantization of a matrix (rows × cols of a GGML type) */
+  dequantize(type: number, weights: Uint8Array, rows: number, cols: number): Float32Array;
+  /** the same matrix repacked into the CUDA backend's layout and read back through its kernels' loader */
+  gpuLayoutDequant(type: number, weights: Uint8Array, rows: number, cols: number): { values: Float32Array; bytes: number };
 }
 
 let addon: NativeAddon | undefined;
