@@ -120,6 +120,29 @@ export function pairEditedLines(seg: string[], original: string[], s0: number, s
   return pairs;
 }
 
+/**
+ * A segment that starts (ends) on a new line right after (before) a marker, placed so that the
+ * file's line just outside it stays: when that line reads like the new one changed a little (a URL,
+ * a word), the snippet cannot say whether it replaces the line (the model dropped the context above
+ * it) or adds a near-copy beside it. Refused: measured, only noisy snippets do this (3 wrong answers
+ * in the comment-drift eval), no clean edit.
+ * `edge`: [snippet line, original line] of the new line and the file's line beside the placement.
+ */
+export function editedEdgeLine(seg: string[], original: string[], edge: [number, number] | null): void {
+  if (!edge) return;
+  const [s, o] = edge;
+  if (o < 0 || o >= original.length) return;
+  const a = seg[s].trim();
+  const b = original[o].trim();
+  if (a === '' || b === '' || a === b || likeness(a, b) < EDITED) return;
+  throw new MergeRefusal(
+    'ambiguous_anchor',
+    `The update's line "${a.slice(0, 80)}" stands next to a marker and reads like line ${o + 1} of the file changed a little, but it shows no unchanged line between them: it may replace that line or be added beside it. ` +
+      'Include the line before (after) it as it stands in the file.',
+    { line: o + 1 },
+  );
+}
+
 /** A comment's words, without its delimiters, case, or closing punctuation: what a model "tidies". */
 export function commentWords(line: string, lang: Language): string | null {
   if (!isCommentLine(line, lang)) return null;

@@ -9,7 +9,7 @@ import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { droppedLeadingComment, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
+import { droppedLeadingComment, editedEdgeLine, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
 export interface Spliced {
@@ -152,6 +152,14 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
       partialDeletion(root, kept[k - 1][1] + 1, kept[k][1]);
+    }
+    // New lines at an edge next to a marker sit beside the file's line there; a near-copy of it is
+    // no clear insertion.
+    if (kept.length > 0 && !p.wholeFile) {
+      const [fs, fo] = kept[0];
+      if (seg.markerBefore && fs > 0 && p.from === fo) editedEdgeLine(seg.lines, orig.lines, [fs - 1, fo - 1]);
+      const [ls, lo] = kept[kept.length - 1];
+      if (seg.markerAfter && ls < seg.lines.length - 1 && p.to === lo) editedEdgeLine(seg.lines, orig.lines, [ls + 1, lo + 1]);
     }
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
