@@ -75,7 +75,18 @@ function shiftVotes(pairs: [string, string][], m: UnitMapping): Map<number, numb
  * segment, sit at one shift, then the one that needs the smallest shifts (a snippet re-indented
  * whole still starts at column 0).
  */
-export function chooseUnitMapping(segmentPairs: [string, string][][], unit: IndentUnit, snippetUnit: number | null = null, fileSteps: Map<number, number> = new Map()): UnitMapping {
+/** What the snippet and the file say about their own nesting, beyond the lines they share. */
+export interface UnitEvidence {
+  /** the snippet's own unit in columns (snippetIndentUnit), when it says so clearly */
+  snippetUnit?: number | null;
+  /** the snippet indents with tabs: a tab is one unit, never 2 or 8 columns' worth */
+  snippetTabs?: boolean;
+  /** the file's steps into a deeper indent (indentSteps) */
+  fileSteps?: Map<number, number>;
+}
+
+export function chooseUnitMapping(segmentPairs: [string, string][][], unit: IndentUnit, evidence: UnitEvidence = {}): UnitMapping {
+  const { snippetUnit = null, snippetTabs = false, fileSteps = new Map<number, number>() } = evidence;
   const identity = { from: 1, to: 1 };
   if (segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o)))) {
     // The shared lines do not tell (they sit at column 0, or at a column both units agree on): the
@@ -89,9 +100,11 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
   // The file's unit as detected may not be the one its lines nest by: other units are tried too,
   // but win only by a clear margin.
   const to = cols(unit);
-  const units = [2, 4, 8];
+  // A tab-indented snippet nests by tabs: only a tab's columns can be its unit (else a method
+  // dedented by one tab reads as one scaled from 2 to 4 columns, and its lines at column 0 stay there).
+  const units = snippetTabs ? [TAB_COLUMNS] : [2, 4, 8];
   const mappings = [identity, ...units.filter((f) => f !== to).map((from) => ({ from, to }))];
-  const others = units.flatMap((from) => units.filter((t) => t !== from && t !== to).map((t) => ({ from, to: t })));
+  const others = units.flatMap((from) => [2, 4, 8].filter((t) => t !== from && t !== to).map((t) => ({ from, to: t })));
   let best = { m: identity, votes: -1, cost: Infinity };
   for (const m of [...mappings, ...others]) {
     let votes = 0;

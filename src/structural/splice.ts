@@ -8,7 +8,7 @@ import { chooseUnitMapping, reindenter, snippetIndentUnit } from './indent.js';
 import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
-import { indentSteps, joinText, type SourceText } from './text.js';
+import { detectIndentUnit, indentSteps, joinText, type SourceText } from './text.js';
 import { droppedLeadingComment, editedEdgeLine, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
@@ -87,7 +87,12 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     const from = strong.length > 0 ? strong.map((m) => [m.s, m.o]) : [...pairs[i]];
     return from.map(([s, o]) => [seg.lines[s], orig.lines[o]] as [string, string]);
   });
-  const unitMapping = chooseUnitMapping(shared, orig.indent, snippetIndentUnit(segments.flatMap((seg) => seg.lines)), indentSteps(orig.lines));
+  const snippetLines = segments.flatMap((seg) => seg.lines);
+  const unitMapping = chooseUnitMapping(shared, orig.indent, {
+    snippetUnit: snippetIndentUnit(snippetLines),
+    snippetTabs: detectIndentUnit(snippetLines).kind === 'tab',
+    fileSteps: indentSteps(orig.lines),
+  });
   // A file indented with tabs only gets tabs on the lines a snippet indented with spaces.
   const tabsOnly = orig.indent.kind === 'tab' && !orig.lines.some((l) => /^ +[^ *]/.test(l));
   const lines: string[] = [];
