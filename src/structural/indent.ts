@@ -148,13 +148,19 @@ export interface Reindent {
 }
 
 /** `pairs`: [snippet line, original line] for lines the two share; the shift most of them agree on. */
-export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitMapping, tabsOnly = false): Reindent {
+export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitMapping, tabsOnly = false, edges: [string, string][] = []): Reindent {
   // A column or so of difference is alignment (continuation lines), not nesting.
   const tolerance = Math.max(2, cols(unit)) - 1;
   const votes = shiftVotes(pairs, m);
   const own = topShift(votes);
   const common = m.shift ?? 0;
-  const shift = own.n >= (votes.get(common) ?? 0) + 2 ? own.shift : votes.has(common) || own.n === 0 ? common : own.shift;
+  // The segment's first and last lines stand next to markers: context copied from the file, never
+  // lines the edit moved. Where both are shared and agree, they say where its column 0 sits, however
+  // many lines between them the edit re-nested (wrapped in a new block).
+  const edgeVotes = shiftVotes(edges, m);
+  const byEdges = edges.length === 2 && edgeVotes.size === 1 ? [...edgeVotes.keys()][0] : null;
+  const shift =
+    byEdges !== null && votes.has(byEdges) ? byEdges : own.n >= (votes.get(common) ?? 0) + 2 ? own.shift : votes.has(common) || own.n === 0 ? common : own.shift;
   const target = (line: string) => mapColumns(indentColumns(line), m) + shift;
   const verbatim = m.from === m.to && shift === 0 && pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o));
   const respell = (line: string) => tabsOnly && /^\t* +/.test(line);
