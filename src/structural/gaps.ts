@@ -51,23 +51,34 @@ export function unstatedDeletion(original: string[], from: number, to: number, l
 
 /**
  * The comment lines right above a kept line (no blank between) are gone while the snippet shows
- * something other than a comment above that line: new code, a blank, the previous kept line. Read
- * literally the edit deletes the line's own comment; far more often a model dropped it while
- * copying the line as context (measured: 11 of the comment-drift eval's wrong answers, against one
- * clean edit that deletes a comment this way). Refused like any other unstated deletion.
+ * something other than a comment of their kind above that line: new code, a blank, the previous
+ * kept line, a line comment where the file had a block comment. Read literally the edit deletes
+ * the line's own comment; far more often a model dropped it while copying the line as context
+ * (measured: 14 of the comment-drift eval's wrong answers, against two clean edits that delete or
+ * restyle a comment this way). Refused like any other unstated deletion.
  * `prev`, `next`: consecutive kept lines as [snippet line, original line].
  */
 export function droppedLeadingComment(seg: string[], original: string[], prev: [number, number], next: [number, number], lang: Language): void {
   const [s, o] = next;
+  if (o - 1 <= prev[1] || !isCommentLine(original[o - 1], lang)) return;
+  // The line's own comment is the run of one kind right above it: a `/** @type */` under a `//`
+  // paragraph is its own comment, which a rewritten paragraph does not replace.
+  const kind = commentKind(original[o - 1]);
   let c = o;
-  while (c - 1 > prev[1] && isCommentLine(original[c - 1], lang)) c--;
-  if (c === o || isCommentLine(seg[s - 1], lang)) return;
+  while (c - 1 > prev[1] && isCommentLine(original[c - 1], lang) && commentKind(original[c - 1]) === kind) c--;
+  if (isCommentLine(seg[s - 1], lang) && commentKind(seg[s - 1]) === kind) return;
   throw new MergeRefusal(
     'unstated_deletion',
-    `The update drops the comment on lines ${c + 1}-${o} of the file, right above line ${o + 1}, which it keeps, and shows no comment in its place. ` +
+    `The update drops the comment on ${c + 1 === o ? `line ${o}` : `lines ${c + 1}-${o}`} of the file, right above line ${o + 1}, which it keeps, and shows no comment of that kind in its place. ` +
       'Models leave out such comments when they copy a line as context, so this is not read as a deletion: include the comment if it is to be kept, or say so with a replacement if it is to go.',
     { start_line: c + 1, end_line: o, kind: 'leading_comment' },
   );
+}
+
+/** A comment line's family: a line comment (`//`, `#`, `--`) or a line of a block comment (opener, ` * ` continuation, closer). */
+function commentKind(line: string): 'block' | 'line' {
+  const t = line.trim();
+  return t.startsWith('/*') || t.startsWith('*') || t.endsWith('*/') || t.startsWith('<!--') ? 'block' : 'line';
 }
 
 /** How alike two lines read, 0..1: one less the edit distance of their trimmed text over the longer length. */
