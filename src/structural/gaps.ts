@@ -115,7 +115,11 @@ export function pairEditedLines(seg: string[], original: string[], s0: number, s
     const a = seg[s0 + i].trim();
     const b = original[o0 + j].trim();
     // (lines equal but for indentation were re-indented, a reformatting that deletes blank lines freely)
-    return a !== b && a.length >= 8 && b.length >= 8 && a.length <= 400 && b.length <= 400 && likeness(a, b) >= EDITED;
+    if (a === b || a.length < 8 || b.length < 8 || a.length > 400 || b.length > 400) return false;
+    // A line grown at one end (a clause added to a comment, a guard before a statement) is the same line.
+    const [short, long] = a.length < b.length ? [a, b] : [b, a];
+    if (short.length >= 12 && (long.startsWith(short) || long.endsWith(short))) return true;
+    return likeness(a, b) >= EDITED;
   };
   const dp = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
   const same = Array.from({ length: n }, (_, i) => Array.from({ length: m }, (_, j) => alike(i, j)));
