@@ -75,6 +75,28 @@ export function droppedLeadingComment(seg: string[], original: string[], prev: [
   );
 }
 
+/**
+ * The mirror image: a kept comment line whose block goes on in the file (the next lines, no blank
+ * between, comments of its kind) while the snippet follows it with something else. The block's end
+ * was cut off where a model stopped copying it, more likely than the edit deleting only its last
+ * lines. Refused like droppedLeadingComment.
+ */
+export function droppedTrailingComment(seg: string[], original: string[], prev: [number, number], next: [number, number], lang: Language): void {
+  const [s, o] = prev;
+  if (o + 1 >= next[1] || !isCommentLine(original[o], lang) || !isCommentLine(original[o + 1], lang)) return;
+  const kind = commentKind(original[o]);
+  if (commentKind(original[o + 1]) !== kind) return;
+  if (isCommentLine(seg[s + 1], lang) && commentKind(seg[s + 1]) === kind) return;
+  let c = o + 1;
+  while (c + 1 < next[1] && isCommentLine(original[c + 1], lang) && commentKind(original[c + 1]) === kind) c++;
+  throw new MergeRefusal(
+    'unstated_deletion',
+    `The update keeps line ${o + 1} of the file but drops ${c === o + 1 ? `line ${c + 1}` : `lines ${o + 2}-${c + 1}`} right after it, the rest of the same comment, and shows no comment of that kind in its place. ` +
+      'Models stop copying a comment part way through, so this is not read as a deletion: include the rest of the comment if it is to be kept.',
+    { start_line: o + 2, end_line: c + 1, kind: 'trailing_comment' },
+  );
+}
+
 /** A comment line's family: a line comment (`//`, `#`, `--`) or a line of a block comment (opener, ` * ` continuation, closer). */
 function commentKind(line: string): 'block' | 'line' {
   const t = line.trim();

@@ -9,7 +9,7 @@ import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { detectIndentUnit, indentSteps, joinText, type SourceText } from './text.js';
-import { droppedLeadingComment, editedEdgeLine, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
+import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
 export interface Spliced {
@@ -170,6 +170,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     }
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
+      droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
       // Where the snippet replaces lines, the ones it merely edited (a URL, a word) stand in for
       // kept lines: blank or comment lines skipped beside them are the same unstated deletion.
       const edited = pairEditedLines(seg.lines, orig.lines, kept[k - 1][0] + 1, kept[k][0], kept[k - 1][1] + 1, kept[k][1]);
