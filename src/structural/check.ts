@@ -27,6 +27,8 @@ export interface MergeCheck {
   output: string[];
   /** Output rows that came from the snippet. */
   added: Set<number>;
+  /** Output rows kept because the snippet shows them. */
+  shown?: Set<number>;
   content: string;
   segments: Segment[];
   language: Language;
@@ -51,6 +53,10 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
       throw new MergeRefusal('markers_remaining', 'The merged file would still contain marker lines.', { line: c.output[row] });
     }
   }
+
+  // A run of added lines that repeats, line for line (indentation aside), the kept lines right
+  // after or before it: context the snippet re-indented and the merge took for new code, now twice.
+  duplicatedBesideItself(c.output, c.added, c.shown ?? new Set());
 
   // Every code line of the snippet, in order, in the output.
   const out = c.output.map((l) => l.trim());
@@ -115,6 +121,46 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
     return { checked: true, errorsBefore: c.errorsBefore, errorsAfter };
   } finally {
     tree.delete();
+  }
+}
+
+/**
+ * Refuse an added run whose last (first) two or more code lines equal, indentation aside, the lines
+ * right after (before) it that the merge kept without the snippet showing them. (Kept lines the
+ * snippet shows are its own second copy: a new function that ends like the one after it.)
+ */
+export function duplicatedBesideItself(out: string[], added: Set<number>, shown: Set<number>): void {
+  const rows = [...added].sort((a, b) => a - b);
+  const kept = (at: number, text: string) => at >= 0 && at < out.length && !added.has(at) && !shown.has(at) && out[at].trim() === text;
+  for (let i = 0; i < rows.length; ) {
+    let j = i;
+    while (j + 1 < rows.length && rows[j + 1] === rows[j] + 1) j++;
+    const from = rows[i];
+    const to = rows[j] + 1;
+    // the longest tail of the run repeated right after it, and head repeated right before it
+    let after = 0;
+    for (let k = to - from; k >= 1 && after === 0; k--) {
+      let ok = true;
+      for (let q = 0; q < k && ok; q++) ok = kept(to + q, out[to - k + q].trim());
+      if (ok) after = k;
+    }
+    let before = 0;
+    for (let k = to - from; k >= 1 && before === 0; k--) {
+      let ok = true;
+      for (let q = 0; q < k && ok; q++) ok = kept(from - k + q, out[from + q].trim());
+      if (ok) before = k;
+    }
+    const codeIn = (a: number, b: number) => out.slice(a, b).filter((l) => l.trim() !== '').length;
+    const dupAfter = after > 0 ? codeIn(to - after, to) : 0;
+    const dupBefore = before > 0 ? codeIn(from, from + before) : 0;
+    if (dupAfter >= 2 || dupBefore >= 2) {
+      const [a, b] = dupAfter >= 2 ? [to - after, to] : [from, from + before];
+      throw new MergeRefusal('check_failed', `Lines ${a + 1}-${b} of the merged file would repeat the ${b - a} lines next to them: the update's context was probably read as new code (it is indented differently from the file). Indent the context as the file does.`, {
+        start_line: a + 1,
+        end_line: b,
+      });
+    }
+    i = j + 1;
   }
 }
 

@@ -17,6 +17,8 @@ export interface Spliced {
   lines: string[];
   /** Output rows that came from the snippet rather than the original. */
   added: Set<number>;
+  /** Output rows kept from the original because the snippet shows them (its context lines). */
+  shown: Set<number>;
   rungs: Rung[];
   definitionAnchors: number;
   linesAdded: number;
@@ -98,6 +100,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   const lines: string[] = [];
   const eols: (string | undefined)[] = [];
   const added = new Set<number>();
+  const shown = new Set<number>();
   const rungs: Rung[] = [];
   let cursor = 0;
   let definitionAnchors = 0;
@@ -182,6 +185,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
       if (o !== undefined) {
+        shown.add(lines.length);
         lines.push(orig.lines[o]);
         eols.push(orig.eols[o]);
       } else {
@@ -208,7 +212,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     cursor = p.to + 1;
   });
   keep(cursor, orig.lines.length);
-  return { content: joinText(orig, lines, eols), lines, added, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap };
+  return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap };
 }
 
 /** Segment line -> original line for every line kept as it was: the chain plus equal lines in its gaps. */
