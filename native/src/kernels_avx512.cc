@@ -313,33 +313,32 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
     for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
 }
 
-// Q4_0/Q5_0 panels in the nibble form (panels.h): per 32-value block, 4 loads of 64 bytes per
-// panel, split into low and high nibbles (two 4-value steps for 16 rows), Q5_0's fifth bit added
-// from its mask plane; the int32 sums start at −bias·Σa of the block (bias 8 or 16: the nibbles
-// are the type's unsigned q), so they equal the int8 form's, and the float part is the same:
-// convert, FMA by (f16 scale × activation scale). Bit-identical to the int8 panels.
-template <int R, int C, bool HB>
+// Q4_0 panels in the nibble form (panels.h): per 32-value block, 4 loads of 64 bytes per panel,
+// split into low and high nibbles (two 4-value steps for 16 rows); the int32 sums start at
+// −8·Σa of the block (the nibbles are the type's unsigned q), so they equal the int8 form's, and
+// the float part is the same: convert, FMA by (f16 scale × activation scale). Bit-identical to
+// the int8 panels.
+template <int R, int C>
 void gemm_nib_t(const uint8_t* const* pw, int n, const void* const* a, float* out, const uint8_t* const* pf) {
   const int nblk = n / 32;
-  const size_t bb = nib_block_bytes(HB);
+  const size_t bb = NIB_BLOCK;
   const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
   const uint8_t* ar[R];
   for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
-  const __m512i m4 = _mm512_set1_epi8(15), v16 = _mm512_set1_epi8(16);
+  const __m512i m4 = _mm512_set1_epi8(15);
   __m512 acc[R][C];
   for (int r = 0; r < R; r++)
     for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
   for (int b = 0; b < nblk; b++) {
     const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
-    const size_t pair = (size_t)(b & ~1) * bb, qo = pair + 256 * i, ho = pair + 256 * cnt + 64 * i,
-                 so = pair + (256 + (HB ? 64 : 0)) * cnt + 32 * i;
+    const size_t pair = (size_t)(b & ~1) * bb, qo = pair + 256 * i, so = pair + 256 * cnt + 32 * i;
     if (pf && i == 0)  // the next panels' pair of blocks, on its way while these rows are computed
       for (int c = 0; c < C; c++)
         for (size_t k = 0; k < cnt * bb; k += 64) _mm_prefetch((const char*)(pf[c] + pair + k), _MM_HINT_T0);
     __m512i id[R][C];
     for (int r = 0; r < R; r++) {
       const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
-      const __m512i c0 = _mm512_set1_epi32((c16[0] + c16[1]) / (HB ? 8 : 16));  // −bias·Σa
+      const __m512i c0 = _mm512_set1_epi32((c16[0] + c16[1]) / 16);  // −8·Σa
       for (int c = 0; c < C; c++) id[r][c] = c0;
     }
     for (int k = 0; k < 4; k++) {
@@ -348,11 +347,6 @@ void gemm_nib_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
         const __m512i x = _mm512_load_si512((const void*)(pw[c] + qo + 64 * k));
         lo[c] = _mm512_and_si512(x, m4);
         hi[c] = _mm512_and_si512(_mm512_srli_epi16(x, 4), m4);
-        if constexpr (HB) {
-          const uint8_t* h = pw[c] + ho;
-          lo[c] = _mm512_mask_add_epi8(lo[c], _load_mask64((__mmask64*)(h + 8 * k)), lo[c], v16);
-          hi[c] = _mm512_mask_add_epi8(hi[c], _load_mask64((__mmask64*)(h + 8 * (k + 4))), hi[c], v16);
-        }
       }
       for (int r = 0; r < R; r++) {
         const __m512i a0 = bcast32(ar[r] + 32 * b + 4 * k), a1 = bcast32(ar[r] + 32 * b + 16 + 4 * k);
@@ -458,16 +452,15 @@ template <int... Rs>
 constexpr auto gemm_q4k_table(std::integer_sequence<int, Rs...>) {
   return std::array{gemm_q4k_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
 }
-template <bool HB, int R, int... Cs>
+template <int R, int... Cs>
 constexpr auto gemm_nib_row(std::integer_sequence<int, Cs...>) {
-  return std::array<GemmFn, sizeof...(Cs)>{gemm_nib_t<R, Cs + 1, HB>...};
+  return std::array<GemmFn, sizeof...(Cs)>{gemm_nib_t<R, Cs + 1>...};
 }
-template <bool HB, int... Rs>
+template <int... Rs>
 constexpr auto gemm_nib_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_nib_row<HB, Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+  return std::array{gemm_nib_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
 }
-constexpr auto kGemmQ4_0 = gemm_nib_table<false>(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ5_0 = gemm_nib_table<true>(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ4_0 = gemm_nib_table(std::make_integer_sequence<int, GEMM_ROWS>());
 constexpr auto kGemmQ8 = gemm_table<32, true, false>(std::make_integer_sequence<int, GEMM_ROWS>());
 constexpr auto kGemmQ4KI8 = gemm_table<32, false, true>(std::make_integer_sequence<int, GEMM_ROWS>());
 constexpr auto kGemmQ4K = gemm_q4k_table(std::make_integer_sequence<int, GEMM_ROWS>());
@@ -475,16 +468,16 @@ constexpr auto kGemmQ6K = gemm_table<16, false, false>(std::make_integer_sequenc
 
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
-  const auto& t = f.q4k ? kGemmQ4K : f.nib ? (f.hbit ? kGemmQ5_0 : kGemmQ4_0) : f.bl == 16 ? kGemmQ6K : f.offsets ? kGemmQ4KI8 : kGemmQ8;
+  const auto& t = f.q4k ? kGemmQ4K : f.nib ? kGemmQ4_0 : f.bl == 16 ? kGemmQ6K : f.offsets ? kGemmQ4KI8 : kGemmQ8;
   t[R - 1][C - 1](pw, n, a, out, prefetch);
 }
 
-// A 4-bit panel in its int8 form (unpacked_format): the same nibbles and bits as the 4-bit
-// kernels use, stored as q − bias + 128 (Q4_0/Q5_0) or q + 128 (Q4_K), scales and offsets as
+// A 4-bit panel in its int8 form (unpacked_format): the same nibbles as the 4-bit kernels use,
+// stored as q − 8 + 128 (Q4_0) or q + 128 (Q4_K), scales and offsets as
 // the exact products the 4-bit kernels form.
 void unpack_panel(const PanelFormat& f, const uint8_t* src, int n, uint8_t* dst, const uint8_t* pf) {
   const int nblk = n / 32;
-  const __m512i m4 = _mm512_set1_epi8(15), v16 = _mm512_set1_epi8(16);
+  const __m512i m4 = _mm512_set1_epi8(15);
   if (f.q4k) {
     const __m512i v128 = _mm512_set1_epi8((char)0x80);
     float* scales = (float*)(dst + (size_t)nblk * 512);
@@ -510,9 +503,8 @@ void unpack_panel(const PanelFormat& f, const uint8_t* src, int n, uint8_t* dst,
     }
     return;
   }
-  const bool hb = f.hbit;
-  const size_t bb = nib_block_bytes(hb);
-  const __m512i add = _mm512_set1_epi8((char)(128 - (hb ? 16 : 8)));
+  const size_t bb = NIB_BLOCK;
+  const __m512i add = _mm512_set1_epi8((char)(128 - 8));
   uint8_t* scales = dst + (size_t)nblk * 512;
   if (pf)
     for (size_t k = 0; k < (size_t)nblk * bb; k += 64) _mm_prefetch((const char*)(pf + k), _MM_HINT_T0);
@@ -520,18 +512,13 @@ void unpack_panel(const PanelFormat& f, const uint8_t* src, int n, uint8_t* dst,
     const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
     const size_t pair = (size_t)(b & ~1) * bb;
     const uint8_t* q = src + pair + 256 * i;
-    const uint8_t* h = src + pair + 256 * cnt + 64 * i;
     for (int k = 0; k < 4; k++) {
       const __m512i x = _mm512_load_si512((const void*)(q + 64 * k));
-      __m512i lo = _mm512_and_si512(x, m4), hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), m4);
-      if (hb) {
-        lo = _mm512_mask_add_epi8(lo, _load_mask64((__mmask64*)(h + 8 * k)), lo, v16);
-        hi = _mm512_mask_add_epi8(hi, _load_mask64((__mmask64*)(h + 8 * (k + 4))), hi, v16);
-      }
+      const __m512i lo = _mm512_and_si512(x, m4), hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), m4);
       _mm512_store_si512((void*)(dst + (size_t)b * 512 + 64 * k), _mm512_add_epi8(lo, add));
       _mm512_store_si512((void*)(dst + (size_t)b * 512 + 64 * (k + 4)), _mm512_add_epi8(hi, add));
     }
-    std::memcpy(scales + 32 * b, src + pair + (256 + (hb ? 64 : 0)) * cnt + 32 * i, 32);
+    std::memcpy(scales + 32 * b, src + pair + 256 * cnt + 32 * i, 32);
   }
 }
 

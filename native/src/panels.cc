@@ -8,9 +8,8 @@ namespace se {
 
 PanelFormat panel_format(int type) {
   switch (type) {
-    case T_Q8_0: return {32, true};
-    case T_Q4_0: return {32, true, false, true, false};
-    case T_Q5_0: return {32, true, false, true, true};
+    case T_Q8_0: case T_Q5_0: return {32, true};
+    case T_Q4_0: return {32, true, false, true};
     case T_Q4_K: return {32, false, true};
     case T_Q6_K: return {16, false, false};
     default: return {};
@@ -19,7 +18,7 @@ PanelFormat panel_format(int type) {
 
 size_t panel_stride(const PanelFormat& f, int n) {
   if (f.q4k) return (size_t)(n / 256) * Q4K_SUPER;
-  if (f.nib) return ((size_t)(n / 32) * nib_block_bytes(f.hbit) + 63) & ~(size_t)63;
+  if (f.nib) return ((size_t)(n / 32) * NIB_BLOCK + 63) & ~(size_t)63;
   const size_t nblk = n / f.bl;
   return (nblk * (16 * f.bl + 16 * (f.f16_scales ? 2 : 4) + (f.offsets ? 64 : 0)) + 63) & ~(size_t)63;
 }
@@ -107,10 +106,10 @@ static void pack_panel_q4k(const Tensor& W, int p, uint8_t* dst) {
   }
 }
 
-// Panel p of a Q4_0/Q5_0 matrix in the nibble form (panels.h)
-static void pack_panel_nib(const Tensor& W, int p, uint8_t* dst, bool hbit) {
-  const int n = (int)W.ne0, nblk = n / 32, bias = hbit ? 16 : 8;
-  const size_t bb = nib_block_bytes(hbit);
+// Panel p of a Q4_0 matrix in the nibble form (panels.h)
+static void pack_panel_nib(const Tensor& W, int p, uint8_t* dst) {
+  const int n = (int)W.ne0, nblk = n / 32;
+  const size_t bb = NIB_BLOCK;
   std::memset(dst, 0, panel_stride(panel_format(W.type), n));
   std::vector<int8_t> q(n);
   std::vector<uint16_t> sc16(nblk);
@@ -122,16 +121,11 @@ static void pack_panel_nib(const Tensor& W, int p, uint8_t* dst, bool hbit) {
       const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
       uint8_t* pair = dst + (size_t)(b & ~1) * bb;
       uint8_t* nib = pair + 256 * i;
-      uint8_t* plane = pair + 256 * cnt + 64 * i;
-      uint8_t* scl = pair + (256 + (hbit ? 64 : 0)) * cnt + 32 * i;
+      uint8_t* scl = pair + 256 * cnt + 32 * i;
       uint8_t u[32];
-      for (int l = 0; l < 32; l++) u[l] = (uint8_t)(q[32 * b + l] + bias);
+      for (int l = 0; l < 32; l++) u[l] = (uint8_t)(q[32 * b + l] + 8);
       for (int k = 0; k < 4; k++)
         for (int j = 0; j < 4; j++) nib[64 * k + 4 * c + j] = (uint8_t)((u[4 * k + j] & 15) | ((u[16 + 4 * k + j] & 15) << 4));
-      if (hbit)
-        for (int k = 0; k < 8; k++)
-          for (int j = 0; j < 4; j++)
-            if (u[4 * k + j] >> 4) plane[8 * k + (4 * c + j) / 8] |= (uint8_t)(1u << ((4 * c + j) % 8));
       std::memcpy(scl + 2 * c, &sc16[b], 2);
     }
   }
@@ -140,7 +134,7 @@ static void pack_panel_nib(const Tensor& W, int p, uint8_t* dst, bool hbit) {
 static void pack_panel(const Tensor& W, int p, uint8_t* dst) {
   const PanelFormat f = panel_format(W.type);
   if (f.q4k) return pack_panel_q4k(W, p, dst);
-  if (f.nib) return pack_panel_nib(W, p, dst, f.hbit);
+  if (f.nib) return pack_panel_nib(W, p, dst);
   const int n = (int)W.ne0, bl = f.bl, nblk = n / bl;
   uint8_t* scales = dst + (size_t)nblk * 16 * bl;
   std::vector<int8_t> q(n);

@@ -4,10 +4,13 @@
 // output row) spent most of their time on per-row horizontal work instead of multiply-adds.
 //
 // Q8_0 and Q6_K become int8 values with a scale per block of `bl` values: value = scale · q,
-// exactly as the type defines it (Q6_K's d·sc per 16 values is exact in float). The 4- and
-// 5-bit types keep their width, unpacked in registers: Q4_0/Q5_0 as nibbles (plus a bit plane
-// for Q5_0's fifth bit) with the type's f16 scale, value = d · (q − 8 or 16); Q4_K as nibbles
-// with its sub-block scales and mins as bytes and d, dmin per 256 values: value = d·sc · q − dmin·m.
+// exactly as the type defines it (Q4_0 nibbles recentred, Q6_K's d·sc per 16 values is exact in
+// float). Q5_0 also becomes int8 values: kept at 5 bits (nibbles plus a plane of fifth bits),
+// its decode kernel measured 24% more time than from int8 panels on a 2-core Zen 4 VM, the
+// bit-plane unpack costing more than the bytes it saves. The 4-bit types keep their width,
+// unpacked in registers: Q4_0 as nibbles with the type's f16 scale, value = d · (q − 8); Q4_K as
+// nibbles with its sub-block scales and mins as bytes and d, dmin per 256 values: value =
+// d·sc · q − dmin·m.
 #pragma once
 #include "model.h"
 #include "threadpool.h"
@@ -20,13 +23,12 @@ struct PanelFormat {
   int bl = 0;               // values per block (32, or 16 for Q6_K); 0: the type has no panel form
   bool f16_scales = false;  // scales as f16 (the type's own), else f32
   bool q4k = false;         // Q4_K's 4-bit layout (below) instead of int8 values
-  bool nib = false;         // Q4_0/Q5_0's nibble layout (below) instead of int8 values
-  bool hbit = false;        // with nib: a plane of fifth bits (Q5_0)
+  bool nib = false;         // Q4_0's nibble layout (below) instead of int8 values
   bool offsets = false;     // int8 form only: f32 offsets per block (Q4_K unpacked)
 };
 PanelFormat panel_format(int type);
 // The int8 form a 4-bit panel unpacks to (Kernels::unpack_panel) when several groups of
-// activation rows share it: Q4_0/Q5_0 → int8 values with their f16 scales; Q4_K → int8 values
+// activation rows share it: Q4_0 → int8 values with its f16 scales; Q4_K → int8 values
 // with f32 scales d·sc and offsets dmin·m per 32 values (value = scale · q − offset).
 // Both compute exactly what the 4-bit kernels compute, bit for bit.
 inline PanelFormat unpacked_format(const PanelFormat& f) {
@@ -42,13 +44,11 @@ inline PanelFormat unpacked_format(const PanelFormat& f) {
 // 16 rows' scales per block; then, with offsets, their offsets per block. Rows past the
 // matrix's end are zero. Panels are 64-byte aligned.
 //
-// Nibble form (Q4_0, Q5_0), per pair of 32-value blocks (the last "pair" of an odd count holds
-// one block; cnt = blocks in the pair):
-//   - for each block, 4 chunks of 64 bytes as Q4_K's below (q & 15: the type's unsigned q);
-//   - with hbit, for each block, 8 masks of 64 bits: bit 4c+i of mask k is bit 4 of value
-//     4k+i of row c;
+// Nibble form (Q4_0), per pair of 32-value blocks (the last "pair" of an odd count holds one
+// block; cnt = blocks in the pair):
+//   - for each block, 4 chunks of 64 bytes as Q4_K's below (the type's unsigned q, 0..15);
 //   - for each block, the 16 rows' f16 scales.
-// A pair takes cnt · (256 + 64·hbit + 32) bytes: 64-byte aligned for whole pairs.
+// A pair takes cnt · NIB_BLOCK bytes: 64-byte aligned for whole pairs.
 //
 // Q4_K form, per 256-value super-block s (Q4K_SUPER bytes, in this order):
 //   - for each of its 8 blocks of 32 values, 4 chunks of 64 bytes: chunk j holds, for row c at
@@ -58,7 +58,7 @@ inline PanelFormat unpacked_format(const PanelFormat& f) {
 //   - the 16 rows' d as f32, then their dmin as f32.
 // d·sc and dmin·m are exact in float (11-bit and 6-bit factors), so the kernel's products equal
 // the dequantized scales.
-inline size_t nib_block_bytes(bool hbit) { return 256 + (hbit ? 64 : 0) + 32; }
+constexpr size_t NIB_BLOCK = 256 + 32;
 constexpr size_t Q4K_QBYTES = 8 * 256, Q4K_SCBYTES = 8 * 32, Q4K_SUPER = Q4K_QBYTES + Q4K_SCBYTES + 128;
 size_t panel_stride(const PanelFormat& f, int n);
 inline int panel_count(int64_t rows) { return (int)((rows + PANEL - 1) / PANEL); }
