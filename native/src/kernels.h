@@ -50,10 +50,6 @@ struct Kernels {
   // prefetch (or nullptr): GEMM_PANELS panels to bring in while these are computed.
   void (*gemm_panels)(const PanelFormat& f, const uint8_t* const* panels, int C, int n, const void* const* a, int R, float* out,
                       const uint8_t* const* prefetch);
-  // Required with gemm_panels: one panel of a 4-bit form (f.nib or f.q4k) rewritten in its
-  // int8 form (unpacked_format) at dst (64-byte aligned); prefetch (or nullptr): a panel of the
-  // same matrix to bring in meanwhile.
-  void (*unpack_panel)(const PanelFormat& f, const uint8_t* src, int n, uint8_t* dst, const uint8_t* prefetch);
   // Optional (nullptr: the plain loops in forward.cc): g[i] = silu(g[i]) * u[i]; index of the
   // largest of n values (lowest index among equals).
   void (*swiglu)(float* g, const float* u, int n);

@@ -260,14 +260,13 @@ void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
 inline __m512i bcast32(const void* p) { return _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(p))); }
 
 // R activation rows × C panels, blocks of BL values: BL/4 vpdpbusd per (row, panel) into an
-// int32 accumulator, then one convert and one FMA by (weight scales × activation scale), and
-// with offsets (Q4_K unpacked) one more FMA by (offsets × activation scale × Σ activations).
-// Each output lane sees the same operations whatever R and C are: batch invariance.
-template <int R, int C, int BL, bool F16S, bool OFF>
+// int32 accumulator, then one convert and one FMA by (weight scales × activation scale). Each
+// output lane sees the same operations whatever R and C are: batch invariance.
+template <int R, int C, int BL, bool F16S>
 void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float* out, const uint8_t* const* pf) {
   const int nblk = n / BL;
   const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
-  const size_t wbytes = (size_t)nblk * 16 * BL, sbytes = (size_t)nblk * 16 * (F16S ? 2 : 4);
+  const size_t wbytes = (size_t)nblk * 16 * BL;
   const uint8_t* ar[R];
   for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
   __m512 acc[R][C];
@@ -275,11 +274,9 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
     for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
   for (int b = 0; b < nblk; b++) {
     __m512i id[R][C];
-    int32_t corr[R];
     for (int r = 0; r < R; r++) {
       const int32_t* c16 = (const int32_t*)(ar[r] + coff) + b * (BL / 16);
-      corr[r] = BL == 32 ? c16[0] + c16[1] : c16[0];
-      const __m512i c0 = _mm512_set1_epi32(corr[r]);
+      const __m512i c0 = _mm512_set1_epi32(BL == 32 ? c16[0] + c16[1] : c16[0]);
       for (int c = 0; c < C; c++) id[r][c] = c0;
     }
     if (pf)  // the next panels' block b, on its way from memory while these rows are computed
@@ -302,11 +299,6 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
       std::memcpy(&da, ar[r] + soff + 4 * (b * BL / ACT_GROUP), 4);
       const __m512 dv = _mm512_set1_ps(da);
       for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dv), acc[r][c]);
-      if constexpr (OFF) {
-        const __m512 sa = _mm512_set1_ps(da * (float)(corr[r] / -128));  // activation scale × Σq
-        for (int c = 0; c < C; c++)
-          acc[r][c] = _mm512_fnmadd_ps(_mm512_load_ps((const float*)(pw[c] + wbytes + sbytes + 64 * b)), sa, acc[r][c]);
-      }
     }
   }
   for (int r = 0; r < R; r++)
@@ -436,13 +428,13 @@ void gemm_q4k_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
 }
 
 using GemmFn = void (*)(const uint8_t* const*, int, const void* const*, float*, const uint8_t* const*);
-template <int BL, bool F16S, bool OFF, int R, int... Cs>
+template <int BL, bool F16S, int R, int... Cs>
 constexpr auto gemm_row(std::integer_sequence<int, Cs...>) {
-  return std::array<GemmFn, sizeof...(Cs)>{gemm_panels_t<R, Cs + 1, BL, F16S, OFF>...};
+  return std::array<GemmFn, sizeof...(Cs)>{gemm_panels_t<R, Cs + 1, BL, F16S>...};
 }
-template <int BL, bool F16S, bool OFF, int... Rs>
+template <int BL, bool F16S, int... Rs>
 constexpr auto gemm_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_row<BL, F16S, OFF, Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+  return std::array{gemm_row<BL, F16S, Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
 }
 template <int R, int... Cs>
 constexpr auto gemm_q4k_row(std::integer_sequence<int, Cs...>) {
@@ -461,65 +453,14 @@ constexpr auto gemm_nib_table(std::integer_sequence<int, Rs...>) {
   return std::array{gemm_nib_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
 }
 constexpr auto kGemmQ4_0 = gemm_nib_table(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ8 = gemm_table<32, true, false>(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ4KI8 = gemm_table<32, false, true>(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ8 = gemm_table<32, true>(std::make_integer_sequence<int, GEMM_ROWS>());
 constexpr auto kGemmQ4K = gemm_q4k_table(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ6K = gemm_table<16, false, false>(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ6K = gemm_table<16, false>(std::make_integer_sequence<int, GEMM_ROWS>());
 
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
-  const auto& t = f.q4k ? kGemmQ4K : f.nib ? kGemmQ4_0 : f.bl == 16 ? kGemmQ6K : f.offsets ? kGemmQ4KI8 : kGemmQ8;
+  const auto& t = f.q4k ? kGemmQ4K : f.nib ? kGemmQ4_0 : f.bl == 16 ? kGemmQ6K : kGemmQ8;
   t[R - 1][C - 1](pw, n, a, out, prefetch);
-}
-
-// A 4-bit panel in its int8 form (unpacked_format): the same nibbles as the 4-bit kernels use,
-// stored as q − 8 + 128 (Q4_0) or q + 128 (Q4_K), scales and offsets as
-// the exact products the 4-bit kernels form.
-void unpack_panel(const PanelFormat& f, const uint8_t* src, int n, uint8_t* dst, const uint8_t* pf) {
-  const int nblk = n / 32;
-  const __m512i m4 = _mm512_set1_epi8(15);
-  if (f.q4k) {
-    const __m512i v128 = _mm512_set1_epi8((char)0x80);
-    float* scales = (float*)(dst + (size_t)nblk * 512);
-    float* offs = scales + (size_t)nblk * 16;
-    for (int s = 0; s < n / 256; s++) {
-      const uint8_t* sb = src + (size_t)s * Q4K_SUPER;
-      if (pf)
-        for (size_t k = 0; k < Q4K_SUPER; k += 64) _mm_prefetch((const char*)(pf + (size_t)s * Q4K_SUPER + k), _MM_HINT_T0);
-      const __m512 dv = _mm512_load_ps((const float*)(sb + Q4K_QBYTES + Q4K_SCBYTES));
-      const __m512 dmv = _mm512_load_ps((const float*)(sb + Q4K_QBYTES + Q4K_SCBYTES + 64));
-      for (int j = 0; j < 8; j++) {
-        const int b = 8 * s + j;
-        for (int k = 0; k < 4; k++) {
-          const __m512i x = _mm512_load_si512((const void*)(sb + 256 * j + 64 * k));
-          _mm512_store_si512((void*)(dst + (size_t)b * 512 + 64 * k), _mm512_or_si512(_mm512_and_si512(x, m4), v128));
-          _mm512_store_si512((void*)(dst + (size_t)b * 512 + 64 * (k + 4)),
-                             _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(x, 4), m4), v128));
-        }
-        const uint8_t* sc = sb + Q4K_QBYTES + 32 * j;
-        _mm512_store_ps(scales + 16 * b, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i*)sc))), dv));
-        _mm512_store_ps(offs + 16 * b, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i*)(sc + 16)))), dmv));
-      }
-    }
-    return;
-  }
-  const size_t bb = NIB_BLOCK;
-  const __m512i add = _mm512_set1_epi8((char)(128 - 8));
-  uint8_t* scales = dst + (size_t)nblk * 512;
-  if (pf)
-    for (size_t k = 0; k < (size_t)nblk * bb; k += 64) _mm_prefetch((const char*)(pf + k), _MM_HINT_T0);
-  for (int b = 0; b < nblk; b++) {
-    const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
-    const size_t pair = (size_t)(b & ~1) * bb;
-    const uint8_t* q = src + pair + 256 * i;
-    for (int k = 0; k < 4; k++) {
-      const __m512i x = _mm512_load_si512((const void*)(q + 64 * k));
-      const __m512i lo = _mm512_and_si512(x, m4), hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), m4);
-      _mm512_store_si512((void*)(dst + (size_t)b * 512 + 64 * k), _mm512_add_epi8(lo, add));
-      _mm512_store_si512((void*)(dst + (size_t)b * 512 + 64 * (k + 4)), _mm512_add_epi8(hi, add));
-    }
-    std::memcpy(scales + 32 * b, src + pair + 256 * cnt + 32 * i, 32);
-  }
 }
 
 // index of the largest value, the lowest index among equals
@@ -750,7 +691,7 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
 }
 
 const Kernels K = {"avx512-vnni", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
-                   actp_bytes, quant_actp, gemm_panels, unpack_panel, swiglu, argmax};
+                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax};
 
 }  // namespace
 

@@ -152,7 +152,7 @@ void attn_values(const float* p, int n, const void* const* vblk, const float* co
 size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
 void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
 
-const Kernels K = {"scalar", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+const Kernels K = {"scalar", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
 }  // namespace
 

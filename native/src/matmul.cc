@@ -8,7 +8,7 @@ namespace se {
 // a buffer of the calling thread, grown as needed and 64-byte aligned
 template <class T>
 static T* thread_buffer(int slot, size_t n) {
-  thread_local std::vector<uint8_t> bufs[4];
+  thread_local std::vector<uint8_t> bufs[3];
   std::vector<uint8_t>& b = bufs[slot];
   if (b.size() < n * sizeof(T) + 64) b.resize(n * sizeof(T) + 64);
   return (T*)(((uintptr_t)b.data() + 63) & ~(uintptr_t)63);
@@ -46,12 +46,6 @@ static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, in
   const PanelFormat f = panel_format(W.type);
   const size_t stride = panel_stride(f, n);
   const uint8_t* base = a.qp;
-  // 4-bit panels shared by several row groups are unpacked once into their int8 form (the
-  // same results bit for bit): the int8 kernel then spends no work per row group on nibbles
-  const bool unpack = (f.nib || f.q4k) && N > GEMM_ROWS;
-  const PanelFormat fu = unpack ? unpacked_format(f) : f;
-  const size_t ustride = unpack ? panel_stride(fu, n) : 0;
-  uint8_t* ubuf = unpack ? thread_buffer<uint8_t>(3, ustride * GEMM_PANELS) : nullptr;
   alignas(64) float r[GEMM_ROWS * GEMM_LD];
   for (int p = p0; p < p1; p += GEMM_PANELS) {
     const int C = std::min(GEMM_PANELS, p1 - p);
@@ -61,17 +55,12 @@ static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, in
     // while the later groups compute from cache (one row group streams at the bandwidth bound)
     const bool ahead = N > GEMM_ROWS && p + GEMM_PANELS < p1;
     for (int c = 0; c < C; c++) pf[c] = W.panels + std::min(p1 - 1, p + GEMM_PANELS + c) * stride;
-    if (unpack)  // the unpacking prefetches the next panels instead
-      for (int c = 0; c < C; c++) {
-        K->unpack_panel(f, pw[c], n, ubuf + c * ustride, ahead ? pf[c] : nullptr);
-        pw[c] = ubuf + c * ustride;
-      }
     const int o0 = p * PANEL, o1 = std::min(rows, (p + C) * PANEL);
     for (int t0 = 0; t0 < N; t0 += GEMM_ROWS) {
       const int R = std::min(GEMM_ROWS, N - t0);
       const void* ap[GEMM_ROWS];
       for (int i = 0; i < R; i++) ap[i] = base + (size_t)(t0 + i) * a.qp_row;
-      K->gemm_panels(fu, pw, C, n, ap, R, r, ahead && t0 == 0 && !unpack ? pf : nullptr);
+      K->gemm_panels(f, pw, C, n, ap, R, r, ahead && t0 == 0 ? pf : nullptr);
       for (int i = 0; i < R; i++) {
         float* y = j.y + (size_t)(t0 + i) * j.ldy + o0;
         const float* ri = r + i * GEMM_LD;

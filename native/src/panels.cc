@@ -20,7 +20,7 @@ size_t panel_stride(const PanelFormat& f, int n) {
   if (f.q4k) return (size_t)(n / 256) * Q4K_SUPER;
   if (f.nib) return ((size_t)(n / 32) * NIB_BLOCK + 63) & ~(size_t)63;
   const size_t nblk = n / f.bl;
-  return (nblk * (16 * f.bl + 16 * (f.f16_scales ? 2 : 4) + (f.offsets ? 64 : 0)) + 63) & ~(size_t)63;
+  return (nblk * (16 * f.bl + 16 * (f.f16_scales ? 2 : 4)) + 63) & ~(size_t)63;
 }
 
 // One row as int8 blocks: value i = scale[i / bl] · q[i]. The scale is kept

@@ -24,25 +24,12 @@ struct PanelFormat {
   bool f16_scales = false;  // scales as f16 (the type's own), else f32
   bool q4k = false;         // Q4_K's 4-bit layout (below) instead of int8 values
   bool nib = false;         // Q4_0's nibble layout (below) instead of int8 values
-  bool offsets = false;     // int8 form only: f32 offsets per block (Q4_K unpacked)
 };
 PanelFormat panel_format(int type);
-// The int8 form a 4-bit panel unpacks to (Kernels::unpack_panel) when several groups of
-// activation rows share it: Q4_0 → int8 values with its f16 scales; Q4_K → int8 values
-// with f32 scales d·sc and offsets dmin·m per 32 values (value = scale · q − offset).
-// Both compute exactly what the 4-bit kernels compute, bit for bit.
-inline PanelFormat unpacked_format(const PanelFormat& f) {
-  PanelFormat u;
-  u.bl = 32;
-  u.f16_scales = f.nib;
-  u.offsets = f.q4k;
-  return u;
-}
 
 // Panel layout for rows of n values, int8 form: for each block b and step k < bl/4, 64 bytes
 // holding values 4k..4k+3 of block b of each of the 16 rows, +128 as unsigned bytes; then the
-// 16 rows' scales per block; then, with offsets, their offsets per block. Rows past the
-// matrix's end are zero. Panels are 64-byte aligned.
+// 16 rows' scales per block. Rows past the matrix's end are zero. Panels are 64-byte aligned.
 //
 // Nibble form (Q4_0), per pair of 32-value blocks (the last "pair" of an odd count holds one
 // block; cnt = blocks in the pair):
