@@ -260,14 +260,13 @@ void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
 inline __m512i bcast32(const void* p) { return _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(p))); }
 
 // R activation rows × C panels, blocks of BL values: BL/4 vpdpbusd per (row, panel) into an
-// int32 accumulator, then one convert and one FMA by (weight scales × activation scale), and
-// with offsets one more FMA by (offsets × activation scale × Σ activations). Each output lane
-// sees the same operations whatever R and C are: batch invariance.
-template <int R, int C, int BL, bool F16S, bool OFF>
+// int32 accumulator, then one convert and one FMA by (weight scales × activation scale). Each
+// output lane sees the same operations whatever R and C are: batch invariance.
+template <int R, int C, int BL, bool F16S>
 void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float* out, const uint8_t* const* pf) {
   const int nblk = n / BL;
   const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
-  const size_t wbytes = (size_t)nblk * 16 * BL, sbytes = (size_t)nblk * 16 * (F16S ? 2 : 4);
+  const size_t wbytes = (size_t)nblk * 16 * BL;
   const uint8_t* ar[R];
   for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
   __m512 acc[R][C];
@@ -275,11 +274,9 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
     for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
   for (int b = 0; b < nblk; b++) {
     __m512i id[R][C];
-    int32_t corr[R];
     for (int r = 0; r < R; r++) {
       const int32_t* c16 = (const int32_t*)(ar[r] + coff) + b * (BL / 16);
-      corr[r] = BL == 32 ? c16[0] + c16[1] : c16[0];
-      const __m512i c0 = _mm512_set1_epi32(corr[r]);
+      const __m512i c0 = _mm512_set1_epi32(BL == 32 ? c16[0] + c16[1] : c16[0]);
       for (int c = 0; c < C; c++) id[r][c] = c0;
     }
     if (pf)  // the next panels' block b, on its way from memory while these rows are computed
@@ -302,10 +299,127 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
       std::memcpy(&da, ar[r] + soff + 4 * (b * BL / ACT_GROUP), 4);
       const __m512 dv = _mm512_set1_ps(da);
       for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dv), acc[r][c]);
-      if constexpr (OFF) {
-        const __m512 sa = _mm512_set1_ps(da * (float)(corr[r] / -128));  // activation scale × Σq
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
+}
+
+// Q4_0 panels in the nibble form (panels.h): per 32-value block, 4 loads of 64 bytes per panel,
+// split into low and high nibbles (two 4-value steps for 16 rows); the int32 sums start at
+// −8·Σa of the block (the nibbles are the type's unsigned q), so they equal the int8 form's, and
+// the float part is the same: convert, FMA by (f16 scale × activation scale). Bit-identical to
+// the int8 panels.
+template <int R, int C>
+void gemm_nib_t(const uint8_t* const* pw, int n, const void* const* a, float* out, const uint8_t* const* pf) {
+  const int nblk = n / 32;
+  const size_t bb = NIB_BLOCK;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  const uint8_t* ar[R];
+  for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
+  const __m512i m4 = _mm512_set1_epi8(15);
+  __m512 acc[R][C];
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+  for (int b = 0; b < nblk; b++) {
+    const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
+    const size_t pair = (size_t)(b & ~1) * bb, qo = pair + 256 * i, so = pair + 256 * cnt + 32 * i;
+    if (pf && i == 0)  // the next panels' pair of blocks, on its way while these rows are computed
+      for (int c = 0; c < C; c++)
+        for (size_t k = 0; k < cnt * bb; k += 64) _mm_prefetch((const char*)(pf[c] + pair + k), _MM_HINT_T0);
+    __m512i id[R][C];
+    for (int r = 0; r < R; r++) {
+      const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
+      const __m512i c0 = _mm512_set1_epi32((c16[0] + c16[1]) / 16);  // −8·Σa
+      for (int c = 0; c < C; c++) id[r][c] = c0;
+    }
+    for (int k = 0; k < 4; k++) {
+      __m512i lo[C], hi[C];
+      for (int c = 0; c < C; c++) {
+        const __m512i x = _mm512_load_si512((const void*)(pw[c] + qo + 64 * k));
+        lo[c] = _mm512_and_si512(x, m4);
+        hi[c] = _mm512_and_si512(_mm512_srli_epi16(x, 4), m4);
+      }
+      for (int r = 0; r < R; r++) {
+        const __m512i a0 = bcast32(ar[r] + 32 * b + 4 * k), a1 = bcast32(ar[r] + 32 * b + 16 + 4 * k);
+        for (int c = 0; c < C; c++) id[r][c] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(id[r][c], lo[c], a0), hi[c], a1);
+      }
+    }
+    __m512 ws[C];
+    for (int c = 0; c < C; c++) ws[c] = _mm512_cvtph_ps(_mm256_load_si256((const __m256i*)(pw[c] + so)));
+    for (int r = 0; r < R; r++) {
+      float da;
+      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
+      const __m512 dv = _mm512_set1_ps(da);
+      for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dv), acc[r][c]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
+}
+
+// Q4_K panels at 4 bits (panels.h): per 32-value block, 4 loads of 64 bytes per panel, each
+// split into its low and high nibbles (two steps of 4 values for 16 rows), 8 vpdpbusd per (row,
+// panel) from zero (the nibbles are unsigned: no +128 to cancel), then as the int8 form:
+// convert, FMA by (d·sc × activation scale), and FNMA by (dmin·m × activation scale × Σa of the
+// block). d·sc and dmin·m are exact products, so the result is the same as from int8 values.
+template <int R, int C>
+void gemm_q4k_t(const uint8_t* const* pw, int n, const void* const* a, float* out, const uint8_t* const* pf) {
+  const int nsb = n / 256;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  const uint8_t* ar[R];
+  for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
+  const __m512i m4 = _mm512_set1_epi8(15);
+  __m512 acc[R][C];
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+  for (int s = 0; s < nsb; s++) {
+    __m512 dv[C], dmv[C];
+    for (int c = 0; c < C; c++) {
+      const uint8_t* sp = pw[c] + (size_t)s * Q4K_SUPER + Q4K_QBYTES + Q4K_SCBYTES;
+      dv[c] = _mm512_load_ps((const float*)sp);
+      dmv[c] = _mm512_load_ps((const float*)(sp + 64));
+    }
+    if (pf)  // the next panels' scales of this super-block
+      for (int c = 0; c < C; c++)
+        for (int k = 0; k < 6; k++) _mm_prefetch((const char*)(pf[c] + (size_t)s * Q4K_SUPER + Q4K_QBYTES + 64 * k), _MM_HINT_T0);
+    float da[R];
+    for (int r = 0; r < R; r++) std::memcpy(&da[r], ar[r] + soff + 4 * s, 4);
+    for (int j = 0; j < 8; j++) {
+      const int b = 8 * s + j;  // block index in the row
+      const size_t qo = (size_t)s * Q4K_SUPER + 256 * j;
+      __m512i id[R][C];
+      for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) id[r][c] = _mm512_setzero_si512();
+      if (pf)
         for (int c = 0; c < C; c++)
-          acc[r][c] = _mm512_fnmadd_ps(_mm512_load_ps((const float*)(pw[c] + wbytes + sbytes + 64 * b)), sa, acc[r][c]);
+          for (int k = 0; k < 4; k++) _mm_prefetch((const char*)(pf[c] + qo + 64 * k), _MM_HINT_T0);
+      for (int k = 0; k < 4; k++) {
+        __m512i lo[C], hi[C];
+        for (int c = 0; c < C; c++) {
+          const __m512i x = _mm512_load_si512((const void*)(pw[c] + qo + 64 * k));
+          lo[c] = _mm512_and_si512(x, m4);
+          hi[c] = _mm512_and_si512(_mm512_srli_epi16(x, 4), m4);
+        }
+        for (int r = 0; r < R; r++) {
+          const __m512i a0 = bcast32(ar[r] + 32 * b + 4 * k), a1 = bcast32(ar[r] + 32 * b + 16 + 4 * k);
+          for (int c = 0; c < C; c++) id[r][c] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(id[r][c], lo[c], a0), hi[c], a1);
+        }
+      }
+      __m512 ws[C], wm[C];
+      for (int c = 0; c < C; c++) {
+        const uint8_t* sc = pw[c] + (size_t)s * Q4K_SUPER + Q4K_QBYTES + 32 * j;
+        ws[c] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i*)sc))), dv[c]);
+        wm[c] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i*)(sc + 16)))), dmv[c]);
+      }
+      for (int r = 0; r < R; r++) {
+        const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
+        const __m512 dav = _mm512_set1_ps(da[r]);
+        const __m512 sa = _mm512_set1_ps(da[r] * (float)((c16[0] + c16[1]) / -128));  // activation scale × Σq
+        for (int c = 0; c < C; c++) {
+          acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dav), acc[r][c]);
+          acc[r][c] = _mm512_fnmadd_ps(wm[c], sa, acc[r][c]);
+        }
       }
     }
   }
@@ -314,21 +428,38 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
 }
 
 using GemmFn = void (*)(const uint8_t* const*, int, const void* const*, float*, const uint8_t* const*);
-template <int BL, bool F16S, bool OFF, int R, int... Cs>
+template <int BL, bool F16S, int R, int... Cs>
 constexpr auto gemm_row(std::integer_sequence<int, Cs...>) {
-  return std::array<GemmFn, sizeof...(Cs)>{gemm_panels_t<R, Cs + 1, BL, F16S, OFF>...};
+  return std::array<GemmFn, sizeof...(Cs)>{gemm_panels_t<R, Cs + 1, BL, F16S>...};
 }
-template <int BL, bool F16S, bool OFF, int... Rs>
+template <int BL, bool F16S, int... Rs>
 constexpr auto gemm_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_row<BL, F16S, OFF, Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+  return std::array{gemm_row<BL, F16S, Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
 }
-constexpr auto kGemmQ8 = gemm_table<32, true, false>(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ4K = gemm_table<32, false, true>(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ6K = gemm_table<16, false, false>(std::make_integer_sequence<int, GEMM_ROWS>());
+template <int R, int... Cs>
+constexpr auto gemm_q4k_row(std::integer_sequence<int, Cs...>) {
+  return std::array<GemmFn, sizeof...(Cs)>{gemm_q4k_t<R, Cs + 1>...};
+}
+template <int... Rs>
+constexpr auto gemm_q4k_table(std::integer_sequence<int, Rs...>) {
+  return std::array{gemm_q4k_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+}
+template <int R, int... Cs>
+constexpr auto gemm_nib_row(std::integer_sequence<int, Cs...>) {
+  return std::array<GemmFn, sizeof...(Cs)>{gemm_nib_t<R, Cs + 1>...};
+}
+template <int... Rs>
+constexpr auto gemm_nib_table(std::integer_sequence<int, Rs...>) {
+  return std::array{gemm_nib_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+}
+constexpr auto kGemmQ4_0 = gemm_nib_table(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ8 = gemm_table<32, true>(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ4K = gemm_q4k_table(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ6K = gemm_table<16, false>(std::make_integer_sequence<int, GEMM_ROWS>());
 
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
-  const auto& t = f.bl == 16 ? kGemmQ6K : f.offsets ? kGemmQ4K : kGemmQ8;
+  const auto& t = f.q4k ? kGemmQ4K : f.nib ? kGemmQ4_0 : f.bl == 16 ? kGemmQ6K : kGemmQ8;
   t[R - 1][C - 1](pw, n, a, out, prefetch);
 }
 

@@ -8,7 +8,8 @@ namespace se {
 
 PanelFormat panel_format(int type) {
   switch (type) {
-    case T_Q8_0: case T_Q4_0: case T_Q5_0: return {32, true, false};
+    case T_Q8_0: case T_Q5_0: return {32, true};
+    case T_Q4_0: return {32, true, false, true};
     case T_Q4_K: return {32, false, true};
     case T_Q6_K: return {16, false, false};
     default: return {};
@@ -16,13 +17,15 @@ PanelFormat panel_format(int type) {
 }
 
 size_t panel_stride(const PanelFormat& f, int n) {
+  if (f.q4k) return (size_t)(n / 256) * Q4K_SUPER;
+  if (f.nib) return ((size_t)(n / 32) * NIB_BLOCK + 63) & ~(size_t)63;
   const size_t nblk = n / f.bl;
-  return (nblk * (16 * f.bl + 16 * (f.f16_scales ? 2 : 4) + (f.offsets ? 64 : 0)) + 63) & ~(size_t)63;
+  return (nblk * (16 * f.bl + 16 * (f.f16_scales ? 2 : 4)) + 63) & ~(size_t)63;
 }
 
-// One row as int8 blocks: value i = scale[i / bl] · q[i] − offset[i / bl]. The scale is kept
+// One row as int8 blocks: value i = scale[i / bl] · q[i]. The scale is kept
 // as the type's f16 bits when the format says so (sc16), else as a float.
-static void row_blocks(int type, const uint8_t* row, int n, int8_t* q, uint16_t* sc16, float* sc, float* off) {
+static void row_blocks(int type, const uint8_t* row, int n, int8_t* q, uint16_t* sc16, float* sc) {
   switch (type) {
     case T_Q8_0: {
       auto* b = (const BlockQ8_0*)row;
@@ -49,23 +52,6 @@ static void row_blocks(int type, const uint8_t* row, int n, int8_t* q, uint16_t*
       }
       return;
     }
-    case T_Q4_K: {
-      auto* b = (const BlockQ4_K*)row;
-      for (int i = 0; i < n / 256; i++) {
-        const uint8_t* s = b[i].scales;
-        const float d = h2f(b[i].d), dmin = h2f(b[i].dmin);
-        for (int j = 0; j < 8; j++) {
-          int scj, m;
-          if (j < 4) { scj = s[j] & 63; m = s[j + 4] & 63; }
-          else { scj = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4); m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4); }
-          sc[8 * i + j] = d * scj;
-          off[8 * i + j] = dmin * m;
-          const uint8_t* qs = b[i].qs + 32 * (j >> 1);
-          for (int l = 0; l < 32; l++) q[256 * i + 32 * j + l] = (int8_t)((j & 1) ? (qs[l] >> 4) : (qs[l] & 15));
-        }
-      }
-      return;
-    }
     case T_Q6_K: {
       auto* b = (const BlockQ6_K*)row;
       for (int i = 0; i < n / 256; i++) {
@@ -87,24 +73,82 @@ static void row_blocks(int type, const uint8_t* row, int n, int8_t* q, uint16_t*
   throw std::runtime_error(std::string("no panel form for ") + type_name(type));
 }
 
-static void pack_panel(const Tensor& W, int p, uint8_t* dst) {
-  const PanelFormat f = panel_format(W.type);
-  const int n = (int)W.ne0, bl = f.bl, nblk = n / bl, ssz = f.f16_scales ? 2 : 4;
-  uint8_t* scales = dst + (size_t)nblk * 16 * bl;
-  uint8_t* offsets = scales + (size_t)nblk * 16 * ssz;
-  std::vector<int8_t> q(n);
-  std::vector<uint16_t> sc16(nblk);
-  std::vector<float> sc(nblk), off(nblk);
+// Panel p of a Q4_K matrix in the 4-bit form (panels.h)
+static void pack_panel_q4k(const Tensor& W, int p, uint8_t* dst) {
+  const int nsb = (int)W.ne0 / 256;
+  std::memset(dst, 0, (size_t)nsb * Q4K_SUPER);
   for (int c = 0; c < PANEL; c++) {
     const int64_t o = (int64_t)p * PANEL + c;
-    if (o < W.ne1) row_blocks(W.type, W.row(o), n, q.data(), sc16.data(), sc.data(), off.data());
-    else { std::fill(q.begin(), q.end(), 0); std::fill(sc16.begin(), sc16.end(), 0); std::fill(sc.begin(), sc.end(), 0.f); std::fill(off.begin(), off.end(), 0.f); }
+    if (o >= W.ne1) continue;  // rows past the end stay zero
+    auto* blk = (const BlockQ4_K*)W.row(o);
+    for (int s = 0; s < nsb; s++) {
+      uint8_t* sb = dst + (size_t)s * Q4K_SUPER;
+      const BlockQ4_K& B = blk[s];
+      const float d = h2f(B.d), dmin = h2f(B.dmin);
+      std::memcpy(sb + Q4K_QBYTES + Q4K_SCBYTES + 4 * c, &d, 4);
+      std::memcpy(sb + Q4K_QBYTES + Q4K_SCBYTES + 64 + 4 * c, &dmin, 4);
+      for (int j = 0; j < 8; j++) {
+        int scj, m;
+        const uint8_t* sc = B.scales;
+        if (j < 4) { scj = sc[j] & 63; m = sc[j + 4] & 63; }
+        else { scj = (sc[j + 4] & 15) | ((sc[j - 4] >> 6) << 4); m = (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4); }
+        sb[Q4K_QBYTES + 32 * j + c] = (uint8_t)scj;
+        sb[Q4K_QBYTES + 32 * j + 16 + c] = (uint8_t)m;
+        // the block's 32 values (low nibbles of qs[32·(j/2)..] for even j, high for odd)
+        uint8_t v[32];
+        const uint8_t* qs = B.qs + 32 * (j >> 1);
+        for (int l = 0; l < 32; l++) v[l] = (j & 1) ? (qs[l] >> 4) : (qs[l] & 15);
+        uint8_t* blkdst = sb + 256 * j;
+        for (int k = 0; k < 4; k++)
+          for (int i = 0; i < 4; i++) blkdst[64 * k + 4 * c + i] = (uint8_t)(v[4 * k + i] | (v[16 + 4 * k + i] << 4));
+      }
+    }
+  }
+}
+
+// Panel p of a Q4_0 matrix in the nibble form (panels.h)
+static void pack_panel_nib(const Tensor& W, int p, uint8_t* dst) {
+  const int n = (int)W.ne0, nblk = n / 32;
+  const size_t bb = NIB_BLOCK;
+  std::memset(dst, 0, panel_stride(panel_format(W.type), n));
+  std::vector<int8_t> q(n);
+  std::vector<uint16_t> sc16(nblk);
+  for (int c = 0; c < PANEL; c++) {
+    const int64_t o = (int64_t)p * PANEL + c;
+    if (o >= W.ne1) continue;  // rows past the end stay zero
+    row_blocks(W.type, W.row(o), n, q.data(), sc16.data(), nullptr);
+    for (int b = 0; b < nblk; b++) {
+      const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
+      uint8_t* pair = dst + (size_t)(b & ~1) * bb;
+      uint8_t* nib = pair + 256 * i;
+      uint8_t* scl = pair + 256 * cnt + 32 * i;
+      uint8_t u[32];
+      for (int l = 0; l < 32; l++) u[l] = (uint8_t)(q[32 * b + l] + 8);
+      for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 4; j++) nib[64 * k + 4 * c + j] = (uint8_t)((u[4 * k + j] & 15) | ((u[16 + 4 * k + j] & 15) << 4));
+      std::memcpy(scl + 2 * c, &sc16[b], 2);
+    }
+  }
+}
+
+static void pack_panel(const Tensor& W, int p, uint8_t* dst) {
+  const PanelFormat f = panel_format(W.type);
+  if (f.q4k) return pack_panel_q4k(W, p, dst);
+  if (f.nib) return pack_panel_nib(W, p, dst);
+  const int n = (int)W.ne0, bl = f.bl, nblk = n / bl;
+  uint8_t* scales = dst + (size_t)nblk * 16 * bl;
+  std::vector<int8_t> q(n);
+  std::vector<uint16_t> sc16(nblk);
+  std::vector<float> sc(nblk);
+  for (int c = 0; c < PANEL; c++) {
+    const int64_t o = (int64_t)p * PANEL + c;
+    if (o < W.ne1) row_blocks(W.type, W.row(o), n, q.data(), sc16.data(), sc.data());
+    else { std::fill(q.begin(), q.end(), 0); std::fill(sc16.begin(), sc16.end(), 0); std::fill(sc.begin(), sc.end(), 0.f); }
     for (int b = 0; b < nblk; b++) {
       for (int k = 0; k < bl / 4; k++)
         for (int j = 0; j < 4; j++) dst[(size_t)b * 16 * bl + 64 * k + 4 * c + j] = (uint8_t)(q[b * bl + 4 * k + j] + 128);
       if (f.f16_scales) std::memcpy(scales + ((size_t)b * 16 + c) * 2, &sc16[b], 2);
       else std::memcpy(scales + ((size_t)b * 16 + c) * 4, &sc[b], 4);
-      if (f.offsets) std::memcpy(offsets + ((size_t)b * 16 + c) * 4, &off[b], 4);
     }
   }
 }

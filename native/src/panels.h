@@ -1,11 +1,16 @@
-// Quantized weights repacked for a GEMM kernel: 16 output rows form a panel whose int8 values
-// are interleaved 4 at a time, so one 64-byte load feeds one vpdpbusd for all 16 outputs and
-// the loaded weights serve several activation rows from registers. Row-major blocks (one dot
-// per output row) spent most of their time on per-row horizontal work instead of multiply-adds.
+// Quantized weights repacked for a GEMM kernel: 16 output rows form a panel whose values are
+// interleaved 4 at a time, so one 64-byte load feeds one vpdpbusd for all 16 outputs and the
+// loaded weights serve several activation rows from registers. Row-major blocks (one dot per
+// output row) spent most of their time on per-row horizontal work instead of multiply-adds.
 //
-// Every block type becomes int8 values with a scale (and for Q4_K an offset) per block of
-// `bl` values: value = scale · q − offset, exactly as the type defines it (Q4_0/Q5_0 nibbles
-// recentred, Q4_K's d·sc and dmin·m, Q6_K's d·sc per 16 values are exact in float).
+// Q8_0 and Q6_K become int8 values with a scale per block of `bl` values: value = scale · q,
+// exactly as the type defines it (Q4_0 nibbles recentred, Q6_K's d·sc per 16 values is exact in
+// float). Q5_0 also becomes int8 values: kept at 5 bits (nibbles plus a plane of fifth bits),
+// its decode kernel measured 24% more time than from int8 panels on a 2-core Zen 4 VM, the
+// bit-plane unpack costing more than the bytes it saves. The 4-bit types keep their width,
+// unpacked in registers: Q4_0 as nibbles with the type's f16 scale, value = d · (q − 8); Q4_K as
+// nibbles with its sub-block scales and mins as bytes and d, dmin per 256 values: value =
+// d·sc · q − dmin·m.
 #pragma once
 #include "model.h"
 #include "threadpool.h"
@@ -17,14 +22,31 @@ constexpr int PANEL = 16;  // output rows per panel
 struct PanelFormat {
   int bl = 0;               // values per block (32, or 16 for Q6_K); 0: the type has no panel form
   bool f16_scales = false;  // scales as f16 (the type's own), else f32
-  bool offsets = false;     // f32 offsets per block (Q4_K's mins)
+  bool q4k = false;         // Q4_K's 4-bit layout (below) instead of int8 values
+  bool nib = false;         // Q4_0's nibble layout (below) instead of int8 values
 };
 PanelFormat panel_format(int type);
 
-// Panel layout for rows of n values: for each block b and step k < bl/4, 64 bytes holding
-// values 4k..4k+3 of block b of each of the 16 rows, +128 as unsigned bytes; then the 16 rows'
-// scales per block; then their offsets per block. Rows past the matrix's end are zero.
-// Panels are 64-byte aligned.
+// Panel layout for rows of n values, int8 form: for each block b and step k < bl/4, 64 bytes
+// holding values 4k..4k+3 of block b of each of the 16 rows, +128 as unsigned bytes; then the
+// 16 rows' scales per block. Rows past the matrix's end are zero. Panels are 64-byte aligned.
+//
+// Nibble form (Q4_0), per pair of 32-value blocks (the last "pair" of an odd count holds one
+// block; cnt = blocks in the pair):
+//   - for each block, 4 chunks of 64 bytes as Q4_K's below (the type's unsigned q, 0..15);
+//   - for each block, the 16 rows' f16 scales.
+// A pair takes cnt · NIB_BLOCK bytes: 64-byte aligned for whole pairs.
+//
+// Q4_K form, per 256-value super-block s (Q4K_SUPER bytes, in this order):
+//   - for each of its 8 blocks of 32 values, 4 chunks of 64 bytes: chunk j holds, for row c at
+//     bytes 4c..4c+3, values 4j..4j+3 of the block in the low nibbles and values 16+4j..16+4j+3
+//     in the high nibbles (the type's q, 0..15);
+//   - for each block, the 16 rows' sub-block scales sc (16 bytes), then their mins m (16 bytes);
+//   - the 16 rows' d as f32, then their dmin as f32.
+// d·sc and dmin·m are exact in float (11-bit and 6-bit factors), so the kernel's products equal
+// the dequantized scales.
+constexpr size_t NIB_BLOCK = 256 + 32;
+constexpr size_t Q4K_QBYTES = 8 * 256, Q4K_SCBYTES = 8 * 32, Q4K_SUPER = Q4K_QBYTES + Q4K_SCBYTES + 128;
 size_t panel_stride(const PanelFormat& f, int n);
 inline int panel_count(int64_t rows) { return (int)((rows + PANEL - 1) / PANEL); }
 
