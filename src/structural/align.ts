@@ -1,7 +1,7 @@
 // Anchoring one snippet segment in the original: the best chain of matched lines, scored so that
 // lines which say where they are (strong) anchor, common lines (`}`) only fill in next to them,
 // and skipping original lines (a deletion) costs more the more it skips.
-import { isBlank, isTrivial, lineKey, type Rung } from './lines.js';
+import { isBlank, isTrivial, lcsPairs, lineKey, type Rung } from './lines.js';
 
 export interface Match {
   /** Line index in the segment. */
@@ -246,22 +246,5 @@ export function fillGap(seg: string[], orig: string[], s0: number, s1: number, o
   const key = (l: string) => lineKey(l, rung === 'exact' ? 'exact' : rung === 'whitespace' ? 'whitespace' : 'trimmed');
   const a = seg.slice(s0, s1).map(key);
   const b = orig.slice(o0, o1).map(key);
-  const dp: Uint16Array[] = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      dp[i][j] = a[i] === b[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
-    }
-  }
-  const pairs: [number, number][] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      pairs.push([s0 + i, o0 + j]);
-      i++;
-      j++;
-    } else if (dp[i + 1][j] >= dp[i][j + 1]) i++;
-    else j++;
-  }
-  return pairs;
+  return lcsPairs(n, m, (i, j) => a[i] === b[j]).map(([i, j]): [number, number] => [s0 + i, o0 + j]);
 }

@@ -137,19 +137,17 @@ export function duplicatedBesideItself(out: string[], added: Set<number>, shown:
     while (j + 1 < rows.length && rows[j + 1] === rows[j] + 1) j++;
     const from = rows[i];
     const to = rows[j] + 1;
-    // the longest tail of the run repeated right after it, and head repeated right before it
-    let after = 0;
-    for (let k = to - from; k >= 1 && after === 0; k--) {
-      let ok = true;
-      for (let q = 0; q < k && ok; q++) ok = kept(to + q, out[to - k + q].trim());
-      if (ok) after = k;
-    }
-    let before = 0;
-    for (let k = to - from; k >= 1 && before === 0; k--) {
-      let ok = true;
-      for (let q = 0; q < k && ok; q++) ok = kept(from - k + q, out[from + q].trim());
-      if (ok) before = k;
-    }
+    // The longest k for which the run's k lines from runAt(k) equal the k lines from keptAt(k).
+    const longest = (runAt: (k: number) => number, keptAt: (k: number) => number) => {
+      for (let k = to - from; k >= 1; k--) {
+        let ok = true;
+        for (let q = 0; q < k && ok; q++) ok = kept(keptAt(k) + q, out[runAt(k) + q].trim());
+        if (ok) return k;
+      }
+      return 0;
+    };
+    const after = longest((k) => to - k, () => to); // the run's tail, repeated right after it
+    const before = longest(() => from, (k) => from - k); // its head, repeated right before it
     const codeIn = (a: number, b: number) => out.slice(a, b).filter((l) => l.trim() !== '').length;
     const dupAfter = after > 0 ? codeIn(to - after, to) : 0;
     const dupBefore = before > 0 ? codeIn(from, from + before) : 0;

@@ -7,7 +7,7 @@
 // re-capitalised or re-punctuated are paired with the file's own.
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { isBlank } from './lines.js';
+import { isBlank, lcsPairs } from './lines.js';
 import { lastRow } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -143,18 +143,9 @@ export function pairEditedLines(seg: string[], original: string[], s0: number, s
     if (short.length >= 12 && (long.startsWith(short) || long.endsWith(short))) return true;
     return likeness(a, b) >= EDITED;
   };
-  const dp = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+  // (each pair judged once: likeness is an edit distance)
   const same = Array.from({ length: n }, (_, i) => Array.from({ length: m }, (_, j) => alike(i, j)));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) dp[i][j] = same[i][j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
-  }
-  const pairs: [number, number][] = [];
-  for (let i = 0, j = 0; i < n && j < m; ) {
-    if (same[i][j]) pairs.push([s0 + i++, o0 + j++]);
-    else if (dp[i + 1][j] >= dp[i][j + 1]) i++;
-    else j++;
-  }
-  return pairs;
+  return lcsPairs(n, m, (i, j) => same[i][j]).map(([i, j]): [number, number] => [s0 + i, o0 + j]);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Re-basing a snippet's indentation onto the original's: measured on the lines both share,
 // applied to the lines the snippet adds, written in the original's unit (tabs or N spaces).
-import { detectIndentUnit, leadingWhitespace, type IndentUnit } from './text.js';
+import { detectIndentUnit, indentSteps, leadingWhitespace, type IndentUnit } from './text.js';
 
 const TAB_COLUMNS = 4;
 
@@ -29,24 +29,15 @@ const cols = (u: IndentUnit) => (u.kind === 'tab' ? TAB_COLUMNS : u.width);
 const mapColumns = (c: number, m: UnitMapping) => Math.floor(c / m.from) * m.to + (c % m.from);
 
 /**
- * The unit a snippet nests by, when its own lines say so: 2 or 4 spaces (or tabs), with a step into
- * a deeper indent of exactly that width. Null for a snippet too flat to tell. (One step is enough:
- * the file's own steps guard the mapping, see nestsBy; measured, two steps missed 8 re-indented
+ * The unit a snippet nests by, when its own lines say so: tabs, or 2 or 4 spaces with a step into
+ * a deeper indent of that width. Null for a snippet too flat to tell. (One step is enough: the
+ * file's own steps guard the mapping, see nestsBy; measured, two steps missed 8 re-indented
  * snippets one level deep and saved no clean edit.)
  */
-export function snippetIndentUnit(lines: string[]): number | null {
+export function snippetIndentUnit(lines: string[]): IndentUnit | null {
   const u = detectIndentUnit(lines);
-  if (u.kind === 'tab') return TAB_COLUMNS;
-  if (u.width !== 2 && u.width !== 4) return null;
-  let steps = 0;
-  let prev = 0;
-  for (const line of lines) {
-    if (line.trim() === '' || line.includes('\t')) continue;
-    const c = leadingWhitespace(line).length;
-    if (c - prev === u.width) steps++;
-    prev = c;
-  }
-  return steps >= 1 ? u.width : null;
+  if (u.kind === 'tab') return u;
+  return (u.width === 2 || u.width === 4) && (indentSteps(lines).get(u.width) ?? 0) >= 1 ? u : null;
 }
 
 /**
@@ -79,16 +70,16 @@ function shiftVotes(pairs: [string, string][], m: UnitMapping): Map<number, numb
  */
 /** What the snippet and the file say about their own nesting, beyond the lines they share. */
 export interface UnitEvidence {
-  /** the snippet's own unit in columns (snippetIndentUnit), when it says so clearly */
-  snippetUnit?: number | null;
-  /** the snippet indents with tabs: a tab is one unit, never 2 or 8 columns' worth */
-  snippetTabs?: boolean;
+  /** the snippet's own unit (snippetIndentUnit), when it says so; tabs are one unit, never 2 or 8 columns' worth */
+  snippetUnit?: IndentUnit | null;
   /** the file's steps into a deeper indent (indentSteps) */
   fileSteps?: Map<number, number>;
 }
 
 export function chooseUnitMapping(segmentPairs: [string, string][][], unit: IndentUnit, evidence: UnitEvidence = {}): UnitMapping {
-  const { snippetUnit = null, snippetTabs = false, fileSteps = new Map<number, number>() } = evidence;
+  const { fileSteps = new Map<number, number>() } = evidence;
+  const snippetUnit = evidence.snippetUnit ? cols(evidence.snippetUnit) : null;
+  const snippetTabs = evidence.snippetUnit?.kind === 'tab';
   const identity = { from: 1, to: 1 };
   if (segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o)))) {
     // The shared lines do not tell (they sit at column 0, or at a column both units agree on): the

@@ -39,3 +39,21 @@ export function isTrivial(line: string): boolean {
   if (!/[\p{L}\p{N}]/u.test(t)) return true;
   return TRIVIAL_WORDS.has(t);
 }
+
+/**
+ * A longest common subsequence of two runs of n and m lines, under `same(i, j)`: the pairs [i, j]
+ * in order, preferring to skip a line of the first run on ties. Callers bound n·m.
+ */
+export function lcsPairs(n: number, m: number, same: (i: number, j: number) => boolean): [number, number][] {
+  const dp: Uint16Array[] = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) dp[i][j] = same(i, j) ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+  }
+  const pairs: [number, number][] = [];
+  for (let i = 0, j = 0; i < n && j < m; ) {
+    if (same(i, j)) pairs.push([i++, j++]);
+    else if (dp[i + 1][j] >= dp[i][j + 1]) i++;
+    else j++;
+  }
+  return pairs;
+}

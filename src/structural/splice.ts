@@ -8,7 +8,7 @@ import { chooseUnitMapping, reindenter, snippetIndentUnit } from './indent.js';
 import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
-import { detectIndentUnit, indentSteps, joinText, type SourceText } from './text.js';
+import { indentSteps, joinText, type SourceText } from './text.js';
 import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
@@ -89,10 +89,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     const from = strong.length > 0 ? strong.map((m) => [m.s, m.o]) : [...pairs[i]];
     return from.map(([s, o]) => [seg.lines[s], orig.lines[o]] as [string, string]);
   });
-  const snippetLines = segments.flatMap((seg) => seg.lines);
   const unitMapping = chooseUnitMapping(shared, orig.indent, {
-    snippetUnit: snippetIndentUnit(snippetLines),
-    snippetTabs: detectIndentUnit(snippetLines).kind === 'tab',
+    snippetUnit: snippetIndentUnit(segments.flatMap((seg) => seg.lines)),
     fileSteps: indentSteps(orig.lines),
   });
   // A file indented with tabs only gets tabs on the lines a snippet indented with spaces.
