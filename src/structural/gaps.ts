@@ -141,6 +141,8 @@ export function pairEditedLines(seg: string[], original: string[], s0: number, s
     // A line grown at one end (a clause added to a comment, a guard before a statement) is the same line.
     const [short, long] = a.length < b.length ? [a, b] : [b, a];
     if (short.length >= 12 && (long.startsWith(short) || long.endsWith(short))) return true;
+    // The edit distance is at least the difference in length: most pairs are settled without it.
+    if (1 - (long.length - short.length) / long.length < EDITED) return false;
     return likeness(a, b) >= EDITED;
   };
   // (each pair judged once: likeness is an edit distance)
