@@ -22,7 +22,7 @@ export function isCommentLine(line: string, lang: Language): boolean {
 /**
  * Original lines [from, to) lie between two kept lines that the snippet shows next to each other.
  * Blank or comment lines alone: refused, they were far likelier dropped than deleted. Code with a
- * blank line on each side: refused too.
+ * blank line on each side, or code with the only blank line between two lines that stay: refused too.
  */
 export function unstatedDeletion(original: string[], from: number, to: number, lang: Language): void {
   if (to <= from) return;
@@ -47,7 +47,25 @@ export function unstatedDeletion(original: string[], from: number, to: number, l
       { start_line: from + 1, end_line: to, kind: 'blank_separated' },
     );
   }
+  // Code deleted with the only blank line that separated the kept lines on either side: the blank
+  // stood between the deleted code and a group of lines that stays (`"use strict";`, blank,
+  // imports), so an edit deleting the code keeps it; a model that dropped the blank and the
+  // snippet that deletes the code read the same. Where a block opens just before (or closes just
+  // after), the blank was the deleted code's own separator and goes with it.
+  const outer = [original[from - 1], original[to]];
+  if (gap.length >= 2 && (isBlank(gap[0]) || isBlank(gap[gap.length - 1])) && outer.every((l) => l !== undefined && !isBlank(l)) && !OPENS.test(outer[0]) && !CLOSES.test(outer[1])) {
+    throw new MergeRefusal(
+      'unstated_deletion',
+      `The update shows lines ${from} and ${to + 1} of the file next to each other, deleting the ${gap.length} lines between them and the blank line that separated them. ` +
+        'Models drop such blank lines from their context; include the lines around the deletion as they should read afterwards.',
+      { start_line: from + 1, end_line: to, kind: 'blank_separated' },
+    );
+  }
 }
+
+/** A line that opens a block (`{`, `(`, `:`, `=>`, `do`, `then` at its end); one that closes one. */
+const OPENS = /(?:[{([:]|=>|\bdo|\bthen)\s*$/;
+const CLOSES = /^\s*(?:[})\]]|end\b)/;
 
 /**
  * The comment lines right above a kept line (no blank between) are gone while the snippet shows
@@ -158,19 +176,67 @@ export function pairEditedLines(seg: string[], original: string[], s0: number, s
  * in the comment-drift eval), no clean edit.
  * `edge`: [snippet line, original line] of the new line and the file's line beside the placement.
  */
-export function editedEdgeLine(seg: string[], original: string[], edge: [number, number] | null): void {
+export function editedEdgeLine(seg: string[], original: string[], edge: [number, number] | null, step: 1 | -1): void {
   if (!edge) return;
   const [s, o] = edge;
   if (o < 0 || o >= original.length) return;
   const a = seg[s].trim();
+  if (a === '') return;
+  const refuse = (at: number, how: string) => {
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's line "${a.slice(0, 80)}" stands next to a marker and ${how} line ${at + 1} of the file, but it shows no unchanged line between them: it may stand for that line or be added beside it. ` +
+        'Include the line before (after) it as it stands in the file.',
+      { line: at + 1 },
+    );
+  };
   const b = original[o].trim();
-  if (a === '' || b === '' || a === b || likeness(a, b) < EDITED) return;
-  throw new MergeRefusal(
-    'ambiguous_anchor',
-    `The update's line "${a.slice(0, 80)}" stands next to a marker and reads like line ${o + 1} of the file changed a little, but it shows no unchanged line between them: it may replace that line or be added beside it. ` +
-      'Include the line before (after) it as it stands in the file.',
-    { line: o + 1 },
-  );
+  if (b !== '' && a !== b && (grownFrom(a, b) || likeness(a, b) >= EDITED)) refuse(o, 'reads like');
+  // The same line a little further on: the snippet may have skipped the lines between (a comment
+  // dropped between two rules of dashes), and then it is not new. Lines that say something only.
+  if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
+  for (let d = 1; d <= EDGE_REACH; d++) {
+    const q = o + d * step;
+    if (q >= 0 && q < original.length && original[q].trim() === a) refuse(q, 'repeats');
+  }
+}
+
+/**
+ * A new line that repeats the kept line right beside it (`//----` over `//----`), where the file has
+ * that line again a little further on: the snippet may show the file's two copies with a line
+ * between them dropped (a section title), and the pairing is off by one. Refused as ambiguous.
+ * `paired`: segment line -> original line.
+ */
+export function repeatedBesideKept(seg: string[], original: string[], paired: Map<number, number>): void {
+  for (const [k, o] of paired) {
+    const a = seg[k].trim();
+    if (a.length < 4 || !/[\p{L}\p{N}]|(.)\1{5}/u.test(a)) continue;
+    for (const step of [-1, 1] as const) {
+      const s = k + step;
+      if (s < 0 || s >= seg.length || paired.has(s) || seg[s].trim() !== a) continue;
+      // the new line would be the file's line o, the kept one its copy further on
+      for (let d = 2; d <= EDGE_REACH + 1; d++) {
+        const q = o - d * step;
+        if (q >= 0 && q < original.length && original[q].trim() === a) {
+          throw new MergeRefusal(
+            'ambiguous_anchor',
+            `The update shows "${a.slice(0, 80)}" twice in a row, and the file has it on lines ${Math.min(o, q) + 1} and ${Math.max(o, q) + 1} with other lines between: it may add a copy, or show both with the lines between dropped. ` +
+              'Include the lines between them as they should read.',
+            { line: o + 1 },
+          );
+        }
+      }
+    }
+  }
+}
+
+/** How many lines past the file's line beside a placement a repeated edge line is looked for. */
+const EDGE_REACH = 3;
+
+/** One line grown at one end into the other (a clause added to a comment): long enough to say so. */
+function grownFrom(a: string, b: string): boolean {
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  return short.length >= 6 && long.length > short.length && (long.startsWith(short) || long.endsWith(short));
 }
 
 /** A comment's words, without its delimiters, case, or closing punctuation: what a model "tidies". */

@@ -9,7 +9,7 @@ import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
+import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
 export interface Spliced {
@@ -130,6 +130,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     }
     const { anchor } = p;
     ({ from: p.from, to: p.to } = pairRewordedComments(seg.lines, orig.lines, pairs[i], p.from, p.to, language));
+    ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)]));
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
     const paired = pairs[i];
@@ -165,10 +166,11 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // no clear insertion.
     if (kept.length > 0 && !p.wholeFile) {
       const [fs, fo] = kept[0];
-      if (seg.markerBefore && fs > 0 && p.from === fo) editedEdgeLine(seg.lines, orig.lines, [fs - 1, fo - 1]);
+      if (seg.markerBefore && fs > 0 && p.from === fo) editedEdgeLine(seg.lines, orig.lines, [fs - 1, fo - 1], -1);
       const [ls, lo] = kept[kept.length - 1];
-      if (seg.markerAfter && ls < seg.lines.length - 1 && p.to === lo) editedEdgeLine(seg.lines, orig.lines, [ls + 1, lo + 1]);
+      if (seg.markerAfter && ls < seg.lines.length - 1 && p.to === lo) editedEdgeLine(seg.lines, orig.lines, [ls + 1, lo + 1], 1);
     }
+    if (!p.wholeFile) repeatedBesideKept(seg.lines, orig.lines, paired);
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
       droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
@@ -211,6 +213,37 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   });
   keep(cursor, orig.lines.length);
   return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap };
+}
+
+/**
+ * Next to a marker, the snippet's lines that go on reading the file line for line past the last
+ * (before the first) kept line are kept too: a `};` after the last line a segment anchored on is the
+ * file's own `};`, not a second one. Stops at the first line that differs, or at the neighbouring
+ * segments' placements (`bounds`: [first line free, line after the last free]). `paired` is
+ * extended in place; returns the placement's range grown.
+ */
+function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, number>, from: number, to: number, [floor, ceiling]: [number, number]): { from: number; to: number } {
+  const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
+  if (kept.length === 0) return { from, to };
+  const same = (s: number, o: number) => seg.lines[s].trim() === original[o].trim();
+  if (seg.markerAfter) {
+    let [s, o] = kept[kept.length - 1];
+    while (o === to && s + 1 < seg.lines.length && o + 1 < ceiling && same(s + 1, o + 1)) paired.set(++s, (to = ++o));
+  }
+  if (seg.markerBefore) {
+    let [s, o] = kept[0];
+    while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1)) paired.set(--s, (from = --o));
+  }
+  return { from, to };
+}
+
+/** Where the next anchored segment's placement starts (`end` when none follows). */
+function nextFrom(placements: Placement[], i: number, end: number): number {
+  for (let j = i + 1; j < placements.length; j++) {
+    const q = placements[j];
+    if (q.kind === 'anchor') return q.from;
+  }
+  return end;
 }
 
 /** Segment line -> original line for every line kept as it was: the chain plus equal lines in its gaps. */
