@@ -156,11 +156,13 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       p.to = kept[kept.length - 1][1];
     }
     // Lines the snippet skips between two kept lines it shows side by side: a deletion, unless
-    // they are lines models drop by accident (refused).
-    for (let k = 1; k < kept.length && !p.wholeFile; k++) {
+    // they are lines models drop by accident (refused). A whole-file snippet too: rewriting a file,
+    // models drop its blank lines and comments all the same (blank-lines eval: 4 wrong answers of
+    // 17 were whole files). Part of a construct it may delete: its new nesting is its own.
+    for (let k = 1; k < kept.length; k++) {
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
-      partialDeletion(root, kept[k - 1][1] + 1, kept[k][1]);
+      if (!p.wholeFile) partialDeletion(root, kept[k - 1][1] + 1, kept[k][1]);
     }
     // New lines at an edge next to a marker sit beside the file's line there; a near-copy of it is
     // no clear insertion.
