@@ -63,6 +63,82 @@ export function unstatedDeletion(original: string[], from: number, to: number, l
   }
 }
 
+/** What a merge does to the file, for skippedBesideEdit. */
+export interface EditShape {
+  /** Original lines deleted. */
+  deleted: Set<number>;
+  /** Where new lines go: between original lines (o + 0.5 follows line o). */
+  insertedAt: number[];
+  /** The new lines' text. */
+  added: string[];
+  /** Original stretches [from, to) between two kept lines the snippet shows side by side. */
+  silent: [number, number][];
+}
+
+/**
+ * A few code lines the snippet skips silently right beside its real change, sharing nothing with
+ * it. A lazy snippet deletes by leaving lines out, so a skipped stretch reads as a deletion; but a
+ * model copying context skips lines just the same (the elided-context eval: 2-4 lines dropped from
+ * the context around an edit). A deletion that belongs to the edit names what the edit touches
+ * (a parameter dropped with its uses, a guard with the variable it checked), and one of its own
+ * stands apart from the other changes; an unrelated few lines gone right beside a change are what
+ * a skip looks like. Refused.
+ */
+export function skippedBesideEdit(original: string[], edit: EditShape): void {
+  if (edit.silent.length === 0) return;
+  const counts = new Map<number | string, number>();
+  for (const line of original) for (const w of line.match(IDENT) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  const silent = new Set(edit.silent.flatMap(([from, to]) => Array.from({ length: to - from }, (_, k) => from + k)));
+  const addedText = edit.added.map((l) => l.trim());
+  const addedHeads = new Set(edit.added.map(head).filter((h) => h !== null));
+  for (const [from, to] of edit.silent) {
+    const gap = original.slice(from, to);
+    if (gap.length < 2 || gap.length > SKIP_MAX || gap.every(isBlank)) continue;
+    // The changes the snippet states: new lines, and lines deleted where it puts something else.
+    // (Other silent stretches beside this one make a deletion-only edit: unused imports dropped.)
+    const stated = [...edit.deleted].filter((o) => !silent.has(o));
+    const near = Math.min(...[...stated, ...edit.insertedAt].map((c) => (c < from ? from - c : c - (to - 1))));
+    if (!(near <= SKIP_NEAR)) continue;
+    if (relatedToEdit(gap, addedText, addedHeads, stated.map((o) => original[o]), counts)) continue;
+    throw new MergeRefusal(
+      'unstated_deletion',
+      `The update shows lines ${from} and ${to + 1} of the file next to each other, deleting the ${gap.length} lines between them, ${near < 1 ? 'right' : `${Math.ceil(near)} lines`} away from its other changes and sharing no name with them. ` +
+        'Models skip such lines when they copy context: include them if they are to be kept; to delete them, show the lines around the deletion with a comment saying so, or send them as their own edit.',
+      { start_line: from + 1, end_line: to, kind: 'skipped_beside_edit' },
+    );
+  }
+}
+
+/**
+ * Whether skipped lines belong to the edit: a name the file rarely uses is in its new or deleted
+ * lines; a skipped line is among the new ones (moved), or assigns what a new line assigns; or a
+ * name the skipped lines use is in lines the edit deletes and in none it adds (its uses removed).
+ */
+function relatedToEdit(gap: string[], addedText: string[], addedHeads: Set<string>, deleted: string[], counts: Map<number | string, number>): boolean {
+  const names = new Set(gap.flatMap((l) => l.match(IDENT) ?? []));
+  const added = addedText.join('\n');
+  const removed = deleted.join('\n');
+  const uses = (text: string, w: string) => new RegExp(`(?<![\\w$])${w.replace(/\$/g, '\\$')}(?![\\w$])`).test(text);
+  if ([...names].some((w) => counts.get(w)! <= RARE && (uses(added, w) || uses(removed, w)))) return true;
+  if (gap.some((l) => !isBlank(l) && (addedText.includes(l.trim()) || addedHeads.has(head(l) ?? '')))) return true;
+  return [...names].some((w) => uses(removed, w) && !uses(added, w));
+}
+
+/** What a line assigns or declares: the text before its first ` = `, when it is a plain name or path. */
+function head(line: string): string | null {
+  const m = line.trim().match(/^((?:(?:const|let|var|val|auto|int|final)\s+)?[\w$.@>-]+)\s*=[^=]/);
+  return m ? m[1] : null;
+}
+
+/** Identifiers that can tie a deletion to the rest of the edit. */
+const IDENT = /[A-Za-z_$][\w$]{2,}/g;
+/** A name used at most this often in the file says which code it is. */
+const RARE = 6;
+/** Skipped stretches up to this long; longer ones are a deliberate deletion more often than not. */
+const SKIP_MAX = 4;
+/** Other changes within this many lines make a skipped stretch "beside" the edit. */
+const SKIP_NEAR = 10;
+
 /** A line that opens a block (`{`, `(`, `:`, `=>`, `do`, `then` at its end); one that closes one. */
 const OPENS = /(?:[{([:]|=>|\bdo|\bthen)\s*$/;
 const CLOSES = /^\s*(?:[})\]]|end\b)/;

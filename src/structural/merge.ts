@@ -11,6 +11,7 @@ import { CONFIDENCE, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
 import { placeSegments } from './place.js';
 import { MergeRefusal } from './refusal.js';
+import { deletedImportsStillUsed } from './imports.js';
 import { splice } from './splice.js';
 import { parserView, parseText, type SourceText } from './text.js';
 import { cachedTree, rememberTree } from './tree-cache.js';
@@ -70,6 +71,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   const out = splice(orig, index, segments, placements, req.language, root);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
+  deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
   const syntax = checkMerge({
     originalTree: tree,
     originalText: parserView(req.original, orig),

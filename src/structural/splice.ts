@@ -9,7 +9,7 @@ import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
+import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
 export interface Spliced {
@@ -24,6 +24,8 @@ export interface Spliced {
   linesAdded: number;
   linesDeleted: number;
   largestGap: number;
+  /** Original lines the merge deletes. */
+  deleted: Set<number>;
 }
 
 /** A line that only closes: `}`, `});`, `end`, `]`. */
@@ -105,6 +107,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   let linesAdded = 0;
   let linesDeleted = 0;
   let largestGap = 0;
+  // What the edit does, for the check of deletions it leaves unstated (skippedBesideEdit).
+  const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [] };
   const keep = (from: number, to: number) => {
     for (let o = from; o < to; o++) {
       lines.push(orig.lines[o]);
@@ -199,6 +203,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     });
     const used = new Set(paired.values());
     for (let o = p.from; o <= p.to; o++) if (!used.has(o)) linesDeleted++;
+    describeEdit(edit, seg.lines, paired, p.from, p.to);
     // The largest stretch of original lines dropped between two kept lines with nothing of the
     // snippet in its place: what a misplaced anchor looks like.
     // A definition the snippet replaces whole may shrink by any amount: that is what it says.
@@ -214,7 +219,26 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     cursor = p.to + 1;
   });
   keep(cursor, orig.lines.length);
-  return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap };
+  skippedBesideEdit(orig.lines, edit);
+  return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap, deleted: edit.deleted };
+}
+
+/** Adds one placed segment to `edit`: the original lines it deletes, where its new lines go, and the stretches it skips silently. */
+function describeEdit(edit: EditShape, seg: string[], paired: Map<number, number>, from: number, to: number): void {
+  const used = new Set(paired.values());
+  for (let o = from; o <= to; o++) if (!used.has(o)) edit.deleted.add(o);
+  let before = from - 1;
+  seg.forEach((line, s) => {
+    const o = paired.get(s);
+    if (o !== undefined) {
+      const next = o;
+      if (s > 0 && paired.has(s - 1) && next - before > 1) edit.silent.push([before + 1, next]);
+      before = next;
+    } else {
+      edit.insertedAt.push(before + 0.5);
+      edit.added.push(line);
+    }
+  });
 }
 
 /**
