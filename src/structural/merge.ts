@@ -6,6 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors } from '../languages/parser.js';
 import { OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
+import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
 import { CONFIDENCE, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
@@ -89,6 +90,8 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
     linesAdded: out.linesAdded,
     largestGap: out.largestGap,
   });
+  // (after the parse: where the grammar sees the error, its refusal says more)
+  bracketsKeepBalance(req.original, out.content, req.language);
 
   const strategy = out.rungs.reduce<Rung>((worst, r) => (RUNGS.indexOf(r) > RUNGS.indexOf(worst) ? r : worst), 'exact');
   return {
