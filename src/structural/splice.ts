@@ -9,7 +9,7 @@ import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, partialDeletion, unstatedDeletion } from './gaps.js';
+import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
 export interface Spliced {
@@ -108,7 +108,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   let linesDeleted = 0;
   let largestGap = 0;
   // What the edit does, for the check of deletions it leaves unstated (skippedBesideEdit).
-  const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [] };
+  const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [], cuts: [] };
   const keep = (from: number, to: number) => {
     for (let o = from; o < to; o++) {
       lines.push(orig.lines[o]);
@@ -166,7 +166,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     for (let k = 1; k < kept.length; k++) {
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
-      if (!p.wholeFile) partialDeletion(root, kept[k - 1][1] + 1, kept[k][1]);
+      const cut = p.wholeFile ? null : cutConstruct(root, kept[k - 1][1] + 1, kept[k][1]);
+      if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
     // New lines at an edge next to a marker sit beside the file's line there; a near-copy of it is
     // no clear insertion.
