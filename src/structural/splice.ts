@@ -4,7 +4,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
-import { chooseUnitMapping, reindenter, snippetIndentUnit } from './indent.js';
+import { chooseUnitMapping, indentColumns, reindenter, snippetIndentUnit } from './indent.js';
+import { alignsContinuations, realignContinuation } from './continuations.js';
 import { lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
@@ -107,6 +108,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   let linesAdded = 0;
   let linesDeleted = 0;
   let largestGap = 0;
+  let fileAligns: boolean | undefined;
   // What the edit does, for the check of deletions it leaves unstated (skippedBesideEdit).
   const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [], cuts: [] };
   const keep = (from: number, to: number) => {
@@ -200,6 +202,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         lines.push(re.apply(line));
         eols.push(undefined);
         linesAdded++;
+        if ((fileAligns ??= alignsContinuations(orig.lines))) realignContinuation(lines, lines.length - 1, indentColumns(line));
       }
     });
     const used = new Set(paired.values());

@@ -1,0 +1,66 @@
+// Continuation lines aligned with an open bracket (`f(int a,` / `  int b)` under the `i`) sit at the
+// bracket's column, which is no multiple of an indentation unit. A snippet written in another unit
+// (2 <-> 4 spaces) scales that column with the rest: 57 becomes 114 or 28. Where the file aligns its
+// continuations and a new line's column is such a scaling of the column of the bracket it continues,
+// it goes back under the bracket.
+
+/** Of the file's continuation lines, the share aligned with their bracket for the file to count as aligning... */
+const ALIGNED_SHARE = 0.6;
+/** ...with at least this many to tell. */
+const MIN_SAMPLES = 2;
+/** How far back an open bracket is looked for. */
+const REACH = 8;
+/** Bracket columns below this are as likely one indentation step as an alignment. */
+const MIN_COLUMN = 8;
+
+const indentOf = (line: string) => line.length - line.trimStart().length;
+const closes = (line: string) => /^\s*[)\]]/.test(line);
+
+/**
+ * The column right after the innermost bracket left open before `row`, when text follows it on its
+ * line (an alignment target); null when none is open within REACH lines or a statement ended first.
+ */
+export function openBracketColumn(lines: string[], row: number): number | null {
+  let depth = 0;
+  for (let r = row - 1; r >= 0 && r >= row - REACH; r--) {
+    const line = lines[r];
+    if (r < row - 1 && /[;{}]\s*$/.test(line)) return null;
+    for (let c = line.length - 1; c >= 0; c--) {
+      const ch = line[c];
+      if (ch === ')' || ch === ']') depth++;
+      else if (ch === '(' || ch === '[') {
+        if (depth === 0) return /\S/.test(line.slice(c + 1)) ? c + 1 : null;
+        depth--;
+      }
+    }
+  }
+  return null;
+}
+
+/** Does the file align its continuation lines with their open bracket (most of them, enough to tell)? */
+export function alignsContinuations(lines: string[]): boolean {
+  let aligned = 0;
+  let samples = 0;
+  for (let row = 1; row < lines.length; row++) {
+    if (lines[row].trim() === '' || closes(lines[row])) continue;
+    const col = openBracketColumn(lines, row);
+    if (col === null) continue;
+    samples++;
+    if (indentOf(lines[row]) === col) aligned++;
+  }
+  return samples >= MIN_SAMPLES && aligned >= ALIGNED_SHARE * samples;
+}
+
+/**
+ * Output row `row` holds a new line the snippet wrote at column `snippetColumn`: put it under the
+ * bracket it continues when that column is the bracket's, mapped from 2-space units to 4 or back.
+ */
+export function realignContinuation(out: string[], row: number, snippetColumn: number): void {
+  const line = out[row];
+  if (line.trim() === '' || closes(line) || line.startsWith('\t')) return;
+  const col = openBracketColumn(out, row);
+  if (col === null || col < MIN_COLUMN || indentOf(line) === col) return;
+  // (a unit mapping keeps the columns beyond whole units: 57 = 28 units of 2 + 1 becomes 28 * 4 + 1)
+  const scaled = (from: number, to: number) => Math.floor(col / from) * to + (col % from) === snippetColumn;
+  if (scaled(2, 4) || scaled(4, 2)) out[row] = ' '.repeat(col) + line.trimStart();
+}

@@ -1,0 +1,28 @@
+// Re-aligning continuation lines a snippet wrote in another indentation unit. Seed: a reindented
+// (2 -> 4 spaces) C header snippet whose aligned parameter line came out at column 113, not 57.
+import { describe, expect, it } from 'vitest';
+import { alignsContinuations, openBracketColumn, realignContinuation } from '../src/structural/continuations.js';
+
+const head = 'typedef napi_value(NAPI_CDECL* register_func)(napi_env env,';
+describe('continuation lines', () => {
+  it('finds the column after the open bracket a line continues', () => {
+    expect(openBracketColumn([head, '  x'], 1)).toBe(head.indexOf('(napi_env') + 1);
+    expect(openBracketColumn(['f(a);', 'x'], 1)).toBeNull();
+    expect(openBracketColumn(['call(', '  x'], 1)).toBeNull();
+  });
+  it('tells a file that aligns its continuations', () => {
+    const col = head.indexOf('(napi_env') + 1;
+    expect(alignsContinuations([head, ' '.repeat(col) + 'int a);', head, ' '.repeat(col) + 'int b);'])).toBe(true);
+    expect(alignsContinuations([head, '    int a);', head, '    int b);'])).toBe(false);
+  });
+  it('puts a line whose column is the bracket column mapped 2 <-> 4 back under the bracket', () => {
+    const col = head.indexOf('(napi_env') + 1; // 46 = 23 units of 2
+    const mapped = Math.floor(col / 2) * 4 + (col % 2);
+    const out = [head, ' '.repeat(mapped) + 'napi_value exports);'];
+    realignContinuation(out, 1, mapped);
+    expect(out[1]).toBe(' '.repeat(col) + 'napi_value exports);');
+    const other = [head, '        napi_value exports);'];
+    realignContinuation(other, 1, 8);
+    expect(other[1]).toBe('        napi_value exports);');
+  });
+});
