@@ -19,10 +19,10 @@ describe('continuation lines', () => {
     const col = head.indexOf('(napi_env') + 1; // 46 = 23 units of 2
     const mapped = Math.floor(col / 2) * 4 + (col % 2);
     const out = [head, ' '.repeat(mapped) + 'napi_value exports);'];
-    realignContinuation(out, 1, mapped);
+    realignContinuation(out, 1, mapped, () => true);
     expect(out[1]).toBe(' '.repeat(col) + 'napi_value exports);');
     const other = [head, '        napi_value exports);'];
-    realignContinuation(other, 1, 8);
+    realignContinuation(other, 1, 8, () => true);
     expect(other[1]).toBe('        napi_value exports);');
   });
 });

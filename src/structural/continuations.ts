@@ -53,14 +53,15 @@ export function alignsContinuations(lines: string[]): boolean {
 
 /**
  * Output row `row` holds a new line the snippet wrote at column `snippetColumn`: put it under the
- * bracket it continues when that column is the bracket's, mapped from 2-space units to 4 or back.
+ * bracket it continues when that column is the bracket's, mapped from 2-space units to 4 or back, and
+ * the file aligns its continuations (`fileAligns`, asked last: it reads the whole file).
  */
-export function realignContinuation(out: string[], row: number, snippetColumn: number): void {
+export function realignContinuation(out: string[], row: number, snippetColumn: number, fileAligns: () => boolean): void {
   const line = out[row];
   if (line.trim() === '' || closes(line) || line.startsWith('\t')) return;
   const col = openBracketColumn(out, row);
   if (col === null || col < MIN_COLUMN || indentOf(line) === col) return;
   // (a unit mapping keeps the columns beyond whole units: 57 = 28 units of 2 + 1 becomes 28 * 4 + 1)
   const scaled = (from: number, to: number) => Math.floor(col / from) * to + (col % from) === snippetColumn;
-  if (scaled(2, 4) || scaled(4, 2)) out[row] = ' '.repeat(col) + line.trimStart();
+  if ((scaled(2, 4) || scaled(4, 2)) && fileAligns()) out[row] = ' '.repeat(col) + line.trimStart();
 }

@@ -131,10 +131,9 @@ function relatedToEdit(gap: string[], addedText: string[], addedHeads: Set<strin
   const names = new Set(gap.flatMap((l) => l.match(IDENT) ?? []));
   const added = addedText.join('\n');
   const removed = deleted.join('\n');
-  const uses = (text: string, w: string) => new RegExp(`(?<![\\w$])${w.replace(/\$/g, '\\$')}(?![\\w$])`).test(text);
-  if ([...names].some((w) => counts.get(w)! <= RARE && (uses(added, w) || uses(removed, w)))) return true;
+  if ([...names].some((w) => counts.get(w)! <= RARE && (usesName(added, w) || usesName(removed, w)))) return true;
   if (gap.some((l) => !isBlank(l) && (addedText.includes(l.trim()) || addedHeads.has(head(l) ?? '')))) return true;
-  return [...names].some((w) => uses(removed, w) && !uses(added, w));
+  return [...names].some((w) => usesName(removed, w) && !usesName(added, w));
 }
 
 /**
@@ -147,9 +146,13 @@ function deletesWithEdit(gap: string[], addedText: string[], deleted: string[]):
   const names = new Set(gap.flatMap((l) => l.match(IDENT) ?? []).filter((w) => !KEYWORDS.has(w)));
   const added = addedText.join('\n');
   const removed = deleted.join('\n');
-  const uses = (text: string, w: string) => new RegExp(`(?<![\\w$])${w.replace(/\$/g, '\\$')}(?![\\w$])`).test(text);
   if (gap.some((l) => !isTrivial(l) && l.trim().length >= 12 && addedText.includes(l.trim()))) return true;
-  return [...names].some((w) => uses(removed, w) && !uses(added, w));
+  return [...names].some((w) => usesName(removed, w) && !usesName(added, w));
+}
+
+/** Does `text` use the name `w` as a whole word? */
+function usesName(text: string, w: string): boolean {
+  return new RegExp(`(?<![\\w$])${w.replace(/\$/g, '\\$')}(?![\\w$])`).test(text);
 }
 
 /** Words too common to tie code together. */

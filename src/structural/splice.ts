@@ -106,7 +106,6 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   let cursor = 0;
   let definitionAnchors = 0;
   let linesAdded = 0;
-  let linesDeleted = 0;
   let largestGap = 0;
   let fileAligns: boolean | undefined;
   // What the edit does, for the check of deletions it leaves unstated (skippedBesideEdit).
@@ -202,11 +201,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         lines.push(re.apply(line));
         eols.push(undefined);
         linesAdded++;
-        if ((fileAligns ??= alignsContinuations(orig.lines))) realignContinuation(lines, lines.length - 1, indentColumns(line));
+        realignContinuation(lines, lines.length - 1, indentColumns(line), () => (fileAligns ??= alignsContinuations(orig.lines)));
       }
     });
-    const used = new Set(paired.values());
-    for (let o = p.from; o <= p.to; o++) if (!used.has(o)) linesDeleted++;
     describeEdit(edit, seg.lines, paired, p.from, p.to);
     // The largest stretch of original lines dropped between two kept lines with nothing of the
     // snippet in its place: what a misplaced anchor looks like.
@@ -224,7 +221,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   });
   keep(cursor, orig.lines.length);
   skippedBesideEdit(orig.lines, edit);
-  return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted, largestGap, deleted: edit.deleted };
+  return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted: edit.deleted.size, largestGap, deleted: edit.deleted };
 }
 
 /** Adds one placed segment to `edit`: the original lines it deletes, where its new lines go, and the stretches it skips silently. */
