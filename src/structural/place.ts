@@ -108,9 +108,17 @@ function searchSegment(seg: Segment, otherUnit: boolean, index: OriginalIndex, d
   const strict = Math.max(0, ...found.slice(0, 2).map((r) => r.best?.strength ?? 0));
   const loose = found[2].best?.strength ?? 0;
   const climb = otherUnit && strict * 2 < loose;
+  if (process.env.DEBUG_MERGE) console.error("search", otherUnit, found.map((r) => r.best ? `${r.best.rung} s${r.best.strength} e${r.best.edges} ${r.best.start}..${r.best.end}` : "none").join(" / "));
   const quality = (a: SegmentAnchor) => a.edges * 1000 + (climb ? a.strength : 0);
+  // In another unit, a strict rung may reach the segment's edge lines only by pairing a repeated
+  // one (`#undef V`) far back and reading the real context as new lines: of equally good chains,
+  // the one that spans fewer original lines deletes less, when lines that say where they are
+  // (not a lone `}`) put it there.
+  const span = (a: SegmentAnchor) => a.end - a.start;
+  const better = (a: SegmentAnchor, b: SegmentAnchor) =>
+    quality(a) > quality(b) || (otherUnit && quality(a) === quality(b) && a.strength >= 2 && span(a) < span(b));
   let chosen: AnchorSearch = { best: null, rivals: [] };
-  for (const r of found) if (r.best && (!chosen.best || quality(r.best) > quality(chosen.best))) chosen = r;
+  for (const r of found) if (r.best && (!chosen.best || better(r.best, chosen.best))) chosen = r;
   return chosen;
 }
 
