@@ -10,6 +10,13 @@ describe('continuation lines', () => {
     expect(openBracketColumn(['f(a);', 'x'], 1)).toBeNull();
     expect(openBracketColumn(['call(', '  x'], 1)).toBeNull();
   });
+  it('sees no bracket in a character literal, a string or a comment', () => {
+    // Seed: a scanner's `case '(':` and a comment's `(` made its aligned `while (` lines read as a minority.
+    expect(openBracketColumn(["        case '(':", '            x'], 1)).toBeNull();
+    expect(openBracketColumn(['    // see (below', '    x'], 1)).toBeNull();
+    expect(openBracketColumn(['  f("(", a,', '       b'], 1)).toBe(4);
+    expect(openBracketColumn(["fn f<'a>(x: &'a str,", '         y'], 1)).toBe(9);
+  });
   it('tells a file that aligns its continuations', () => {
     const col = head.indexOf('(napi_env') + 1;
     expect(alignsContinuations([head, ' '.repeat(col) + 'int a);', head, ' '.repeat(col) + 'int b);'])).toBe(true);

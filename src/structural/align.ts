@@ -39,20 +39,27 @@ const EDGE_SLACK = 40;
 const MAX_PREDECESSORS = 4000;
 /** Chains closer than this in score are equally good places for a segment. */
 const NEAR_EQUAL = STRONG;
+/** How many lines apart two copies of an edge line make rival readings (a short deletion or none). */
+const NEAR_COPY = 4;
 
 /** Line keys of the original for each key function, built once per request. */
 export class OriginalIndex {
   private readonly tables = new Map<string, Map<string, number[]>>();
-  constructor(readonly lines: string[]) {}
+  /** `unit`: the columns the file nests by, for the `indent_shift` keys. */
+  constructor(readonly lines: string[], readonly unit?: number) {}
+
+  key(o: number, rung: Rung): string {
+    return lineKey(this.lines[o], rung, this.unit);
+  }
 
   positions(key: string, rung: Rung): number[] {
-    const kind = rung === 'indent_shift' ? 'trimmed' : rung;
+    const kind = rung;
     let table = this.tables.get(kind);
     if (!table) {
       table = new Map();
       this.lines.forEach((line, i) => {
         if (isBlank(line)) return;
-        const k = lineKey(line, kind);
+        const k = lineKey(line, kind, this.unit);
         const list = table!.get(k);
         if (list) list.push(i);
         else table!.set(k, [i]);
@@ -135,8 +142,8 @@ export interface AnchorSearch {
  * Anchor a segment within original lines [lo, hi) at one rung. `defs` are definition matches
  * from tree-sitter (the same named definition in snippet and original).
  */
-export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo: number, hi: number, defs: Match[]): AnchorSearch {
-  const keys = seg.map((l) => lineKey(l, rung));
+export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo: number, hi: number, defs: Match[], segUnit?: number): AnchorSearch {
+  const keys = seg.map((l) => lineKey(l, rung, segUnit));
   const collect = (trivial: boolean, w: number, lo: number, hi: number): Match[] => {
     const out: Match[] = [];
     for (let s = 0; s < seg.length; s++) {
@@ -164,7 +171,7 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // line for line (blank and common lines included) is the one the snippet was cut from.
   const run = (s0: number, o0: number, step: 1 | -1) => {
     let n = 0;
-    for (let s1 = s0, o1 = o0; s1 >= 0 && s1 <= last && o1 >= lo && o1 < hi && keys[s1] === lineKey(index.lines[o1], rung); s1 += step, o1 += step) n++;
+    for (let s1 = s0, o1 = o0; s1 >= 0 && s1 <= last && o1 >= lo && o1 < hi && keys[s1] === index.key(o1, rung); s1 += step, o1 += step) n++;
     return n;
   };
   // A segment that is one whole definition, paired by name with the original's, has its edges
@@ -191,11 +198,23 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
       rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
     }
   }
+  // An edge line the file repeats a line or few away: read from the other copy, the snippet
+  // replaces the few lines between (its new lines an edit of them) instead of adding beside them.
+  // Unless the deletion costs a clear margin, both readings are as good.
+  for (const edge of [headEdge, tailEdge]) {
+    const at = first.matches.find((m) => m.s === edge && m.kind === 'text');
+    if (edge === undefined || !at || rivals.length > 0) continue;
+    const alt = bestChain(strong.filter((m) => !(m.s === edge && m.o === at.o)));
+    const span = (c: Chain) => c.matches[c.matches.length - 1].o - c.matches[0].o;
+    if (alt.matches.some((m) => m.s === edge) && alt.score > first.score - NEAR_EQUAL && Math.abs(span(alt) - span(first)) <= NEAR_COPY) {
+      rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
+    }
+  }
 
   // The segment's leading (trailing) lines before the first (after the last) strong match are its
   // context when they stand right there in the original: place them as the nearest contiguous
   // block, so common lines (`}`, `return true;`) never pull the segment somewhere else.
-  const okey = (o: number) => lineKey(index.lines[o], rung);
+  const okey = (o: number) => index.key(o, rung);
   const blockAt = (s0: number, k: number, o0: number) => {
     for (let i = 0; i < k; i++) if (keys[s0 + i] !== okey(o0 + i)) return false;
     return true;

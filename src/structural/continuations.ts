@@ -14,6 +14,16 @@ const REACH = 8;
 const MIN_COLUMN = 8;
 
 const indentOf = (line: string) => line.length - line.trimStart().length;
+
+/**
+ * The line with its string and character literals and its `//` comment blanked out (columns kept):
+ * a bracket in `case '(':` or in a comment opens nothing.
+ */
+function codeOf(line: string): string {
+  if (/^\s*(?:\/\/|\/?\*|#)/.test(line)) return '';
+  // (single quotes: character literals only; Rust's lifetimes and English apostrophes are no strings)
+  return line.replace(/'(?:[^'\\]|\\[^']{1,6})'|"(?:[^"\\]|\\.)*"|\/\/.*$/g, (m) => ' '.repeat(m.length));
+}
 const closes = (line: string) => /^\s*[)\]]/.test(line);
 
 /**
@@ -23,7 +33,7 @@ const closes = (line: string) => /^\s*[)\]]/.test(line);
 export function openBracketColumn(lines: string[], row: number): number | null {
   let depth = 0;
   for (let r = row - 1; r >= 0 && r >= row - REACH; r--) {
-    const line = lines[r];
+    const line = codeOf(lines[r]);
     if (r < row - 1 && /[;{}]\s*$/.test(line)) return null;
     for (let c = line.length - 1; c >= 0; c--) {
       const ch = line[c];

@@ -6,16 +6,32 @@ export type Rung = (typeof RUNGS)[number];
 
 export const CONFIDENCE: Record<Rung, number> = { exact: 1, whitespace: 0.98, indent_shift: 0.93, trimmed: 0.85 };
 
-/** Keys per rung: exact bytes; trailing whitespace dropped; leading and trailing whitespace dropped. */
-export function lineKey(line: string, rung: Rung): string {
+/**
+ * Keys per rung: exact bytes; trailing whitespace dropped; the depth in whole units of its own
+ * side's indentation (`unit` columns, a tab being 4) and the text; leading and trailing whitespace
+ * dropped. Without a unit, `indent_shift` compares as `trimmed`.
+ */
+export function lineKey(line: string, rung: Rung, unit?: number): string {
   switch (rung) {
     case 'exact':
       return line;
     case 'whitespace':
       return line.trimEnd();
+    case 'indent_shift':
+      return unit ? `${Math.floor(leadingColumns(line) / unit)}|${line.trim()}` : line.trim();
     default:
       return line.trim();
   }
+}
+
+function leadingColumns(line: string): number {
+  let c = 0;
+  for (const ch of line) {
+    if (ch === ' ') c++;
+    else if (ch === '\t') c += 4;
+    else break;
+  }
+  return c;
 }
 
 export function isBlank(line: string): boolean {

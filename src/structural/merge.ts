@@ -67,7 +67,7 @@ function parseAndRemember(parser: Parser, language: string, text: string): Tree 
 function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, tree: Tree | null): MergeResult {
   const root = tree?.rootNode ?? null;
   const errorsBefore = root ? countSyntaxErrors(root) : 0;
-  const index = new OriginalIndex(orig.lines);
+  const index = new OriginalIndex(orig.lines, orig.indent.kind === 'tab' ? 4 : orig.indent.width);
   const placements = placeSegments(segments, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []);
   const out = splice(orig, index, segments, placements, req.language, root);
   // The independent check first: it is cheap, and a disagreement there needs no parse.

@@ -100,23 +100,25 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
  * segment's edge lines (its context) than the stricter ones. Matching more *inner* lines is no
  * reason: a line whose indentation the edit changed would then pass for an unchanged one.
  */
-function searchSegment(seg: Segment, otherUnit: boolean, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
-  const found = KEY_RUNGS.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs));
+function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
+  const rungs: Rung[] = otherUnit === null ? KEY_RUNGS : ['exact', 'whitespace', 'indent_shift', 'trimmed'];
+  const found = rungs.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs, otherUnit ?? undefined));
   // A snippet indented in another unit (spaces for a tab file, 4 spaces for 2) differs on every
   // indented line: then matching many more lines is reason enough to climb. Where the strict rungs
   // already match half as many, the extra lines the loose one pairs are the edit's re-indented ones.
   const strict = Math.max(0, ...found.slice(0, 2).map((r) => r.best?.strength ?? 0));
-  const loose = found[2].best?.strength ?? 0;
-  const climb = otherUnit && strict * 2 < loose;
-  if (process.env.DEBUG_MERGE) console.error("search", otherUnit, found.map((r) => r.best ? `${r.best.rung} s${r.best.strength} e${r.best.edges} ${r.best.start}..${r.best.end}` : "none").join(" / "));
-  const quality = (a: SegmentAnchor) => a.edges * 1000 + (climb ? a.strength : 0);
-  // In another unit, a strict rung may reach the segment's edge lines only by pairing a repeated
-  // one (`#undef V`) far back and reading the real context as new lines: of equally good chains,
-  // the one that spans fewer original lines deletes less, when lines that say where they are
-  // (not a lone `}`) put it there.
+  const loose = found[found.length - 1].best?.strength ?? 0;
+  const climb = otherUnit !== null && strict * 2 < loose;
+  // Climbing, lines equal at their depth (each side in its own unit) count double: text alone may
+  // pair a line with a copy at another depth (the `switch` of the function before), and wins only
+  // by pairing more than twice as many.
+  const quality = (a: SegmentAnchor) => a.edges * 1000 + (climb ? (a.rung === 'indent_shift' ? 2 : 1) * a.strength : 0);
+  // A strict rung may reach the segment's edge lines only by pairing a repeated one (`#undef V`)
+  // far back and reading the real context as new lines: of equally good chains, the one that spans
+  // fewer original lines deletes less, when lines that say where they are (not a lone `}`) put it there.
   const span = (a: SegmentAnchor) => a.end - a.start;
   const better = (a: SegmentAnchor, b: SegmentAnchor) =>
-    quality(a) > quality(b) || (otherUnit && quality(a) === quality(b) && a.strength >= 2 && span(a) < span(b));
+    quality(a) > quality(b) || (otherUnit !== null && quality(a) === quality(b) && a.strength >= 2 && span(a) < span(b));
   let chosen: AnchorSearch = { best: null, rivals: [] };
   for (const r of found) if (r.best && (!chosen.best || better(r.best, chosen.best))) chosen = r;
   return chosen;
@@ -141,9 +143,12 @@ function resolvePlacements(
   // The snippet's unit, from all of it (one segment is too short to tell).
   const all = segments.flatMap((s) => s.lines);
   const unit = detectIndentUnit(all);
+  // Its unit in columns when it is not the file's, else null.
   const otherUnit =
     all.filter((l) => /^[ \t]+\S/.test(l)).length >= 3 &&
-    (unit.kind !== orig.indent.kind || (unit.kind === 'space' && orig.indent.kind === 'space' && unit.width !== orig.indent.width));
+    (unit.kind !== orig.indent.kind || (unit.kind === 'space' && orig.indent.kind === 'space' && unit.width !== orig.indent.width))
+      ? unit.kind === 'tab' ? 4 : unit.width
+      : null;
   const last: AnchorSearch[] = new Array(segments.length);
   const bounds = (i: number): [number, number] => {
     let lo = 0;
