@@ -37,8 +37,10 @@ export interface MergeCheck {
   linesDeleted: number;
   linesAdded: number;
   largestGap: number;
-  /** The original's tree, to re-parse only what the merge changed (it is edited in place). */
+  /** The original's tree, to re-parse only what the merge changed (it is edited in place)... */
   originalTree?: Tree | null;
+  /** ...which is, for each output row, the original row it keeps (-1: added). */
+  sources?: number[];
   /** The original as the parser read it (parserView). */
   originalText: string;
 }
@@ -101,7 +103,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
 
   if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
   const content = parserView(c.content, c.original);
-  const tree = c.originalTree ? reparse(c.parser, c.originalTree, c.originalText, content) : c.parser.parse(content);
+  const tree = c.originalTree && c.sources ? reparse(c.parser, c.originalTree, c.originalText, content, c.sources) : c.parser.parse(content);
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
     const all = countSyntaxErrors(tree.rootNode);
@@ -193,33 +195,68 @@ function grammarLimitErrors(root: Node, lines: string[], added: Set<number>, gra
 
 
 /**
- * Parse the merged text incrementally: tell the original's tree which stretch of lines changed
- * (everything between the common prefix and suffix) and let tree-sitter reuse the rest.
+ * Parse the merged text incrementally: tell the original's tree each stretch of lines the merge
+ * changed (`sources`: the original row each output row keeps, -1 for added rows) and let
+ * tree-sitter reuse the rest. One edit per stretch: an edit at the top of a file and another at its
+ * bottom leave the lines between for reuse. Edits go in from the last, so the rows and offsets
+ * before each are still the original's.
  */
-function reparse(parser: Parser, tree: Tree, before: string, after: string): Tree | null {
-  let p = 0;
-  const max = Math.min(before.length, after.length);
-  while (p < max && before.charCodeAt(p) === after.charCodeAt(p)) p++;
-  p = before.lastIndexOf('\n', p - 1) + 1;
-  let sfx = 0;
-  while (sfx < max - p && before.charCodeAt(before.length - 1 - sfx) === after.charCodeAt(after.length - 1 - sfx)) sfx++;
-  while (sfx > 0 && !(atLineStart(before, before.length - sfx) && atLineStart(after, after.length - sfx))) sfx--;
-  const rows = (text: string, end: number) => {
-    let r = 0;
-    for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) r++;
-    return r;
-  };
-  tree.edit(
-    new Edit({
-      startIndex: p,
-      oldEndIndex: before.length - sfx,
-      newEndIndex: after.length - sfx,
-      startPosition: { row: rows(before, p), column: 0 },
-      oldEndPosition: { row: rows(before, before.length - sfx), column: 0 },
-      newEndPosition: { row: rows(after, after.length - sfx), column: 0 },
-    }),
-  );
+export function reparse(parser: Parser, tree: Tree, before: string, after: string, sources: number[]): Tree | null {
+  const startsB = lineStarts(before);
+  const startsA = lineStarts(after);
+  const at = (text: string, starts: number[], row: number) => (row < starts.length ? starts[row] : text.length);
+  // (a row past the last line start is the end of a file without a final newline)
+  const position = (text: string, starts: number[], row: number, base = 0) =>
+    row < starts.length ? { row: base + row, column: 0 } : { row: base + starts.length - 1, column: text.length - starts[starts.length - 1] };
+  // (the original's rows: its line starts, less the empty one after a final newline)
+  const rows = before.endsWith('\n') ? startsB.length - 1 : startsB.length;
+  for (const [a0, a1, b0, b1] of changedStretches(sources, rows).reverse()) {
+    const startIndex = at(before, startsB, a0);
+    const newEnd = position(after, startsA, b1);
+    tree.edit(
+      new Edit({
+        startIndex,
+        oldEndIndex: at(before, startsB, a1),
+        newEndIndex: startIndex + at(after, startsA, b1) - at(after, startsA, b0),
+        startPosition: position(before, startsB, a0),
+        oldEndPosition: position(before, startsB, a1),
+        newEndPosition: { row: a0 + newEnd.row - b0, column: newEnd.column },
+      }),
+    );
+  }
   return parser.parse(after, tree);
 }
 
-const atLineStart = (text: string, i: number) => i === 0 || text.charCodeAt(i - 1) === 10;
+/**
+ * Offsets where each line starts (after each newline; a final newline starts one more). The first
+ * starts after a byte order mark: a line added at the top goes after it.
+ */
+function lineStarts(text: string): number[] {
+  const starts = [text.startsWith('\uFEFF') ? 1 : 0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/**
+ * The stretches a merge changed, as [original rows a0..a1, output rows b0..b1) (half-open), in
+ * order: where the output stops keeping the original's rows one after another. `rows`: how many
+ * rows the original has (its line starts).
+ */
+export function changedStretches(sources: number[], rows: number): [number, number, number, number][] {
+  const out: [number, number, number, number][] = [];
+  let o = 0;
+  let r = 0;
+  while (r < sources.length || o < rows) {
+    if (r < sources.length && sources[r] === o) {
+      r++;
+      o++;
+      continue;
+    }
+    const b0 = r;
+    while (r < sources.length && sources[r] === -1) r++;
+    const next = r < sources.length ? sources[r] : rows;
+    out.push([o, next, b0, r]);
+    o = next;
+  }
+  return out;
+}

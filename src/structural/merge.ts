@@ -75,6 +75,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
   const syntax = checkMerge({
     originalTree: tree,
+    sources: out.sources,
     originalText: parserView(req.original, orig),
     original: orig,
     output: out.lines,

@@ -27,6 +27,8 @@ export interface Spliced {
   largestGap: number;
   /** Original lines the merge deletes. */
   deleted: Set<number>;
+  /** For each output row, the original row it keeps, or -1 for a row the snippet added. */
+  sources: number[];
 }
 
 /** A line that only closes: `}`, `});`, `end`, `]`. */
@@ -100,6 +102,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   const tabsOnly = orig.indent.kind === 'tab' && !orig.lines.some((l) => /^ +[^ *]/.test(l));
   const lines: string[] = [];
   const eols: (string | undefined)[] = [];
+  const sources: number[] = [];
   const added = new Set<number>();
   const shown = new Set<number>();
   const rungs: Rung[] = [];
@@ -114,6 +117,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     for (let o = from; o < to; o++) {
       lines.push(orig.lines[o]);
       eols.push(orig.eols[o]);
+      sources.push(o);
     }
   };
 
@@ -128,6 +132,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         added.add(lines.length);
         lines.push(l);
         eols.push(undefined);
+        sources.push(-1);
       }
       linesAdded += seg.lines.length;
       rungs.push('exact');
@@ -196,10 +201,12 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         shown.add(lines.length);
         lines.push(orig.lines[o]);
         eols.push(orig.eols[o]);
+        sources.push(o);
       } else {
         added.add(lines.length);
         lines.push(re.apply(line));
         eols.push(undefined);
+        sources.push(-1);
         linesAdded++;
         realignContinuation(lines, lines.length - 1, indentColumns(line), () => (fileAligns ??= alignsContinuations(orig.lines)));
       }
@@ -221,7 +228,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   });
   keep(cursor, orig.lines.length);
   skippedBesideEdit(orig.lines, edit);
-  return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted: edit.deleted.size, largestGap, deleted: edit.deleted };
+  return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted: edit.deleted.size, largestGap, deleted: edit.deleted, sources };
 }
 
 /** Adds one placed segment to `edit`: the original lines it deletes, where its new lines go, and the stretches it skips silently. */
