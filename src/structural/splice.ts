@@ -195,6 +195,16 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         if (steps[j][0] - steps[j - 1][0] === 1) unstatedDeletion(orig.lines, steps[j - 1][1] + 1, steps[j][1], language);
       }
     }
+    const addBlank = () => {
+      added.add(lines.length);
+      lines.push('');
+      eols.push(undefined);
+      sources.push(-1);
+      linesAdded++;
+    };
+    // A segment that opens on new code after a blank line the snippet wrote (trimmed for anchoring)
+    // keeps that blank between the file's code and its own (a method added after another).
+    if (seg.blankBefore && !paired.has(0) && lines.length > 0 && lines[lines.length - 1].trim() !== '') addBlank();
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
       if (o !== undefined) {
@@ -211,6 +221,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         realignContinuation(lines, lines.length - 1, indentColumns(line), () => (fileAligns ??= alignsContinuations(orig.lines)));
       }
     });
+    if (seg.blankAfter && !paired.has(seg.lines.length - 1) && p.to + 1 < orig.lines.length && orig.lines[p.to + 1].trim() !== '') addBlank();
     describeEdit(edit, seg.lines, paired, p.from, p.to);
     // The largest stretch of original lines dropped between two kept lines with nothing of the
     // snippet in its place: what a misplaced anchor looks like.
