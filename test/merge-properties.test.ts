@@ -35,15 +35,22 @@ const KEYWORDS = new Set('void int bool boolean string true false null nil none 
 const standalone = (l: string) => {
   const t = l.trim();
   const n = (re: RegExp) => (t.match(re) ?? []).length;
-  return /[A-Za-z_]\w{2,}/.test(t) && !/[{(\[:,\\]$|\bdo$/.test(t) && !/^(?:[})\]]|end\b|else\b|elif\b|except\b|case\b|default\b|@|#|\/\/|\/\*|\*)/.test(t) && n(/[{(\[]/g) === n(/[})\]]/g);
+  // (Ruby's `def`, `class`, `if` ... open a block with nothing at their end)
+  return /[A-Za-z_]\w{2,}/.test(t) && !/[{(\[:,\\]$|\bdo$/.test(t) && !/^(?:[})\]]|end\b|else\b|elif\b|except\b|case\b|default\b|def\b|class\b|module\b|if\b|unless\b|while\b|until\b|begin\b|@|#|\/\/|\/\*|\*)/.test(t) && n(/[{(\[]/g) === n(/[})\]]/g);
 };
-/** A changed copy of the first standalone line from i on: its last name renamed, so the line is new but still code. */
-const mutate = (L: string[], i: number, k: number) => {
+/** A changed copy of the first standalone line from i on: its last name renamed, so the line is new but still code (null: none). `at`: where it goes. */
+const mutate = (L: string[], i: number, k: number, at = i) => {
   const names = (l: string) => [...l.matchAll(/[A-Za-z_]\w{2,}/g)].filter((m) => !KEYWORDS.has(m[0].toLowerCase()));
+  // At the depth of the line it goes before (a copy from a deeper block would sit there at a depth
+  // nothing opens); none from i on: no line is added (a copy of the file's last `}` is no edit).
+  const lead = (l: string) => /^[ \t]*/.exec(l)![0];
+  const next = L.slice(at).find((l) => l.trim() !== '');
+  const usable = (j: number) => standalone(L[j]) && names(L[j]).length > 0 && (next === undefined || lead(L[j]) === lead(next));
   let j = i;
-  while (j < L.length - 1 && !(standalone(L[j]) && names(L[j]).length > 0)) j++;
-  const m = names(L[j]).pop();
-  return m ? L[j].slice(0, m.index! + m[0].length) + `Edited${k}` + L[j].slice(m.index! + m[0].length) : L[j];
+  while (j < L.length && !usable(j)) j++;
+  if (j === L.length) return null;
+  const m = names(L[j]).pop()!;
+  return L[j].slice(0, m.index! + m[0].length) + `Edited${k}` + L[j].slice(m.index! + m[0].length);
 };
 
 const indent = (l: string) => /^[ \t]*/.exec(l)![0].replace(/\t/g, '    ').length;
@@ -69,7 +76,7 @@ function scenario(e: Edit): { path: string; code: string; update: string; expect
   // Real edits delete whole statements: a removed stretch that leaves a bracket or block open is
   // made an insertion instead.
   const removed = wholeStatements(L, at, e.removed) ? e.removed : 0;
-  const added = Array.from({ length: e.added }, (_, k) => mutate(L, Math.min(at + k, L.length - 1), k));
+  const added = Array.from({ length: e.added }, (_, k) => mutate(L, Math.min(at + k, L.length - 1), k, at)).filter((l): l is string => l !== null);
   const expected = [...L.slice(0, at), ...added, ...L.slice(at + removed)];
   // Context with at least one line that says where it is (not only `}`, `end` or blanks) on each
   // side, as a careful writer gives (and the eval's snippets do).
@@ -78,6 +85,11 @@ function scenario(e: Edit): { path: string; code: string; update: string; expect
   while (lo > 0 && L.slice(lo, at).every(common)) lo--;
   let hi = Math.min(L.length, at + removed + e.after);
   while (hi < L.length && L.slice(at + removed, hi).every(common)) hi++;
+  // The context after a deletion must show it: while it reads on as the deleted lines did
+  // (`assert(err == 0);` deleted with what follows, up to the next `assert(err == 0);`), the same
+  // snippet would show the file unchanged; it runs on to the first line that differs.
+  const readsOn = () => L.slice(at + removed, hi).every((l, k) => l === L[at + k]);
+  while (removed > 0 && hi < L.length && readsOn()) hi++;
   const comment = lang.line[0] ? (ind: string) => `${ind}${lang.line[0]} ... existing code ...` : (ind: string) => `${ind}${lang.block[0][0]} ... existing code ... ${lang.block[0][1]}`;
   const indentOf = (i: number) => /^[ \t]*/.exec(L[Math.min(i, L.length - 1)] ?? '')![0];
   let snippet = [...(lo > 0 ? [comment(indentOf(lo))] : []), ...L.slice(lo, at), ...added, ...L.slice(at + removed, hi), ...(hi < L.length ? [comment(indentOf(hi - 1))] : [])];
@@ -94,11 +106,12 @@ function scenario(e: Edit): { path: string; code: string; update: string; expect
       snippet = snippet.map((l) => l.replace('... existing code ...', '(unchanged)'));
       break;
     case 'reindent':
-      // Re-indented whole. Only where two context lines or more are indented: context at column 0
+      // Re-indented whole. Only where two context lines or more are indented by whole units: context at column 0
       // cannot show which unit the snippet's new lines are written in (4 spaces: one level in a
       // 4-space snippet, or two in a 2-space one), and one indented line is too little to tell a
       // re-indented snippet from an edit that moved that line (the merge then rewrites it).
-      if (snippet.filter((l) => ctx(l) && /^ +\S/.test(l)).length < 2) break;
+      // (an odd indentation is alignment, kept as it is: it shows no unit either)
+      if (snippet.filter((l) => ctx(l) && /^(?: {2})+\S/.test(l)).length < 2) break;
       snippet = snippet.map((l) => l.replace(/^( +)/, (s) => ' '.repeat(s.length % 2 === 0 ? s.length * 2 : s.length)));
       break;
     case 'trailing':

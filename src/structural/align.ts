@@ -40,7 +40,7 @@ const MAX_PREDECESSORS = 4000;
 /** Chains closer than this in score are equally good places for a segment. */
 const NEAR_EQUAL = STRONG;
 /** How many lines apart two copies of an edge line make rival readings (a short deletion or none). */
-const NEAR_COPY = 4;
+export const NEAR_COPY = 4;
 
 /** Line keys of the original for each key function, built once per request. */
 export class OriginalIndex {
@@ -201,14 +201,17 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // An edge line the file repeats a line or few away: read from the other copy, the snippet
   // replaces the few lines between (its new lines an edit of them) instead of adding beside them.
   // Unless the deletion costs a clear margin, both readings are as good.
-  for (const edge of [headEdge, tailEdge]) {
+  const span = (c: Chain) => c.matches[c.matches.length - 1].o - c.matches[0].o;
+  const nearCopy = (edge: number | undefined): Chain | null => {
     const at = first.matches.find((m) => m.s === edge && m.kind === 'text');
-    if (edge === undefined || !at || rivals.length > 0) continue;
+    if (edge === undefined || !at) return null;
     const alt = bestChain(strong.filter((m) => !(m.s === edge && m.o === at.o)));
-    const span = (c: Chain) => c.matches[c.matches.length - 1].o - c.matches[0].o;
-    if (alt.matches.some((m) => m.s === edge) && alt.score > first.score - NEAR_EQUAL && Math.abs(span(alt) - span(first)) <= NEAR_COPY) {
-      rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
-    }
+    const moved = alt.matches.some((m) => m.s === edge) && alt.score > first.score - NEAR_EQUAL && Math.abs(span(alt) - span(first)) <= NEAR_COPY;
+    return moved ? alt : null;
+  };
+  for (const edge of [headEdge, tailEdge]) {
+    const alt = rivals.length > 0 ? null : nearCopy(edge);
+    if (alt) rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
   }
 
   // The segment's leading (trailing) lines before the first (after the last) strong match are its

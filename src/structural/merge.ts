@@ -4,13 +4,13 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors } from '../languages/parser.js';
-import { OriginalIndex } from './align.js';
+import { NEAR_COPY, OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
-import { CONFIDENCE, RUNGS, type Rung } from './lines.js';
+import { CONFIDENCE, isBlank, isTrivial, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
-import { placeSegments } from './place.js';
+import { placeSegments, type Placement } from './place.js';
 import { MergeRefusal } from './refusal.js';
 import { deletedImportsStillUsed } from './imports.js';
 import { splice } from './splice.js';
@@ -58,6 +58,31 @@ export function mergeStructural(req: MergeRequest): MergeResult {
   }
 }
 
+/**
+ * A merge that changes nothing, where a segment's first (last) line stands again a line or few
+ * before (after) it: read from that copy, the snippet shows the context of a deletion of the lines
+ * between (`assert(err == 0);` deleted with what follows, up to the next one). Refused as ambiguous.
+ */
+function changesNothingHere(added: Set<number>, deleted: Set<number>, placements: Placement[], original: string[]): void {
+  if (added.size > 0 || deleted.size > 0) return;
+  const copyWithin = (row: number, step: -1 | 1) => {
+    const text = original[row].trim();
+    if (isBlank(text) || isTrivial(text)) return null;
+    for (let k = 1; k <= NEAR_COPY + 1; k++) if (original[row + step * k]?.trim() === text) return row + step * k;
+    return null;
+  };
+  for (const [i, p] of placements.entries()) {
+    if (p.kind !== 'anchor') continue;
+    const before = copyWithin(p.from, -1);
+    const after = copyWithin(p.to, 1);
+    if (before === null && after === null) continue;
+    throw new MergeRefusal('ambiguous_anchor', `The update changes nothing where it fits best, and segment ${i + 1} fits as well from the copy of its ${before !== null ? 'first' : 'last'} line a few lines away, where it would delete the lines between.`, {
+      segment: i,
+      candidates: [[p.from, p.to], before !== null ? [before, p.to] : [p.from, after!]].map(([a, b]) => ({ start_line: a + 1, end_line: b + 1 })),
+    });
+  }
+}
+
 function parseAndRemember(parser: Parser, language: string, text: string): Tree | null {
   const tree = parser.parse(text);
   if (tree) rememberTree(language, text, tree);
@@ -70,6 +95,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   const index = new OriginalIndex(orig.lines, orig.indent.kind === 'tab' ? 4 : orig.indent.width);
   const placements = placeSegments(segments, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []);
   const out = splice(orig, index, segments, placements, req.language, root);
+  changesNothingHere(out.added, out.deleted, placements, orig.lines);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);

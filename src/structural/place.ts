@@ -90,7 +90,12 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     // A marker right after the segment, deeper than the definition's first line, stands for the
     // rest of its body: the segment shows its head, not its end.
     const bodyGoesOn = d.endRow === seg.lines.length - 1 && seg.markerAfterLine !== undefined && indentColumns(seg.markerAfterLine) > indentColumns(seg.lines[d.startRow]);
-    if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth && !bodyGoesOn) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
+    // A snippet that stops, with no marker, on a line the original body has before its end (a
+    // docstring, a statement) shows the definition's head and forgot its closing marker: its
+    // last line is that line, not the definition's end.
+    const last = dedented[d.endRow].trim();
+    const stopsInside = d.endRow === seg.lines.length - 1 && !seg.markerAfter && !isTrivial(last) && originalLines.slice(o.startRow + 1, o.endRow).some((l) => l.trim() === last);
+    if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth && !bodyGoesOn && !stopsInside) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
   }
   return out;
 }
