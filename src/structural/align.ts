@@ -202,16 +202,13 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // replaces the few lines between (its new lines an edit of them) instead of adding beside them.
   // Unless the deletion costs a clear margin, both readings are as good.
   const span = (c: Chain) => c.matches[c.matches.length - 1].o - c.matches[0].o;
-  const nearCopy = (edge: number | undefined): Chain | null => {
-    const at = first.matches.find((m) => m.s === edge && m.kind === 'text');
-    if (edge === undefined || !at) return null;
-    const alt = bestChain(strong.filter((m) => !(m.s === edge && m.o === at.o)));
-    const moved = alt.matches.some((m) => m.s === edge) && alt.score > first.score - NEAR_EQUAL && Math.abs(span(alt) - span(first)) <= NEAR_COPY;
-    return moved ? alt : null;
-  };
   for (const edge of [headEdge, tailEdge]) {
-    const alt = rivals.length > 0 ? null : nearCopy(edge);
-    if (alt) rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
+    const at = first.matches.find((m) => m.s === edge && m.kind === 'text');
+    if (edge === undefined || !at || rivals.length > 0) continue;
+    const alt = bestChain(strong.filter((m) => !(m.s === edge && m.o === at.o)));
+    if (alt.matches.some((m) => m.s === edge) && alt.score > first.score - NEAR_EQUAL && Math.abs(span(alt) - span(first)) <= NEAR_COPY) {
+      rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
+    }
   }
 
   // The segment's leading (trailing) lines before the first (after the last) strong match are its
