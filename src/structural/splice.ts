@@ -94,7 +94,14 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     const from = strong.length > 0 ? strong.map((m) => [m.s, m.o]) : [...pairs[i]];
     return from.map(([s, o]) => [seg.lines[s], orig.lines[o]] as [string, string]);
   });
-  const unitMapping = chooseUnitMapping(shared, orig.indent, {
+  // The unit also shows in context lines between two chained ones that the snippet indents otherwise
+  // with nothing opened or closed beside them (a struct's fields under `struct Point {` when only
+  // column-0 lines chain): no edit re-nests lines without a new bracket.
+  const evidence = segments.map((seg, i) => {
+    const p = placements[i];
+    return p.kind === 'anchor' ? [...shared[i], ...unnestedContext(seg.lines, orig.lines, p.anchor.chain.matches)] : shared[i];
+  });
+  const unitMapping = chooseUnitMapping(evidence, orig.indent, {
     snippetUnit: snippetIndentUnit(segments.flatMap((seg) => seg.lines)),
     fileSteps: indentSteps(orig.lines),
   });
@@ -289,6 +296,29 @@ function nextFrom(placements: Placement[], i: number, end: number): number {
     if (q.kind === 'anchor') return q.from;
   }
   return end;
+}
+
+/** A line that opens or closes a block (a bracket, or a `:` at its end). */
+const NESTS = /[{}()[\]]|:\s*$/;
+
+/**
+ * Between consecutive chained lines, the context lines equal but for indentation, as [snippet line,
+ * original line], where no other line between them opens or closes a block.
+ */
+function unnestedContext(seg: string[], original: string[], chain: { s: number; o: number }[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let k = 1; k < chain.length; k++) {
+    const [a, b] = [chain[k - 1], chain[k]];
+    const pairs = fillGap(seg, original, a.s + 1, b.s, a.o + 1, b.o, 'trimmed').filter(([s]) => seg[s].trim() !== '');
+    if (pairs.length === 0) continue;
+    const paired = new Set(pairs.map(([s]) => s));
+    const pairedO = new Set(pairs.map(([, o]) => o));
+    let nests = false;
+    for (let s = a.s + 1; s < b.s; s++) if (!paired.has(s) && NESTS.test(seg[s])) nests = true;
+    for (let o = a.o + 1; o < b.o; o++) if (!pairedO.has(o) && NESTS.test(original[o])) nests = true;
+    if (!nests) for (const [s, o] of pairs) out.push([seg[s], original[o]]);
+  }
+  return out;
 }
 
 /** Segment line -> original line for every line kept as it was: the chain plus equal lines in its gaps. */
