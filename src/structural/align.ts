@@ -40,7 +40,7 @@ const MAX_PREDECESSORS = 4000;
 /** Chains closer than this in score are equally good places for a segment. */
 const NEAR_EQUAL = STRONG;
 /** How many lines apart two copies of an edge line make rival readings (a short deletion or none). */
-export const NEAR_COPY = 4;
+const NEAR_COPY = 4;
 
 /** Line keys of the original for each key function, built once per request. */
 export class OriginalIndex {

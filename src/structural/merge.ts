@@ -4,13 +4,13 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors } from '../languages/parser.js';
-import { NEAR_COPY, OriginalIndex } from './align.js';
+import { OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
-import { CONFIDENCE, isBlank, isTrivial, RUNGS, type Rung } from './lines.js';
+import { CONFIDENCE, isTrivial, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
-import { placeSegments, type Placement } from './place.js';
+import { placeSegments } from './place.js';
 import { MergeRefusal } from './refusal.js';
 import { deletedImportsStillUsed } from './imports.js';
 import { splice } from './splice.js';
@@ -58,29 +58,47 @@ export function mergeStructural(req: MergeRequest): MergeResult {
   }
 }
 
+/** Lines a merge that changes nothing may find the snippet deleting elsewhere (as elided-context's runs). */
+const SHORT_DELETION = 4;
+
 /**
- * A merge that changes nothing, where a segment's first (last) line stands again a line or few
- * before (after) it: read from that copy, the snippet shows the context of a deletion of the lines
- * between (`assert(err == 0);` deleted with what follows, up to the next one). Refused as ambiguous.
+ * A merge that changes nothing, where a segment also reads, somewhere, as the context of a short
+ * deletion (its lines in order with one to four of the file's lines skipped between them): the
+ * snippet must mean something, so it likely means that deletion (`assert(err == 0);` deleted with
+ * what follows up to the next one; a line deleted from the first of two look-alike macro tables).
+ * Refused as ambiguous. (A snippet re-applied to the file it already made is unique, and merges.)
  */
-function changesNothingHere(added: Set<number>, deleted: Set<number>, placements: Placement[], original: string[]): void {
+function changesNothingHere(added: Set<number>, deleted: Set<number>, segments: Segment[], original: string[]): void {
   if (added.size > 0 || deleted.size > 0) return;
-  const copyWithin = (row: number, step: -1 | 1) => {
-    const text = original[row].trim();
-    if (isBlank(text) || isTrivial(text)) return null;
-    for (let k = 1; k <= NEAR_COPY + 1; k++) if (original[row + step * k]?.trim() === text) return row + step * k;
+  segments.forEach((seg, i) => {
+    const alt = deletionReading(seg.lines.map((l) => l.trim()), original.map((l) => l.trim()));
+    if (alt === null) return;
+    throw new MergeRefusal('ambiguous_anchor', `The update changes nothing where it fits best, and segment ${i + 1} also reads as the context of a deletion at lines ${alt[0] + 1}-${alt[1] + 1}.`, {
+      segment: i,
+      candidates: [{ start_line: alt[0] + 1, end_line: alt[1] + 1 }],
+    });
+  });
+}
+
+/** Where the lines `want` stand in `file` in order with 1..SHORT_DELETION lines skipped in all (first found), or null. */
+function deletionReading(want: string[], file: string[]): [number, number] | null {
+  if (want.length < 2 || isTrivial(want[0])) return null;
+  // (each next line within the budget left: a few candidates at most, so a plain search)
+  const from = (s: number, o: number, skipped: number): number | null => {
+    if (s === want.length) return skipped > 0 ? o : null;
+    for (let q = o + 1; q < file.length && q - o - 1 <= SHORT_DELETION - skipped; q++) {
+      if (file[q] !== want[s]) continue;
+      const end = from(s + 1, q, skipped + (q - o - 1));
+      if (end !== null) return end;
+    }
     return null;
   };
-  for (const [i, p] of placements.entries()) {
-    if (p.kind !== 'anchor') continue;
-    const before = copyWithin(p.from, -1);
-    const after = copyWithin(p.to, 1);
-    if (before === null && after === null) continue;
-    throw new MergeRefusal('ambiguous_anchor', `The update changes nothing where it fits best, and segment ${i + 1} fits as well from the copy of its ${before !== null ? 'first' : 'last'} line a few lines away, where it would delete the lines between.`, {
-      segment: i,
-      candidates: [[p.from, p.to], before !== null ? [before, p.to] : [p.from, after!]].map(([a, b]) => ({ start_line: a + 1, end_line: b + 1 })),
-    });
+  for (let start = 0; start < file.length; start++) {
+    if (file[start] !== want[0]) continue;
+    const end = from(1, start, 0);
+    if (end !== null) return [start, end];
   }
+  return null;
 }
 
 function parseAndRemember(parser: Parser, language: string, text: string): Tree | null {
@@ -95,7 +113,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   const index = new OriginalIndex(orig.lines, orig.indent.kind === 'tab' ? 4 : orig.indent.width);
   const placements = placeSegments(segments, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []);
   const out = splice(orig, index, segments, placements, req.language, root);
-  changesNothingHere(out.added, out.deleted, placements, orig.lines);
+  changesNothingHere(out.added, out.deleted, segments, orig.lines);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
