@@ -122,8 +122,10 @@ function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIn
   // far back and reading the real context as new lines: of equally good chains, the one that spans
   // fewer original lines deletes less, when lines that say where they are (not a lone `}`) put it there.
   const span = (a: SegmentAnchor) => a.end - a.start;
+  // (text alone never displaces lines equal at their depth this way: a shorter span there is a
+  // closer paired with one a level deeper, `end` with the method's `end` rather than the class's)
   const better = (a: SegmentAnchor, b: SegmentAnchor) =>
-    quality(a) > quality(b) || (otherUnit !== null && quality(a) === quality(b) && a.strength >= 2 && span(a) < span(b));
+    quality(a) > quality(b) || (otherUnit !== null && quality(a) === quality(b) && a.strength >= 2 && span(a) < span(b) && b.rung !== 'indent_shift');
   let chosen: AnchorSearch = { best: null, rivals: [] };
   for (const r of found) if (r.best && (!chosen.best || better(r.best, chosen.best))) chosen = r;
   return chosen;
