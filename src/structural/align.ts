@@ -53,18 +53,17 @@ export class OriginalIndex {
   }
 
   positions(key: string, rung: Rung): number[] {
-    const kind = rung;
-    let table = this.tables.get(kind);
+    let table = this.tables.get(rung);
     if (!table) {
       table = new Map();
       this.lines.forEach((line, i) => {
         if (isBlank(line)) return;
-        const k = lineKey(line, kind, this.unit);
+        const k = lineKey(line, rung, this.unit);
         const list = table!.get(k);
         if (list) list.push(i);
         else table!.set(k, [i]);
       });
-      this.tables.set(kind, table);
+      this.tables.set(rung, table);
     }
     return table.get(key) ?? [];
   }

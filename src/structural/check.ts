@@ -206,8 +206,8 @@ export function reparse(parser: Parser, tree: Tree, before: string, after: strin
   const startsA = lineStarts(after);
   const at = (text: string, starts: number[], row: number) => (row < starts.length ? starts[row] : text.length);
   // (a row past the last line start is the end of a file without a final newline)
-  const position = (text: string, starts: number[], row: number, base = 0) =>
-    row < starts.length ? { row: base + row, column: 0 } : { row: base + starts.length - 1, column: text.length - starts[starts.length - 1] };
+  const position = (text: string, starts: number[], row: number) =>
+    row < starts.length ? { row, column: 0 } : { row: starts.length - 1, column: text.length - starts[starts.length - 1] };
   // (the original's rows: its line starts, less the empty one after a final newline)
   const rows = before.endsWith('\n') ? startsB.length - 1 : startsB.length;
   for (const [a0, a1, b0, b1] of changedStretches(sources, rows).reverse()) {

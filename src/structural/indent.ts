@@ -24,7 +24,9 @@ export interface UnitMapping {
   shift?: number;
 }
 
-const cols = (u: IndentUnit) => (u.kind === 'tab' ? TAB_COLUMNS : u.width);
+/** The columns one unit of indentation takes (a tab: TAB_COLUMNS). */
+export const unitColumns = (u: IndentUnit) => (u.kind === 'tab' ? TAB_COLUMNS : u.width);
+const cols = unitColumns;
 /** A snippet column in the file's units; the columns beyond whole units are alignment, kept. */
 const mapColumns = (c: number, m: UnitMapping) => Math.floor(c / m.from) * m.to + (c % m.from);
 

@@ -1,4 +1,5 @@
 // Line classification and the matching ladder's keys.
+import { indentColumns } from './indent.js';
 
 /** The ladder, in order: each rung compares lines by a looser key than the one before. */
 export const RUNGS = ['exact', 'whitespace', 'indent_shift', 'trimmed'] as const;
@@ -18,20 +19,10 @@ export function lineKey(line: string, rung: Rung, unit?: number): string {
     case 'whitespace':
       return line.trimEnd();
     case 'indent_shift':
-      return unit ? `${Math.floor(leadingColumns(line) / unit)}|${line.trim()}` : line.trim();
+      return unit ? `${Math.floor(indentColumns(line) / unit)}|${line.trim()}` : line.trim();
     default:
       return line.trim();
   }
-}
-
-function leadingColumns(line: string): number {
-  let c = 0;
-  for (const ch of line) {
-    if (ch === ' ') c++;
-    else if (ch === '\t') c += 4;
-    else break;
-  }
-  return c;
 }
 
 export function isBlank(line: string): boolean {

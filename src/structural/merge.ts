@@ -8,6 +8,7 @@ import { OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
+import { unitColumns } from './indent.js';
 import { CONFIDENCE, isTrivial, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
 import { placeSegments } from './place.js';
@@ -70,8 +71,9 @@ const SHORT_DELETION = 4;
  */
 function changesNothingHere(added: Set<number>, deleted: Set<number>, segments: Segment[], original: string[]): void {
   if (added.size > 0 || deleted.size > 0) return;
+  const file = original.map((l) => l.trim());
   segments.forEach((seg, i) => {
-    const alt = deletionReading(seg.lines.map((l) => l.trim()), original.map((l) => l.trim()));
+    const alt = deletionReading(seg.lines.map((l) => l.trim()), file);
     if (alt === null) return;
     throw new MergeRefusal('ambiguous_anchor', `The update changes nothing where it fits best, and segment ${i + 1} also reads as the context of a deletion at lines ${alt[0] + 1}-${alt[1] + 1}.`, {
       segment: i,
@@ -110,7 +112,7 @@ function parseAndRemember(parser: Parser, language: string, text: string): Tree 
 function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, tree: Tree | null): MergeResult {
   const root = tree?.rootNode ?? null;
   const errorsBefore = root ? countSyntaxErrors(root) : 0;
-  const index = new OriginalIndex(orig.lines, orig.indent.kind === 'tab' ? 4 : orig.indent.width);
+  const index = new OriginalIndex(orig.lines, unitColumns(orig.indent));
   const placements = placeSegments(segments, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []);
   const out = splice(orig, index, segments, placements, req.language, root);
   changesNothingHere(out.added, out.deleted, segments, orig.lines);

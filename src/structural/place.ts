@@ -7,8 +7,8 @@ import type { Language } from '../languages/registry.js';
 import { withTree } from '../languages/parser.js';
 import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
-import { indentColumns } from './indent.js';
-import { isBlank, isTrivial, lineKey, type Rung } from './lines.js';
+import { indentColumns, unitColumns } from './indent.js';
+import { isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, openingCandidate } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
@@ -106,7 +106,7 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
  * reason: a line whose indentation the edit changed would then pass for an unchanged one.
  */
 function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
-  const rungs: Rung[] = otherUnit === null ? KEY_RUNGS : ['exact', 'whitespace', 'indent_shift', 'trimmed'];
+  const rungs: readonly Rung[] = otherUnit === null ? KEY_RUNGS : RUNGS;
   const found = rungs.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs, otherUnit ?? undefined));
   // A snippet indented in another unit (spaces for a tab file, 4 spaces for 2) differs on every
   // indented line: then matching many more lines is reason enough to climb. Where the strict rungs
@@ -154,7 +154,7 @@ function resolvePlacements(
   const otherUnit =
     all.filter((l) => /^[ \t]+\S/.test(l)).length >= 3 &&
     (unit.kind !== orig.indent.kind || (unit.kind === 'space' && orig.indent.kind === 'space' && unit.width !== orig.indent.width))
-      ? unit.kind === 'tab' ? 4 : unit.width
+      ? unitColumns(unit)
       : null;
   const last: AnchorSearch[] = new Array(segments.length);
   const bounds = (i: number): [number, number] => {

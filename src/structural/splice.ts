@@ -127,6 +127,14 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       sources.push(o);
     }
   };
+  /** A row the snippet adds (written as given: the caller re-indents). */
+  const addRow = (line: string) => {
+    added.add(lines.length);
+    lines.push(line);
+    eols.push(undefined);
+    sources.push(-1);
+    linesAdded++;
+  };
 
   segments.forEach((seg, i) => {
     const p = placements[i];
@@ -135,13 +143,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         keep(cursor, orig.lines.length);
         cursor = orig.lines.length;
       }
-      for (const l of seg.lines) {
-        added.add(lines.length);
-        lines.push(l);
-        eols.push(undefined);
-        sources.push(-1);
-      }
-      linesAdded += seg.lines.length;
+      for (const l of seg.lines) addRow(l);
       rungs.push('exact');
       return;
     }
@@ -202,16 +204,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         if (steps[j][0] - steps[j - 1][0] === 1) unstatedDeletion(orig.lines, steps[j - 1][1] + 1, steps[j][1], language);
       }
     }
-    const addBlank = () => {
-      added.add(lines.length);
-      lines.push('');
-      eols.push(undefined);
-      sources.push(-1);
-      linesAdded++;
-    };
     // A segment that opens on new code after a blank line the snippet wrote (trimmed for anchoring)
     // keeps that blank between the file's code and its own (a method added after another).
-    if (seg.blankBefore && !paired.has(0) && lines.length > 0 && lines[lines.length - 1].trim() !== '') addBlank();
+    if (seg.blankBefore && !paired.has(0) && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
       if (o !== undefined) {
@@ -220,15 +215,11 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         eols.push(orig.eols[o]);
         sources.push(o);
       } else {
-        added.add(lines.length);
-        lines.push(re.apply(line));
-        eols.push(undefined);
-        sources.push(-1);
-        linesAdded++;
+        addRow(re.apply(line));
         realignContinuation(lines, lines.length - 1, indentColumns(line), () => (fileAligns ??= alignsContinuations(orig.lines)));
       }
     });
-    if (seg.blankAfter && !paired.has(seg.lines.length - 1) && p.to + 1 < orig.lines.length && orig.lines[p.to + 1].trim() !== '') addBlank();
+    if (seg.blankAfter && !paired.has(seg.lines.length - 1) && p.to + 1 < orig.lines.length && orig.lines[p.to + 1].trim() !== '') addRow('');
     describeEdit(edit, seg.lines, paired, p.from, p.to);
     // The largest stretch of original lines dropped between two kept lines with nothing of the
     // snippet in its place: what a misplaced anchor looks like.
