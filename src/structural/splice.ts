@@ -211,9 +211,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       const o = paired.get(s);
       if (o !== undefined) {
         shown.add(lines.length);
-        lines.push(orig.lines[o]);
-        eols.push(orig.eols[o]);
-        sources.push(o);
+        keep(o, o + 1);
       } else {
         addRow(re.apply(line));
         realignContinuation(lines, lines.length - 1, indentColumns(line), () => (fileAligns ??= alignsContinuations(orig.lines)));
