@@ -9,7 +9,8 @@ import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, type AnchorSearch
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
 import { isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
-import { closingByIndent, closingCandidate, openingCandidate } from './closers.js';
+import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
+import { isCommentLine } from './gaps.js';
 import { MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
 import { detectIndentUnit, leadingWhitespace, type SourceText } from './text.js';
@@ -38,7 +39,12 @@ export function placeSegments(
   const defMatches = segments.map((seg) =>
     parser && root ? definitionMatches(parser, seg, language, orig.lines, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
   );
-  return resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root);
+  const placements = resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root);
+  if (markers > 0) {
+    refuseUnmarkedTopLevelEnds(segments, placements, orig, root, language);
+    extendToUnmarkedEnds(segments, placements, orig);
+  } else spanWholeFile(segments, placements, orig);
+  return placements;
 }
 
 /**
@@ -254,9 +260,73 @@ function resolvePlacements(
       lines: seg.lines,
     });
   });
-  if (markers > 0) extendToUnmarkedEnds(segments, placements, orig);
-  else spanWholeFile(segments, placements, orig);
   return placements;
+}
+
+/**
+ * A snippet end without a marker that stops on context reads two ways: a forgotten marker (what
+ * lies beyond stays) or a deletion (the few lines beyond go: `"use strict";` above an ES module,
+ * `module.exports` below it, a trailing function). Measured on real edits from packages outside the
+ * developers' eval, the deletion is as common as the slip, so where both readings make a file the
+ * snippet cannot say which it means. The deletion reading makes sense only where the lines beyond
+ * are whole top-level constructs, few of them, not the construct a comment the snippet ends on
+ * documents, and not the rest of a run of like lines (imports, `@property`) the snippet stops in.
+ */
+function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[], orig: SourceText, root: Node | null, language: Language): void {
+  const lines = orig.lines;
+  const nonBlank = (a: number, b: number) => lines.slice(a, b).filter((l) => l.trim() !== '').length;
+  const refuse = (where: 'start' | 'end', count: number) => {
+    throw new MergeRefusal(
+      'missing_marker',
+      `The update has no marker ${where === 'start' ? 'before its first' : 'after its last'} line, which is unchanged code: it may mean to delete the ${count} non-blank line${count === 1 ? '' : 's'} ${where === 'start' ? 'above' : 'below'} it, or have left out the marker that keeps them. ` +
+        `${where === 'start' ? 'Start' : 'End'} it with a marker line if they are to be kept; to delete them, show the line${where === 'start' ? ' below' : ' above'} the deletion with a comment saying so.`,
+      { lines: count, where },
+    );
+  };
+  const first = placements[0];
+  if (first.kind === 'anchor' && !segments[0].markerBefore && first.anchor.chain.matches[0].s === 0) {
+    const cut = first.from;
+    const above = lines.slice(0, cut).filter((l) => !isBlank(l));
+    // Only directives can go this way: `"use strict";` or a lint pragma above an ES module. Code,
+    // imports, a package line or a header comment above the snippet's first line stay.
+    if (above.length > 0 && above.length <= UNMARKED_START_DELETION && !isCommentLine(lines[cut - 1], language) && above.every(isDirective)) refuse('start', above.length);
+  }
+  const lastSeg = segments[segments.length - 1];
+  const last = placements[placements.length - 1];
+  const chain = last.kind === 'anchor' ? last.anchor.chain.matches : [];
+  // (ending on context: its last line is the file's, not a definition's new last line paired by name)
+  if (last.kind === 'anchor' && !lastSeg.markerAfter && chain.length > 0 && chain[chain.length - 1].s === lastSeg.lines.length - 1 && lastSeg.lines[lastSeg.lines.length - 1].trim() === lines[last.to].trim()) {
+    const cut = last.to + 1;
+    const below = nonBlank(cut, lines.length);
+    const kept = lines[last.to];
+    if (below > 0 && below <= UNMARKED_END_DELETION && cutAtTopLevel(root, lines, cut) && !isCommentLine(kept, language) && !continuesRun(kept, lines[cut])) refuse('end', below);
+  }
+}
+
+/** A string-literal directive (`"use strict";`, `'use client'`) or a lint or format pragma comment. */
+function isDirective(line: string): boolean {
+  const t = line.trim();
+  return /^(["'])use [\w ]+\1;?$/.test(t) || /^(?:\/\/|\/\*|#)\s*(?:eslint|prettier|tslint|jshint|jslint|@ts-|pylint|rubocop|clang-format|NOLINT|biome-ignore)/.test(t);
+}
+
+/** How many non-blank lines above (below) an unmarked end a deletion may plausibly take. */
+const UNMARKED_START_DELETION = 3;
+const UNMARKED_END_DELETION = 40;
+
+/** No construct but the whole file runs across the boundary before line `cut` (by indentation without a tree). */
+function cutAtTopLevel(root: Node | null, lines: string[], cut: number): boolean {
+  if (!root) {
+    const next = lines.slice(cut).find((l) => l.trim() !== '');
+    return next !== undefined && !/^\s/.test(next);
+  }
+  return root.children.every((c) => !c || c.startPosition.row >= cut || lastRow(c) < cut);
+}
+
+/** Two adjacent lines that start with the same word (`import`, `@property`, `#include`): a run the cut would split. */
+function continuesRun(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined || isBlank(a) || isBlank(b)) return false;
+  const word = (l: string) => l.trim().match(/^[@#]?[\w$]+/)?.[0];
+  return word(a) !== undefined && word(a) === word(b);
 }
 
 /** Non-blank lines an unmarked snippet end may drop before we call it a forgotten marker. */
