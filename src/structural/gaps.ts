@@ -357,6 +357,34 @@ export function commentWords(line: string, lang: Language): string | null {
 }
 
 /**
+ * Snippet line `s` is the file's comment line `line` as a model tidies one it copies: the first
+ * letter capitalised where the comment starts, the closing period added or dropped where it ends.
+ * Nothing else: spacing inside a comment (aligned `@param` columns) or a period before a sentence
+ * the snippet goes on with are an edit.
+ */
+function tidiedComment(seg: string[], s: number, line: string, lang: Language): boolean {
+  if (!isCommentLine(seg[s], lang) || !isCommentLine(line, lang)) return false;
+  const body = (l: string) => l.trim().replace(/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)\s*/, '').replace(/\s*(?:\*\/|-->)$/, '');
+  let a = body(seg[s]);
+  let b = body(line);
+  if (a === b) return /[A-Za-z]{2}/.test(a);
+  const closer = (l: string | undefined) => l !== undefined && /^(?:\*+\/|-->)$/.test(l.trim());
+  const starts = s === 0 || !isCommentLine(seg[s - 1], lang) || closer(seg[s - 1]);
+  const ends = s === seg.length - 1 || !isCommentLine(seg[s + 1], lang) || closer(seg[s + 1]);
+  if (ends) {
+    const stop = (t: string) => (t.endsWith('.') && !t.endsWith('..') ? t.slice(0, -1) : t);
+    a = stop(a);
+    b = stop(b);
+  }
+  if (starts) {
+    const lower = (t: string) => t.charAt(0).toLowerCase() + t.slice(1);
+    a = lower(a);
+    b = lower(b);
+  }
+  return a === b && /[A-Za-z]{2}/.test(a);
+}
+
+/**
  * Pair comment lines that a model reworded while copying them as context (capitalised, a period
  * added or dropped) with the original's: the file keeps its own comment. Within each stretch between
  * kept lines where both sides have lines, and just outside the first and last kept lines.
@@ -365,10 +393,7 @@ export function commentWords(line: string, lang: Language): string | null {
  */
 export function pairRewordedComments(seg: string[], original: string[], paired: Map<number, number>, from: number, to: number, lang: Language): { from: number; to: number } {
   const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
-  const same = (s: number, o: number) => {
-    const a = commentWords(seg[s], lang);
-    return a !== null && a === commentWords(original[o], lang);
-  };
+  const same = (s: number, o: number) => tidiedComment(seg, s, original[o], lang);
   for (let k = 1; k < kept.length; k++) {
     let o = kept[k - 1][1] + 1;
     for (let s = kept[k - 1][0] + 1; s < kept[k][0]; s++) {
