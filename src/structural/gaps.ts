@@ -434,7 +434,28 @@ export function pairRewordedComments(seg: string[], original: string[], paired: 
       }
     }
   }
+  besideEdit(seg, original, paired, kept.length);
   return { from, to };
+}
+
+/**
+ * A comment paired as tidied (its case or closing period differs from the file's) right beside a
+ * line the snippet adds or changes: the snippet may tidy it as a model copying context does, or
+ * the edit may touch it with the code beside it. Measured on real edits outside the developers'
+ * eval, both happen; refused. `before`: how many pairs were kept lines (the rest are comments).
+ */
+function besideEdit(seg: string[], original: string[], paired: Map<number, number>, before: number): void {
+  if (paired.size === before) return;
+  const isNew = (k: number) => k >= 0 && k < seg.length && !isBlank(seg[k]) && !paired.has(k);
+  for (const [k, o] of paired) {
+    if (seg[k].trim() === original[o].trim() || !(isNew(k - 1) || isNew(k + 1))) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's comment "${seg[k].trim().slice(0, 80)}" differs from line ${o + 1} of the file only in its case or closing period, right beside a line the update changes: it may be the file's comment copied loosely or part of the edit. ` +
+        'Copy the comment as the file has it, or change it visibly.',
+      { line: o + 1 },
+    );
+  }
 }
 
 /**
