@@ -5,7 +5,7 @@
 import type { Node, Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { withTree } from '../languages/parser.js';
-import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
+import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
 import { isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
@@ -134,6 +134,13 @@ function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIn
     quality(a) > quality(b) || (otherUnit !== null && quality(a) === quality(b) && a.strength >= 2 && span(a) < span(b) && b.rung !== 'indent_shift');
   let chosen: AnchorSearch = { best: null, rivals: [] };
   for (const r of found) if (r.best && (!chosen.best || better(r.best, chosen.best))) chosen = r;
+  // A rung that pairs only common lines (`}`, `end`) says nothing about where a segment goes when
+  // a looser one pairs lines that do: a snippet that wraps the code in a new block moved them all.
+  const saysWhere = (a: SegmentAnchor | null) => a !== null && a.chain.matches.some((m) => m.w >= STRONG_WEIGHT && !isTrivial(seg.lines[m.s]));
+  if (chosen.best && !saysWhere(chosen.best)) {
+    const telling = found.find((r) => saysWhere(r.best));
+    if (telling) chosen = telling;
+  }
   return chosen;
 }
 
