@@ -401,6 +401,19 @@ function spanWholeFile(segments: Segment[], placements: Placement[], orig: Sourc
   const n = orig.lines.length;
   if (startsAtTop && chain[chain.length - 1].s < seg.length - 1 && nonBlank(p.to + 1, n) <= UNMARKED_END_LIMIT) p.to = n - 1;
   if (endsAtBottom && chain[0].s > 0 && nonBlank(0, p.from) <= UNMARKED_END_LIMIT) p.from = 0;
+  // Otherwise a file-sized snippet that starts (ends) on new lines, with file lines beyond its
+  // first (last) anchor: as the new file it replaces them, as a fragment it keeps them.
+  const beyond = chain[0].s > 0 ? nonBlank(0, p.from) : 0;
+  const after = chain[chain.length - 1].s < seg.length - 1 ? nonBlank(p.to + 1, n) : 0;
+  if ((beyond > 0 && p.from > 0) || (after > 0 && p.to < n - 1)) {
+    const where = beyond > 0 ? 'start' : 'end';
+    throw new MergeRefusal(
+      'missing_marker',
+      `The update has no markers, is about the file's size and ${where === 'start' ? 'starts' : 'ends'} on new lines: as the whole new file it would delete the ${where === 'start' ? beyond : after} non-blank lines ${where === 'start' ? 'above' : 'below'} its ${where === 'start' ? 'first' : 'last'} unchanged line, as a fragment it would keep them. ` +
+        'Send the whole file, or mark what stays with marker lines.',
+      { lines: where === 'start' ? beyond : after, where },
+    );
+  }
 }
 
 /** With line hints, the candidate containing (or nearest to) a hint, if it is strictly nearest. */
