@@ -2,6 +2,7 @@
 // holds a whole definition whose name is unique in the original, its first and last lines are
 // paired with that definition's, so the snippet replaces it exactly, however its body changed.
 import type { Node } from 'web-tree-sitter';
+import { MergeRefusal } from './refusal.js';
 
 export interface Definition {
   key: string;
@@ -80,4 +81,39 @@ export function uniqueDefinitions(defs: Definition[]): Map<string, Definition> {
   const out = new Map<string, Definition>();
   for (const [k, d] of seen) if (d) out.set(k, d);
   return out;
+}
+
+/**
+ * Refuses a merge that deletes the first line of a definition whose name the merged file's kept
+ * lines still call (bare, or through `this.`/`self.`), where no new line names it again: read that
+ * way, the edit breaks the file. Far likelier the snippet was anchored on lines its new code copies
+ * (an added method's doc comment, a shared `@api private`), and the definition it "replaces" is
+ * still there in the author's file. Names defined more than once are left alone (overloads).
+ */
+export function deletedDefinitionsStillUsed(root: Node | null, original: string[], deleted: Set<number>, output: string[], added: Set<number>): MergeRefusal | null {
+  if (!root || deleted.size === 0) return null;
+  const defs = collectDefinitions(root, false);
+  const count = new Map<string, number>();
+  const nameOfKey = (key: string) => key.slice(key.indexOf(':') + 1);
+  for (const d of defs) count.set(nameOfKey(d.key), (count.get(nameOfKey(d.key)) ?? 0) + 1);
+  for (const d of defs) {
+    const name = nameOfKey(d.key);
+    if (count.get(name) !== 1 || !/^[A-Za-z_$][\w$]{3,}$/.test(name)) continue;
+    const called = new RegExp(`(?:^|[^\\w$.]|\\b(?:this|self)\\.)${name.replace(/\$/g, '\\$')}\\s*\\(`);
+    const named = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+    // (the line that names it: a definition may start on its annotations or doc comment)
+    let head = d.startRow;
+    while (head < d.endRow && !named.test(original[head])) head++;
+    if (!deleted.has(head)) continue;
+    if ([...added].some((row) => named.test(output[row]))) continue;
+    const row = output.findIndex((line, r) => !added.has(r) && called.test(line));
+    if (row < 0) continue;
+    return new MergeRefusal(
+      'check_failed',
+      `The merge deletes the definition of ${name} (line ${head + 1} of the file), but line ${row + 1} of the result, which the update did not change, still calls it. ` +
+        'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
+      { line: head + 1, name },
+    );
+  }
+  return null;
 }

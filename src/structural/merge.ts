@@ -14,6 +14,7 @@ import { normaliseSnippet, type Segment } from './normalise.js';
 import { placeSegments } from './place.js';
 import { MergeRefusal } from './refusal.js';
 import { deletedImportsStillUsed } from './imports.js';
+import { deletedDefinitionsStillUsed } from './definitions.js';
 import { splice } from './splice.js';
 import { parserView, parseText, type SourceText } from './text.js';
 import { cachedTree, rememberTree } from './tree-cache.js';
@@ -119,6 +120,8 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
+  const brokenCall = deletedDefinitionsStillUsed(root, orig.lines, out.deleted, out.lines, out.added);
+  if (brokenCall) throw brokenCall;
   const syntax = checkMerge({
     originalTree: tree,
     sources: out.sources,
