@@ -39,6 +39,8 @@ const EDGE_SLACK = 40;
 const MAX_PREDECESSORS = 4000;
 /** Chains closer than this in score are equally good places for a segment. */
 const NEAR_EQUAL = STRONG;
+/** Lines a segment's leading (trailing) context may have edited, or the file have there besides, and still read line for line. */
+const EDITED_EDGE = 2;
 /** How many lines apart two copies of an edge line make rival readings (a short deletion or none). */
 const NEAR_COPY = 4;
 
@@ -237,6 +239,26 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
         for (let i = 0; i < k; i++) tail.push({ s: s0 + i, o: q + i, w: WEAK, kind: 'text' });
         break;
       }
+    }
+  }
+  // Where only part of the leading (trailing) lines stand right there, the same lines may read line
+  // for line as the file's just before (after), one or two of them edited: `/**`, a changed
+  // `@typedef` line, ` */`, then the next comment the chain starts on. That reading pairs more of the
+  // snippet's context than the nearest copy of its first line does.
+  if (a.s > 0 && head.length < a.s) {
+    const o0 = Math.max(lo, a.o - a.s - 1);
+    const alt = lcsPairs(a.s, a.o - o0, (i, j) => keys[i] === okey(o0 + j));
+    if (alt.length >= head.length + 2 && alt[0][0] === 0 && a.s - alt.length <= EDITED_EDGE && a.o - (o0 + alt[0][1]) - alt.length <= EDITED_EDGE) {
+      head.length = 0;
+      for (const [i, j] of alt) head.push({ s: i, o: o0 + j, w: WEAK, kind: 'text' });
+    }
+  }
+  if (rest > 0 && tail.length < rest) {
+    const o1 = Math.min(hi, z.o + 1 + rest + 1);
+    const alt = lcsPairs(rest, o1 - z.o - 1, (i, j) => keys[z.s + 1 + i] === okey(z.o + 1 + j));
+    if (alt.length >= tail.length + 2 && alt[alt.length - 1][0] === rest - 1 && rest - alt.length <= EDITED_EDGE && alt[alt.length - 1][1] + 1 - alt.length <= EDITED_EDGE) {
+      tail.length = 0;
+      for (const [i, j] of alt) tail.push({ s: z.s + 1 + i, o: z.o + 1 + j, w: WEAK, kind: 'text' });
     }
   }
   const chain: Chain = { matches: [...head, ...first.matches, ...tail], score: first.score };
