@@ -286,7 +286,7 @@ function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[]
     throw new MergeRefusal(
       'missing_marker',
       `The update has no marker ${where === 'start' ? 'before its first' : 'after its last'} line, which is unchanged code: it may mean to delete the ${count} non-blank line${count === 1 ? '' : 's'} ${where === 'start' ? 'above' : 'below'} it, or have left out the marker that keeps them. ` +
-        `${where === 'start' ? 'Start' : 'End'} it with a marker line if they are to be kept; to delete them, show the line${where === 'start' ? ' below' : ' above'} the deletion with a comment saying so.`,
+        `${where === 'start' ? 'Start' : 'End'} it with a marker line if they are to be kept, or send the whole file if they are to go.`,
       { lines: count, where },
     );
   };
