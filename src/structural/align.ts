@@ -245,21 +245,25 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // for line as the file's just before (after), one or two of them edited: `/**`, a changed
   // `@typedef` line, ` */`, then the next comment the chain starts on. That reading pairs more of the
   // snippet's context than the nearest copy of its first line does.
+  const lineForLine = (s0: number, n: number, o0: number, m: number, atEnd: boolean): Match[] => {
+    const alt = lcsPairs(n, m, (i, j) => keys[s0 + i] === okey(o0 + j));
+    if (alt.length === 0) return [];
+    const [fs, fo] = alt[0];
+    const [ls, lo] = alt[alt.length - 1];
+    // (the edge line paired; few lines unpaired on either side within what the pairs span)
+    const spanned = atEnd ? lo + 1 : m - fo;
+    if ((atEnd ? ls !== n - 1 : fs !== 0) || n - alt.length > EDITED_EDGE || spanned - alt.length > EDITED_EDGE) return [];
+    return alt.map(([i, j]): Match => ({ s: s0 + i, o: o0 + j, w: WEAK, kind: 'text' }));
+  };
   if (a.s > 0 && head.length < a.s) {
     const o0 = Math.max(lo, a.o - a.s - 1);
-    const alt = lcsPairs(a.s, a.o - o0, (i, j) => keys[i] === okey(o0 + j));
-    if (alt.length >= head.length + 2 && alt[0][0] === 0 && a.s - alt.length <= EDITED_EDGE && a.o - (o0 + alt[0][1]) - alt.length <= EDITED_EDGE) {
-      head.length = 0;
-      for (const [i, j] of alt) head.push({ s: i, o: o0 + j, w: WEAK, kind: 'text' });
-    }
+    const alt = lineForLine(0, a.s, o0, a.o - o0, false);
+    if (alt.length >= head.length + 2) head.splice(0, head.length, ...alt);
   }
   if (rest > 0 && tail.length < rest) {
     const o1 = Math.min(hi, z.o + 1 + rest + 1);
-    const alt = lcsPairs(rest, o1 - z.o - 1, (i, j) => keys[z.s + 1 + i] === okey(z.o + 1 + j));
-    if (alt.length >= tail.length + 2 && alt[alt.length - 1][0] === rest - 1 && rest - alt.length <= EDITED_EDGE && alt[alt.length - 1][1] + 1 - alt.length <= EDITED_EDGE) {
-      tail.length = 0;
-      for (const [i, j] of alt) tail.push({ s: z.s + 1 + i, o: z.o + 1 + j, w: WEAK, kind: 'text' });
-    }
+    const alt = lineForLine(z.s + 1, rest, z.o + 1, o1 - z.o - 1, true);
+    if (alt.length >= tail.length + 2) tail.splice(0, tail.length, ...alt);
   }
   const chain: Chain = { matches: [...head, ...first.matches, ...tail], score: first.score };
   const strength = chain.matches.filter((m) => m.w >= STRONG).length;

@@ -90,14 +90,14 @@ export function uniqueDefinitions(defs: Definition[]): Map<string, Definition> {
  * (an added method's doc comment, a shared `@api private`), and the definition it "replaces" is
  * still there in the author's file. Names defined more than once are left alone (overloads).
  */
-export function deletedDefinitionsStillUsed(root: Node | null, original: string[], deleted: Set<number>, output: string[], added: Set<number>): MergeRefusal | null {
-  if (!root || deleted.size === 0) return null;
+export function deletedDefinitionsStillUsed(root: Node | null, original: string[], deleted: Set<number>, output: string[], added: Set<number>): void {
+  if (!root || deleted.size === 0) return;
   const defs = collectDefinitions(root, false);
   const count = new Map<string, number>();
-  const nameOfKey = (key: string) => key.slice(key.indexOf(':') + 1);
-  for (const d of defs) count.set(nameOfKey(d.key), (count.get(nameOfKey(d.key)) ?? 0) + 1);
+  const nameIn = (d: Definition) => d.key.slice(d.key.indexOf(':') + 1);
+  for (const d of defs) count.set(nameIn(d), (count.get(nameIn(d)) ?? 0) + 1);
   for (const d of defs) {
-    const name = nameOfKey(d.key);
+    const name = nameIn(d);
     if (count.get(name) !== 1 || !/^[A-Za-z_$][\w$]{3,}$/.test(name)) continue;
     const called = new RegExp(`(?:^|[^\\w$.]|\\b(?:this|self)\\.)${name.replace(/\$/g, '\\$')}\\s*\\(`);
     const named = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
@@ -108,12 +108,11 @@ export function deletedDefinitionsStillUsed(root: Node | null, original: string[
     if ([...added].some((row) => named.test(output[row]))) continue;
     const row = output.findIndex((line, r) => !added.has(r) && called.test(line));
     if (row < 0) continue;
-    return new MergeRefusal(
+    throw new MergeRefusal(
       'check_failed',
       `The merge deletes the definition of ${name} (line ${head + 1} of the file), but line ${row + 1} of the result, which the update did not change, still calls it. ` +
         'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
       { line: head + 1, name },
     );
   }
-  return null;
 }

@@ -352,8 +352,13 @@ function grownFrom(a: string, b: string): boolean {
 /** A comment's words, without its delimiters, case, or closing punctuation: what a model "tidies". */
 export function commentWords(line: string, lang: Language): string | null {
   if (!isCommentLine(line, lang)) return null;
-  const words = line.trim().toLowerCase().replace(/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)\s*/, '').replace(/\s*(?:\*\/|-->)$/, '').replace(/[.!:;,]+$/, '').replace(/\s+/g, ' ');
+  const words = commentBody(line).toLowerCase().replace(/[.!:;,]+$/, '').replace(/\s+/g, ' ');
   return /[a-z]{2}/.test(words) ? words : null;
+}
+
+/** A comment line's text without its delimiters (line comment, block opener, ` * ` or closer) or outer spacing. */
+function commentBody(line: string): string {
+  return line.trim().replace(/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)\s*/, '').replace(/\s*(?:\*\/|-->)$/, '');
 }
 
 /**
@@ -364,9 +369,8 @@ export function commentWords(line: string, lang: Language): string | null {
  */
 function tidiedComment(seg: string[], s: number, line: string, lang: Language): boolean {
   if (!isCommentLine(seg[s], lang) || !isCommentLine(line, lang)) return false;
-  const body = (l: string) => l.trim().replace(/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)\s*/, '').replace(/\s*(?:\*\/|-->)$/, '');
-  let a = body(seg[s]);
-  let b = body(line);
+  let a = commentBody(seg[s]);
+  let b = commentBody(line);
   if (a === b) return /[A-Za-z]{2}/.test(a);
   const closer = (l: string | undefined) => l !== undefined && /^(?:\*+\/|-->)$/.test(l.trim());
   const starts = s === 0 || !isCommentLine(seg[s - 1], lang) || closer(seg[s - 1]);

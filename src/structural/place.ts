@@ -281,7 +281,6 @@ function resolvePlacements(
  */
 function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[], orig: SourceText, root: Node | null, language: Language): void {
   const lines = orig.lines;
-  const nonBlank = (a: number, b: number) => lines.slice(a, b).filter((l) => l.trim() !== '').length;
   const refuse = (where: 'start' | 'end', count: number) => {
     throw new MergeRefusal(
       'missing_marker',
@@ -304,7 +303,7 @@ function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[]
   // (ending on context: its last line is the file's, not a definition's new last line paired by name)
   if (last.kind === 'anchor' && !lastSeg.markerAfter && chain.length > 0 && chain[chain.length - 1].s === lastSeg.lines.length - 1 && lastSeg.lines[lastSeg.lines.length - 1].trim() === lines[last.to].trim()) {
     const cut = last.to + 1;
-    const below = nonBlank(cut, lines.length);
+    const below = nonBlankIn(lines, cut, lines.length);
     const kept = lines[last.to];
     if (below > 0 && below <= UNMARKED_END_DELETION && cutAtTopLevel(root, lines, cut) && !isCommentLine(kept, language) && !continuesRun(kept, lines[cut])) refuse('end', below);
   }
@@ -314,6 +313,13 @@ function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[]
 function isDirective(line: string): boolean {
   const t = line.trim();
   return /^(["'])use [\w ]+\1;?$/.test(t) || /^(?:\/\/|\/\*|#)\s*(?:eslint|prettier|tslint|jshint|jslint|@ts-|pylint|rubocop|clang-format|NOLINT|biome-ignore)/.test(t);
+}
+
+/** Non-blank lines among lines [a, b). */
+function nonBlankIn(lines: string[], a: number, b: number): number {
+  let n = 0;
+  for (let i = a; i < b; i++) if (!isBlank(lines[i])) n++;
+  return n;
 }
 
 /** How many non-blank lines above (below) an unmarked end a deletion may plausibly take. */
@@ -345,7 +351,7 @@ const UNMARKED_END_LIMIT = 10;
  * segment are deleted. More than a few such lines is far likelier a forgotten marker: refused.
  */
 function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig: SourceText): void {
-  const nonBlank = (a: number, b: number) => orig.lines.slice(a, b).filter((l) => l.trim() !== '').length;
+  const nonBlank = (a: number, b: number) => nonBlankIn(orig.lines, a, b);
   const first = placements[0];
   if (first.kind === 'anchor' && !segments[0].markerBefore && first.from > 0 && first.anchor.chain.matches[0].s > 0) {
     const dropped = nonBlank(0, first.from);
@@ -396,7 +402,7 @@ function spanWholeFile(segments: Segment[], placements: Placement[], orig: Sourc
   // (starts) on new lines, so those replace the few lines beyond its last (first) anchor, as an
   // unmarked end does in a snippet with markers. (It read as an insertion: `a = 1 / b = 3` over
   // `a = 1 / b = 2` kept both b lines.)
-  const nonBlank = (a: number, b: number) => orig.lines.slice(a, b).filter((l) => l.trim() !== '').length;
+  const nonBlank = (a: number, b: number) => nonBlankIn(orig.lines, a, b);
   const chain = p.anchor.chain.matches;
   const n = orig.lines.length;
   if (startsAtTop && chain[chain.length - 1].s < seg.length - 1 && nonBlank(p.to + 1, n) <= UNMARKED_END_LIMIT) p.to = n - 1;
@@ -405,7 +411,7 @@ function spanWholeFile(segments: Segment[], placements: Placement[], orig: Sourc
   // first (last) anchor: as the new file it replaces them, as a fragment it keeps them.
   const beyond = chain[0].s > 0 ? nonBlank(0, p.from) : 0;
   const after = chain[chain.length - 1].s < seg.length - 1 ? nonBlank(p.to + 1, n) : 0;
-  if ((beyond > 0 && p.from > 0) || (after > 0 && p.to < n - 1)) {
+  if (beyond > 0 || after > 0) {
     const where = beyond > 0 ? 'start' : 'end';
     throw new MergeRefusal(
       'missing_marker',
