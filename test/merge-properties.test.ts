@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/config.js';
 import { ApplyError } from '../src/apply/errors.js';
 import { applyEdit } from '../src/apply/pipeline.js';
-import { countSyntaxErrors, parserFor, withTree } from '../src/languages/parser.js';
+import { countSyntaxErrors, parserFor, totalErrors, withTree } from '../src/languages/parser.js';
 import { detectLanguage } from '../src/languages/registry.js';
 import { loadFixtureCases } from './fixture-cases.js';
 
@@ -154,7 +154,7 @@ describe('merge properties', () => {
       const lang = detectLanguage({ path });
       const parser = lang ? await parserFor(lang) : null;
       if (!parser) return false;
-      const errors = (text: string) => withTree(parser, text, (t) => countSyntaxErrors(t.rootNode));
+      const errors = (text: string) => withTree(parser, text, (t) => totalErrors(countSyntaxErrors(t.rootNode)));
       return errors(expected) > errors(code);
     };
     await fc.assert(

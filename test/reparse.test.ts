@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import type { Node } from 'web-tree-sitter';
 import { describe, expect, it } from 'vitest';
-import { parserFor } from '../src/languages/parser.js';
+import { countSyntaxErrors, parserFor, recountSyntaxErrors, totalErrors } from '../src/languages/parser.js';
 import { detectLanguage } from '../src/languages/registry.js';
-import { changedStretches, reparse } from '../src/structural/check.js';
+import { changedRanges, changedStretches, reparse } from '../src/structural/check.js';
 import { joinText, parseText, parserView } from '../src/structural/text.js';
 import { loadFixtureCases } from './fixture-cases.js';
 
@@ -24,6 +24,42 @@ function shape(root: Node): string {
 
 const files = loadFixtureCases().filter((c) => c.original.split('\n').length >= 8 && detectLanguage({ path: c.path })?.grammarPath);
 
+const edit = fc.record({
+  file: fc.nat(),
+  bom: fc.boolean(),
+  cuts: fc.array(fc.record({ at: fc.nat(), removed: fc.integer({ min: 0, max: 3 }), added: fc.integer({ min: 0, max: 2 }) }), { minLength: 1, maxLength: 3 }),
+});
+
+/** A fixture file and what a merge might make of it: each cut deletes `removed` rows at `at` and puts `added` new rows (copies of other rows) in their place. */
+async function mergeLike(e: { file: number; bom: boolean; cuts: { at: number; removed: number; added: number }[] }) {
+  const c = files[e.file % files.length];
+  const parser = (await parserFor(detectLanguage({ path: c.path })!))!;
+  const text = e.bom && !c.original.startsWith('\uFEFF') ? '\uFEFF' + c.original : c.original;
+  const orig = parseText(text);
+  const n = orig.lines.length;
+  const drop = new Set<number>();
+  const insertAt = new Map<number, string[]>();
+  for (const cut of e.cuts) {
+    const at = cut.at % n;
+    for (let k = 0; k < cut.removed && at + k < n; k++) drop.add(at + k);
+    insertAt.set(at, Array.from({ length: cut.added }, (_, k) => orig.lines[(at + 7 * (k + 1)) % n] + ' x'));
+  }
+  const lines: string[] = [];
+  const sources: number[] = [];
+  for (let o = 0; o < n; o++) {
+    for (const l of insertAt.get(o) ?? []) {
+      lines.push(l);
+      sources.push(-1);
+    }
+    if (!drop.has(o)) {
+      lines.push(orig.lines[o]);
+      sources.push(o);
+    }
+  }
+  const eols = sources.map((o) => (o >= 0 ? orig.eols[o] : undefined));
+  return { parser, before: parserView(text, orig), after: parserView(joinText(orig, lines, eols), orig), sources };
+}
+
 describe('incremental re-parse of a merge', () => {
   it('finds the stretches a merge changed', () => {
     // kept 0, 1; 2 deleted; two rows added; kept 3; 4 replaced by one; kept 5; 6 deleted at the end
@@ -37,41 +73,9 @@ describe('incremental re-parse of a merge', () => {
   });
 
   it('gives the tree a full parse gives, for edits at several places', async () => {
-    const edit = fc.record({
-      file: fc.nat(),
-      bom: fc.boolean(),
-      cuts: fc.array(fc.record({ at: fc.nat(), removed: fc.integer({ min: 0, max: 3 }), added: fc.integer({ min: 0, max: 2 }) }), { minLength: 1, maxLength: 3 }),
-    });
     await fc.assert(
       fc.asyncProperty(edit, async (e) => {
-        const c = files[e.file % files.length];
-        const parser = (await parserFor(detectLanguage({ path: c.path })!))!;
-        const text = e.bom && !c.original.startsWith('\uFEFF') ? '\uFEFF' + c.original : c.original;
-        const orig = parseText(text);
-        const n = orig.lines.length;
-        // each cut: delete `removed` rows at `at`, put `added` new rows (copies of other rows) in their place
-        const drop = new Set<number>();
-        const insertAt = new Map<number, string[]>();
-        for (const cut of e.cuts) {
-          const at = cut.at % n;
-          for (let k = 0; k < cut.removed && at + k < n; k++) drop.add(at + k);
-          insertAt.set(at, Array.from({ length: cut.added }, (_, k) => orig.lines[(at + 7 * (k + 1)) % n] + ' x'));
-        }
-        const lines: string[] = [];
-        const sources: number[] = [];
-        for (let o = 0; o < n; o++) {
-          for (const l of insertAt.get(o) ?? []) {
-            lines.push(l);
-            sources.push(-1);
-          }
-          if (!drop.has(o)) {
-            lines.push(orig.lines[o]);
-            sources.push(o);
-          }
-        }
-        const eols = sources.map((o) => (o >= 0 ? orig.eols[o] : undefined));
-        const before = parserView(text, orig);
-        const after = parserView(joinText(orig, lines, eols), orig);
+        const { parser, before, after, sources } = await mergeLike(e);
         const tree = parser.parse(before)!;
         const full = parser.parse(after)!;
         const again = reparse(parser, tree, before, after, sources)!;
@@ -89,5 +93,28 @@ describe('incremental re-parse of a merge', () => {
       }),
       { numRuns: 150, seed: 20261202 },
     );
+  });
+
+  it('recounts syntax errors through the changed ranges as a count of the whole re-parsed tree does', async () => {
+    let grew = 0;
+    await fc.assert(
+      fc.asyncProperty(edit, async (e) => {
+        const { parser, before, after, sources } = await mergeLike(e);
+        const tree = parser.parse(before)!;
+        const errorsBefore = countSyntaxErrors(tree.rootNode);
+        const again = reparse(parser, tree, before, after, sources)!;
+        try {
+          const counted = recountSyntaxErrors(tree.rootNode, again.rootNode, errorsBefore, changedRanges(tree, again, before, after, sources));
+          const whole = countSyntaxErrors(again.rootNode);
+          expect(counted).toEqual(whole);
+          if (totalErrors(whole) > totalErrors(errorsBefore)) grew++;
+        } finally {
+          tree.delete();
+          again.delete();
+        }
+      }),
+      { numRuns: 1500, seed: 20261203 },
+    );
+    expect(grew).toBeGreaterThan(30); // (the edits do break files: the property is not vacuous)
   });
 });

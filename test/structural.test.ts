@@ -1,4 +1,5 @@
 // Unit tests for the pieces of the structural merge: markers, text bytes, the deletion budget.
+import type { Node } from 'web-tree-sitter';
 import { describe, expect, it } from 'vitest';
 import { parserFor } from '../src/languages/parser.js';
 import { detectLanguage, GENERIC } from '../src/languages/registry.js';
@@ -96,7 +97,7 @@ describe('merge', () => {
 
 describe('syntax error count', () => {
   it('the native query counts the same ERROR and MISSING nodes as a walk of the tree', async () => {
-    const { countSyntaxErrors, walkErrors } = await import('../src/languages/parser.js');
+    const { countSyntaxErrors, outermostErrorsOn, totalErrors, walkErrors } = await import('../src/languages/parser.js');
     const { loadFixtureCases } = await import('./fixture-cases.js');
     // every fixture file, and each cut short or with a stray bracket (MISSING and ERROR nodes)
     let files = 0, withErrors = 0;
@@ -106,8 +107,26 @@ describe('syntax error count', () => {
       if (!parser) continue;
       for (const text of [c.original, c.original.slice(0, Math.floor(c.original.length * 0.6)), c.original.replace(/\n/, '\n(\n')]) {
         const tree = parser.parse(text)!;
-        const n = countSyntaxErrors(tree.rootNode);
-        expect(n, c.name).toBe(walkErrors(tree.rootNode));
+        const counted = countSyntaxErrors(tree.rootNode);
+        expect(counted, c.name).toEqual(walkErrors(tree.rootNode));
+        // the outermost error nodes on some rows, queried, against a walk of the whole tree
+        const rows = text.split('\n').length;
+        const band: [number, number] = [Math.floor(rows / 3), Math.floor(rows / 3) + 4];
+        const outermost: string[] = [];
+        const visit = (n: Node) => {
+          if (n.isError || n.isMissing) outermost.push(`${n.startIndex}-${n.endIndex}`);
+          else if (n.hasError) for (const ch of n.children) if (ch) visit(ch);
+        };
+        visit(tree.rootNode);
+        const touching = (span: string) => {
+          const [a, b] = span.split('-').map(Number);
+          const [ra, rb] = [text.slice(0, a).split('\n').length - 1, text.slice(0, b).split('\n').length - 1];
+          return rb >= band[0] && ra < band[1];
+        };
+        const queried = new Set(outermostErrorsOn(tree.rootNode, [band]).map((n) => `${n.startIndex}-${n.endIndex}`));
+        for (const span of outermost) if (touching(span)) expect(queried.has(span), `${c.name} ${span}`).toBe(true);
+        expect(new Set(outermostErrorsOn(tree.rootNode, [[0, rows]]).map((n) => `${n.startIndex}-${n.endIndex}`))).toEqual(new Set(outermost));
+        const n = totalErrors(counted);
         files++;
         if (n > 0) withErrors++;
         tree.delete();

@@ -47,13 +47,18 @@ export function backstop({ update, original, output }: BackstopInput): void {
   // 1. Every code line of the snippet, in order, nested as the snippet nests it (within a run of
   //    snippet lines that no placeholder interrupts).
   const rows = output.map((l, r) => (l.trim() === '' ? -1 : r)).filter((r) => r >= 0);
+  const push = (m: Map<string, number[]>, k: string, p: number) => (m.get(k) ?? m.set(k, []).get(k)!).push(p);
   const byKey = new Map<string, number[]>();
-  const byWords = new Map<string, number[]>();
-  rows.forEach((r, p) => {
-    const push = (m: Map<string, number[]>, k: string) => (m.get(k) ?? m.set(k, []).get(k)!).push(p);
-    push(byKey, key(output[r]));
-    push(byWords, words(output[r]));
-  });
+  rows.forEach((r, p) => push(byKey, key(output[r]), p));
+  // (by words only when a comment is not found as it stands: most merges never need it)
+  let byWords: Map<string, number[]> | null = null;
+  const wordsAt = (line: string) => {
+    if (!byWords) {
+      byWords = new Map();
+      rows.forEach((r, p) => push(byWords!, words(output[r]), p));
+    }
+    return byWords.get(words(line));
+  };
   const wanted: { line: string; run: number; at: number[] }[] = [];
   let run = 0;
   for (const line of lines) {
@@ -64,7 +69,7 @@ export function backstop({ update, original, output }: BackstopInput): void {
     }
     // A comment that was re-capitalised or re-punctuated stands as the file's own words.
     const comment = /^\s*(?:\/\/|#|\/\*|\*|<!--)/.test(line);
-    const at = byKey.get(key(line)) ?? (comment ? byWords.get(words(line)) : undefined) ?? [];
+    const at = byKey.get(key(line)) ?? (comment ? wordsAt(line) : undefined) ?? [];
     wanted.push({ line, run, at });
   }
   const pos = embed(wanted.map((w) => w.at), wanted.map((w, i) => i > 0 && w.run === wanted[i - 1].run));

@@ -2,6 +2,7 @@
 // holds a whole definition whose name is unique in the original, its first and last lines are
 // paired with that definition's, so the snippet replaces it exactly, however its body changed.
 import type { Node } from 'web-tree-sitter';
+import { runsOf } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 
 export interface Definition {
@@ -58,11 +59,13 @@ function definitionTypes(node: Node): string[] {
  * The search for candidate nodes runs inside tree-sitter: walking every node from JavaScript
  * costs more than parsing.
  */
-export function collectDefinitions(root: Node, clean: boolean): Definition[] {
+export function collectDefinitions(root: Node, clean: boolean, rows?: [number, number]): Definition[] {
   const out: Definition[] = [];
   const types = definitionTypes(root);
   if (types.length === 0) return out;
-  for (const node of root.descendantsOfType(types)) {
+  // (with `rows` [a, b): only the definitions that touch them)
+  const nodes = rows ? root.descendantsOfType(types, { row: rows[0], column: 0 }, { row: rows[1], column: 0 }) : root.descendantsOfType(types);
+  for (const node of nodes) {
     if (!node || (clean && node.hasError)) continue;
     const name = nameOf(node);
     if (!name) continue;
@@ -92,27 +95,36 @@ export function uniqueDefinitions(defs: Definition[]): Map<string, Definition> {
  */
 export function deletedDefinitionsStillUsed(root: Node | null, original: string[], deleted: Set<number>, output: string[], added: Set<number>): void {
   if (!root || deleted.size === 0) return;
-  const defs = collectDefinitions(root, false);
-  const count = new Map<string, number>();
   const nameIn = (d: Definition) => d.key.slice(d.key.indexOf(':') + 1);
-  for (const d of defs) count.set(nameIn(d), (count.get(nameIn(d)) ?? 0) + 1);
-  for (const d of defs) {
-    const name = nameIn(d);
-    if (count.get(name) !== 1 || !/^[A-Za-z_$][\w$]{3,}$/.test(name)) continue;
-    const called = new RegExp(`(?:^|[^\\w$.]|\\b(?:this|self)\\.)${name.replace(/\$/g, '\\$')}\\s*\\(`);
-    const named = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
-    // (the line that names it: a definition may start on its annotations or doc comment)
-    let head = d.startRow;
-    while (head < d.endRow && !named.test(original[head])) head++;
-    if (!deleted.has(head)) continue;
-    if ([...added].some((row) => named.test(output[row]))) continue;
-    const row = output.findIndex((line, r) => !added.has(r) && called.test(line));
-    if (row < 0) continue;
-    throw new MergeRefusal(
-      'check_failed',
-      `The merge deletes the definition of ${name} (line ${head + 1} of the file), but line ${row + 1} of the result, which the update did not change, still calls it. ` +
-        'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
-      { line: head + 1, name },
-    );
+  // Only a definition with a deleted line can lose the line that names it: the file's other
+  // definitions (thousands in a large header) are counted only for a name that would refuse.
+  let count: Map<string, number> | null = null;
+  const seen = new Set<string>();
+  for (const run of runsOf(deleted)) {
+    for (const d of collectDefinitions(root, false, run)) {
+      const name = nameIn(d);
+      if (seen.has(`${d.key}@${d.startRow}`) || !/^[A-Za-z_$][\w$]{3,}$/.test(name)) continue;
+      seen.add(`${d.key}@${d.startRow}`);
+      const called = new RegExp(`(?:^|[^\\w$.]|\\b(?:this|self)\\.)${name.replace(/\$/g, '\\$')}\\s*\\(`);
+      const named = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+      // (the line that names it: a definition may start on its annotations or doc comment)
+      let head = d.startRow;
+      while (head < d.endRow && !named.test(original[head])) head++;
+      if (!deleted.has(head)) continue;
+      if ([...added].some((row) => named.test(output[row]))) continue;
+      const row = output.findIndex((line, r) => !added.has(r) && called.test(line));
+      if (row < 0) continue;
+      if (!count) {
+        count = new Map();
+        for (const other of collectDefinitions(root, false)) count.set(nameIn(other), (count.get(nameIn(other)) ?? 0) + 1);
+      }
+      if (count.get(name) !== 1) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The merge deletes the definition of ${name} (line ${head + 1} of the file), but line ${row + 1} of the result, which the update did not change, still calls it. ` +
+          'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
+        { line: head + 1, name },
+      );
+    }
   }
 }

@@ -64,3 +64,15 @@ export function lcsPairs(n: number, m: number, same: (i: number, j: number) => b
   }
   return pairs;
 }
+
+/** Consecutive rows of `rows` as half-open [first, last + 1) runs, in order. */
+export function runsOf(rows: Set<number>): [number, number][] {
+  const sorted = [...rows].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const r of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === r) last[1] = r + 1;
+    else runs.push([r, r + 1]);
+  }
+  return runs;
+}

@@ -1,7 +1,7 @@
 // The structural merge, in three stages: normalise the snippet into segments, place each segment
 // in the original, splice; then check the result twice (the merge's own acceptance test, and an
 // independent check against the raw snippet). Any stage may refuse with a MergeRefusal.
-import type { Parser, Tree } from 'web-tree-sitter';
+import type { Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors } from '../languages/parser.js';
 import { OriginalIndex } from './align.js';
@@ -17,7 +17,7 @@ import { deletedImportsStillUsed } from './imports.js';
 import { deletedDefinitionsStillUsed } from './definitions.js';
 import { splice } from './splice.js';
 import { parserView, parseText, type SourceText } from './text.js';
-import { cachedTree, rememberTree } from './tree-cache.js';
+import { cachedTree, rememberTree, type ParsedText } from './tree-cache.js';
 
 export interface MergeRequest {
   original: string;
@@ -52,11 +52,11 @@ export function mergeStructural(req: MergeRequest): MergeResult {
   }
 
   const text = parserView(req.original, orig);
-  const tree = req.parser ? (cachedTree(req.language.id, text) ?? parseAndRemember(req.parser, req.language.id, text)) : null;
+  const parsed = req.parser ? (cachedTree(req.language.id, text) ?? parseAndRemember(req.parser, req.language.id, text)) : null;
   try {
-    return mergeWithTree(req, orig, segments, markers, tree);
+    return mergeWithTree(req, orig, segments, markers, parsed);
   } finally {
-    tree?.delete();
+    parsed?.tree.delete();
   }
 }
 
@@ -104,15 +104,17 @@ function deletionReading(want: string[], file: string[]): [number, number] | nul
   return null;
 }
 
-function parseAndRemember(parser: Parser, language: string, text: string): Tree | null {
+function parseAndRemember(parser: Parser, language: string, text: string): ParsedText | null {
   const tree = parser.parse(text);
-  if (tree) rememberTree(language, text, tree);
-  return tree;
+  if (!tree) return null;
+  const errors = countSyntaxErrors(tree.rootNode);
+  rememberTree(language, text, tree, errors);
+  return { tree, errors };
 }
 
-function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, tree: Tree | null): MergeResult {
+function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, parsed: ParsedText | null): MergeResult {
+  const tree = parsed?.tree ?? null;
   const root = tree?.rootNode ?? null;
-  const errorsBefore = root ? countSyntaxErrors(root) : 0;
   const index = new OriginalIndex(orig.lines, unitColumns(orig.indent));
   const placements = placeSegments(segments, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []);
   const out = splice(orig, index, segments, placements, req.language, root);
@@ -132,7 +134,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
     segments,
     language: req.language,
     parser: req.parser,
-    errorsBefore,
+    errorsBefore: parsed?.errors ?? { error: 0, missing: 0 },
     content: out.content,
     // A whole new file says outright what it drops.
     linesDeleted: placements.some((p) => p.kind === 'anchor' && p.wholeFile) ? 0 : out.linesDeleted,
