@@ -137,6 +137,24 @@ describe('syntax error count', () => {
   });
 });
 
+describe('header language', () => {
+  it('reads a .h file as C, C++ or Objective-C by what it holds; an explicit language or another extension wins', () => {
+    const id = (path: string, code?: string, language?: string) => detectLanguage({ path, code, language })?.id;
+    const c = '#ifndef A_H\n#define A_H\n#ifdef __cplusplus\nextern "C" {\n#endif\nint add(int a, int b);\nstruct point { int x; };\n#ifdef __cplusplus\n}\n#endif\n#endif\n';
+    expect(id('a.h', c)).toBe('c');
+    expect(id('a.h', '#pragma once\nnamespace geo {\nint area();\n}\n')).toBe('cpp');
+    expect(id('a.h', '#pragma once\ntemplate <typename T>\nT twice(T x);\n')).toBe('cpp');
+    expect(id('a.h', 'class Ring {\n public:\n  int size() const;\n};\n')).toBe('cpp');
+    expect(id('a.h', 'int f(std::string s);\n')).toBe('cpp');
+    expect(id('a.h', '// see std::vector\nint f(void);\n')).toBe('c'); // (a comment is not code)
+    expect(id('a.h', '#import <UIKit/UIKit.h>\n@interface A : NSObject\n@end\n')).toBe('objc');
+    expect(id('a.h', '@interface A : NSObject\n- (void)f;\n@end\nnamespace x {}\n')).toBe('objc'); // Objective-C++
+    expect(id('a.h')).toBe('c'); // no text: the extension
+    expect(id('a.h', 'namespace x {}\n', 'c')).toBe('c');
+    expect(id('a.hpp', 'int f(void);\n')).toBe('cpp');
+  });
+});
+
 describe('python block structure', () => {
   it('counts what Python rejects and the grammar does not flag', async () => {
     const { pythonBlockErrors } = await import('../src/structural/python-blocks.js');

@@ -69,11 +69,32 @@ for (const lang of languages.values()) {
   for (const n of [lang.id, lang.name.toLowerCase(), ...lang.aliases]) byName.set(n, lang);
 }
 
-/** An explicit `language` wins over the path's extension; null when neither is known. */
-export function detectLanguage(opts: { language?: string; path?: string }): Language | null {
+/**
+ * An explicit `language` wins over the path's extension; null when neither is known. A `.h` file
+ * may be C, C++ or Objective-C: with its `code`, the header is read for the other two (parsed as C,
+ * a C++ header is thousands of error nodes, which both blunt the syntax check and slow the parse
+ * five times over).
+ */
+export function detectLanguage(opts: { language?: string; path?: string; code?: string }): Language | null {
   if (opts.language) return byName.get(opts.language.toLowerCase()) ?? null;
-  if (opts.path) return byExtension.get(extname(opts.path).toLowerCase()) ?? null;
-  return null;
+  if (!opts.path) return null;
+  const ext = extname(opts.path).toLowerCase();
+  if (ext === '.h' && opts.code !== undefined) return languages.get(headerLanguage(opts.code)) ?? null;
+  return byExtension.get(ext) ?? null;
+}
+
+/** Lines only Objective-C writes: its directives and `#import`. */
+const OBJC = /^[ \t]*(?:@(?:interface|implementation|protocol|end|property|class)\b|#[ \t]*import\b)/m;
+/** Lines only C++ writes: templates, namespaces, classes, access labels, scoped names. */
+const CPP = /^[ \t]*(?:template[ \t]*<|namespace(?:[ \t]+[\w:]+)?[ \t]*\{|using[ \t]+namespace\b|(?:public|private|protected)[ \t]*:(?!:)|class[ \t]+\w+(?:[ \t]+final)?[ \t]*(?::[^:]|\{|$))|^[^/\n*]*\bstd::\w/m;
+
+/** The language of a `.h` file's text: Objective-C, C++, or else C. */
+export function headerLanguage(code: string): 'c' | 'cpp' | 'objc' {
+  // (the first 64 KiB say it: a header's declarations start early)
+  const head = code.slice(0, 65536);
+  if (OBJC.test(head)) return 'objc';
+  if (CPP.test(head)) return 'cpp';
+  return 'c';
 }
 
 export function isKnownLanguageName(name: string): boolean {

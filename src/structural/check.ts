@@ -111,7 +111,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
     const counted = old ? recountSyntaxErrors(old.rootNode, tree.rootNode, c.errorsBefore, changedRanges(old, tree, c.originalText, content, c.sources!)) : countSyntaxErrors(tree.rootNode);
     const before = totalErrors(c.errorsBefore);
     const all = totalErrors(counted);
-    const errorsAfter = all > before ? all - grammarLimitErrors(tree.rootNode, c.output, c.added, before > 0) : all;
+    const errorsAfter = all > before ? all - grammarLimitErrors(tree.rootNode, c.output, c.added, before > 0, unreadable(c.language.id)) : all;
     // A file that already parses with errors shows the grammar cannot follow its idioms (macros,
     // newer syntax); error recovery then shifts with any edit, so only a clear rise counts there.
     // A clean file must stay clean.
@@ -171,11 +171,24 @@ export function duplicatedBesideItself(out: string[], added: Set<number>, shown:
 /**
  * Errors that are the grammar's limits rather than a broken merge, counted only where they lie
  * wholly inside lines the snippet added: inside preprocessor lines (`#define` bodies, `\`
- * continuations), which C-family grammars cannot parse; or anywhere in added code when the original
- * already has errors, so the grammar is known not to handle this file's idioms. An error that
- * touches a line kept from the original is always the merge's.
+ * continuations) and lines that use a macro (an ALL_CAPS call: `WORK_DEFINITION(Step)` as a member,
+ * `CDV_DEPRECATED(7.0.0, "...")` after a declaration), which C-family grammars cannot expand, or
+ * C++ in Objective-C (UNREADABLE); or
+ * anywhere in added code when the original already has errors, so the grammar is known not to
+ * handle this file's idioms. An error that touches a line kept from the original is always the
+ * merge's.
  */
-function grammarLimitErrors(root: Node, lines: string[], added: Set<number>, grammarStruggles: boolean): number {
+/** Lines a language's grammar cannot read that are still good code there, by language. */
+const MACRO_CALL = /(?<![\w.>])[A-Z][A-Z0-9_]{2,}\s*\(/;
+const UNREADABLE: Record<string, (line: string) => boolean> = {
+  c: (l) => MACRO_CALL.test(l),
+  cpp: (l) => MACRO_CALL.test(l),
+  // (Objective-C++: C++ in an Objective-C header or .mm file)
+  objc: (l) => MACRO_CALL.test(l) || /::|^(?:using\s+namespace|template\s*<|namespace\b)/.test(l),
+};
+const unreadable = (language: string) => UNREADABLE[language] ?? (() => false);
+
+function grammarLimitErrors(root: Node, lines: string[], added: Set<number>, grammarStruggles: boolean, cannotRead: (line: string) => boolean): number {
   let count = 0;
   for (const node of outermostErrorsOn(root, runsOf(added))) {
     const a = node.startPosition.row;
@@ -185,7 +198,7 @@ function grammarLimitErrors(root: Node, lines: string[], added: Set<number>, gra
     for (let r = a; r <= b && inAdded; r++) {
       inAdded = added.has(r);
       const t = lines[r]?.trim() ?? '';
-      if (t.startsWith('#') || t.endsWith('\\')) preprocessor = true;
+      if (t.startsWith('#') || t.endsWith('\\') || cannotRead(t)) preprocessor = true;
     }
     if (inAdded && (preprocessor || grammarStruggles)) count++;
   }
