@@ -128,3 +128,34 @@ export function deletedDefinitionsStillUsed(root: Node | null, original: string[
     }
   }
 }
+
+/** Definitions of types: a second one of the same name in one scope is never an overload. */
+const TYPE_KIND = /^(?:class|struct|interface|enum|trait|protocol|record)(?:_specifier|_declaration|_definition|_item)?$/;
+
+/**
+ * Refuses a merge whose new lines define a type (class, struct, interface, enum...) that the file
+ * already defines, at the same indentation, where the file's own definition stays: the merged file
+ * would hold both, the update's rewrite inserted beside the code it rewrites (a class re-indented
+ * in the update, its every line new to the merge). Ruby is left out: it reopens classes.
+ * `root`: the merged file's tree; `added`: its rows that came from the update.
+ */
+export function typeDefinedTwice(root: Node, output: string[], added: Set<number>, language: string): void {
+  if (added.size === 0 || language === 'ruby') return;
+  const kindOf = (d: Definition) => d.key.slice(0, d.key.indexOf(':'));
+  const isType = (d: Definition) => TYPE_KIND.test(kindOf(d)) && d.endRow > d.startRow; // (not `class X;`)
+  const indent = (row: number) => output[row].length - output[row].trimStart().length;
+  const fresh = runsOf(added).flatMap((run) => collectDefinitions(root, false, run)).filter((d) => isType(d) && added.has(d.startRow));
+  if (fresh.length === 0) return;
+  const all = collectDefinitions(root, false).filter(isType);
+  for (const d of fresh) {
+    const kept = all.find((o) => o.key === d.key && !added.has(o.startRow) && indent(o.startRow) === indent(d.startRow));
+    if (!kept) continue;
+    const name = d.key.slice(d.key.indexOf(':') + 1);
+    throw new MergeRefusal(
+      'check_failed',
+      `The merged file would define ${name} twice: the update's at line ${d.startRow + 1} and the file's own at line ${kept.startRow + 1}, which the merge keeps. ` +
+        "The update likely rewrites the file's definition but none of its lines matched the file's: show its first line as it stands in the file, or the whole file.",
+      { name, line: d.startRow + 1, kept_line: kept.startRow + 1 },
+    );
+  }
+}
