@@ -4,7 +4,7 @@ import { Edit, type Node, type Parser, type Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, outermostErrorsOn, recountSyntaxErrors, totalErrors, type SyntaxErrors } from '../languages/parser.js';
 import { isMarkerLine } from './markers.js';
-import { typeDefinedTwice } from './definitions.js';
+import { definedTwice } from './definitions.js';
 import { commentWords } from './gaps.js';
 import type { Segment } from './normalise.js';
 import { isBlank, runsOf } from './lines.js';
@@ -109,7 +109,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   const tree = old ? reparse(c.parser, old, c.originalText, content, c.sources!) : c.parser.parse(content);
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
-    typeDefinedTwice(tree.rootNode, c.output, c.added, c.language.id);
+    definedTwice(tree.rootNode, c.output, c.added, c.language.id);
     const counted = old ? recountSyntaxErrors(old.rootNode, tree.rootNode, c.errorsBefore, changedRanges(old, tree, c.originalText, content, c.sources!)) : countSyntaxErrors(tree.rootNode);
     const before = totalErrors(c.errorsBefore);
     const all = totalErrors(counted);

@@ -129,24 +129,37 @@ export function deletedDefinitionsStillUsed(root: Node | null, original: string[
   }
 }
 
-/** Definitions of types: a second one of the same name in one scope is never an overload. */
+/**
+ * Definitions a file never holds twice under one name at one depth: types (a second `class X` is
+ * never an overload) in every language but Ruby, which reopens classes; plain functions where
+ * there is no overloading (JavaScript and TypeScript, PHP, Go). Not C's functions (one per
+ * `#ifdef` branch), nor methods (getters and setters share a name; Go's differ by receiver).
+ */
 const TYPE_KIND = /^(?:class|struct|interface|enum|trait|protocol|record)(?:_specifier|_declaration|_definition|_item)?$/;
+const FUNCTION_KIND: Record<string, RegExp> = {
+  javascript: /^function_declaration$/,
+  typescript: /^function_declaration$/,
+  tsx: /^function_declaration$/,
+  php: /^function_definition$/,
+  go: /^function_declaration$/,
+};
+const definedOnce = (language: string, kind: string) => (TYPE_KIND.test(kind) && language !== 'ruby') || (FUNCTION_KIND[language]?.test(kind) ?? false);
 
 /**
- * Refuses a merge whose new lines define a type (class, struct, interface, enum...) that the file
- * already defines, at the same indentation, where the file's own definition stays: the merged file
- * would hold both, the update's rewrite inserted beside the code it rewrites (a class re-indented
- * in the update, its every line new to the merge). Ruby is left out: it reopens classes.
+ * Refuses a merge whose new lines define a type or function (above) that the file already defines,
+ * at the same indentation, where the file's own definition stays: the merged file would hold both,
+ * the update's rewrite inserted beside the code it rewrites (a class re-indented in the update, its
+ * every line new to the merge; a function whose first line the update spaces differently).
  * `root`: the merged file's tree; `added`: its rows that came from the update.
  */
-export function typeDefinedTwice(root: Node, output: string[], added: Set<number>, language: string): void {
-  if (added.size === 0 || language === 'ruby') return;
+export function definedTwice(root: Node, output: string[], added: Set<number>, language: string): void {
+  if (added.size === 0) return;
   const kindOf = (d: Definition) => d.key.slice(0, d.key.indexOf(':'));
-  const isType = (d: Definition) => TYPE_KIND.test(kindOf(d)) && d.endRow > d.startRow; // (not `class X;`)
+  const once = (d: Definition) => definedOnce(language, kindOf(d)) && d.endRow > d.startRow; // (not `class X;`)
   const indent = (row: number) => output[row].length - output[row].trimStart().length;
-  const fresh = runsOf(added).flatMap((run) => collectDefinitions(root, false, run)).filter((d) => isType(d) && added.has(d.startRow));
+  const fresh = runsOf(added).flatMap((run) => collectDefinitions(root, false, run)).filter((d) => once(d) && added.has(d.startRow));
   if (fresh.length === 0) return;
-  const all = collectDefinitions(root, false).filter(isType);
+  const all = collectDefinitions(root, false).filter(once);
   for (const d of fresh) {
     const kept = all.find((o) => o.key === d.key && !added.has(o.startRow) && indent(o.startRow) === indent(d.startRow));
     if (!kept) continue;
