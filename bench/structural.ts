@@ -55,7 +55,7 @@ async function measure(cases: Case[], reps: number, fn: (c: Case) => Promise<unk
 
 const apply = (c: Case) => applyEdit({ code: c.code, update: c.update, path: c.path, mode: 'auto' }, DEFAULTS.limits).catch(() => null);
 const parseOnly = async (c: Case) => {
-  const p = await parserFor(detectLanguage({ path: c.path }) ?? GENERIC);
+  const p = await parserFor(detectLanguage({ path: c.path, code: c.code }) ?? GENERIC);
   if (p) withTree(p, c.code, () => 0);
 };
 
