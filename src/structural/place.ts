@@ -40,7 +40,7 @@ export function placeSegments(
     parser && root ? definitionMatches(parser, seg, language, orig.lines, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
   );
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root);
-  edgeCopiesFarEndOfChain(segments, placements, orig.lines);
+  contextInsideChain(segments, placements, orig.lines);
   if (markers > 0) {
     refuseUnmarkedTopLevelEnds(segments, placements, orig, root, language);
     extendToUnmarkedEnds(segments, placements, orig);
@@ -49,38 +49,30 @@ export function placeSegments(
 }
 
 /**
- * A segment whose first lines the chain leaves out, and which are, line for line, the file's lines
- * where the chain ends (or whose last lines it leaves out, and which are the file's lines where it
- * starts): those lines are the snippet's context, and they say the segment goes after (before) the
- * stretch the chain took. Read that way the segment is new code beside it; the chain reads it as a
- * rewrite of it. Both fit: a new function copying the one before it (`return true;` `}` above a
- * `deregister_font` built like `register_font`, whose body the chain paired). Refused as ambiguous.
+ * A segment whose first two code lines the chain leaves out while the file has them, together,
+ * inside the stretch the chain took (after its first line); or whose last two it leaves out while
+ * the file has them before the stretch's last line. Those lines are the snippet's context and say
+ * the segment goes beside that stretch, as new code; the chain reads it as a rewrite of the
+ * stretch. Both fit: a new function built like the one before it (`return true;` `}` above a
+ * `deregister_font` made like `register_font`, whose body the chain paired). Refused as ambiguous.
+ * (Two braces alone say nothing: one of the lines must hold a word.)
  */
-function edgeCopiesFarEndOfChain(segments: Segment[], placements: Placement[], lines: string[]): void {
-  const codeRows = (from: number, to: number, step: 1 | -1, want: number) => {
-    const rows: number[] = [];
-    for (let r = from; r !== to && rows.length < want; r += step) if (!isBlank(lines[r])) rows.push(r);
-    return rows;
-  };
+function contextInsideChain(segments: Segment[], placements: Placement[], lines: string[]): void {
   placements.forEach((p, i) => {
     if (p.kind !== 'anchor') return;
     const seg = segments[i].lines;
     const chain = p.anchor.chain.matches;
     const first = chain[0];
     const last = chain[chain.length - 1];
-    const lead = seg.slice(0, first.s).filter((l) => !isBlank(l)).map((l) => l.trim());
-    const tail = seg.slice(last.s + 1).filter((l) => !isBlank(l)).map((l) => l.trim());
-    // The segment's first k code lines found together, as the file's code lines, after the
-    // chain's first line and up to its last (its last k lines, from its first line and before its
-    // last), for some k >= 2 with a line that has a word in it (`}` `}` says nothing).
-    const saysSomething = (ls: string[]) => ls.some((l) => /[\p{L}\p{N}]/u.test(l));
-    const code = codeRows(first.o, last.o + 1, 1, Infinity);
-    const foundIn = (want: string[], rows: number[]) =>
-      want.length >= 2 && saysSomething(want) && rows.some((_, at) => at + want.length <= rows.length && want.every((l, q) => lines[rows[at + q]].trim() === l));
-    const leadCopies = foundIn(lead.slice(0, 2), code.slice(1));
-    const tailCopies = foundIn(tail.slice(-2), code.slice(0, -1));
-    if (!leadCopies && !tailCopies) return;
-    throw new MergeRefusal('ambiguous_anchor', `Segment ${i + 1} of the update starts (or ends) with lines that stand where the stretch it was matched to ends (starts): it reads as new code beside lines ${p.anchor.start + 1}-${p.anchor.end + 1} as well as a rewrite of them.`, {
+    const codeOf = (ls: string[]) => ls.filter((l) => !isBlank(l)).map((l) => l.trim());
+    const lead = codeOf(seg.slice(0, first.s)).slice(0, 2);
+    const tail = codeOf(seg.slice(last.s + 1)).slice(-2);
+    const rows: number[] = [];
+    for (let r = first.o; r <= last.o; r++) if (!isBlank(lines[r])) rows.push(r);
+    const standsIn = (want: string[], within: number[]) =>
+      want.length === 2 && want.some((l) => /[\p{L}\p{N}]/u.test(l)) && within.some((_, at) => at + 1 < within.length && want.every((l, q) => lines[within[at + q]].trim() === l));
+    if (!standsIn(lead, rows.slice(1)) && !standsIn(tail, rows.slice(0, -1))) return;
+    throw new MergeRefusal('ambiguous_anchor', `Segment ${i + 1} of the update starts (or ends) with lines that stand inside lines ${p.anchor.start + 1}-${p.anchor.end + 1} of the file, where it was matched: it reads as new code beside those lines as well as a rewrite of them.`, {
       segment: i,
       candidates: [{ start_line: p.anchor.start + 1, end_line: p.anchor.end + 1 }],
     });
