@@ -215,6 +215,28 @@ describe('tree cache', () => {
     expect(warm).toBe(cold);
     expect(warm).toBe('export function a() {\n  return 10;\n}\n\nexport function b() {\n  return 20;\n}\n');
   });
+
+  it('keeps the error count it recounted for a merged tree, and the next edit starts from the true count', async () => {
+    const { clearTreeCache } = await import('../src/structural/tree-cache.js');
+    const { countSyntaxErrors, totalErrors } = await import('../src/languages/parser.js');
+    const c = detectLanguage({ path: 'x.c' })!;
+    const parser = (await parserFor(c))!;
+    // macros the C grammar cannot read: the file parses with errors before and after each edit
+    const original = 'DECLARE_THING(a)\nint f(void) {\n  return 1;\n}\n\nDECLARE_THING(b)\nint g(void) {\n  return 2;\n}\n\nint h(void) {\n  return 3;\n}\n';
+    const errorsOf = (text: string) => {
+      const tree = parser.parse(text)!;
+      try {
+        return totalErrors(countSyntaxErrors(tree.rootNode));
+      } finally {
+        tree.delete();
+      }
+    };
+    expect(errorsOf(original)).toBeGreaterThan(0);
+    clearTreeCache();
+    const first = mergeStructural({ original, update: '// ... existing code ...\nDECLARE_THING(b)\nDECLARE_OTHER(c)\nint g(void) {\n// ... existing code ...\n', language: c, parser });
+    const second = mergeStructural({ original: first.content, update: '// ... existing code ...\nint h(void) {\n  return 30;\n}\n', language: c, parser });
+    expect(second.syntax.errorsBefore).toBe(errorsOf(first.content));
+  });
 });
 
 describe('bounded anchoring', () => {
