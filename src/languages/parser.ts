@@ -76,11 +76,25 @@ export function recountSyntaxErrors(old: Node, now: Node, before: SyntaxErrors, 
   if (!errors || !missing) return walkErrors(now);
   const inRanges = (root: Node) => {
     const seen = new Set<number>();
-    // (a character wider on each side: a node at a range's edge is counted in both trees or in neither)
+    // (a character wider on each side: a node at a range's edge is counted in both trees or in
+    // neither; but no range can start before the text, and a query does not return an empty node
+    // where its range starts: an ERROR that lines deleted at the top leave empty at 0 is sought apart)
     for (const r of ranges) for (const { node } of errors.captures(root, { startIndex: Math.max(0, r.startIndex - 1), endIndex: r.endIndex + 1 })) seen.add(node.id);
+    if (ranges.some((r) => r.startIndex <= 1)) for (const node of emptyErrorsAtStart(root)) seen.add(node.id);
     return seen.size;
   };
   return { error: before.error - inRanges(old) + inRanges(now), missing: missing.captures(now).length };
+}
+
+/** ERROR nodes of no width at the very start of the text (the first children, at every depth, that start at 0). */
+function emptyErrorsAtStart(node: Node): Node[] {
+  const out: Node[] = [];
+  for (const child of node.children) {
+    if (!child || child.startIndex > 0) break;
+    if (child.isError && child.endIndex === 0) out.push(child);
+    if (child.hasError) out.push(...emptyErrorsAtStart(child));
+  }
+  return out;
 }
 
 /**
