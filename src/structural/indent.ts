@@ -143,7 +143,7 @@ export interface Reindent {
 }
 
 /** `pairs`: [snippet line, original line] for lines the two share; the shift most of them agree on. */
-export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitMapping, tabsOnly = false, edges: [string, string][] = []): Reindent {
+export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitMapping, tabsOnly = false, edges: [string, string][] = [], wholeFile = false): Reindent {
   // A column or so of difference is alignment (continuation lines), not nesting.
   const tolerance = Math.max(2, cols(unit)) - 1;
   const votes = shiftVotes(pairs, m);
@@ -154,8 +154,11 @@ export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitM
   // many lines between them the edit re-nested (wrapped in a new block).
   const edgeVotes = shiftVotes(edges, m);
   const byEdges = edges.length === 2 && edgeVotes.size === 1 ? [...edgeVotes.keys()][0] : null;
-  const shift =
-    byEdges !== null && votes.has(byEdges) ? byEdges : own.n >= (votes.get(common) ?? 0) + 2 ? own.shift : votes.has(common) || own.n === 0 ? common : own.shift;
+  // A segment that is the whole new file is written in the file's own frame: its column 0 is the
+  // file's, however many of its lines the edit re-nested (the file wrapped in a new block).
+  const shift = wholeFile
+    ? 0
+    : byEdges !== null && votes.has(byEdges) ? byEdges : own.n >= (votes.get(common) ?? 0) + 2 ? own.shift : votes.has(common) || own.n === 0 ? common : own.shift;
   const target = (line: string) => mapColumns(indentColumns(line), m) + shift;
   const verbatim = m.from === m.to && shift === 0 && pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o));
   const respell = (line: string) => tabsOnly && /^\t* +/.test(line);

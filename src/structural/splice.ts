@@ -156,7 +156,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     if (anchor.chain.matches.some((m) => m.kind !== 'text')) definitionAnchors++;
     const last = seg.lines.length - 1;
     const edges = [0, last].filter((s, k) => (k === 0 || s > 0) && paired.has(s) && seg.lines[s].trim() !== '').map((s) => [seg.lines[s], orig.lines[paired.get(s)!]] as [string, string]);
-    const re = reindenter(shared[i], orig.indent, unitMapping, tabsOnly, edges);
+    const wholeFile = p.wholeFile || (!seg.markerBefore && !seg.markerAfter && p.from === 0 && p.to === orig.lines.length - 1);
+    const re = reindenter(shared[i], orig.indent, unitMapping, tabsOnly, edges, wholeFile);
     // A line the snippet shows at another depth than the file (relative to the segment's other
     // context) was moved by the edit: it is written as the snippet has it, not kept.
     for (const [s, o] of paired) if (!re.agrees(seg.lines[s], orig.lines[o])) paired.delete(s);
