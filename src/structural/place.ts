@@ -49,6 +49,24 @@ export function placeSegments(
 }
 
 /**
+ * The anchor of a segment of closing lines at `at` (closedBlock's pick): each of its lines paired
+ * with the file's line there, which must read the same trimmed. Null where one does not.
+ */
+function closingAnchor(seg: string[], lines: string[], at: [number, number]): SegmentAnchor | null {
+  const matches: Match[] = [];
+  let exact = true;
+  for (let k = 0; k < seg.length; k++) {
+    const o = at[0] + k;
+    if (o >= lines.length || seg[k].trim() !== lines[o].trim()) return null;
+    if (seg[k] !== lines[o]) exact = false;
+    if (!isBlank(seg[k])) matches.push({ s: k, o, w: 1, kind: 'text' });
+  }
+  if (matches.length === 0) return null;
+  const edges = Number(matches[0].s === 0) + Number(seg.length > 1 && matches[matches.length - 1].s === seg.length - 1);
+  return { rung: exact ? 'exact' : 'trimmed', chain: { matches, score: matches.length }, strength: 0, edges, start: at[0], end: at[0] + seg.length - 1 };
+}
+
+/**
  * A segment whose first two code lines the chain leaves out while the file has them, together,
  * inside the stretch the chain took (after its first line); or whose last two it leaves out while
  * the file has them before the stretch's last line. Those lines are the snippet's context and say
@@ -254,7 +272,17 @@ function resolvePlacements(
       const [lo, hi] = bounds(i);
       const found = searchSegment(segments[i], otherUnit, index, defMatches[i], lo, hi);
       last[i] = found;
-      if (!found.best) continue;
+      if (!found.best) {
+        // Closing lines alone anchor nowhere by themselves; after a marker they may still close
+        // the block their placed predecessor opened.
+        const closer = closedBlock(i);
+        const anchor = closer && closingAnchor(segments[i].lines, orig.lines, closer);
+        if (anchor) {
+          placed[i] = { kind: 'anchor', anchor, from: anchor.start, to: anchor.end };
+          progress = true;
+        }
+        continue;
+      }
       // A segment of only common lines (`}`, `end`, blanks) says where it goes only where its first
       // line occurs once: elsewhere it needs a hint, or a neighbour whose block it closes.
       if (found.rivals.length === 0 && segments[i].lines.every((l) => isBlank(l) || isTrivial(l))) {
