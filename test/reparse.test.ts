@@ -7,7 +7,7 @@ import type { Node } from 'web-tree-sitter';
 import { describe, expect, it } from 'vitest';
 import { countSyntaxErrors, parserFor, recountSyntaxErrors, totalErrors } from '../src/languages/parser.js';
 import { detectLanguage } from '../src/languages/registry.js';
-import { changedRanges, changedStretches, reparse } from '../src/structural/check.js';
+import { changedStretches, reparse } from '../src/structural/check.js';
 import { joinText, parseText, parserView } from '../src/structural/text.js';
 import { loadFixtureCases } from './fixture-cases.js';
 
@@ -78,7 +78,7 @@ describe('incremental re-parse of a merge', () => {
         const { parser, before, after, sources } = await mergeLike(e);
         const tree = parser.parse(before)!;
         const full = parser.parse(after)!;
-        const again = reparse(parser, tree, before, after, sources)!;
+        const again = reparse(parser, tree, before, after, sources)!.tree;
         try {
           // Where the edit broke the syntax, tree-sitter's error recovery may take another path
           // incrementally than afresh (known, upstream); both must still see errors. A clean result
@@ -102,9 +102,9 @@ describe('incremental re-parse of a merge', () => {
         const { parser, before, after, sources } = await mergeLike(e);
         const tree = parser.parse(before)!;
         const errorsBefore = countSyntaxErrors(tree.rootNode);
-        const again = reparse(parser, tree, before, after, sources)!;
+        const { tree: again, changed } = reparse(parser, tree, before, after, sources)!;
         try {
-          const counted = recountSyntaxErrors(tree.rootNode, again.rootNode, errorsBefore, changedRanges(tree, again, before, after, sources));
+          const counted = recountSyntaxErrors(tree.rootNode, again.rootNode, errorsBefore, changed);
           const whole = countSyntaxErrors(again.rootNode);
           expect(counted).toEqual(whole);
           if (totalErrors(whole) > totalErrors(errorsBefore)) grew++;
@@ -127,10 +127,10 @@ describe('incremental re-parse of a merge', () => {
     const after = joinText(orig, sources.map((o) => orig.lines[o]), sources.map((o) => orig.eols[o]));
     const tree = parser.parse(before)!;
     const errorsBefore = countSyntaxErrors(tree.rootNode);
-    const again = reparse(parser, tree, before, after, sources)!;
+    const { tree: again, changed } = reparse(parser, tree, before, after, sources)!;
     try {
       expect(totalErrors(errorsBefore)).toBeGreaterThan(totalErrors(countSyntaxErrors(again.rootNode)));
-      expect(recountSyntaxErrors(tree.rootNode, again.rootNode, errorsBefore, changedRanges(tree, again, before, after, sources))).toEqual(countSyntaxErrors(again.rootNode));
+      expect(recountSyntaxErrors(tree.rootNode, again.rootNode, errorsBefore, changed)).toEqual(countSyntaxErrors(again.rootNode));
     } finally {
       tree.delete();
       again.delete();

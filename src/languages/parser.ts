@@ -63,8 +63,8 @@ export function countSyntaxErrors(root: Node): SyntaxErrors {
 
 /**
  * The count of `now`, a tree re-parsed incrementally from `old` (whose count was `before`), where
- * `ranges` (offsets) cover every place the two may differ except for MISSING nodes (check.ts
- * changedRanges). ERROR nodes outside the ranges are the same in both trees, so only those inside
+ * `ranges` (offsets) cover every place the two may differ except for MISSING nodes (what check.ts
+ * reparse returns). ERROR nodes outside the ranges are the same in both trees, so only those inside
  * are counted on each side: a merge into a header with a thousand errors need not build a node
  * object for each again. MISSING nodes are counted in the whole new tree: tree-sitter's changed
  * ranges do not show where one appears, and they are few.

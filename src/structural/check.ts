@@ -106,11 +106,12 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
   const content = parserView(c.content, c.original);
   const old = c.originalTree && c.sources ? c.originalTree : null;
-  const tree = old ? reparse(c.parser, old, c.originalText, content, c.sources!) : c.parser.parse(content);
+  const reparsed = old ? reparse(c.parser, old, c.originalText, content, c.sources!) : null;
+  const tree = old ? reparsed?.tree : c.parser.parse(content);
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
     definedTwice(tree.rootNode, c.output, c.added, c.language.id);
-    const counted = old ? recountSyntaxErrors(old.rootNode, tree.rootNode, c.errorsBefore, changedRanges(old, tree, c.originalText, content, c.sources!)) : countSyntaxErrors(tree.rootNode);
+    const counted = old && reparsed ? recountSyntaxErrors(old.rootNode, tree.rootNode, c.errorsBefore, reparsed.changed) : countSyntaxErrors(tree.rootNode);
     const before = totalErrors(c.errorsBefore);
     const all = totalErrors(counted);
     const errorsAfter = all > before ? all - grammarLimitErrors(tree.rootNode, c.output, c.added, before > 0, unreadable(c.language.id)) : all;
@@ -170,16 +171,6 @@ export function duplicatedBesideItself(out: string[], added: Set<number>, shown:
   }
 }
 
-/**
- * Errors that are the grammar's limits rather than a broken merge, counted only where they lie
- * wholly inside lines the snippet added: inside preprocessor lines (`#define` bodies, `\`
- * continuations) and lines that use a macro (an ALL_CAPS call: `WORK_DEFINITION(Step)` as a member,
- * `CDV_DEPRECATED(7.0.0, "...")` after a declaration), which C-family grammars cannot expand, or
- * C++ in Objective-C (UNREADABLE); or
- * anywhere in added code when the original already has errors, so the grammar is known not to
- * handle this file's idioms. An error that touches a line kept from the original is always the
- * merge's.
- */
 /** Lines a language's grammar cannot read that are still good code there, by language. */
 const MACRO_CALL = /(?<![\w.>])[A-Z][A-Z0-9_]{2,}\s*\(/;
 const UNREADABLE: Record<string, (line: string) => boolean> = {
@@ -190,21 +181,35 @@ const UNREADABLE: Record<string, (line: string) => boolean> = {
 };
 const unreadable = (language: string) => UNREADABLE[language] ?? (() => false);
 
+/**
+ * Errors that are the grammar's limits rather than a broken merge, counted only where they lie
+ * wholly inside lines the snippet added: where one of those lines is a preprocessor line
+ * (`#define` bodies, `\` continuations) or one `cannotRead` (UNREADABLE: an ALL_CAPS macro call
+ * such as `WORK_DEFINITION(Step)` as a member, C++ in Objective-C); or anywhere in added code when
+ * the original already has errors, so the grammar is known not to handle this file's idioms. An
+ * error that touches a line kept from the original is always the merge's.
+ */
 function grammarLimitErrors(root: Node, lines: string[], added: Set<number>, grammarStruggles: boolean, cannotRead: (line: string) => boolean): number {
   let count = 0;
   for (const node of outermostErrorsOn(root, runsOf(added))) {
     const a = node.startPosition.row;
     const b = node.endPosition.row;
-    let preprocessor = false;
+    let beyondGrammar = false;
     let inAdded = true;
     for (let r = a; r <= b && inAdded; r++) {
       inAdded = added.has(r);
       const t = lines[r]?.trim() ?? '';
-      if (t.startsWith('#') || t.endsWith('\\') || cannotRead(t)) preprocessor = true;
+      if (t.startsWith('#') || t.endsWith('\\') || cannotRead(t)) beyondGrammar = true;
     }
-    if (inAdded && (preprocessor || grammarStruggles)) count++;
+    if (inAdded && (beyondGrammar || grammarStruggles)) count++;
   }
   return count;
+}
+
+/** Offsets in a text, start inclusive and end exclusive. */
+export interface Span {
+  startIndex: number;
+  endIndex: number;
 }
 
 /**
@@ -213,17 +218,24 @@ function grammarLimitErrors(root: Node, lines: string[], added: Set<number>, gra
  * tree-sitter reuse the rest. One edit per stretch: an edit at the top of a file and another at its
  * bottom leave the lines between for reuse. Edits go in from the last, so the rows and offsets
  * before each are still the original's.
+ *
+ * With the new tree come the offsets in `after` where its ERROR nodes may differ from the
+ * original's: the ranges tree-sitter reports as changed, and every edited stretch, for it does not
+ * report one whose lines went with an ERROR node in them (reparse.test.ts finds such edits when
+ * they are left out).
  */
-export function reparse(parser: Parser, tree: Tree, before: string, after: string, sources: number[]): Tree | null {
+export function reparse(parser: Parser, tree: Tree, before: string, after: string, sources: number[]): { tree: Tree; changed: Span[] } | null {
   const startsB = lineStarts(before);
   const startsA = lineStarts(after);
   const at = (text: string, starts: number[], row: number) => (row < starts.length ? starts[row] : text.length);
   // (a row past the last line start is the end of a file without a final newline)
   const position = (text: string, starts: number[], row: number) =>
     row < starts.length ? { row, column: 0 } : { row: starts.length - 1, column: text.length - starts[starts.length - 1] };
+  const edited: Span[] = [];
   for (const [a0, a1, b0, b1] of changedStretches(sources, rowsOf(startsB, before)).reverse()) {
     const startIndex = at(before, startsB, a0);
     const newEnd = position(after, startsA, b1);
+    edited.push({ startIndex: at(after, startsA, b0), endIndex: at(after, startsA, b1) });
     tree.edit(
       new Edit({
         startIndex,
@@ -235,20 +247,8 @@ export function reparse(parser: Parser, tree: Tree, before: string, after: strin
       }),
     );
   }
-  return parser.parse(after, tree);
-}
-
-/**
- * Where the re-parsed tree's ERROR nodes may differ from the original's (whose `old` tree `reparse`
- * edited), as offsets in `after`: the ranges tree-sitter reports as changed, and every edited
- * stretch, for it does not report one whose lines went with an ERROR node in them (reparse.test.ts
- * finds such edits when they are left out).
- */
-export function changedRanges(old: Tree, tree: Tree, before: string, after: string, sources: number[]): { startIndex: number; endIndex: number }[] {
-  const starts = lineStarts(after);
-  const at = (row: number) => (row < starts.length ? starts[row] : after.length);
-  const edited = changedStretches(sources, rowsOf(lineStarts(before), before)).map(([, , b0, b1]) => ({ startIndex: at(b0), endIndex: at(b1) }));
-  return [...old.getChangedRanges(tree), ...edited];
+  const parsed = parser.parse(after, tree);
+  return parsed && { tree: parsed, changed: [...tree.getChangedRanges(parsed), ...edited] };
 }
 
 /** The rows of a text: its line starts, less the empty one after a final newline. */

@@ -77,6 +77,18 @@ export function collectDefinitions(root: Node, clean: boolean, rows?: [number, n
   return out;
 }
 
+/** The definitions that touch any of `rows`, each once, in order. */
+function definitionsOn(root: Node, rows: Set<number>): Definition[] {
+  const seen = new Set<string>();
+  return runsOf(rows)
+    .flatMap((run) => collectDefinitions(root, false, run))
+    .filter((d) => !seen.has(`${d.key}@${d.startRow}`) && seen.add(`${d.key}@${d.startRow}`));
+}
+
+/** A definition's name, and its node type, from its key (`type:name`). */
+const nameInKey = (d: Definition) => d.key.slice(d.key.indexOf(':') + 1);
+const kindInKey = (d: Definition) => d.key.slice(0, d.key.indexOf(':'));
+
 /** Definitions by key, keeping only keys that occur once. */
 export function uniqueDefinitions(defs: Definition[]): Map<string, Definition> {
   const seen = new Map<string, Definition | null>();
@@ -95,37 +107,32 @@ export function uniqueDefinitions(defs: Definition[]): Map<string, Definition> {
  */
 export function deletedDefinitionsStillUsed(root: Node | null, original: string[], deleted: Set<number>, output: string[], added: Set<number>): void {
   if (!root || deleted.size === 0) return;
-  const nameIn = (d: Definition) => d.key.slice(d.key.indexOf(':') + 1);
   // Only a definition with a deleted line can lose the line that names it: the file's other
   // definitions (thousands in a large header) are counted only for a name that would refuse.
   let count: Map<string, number> | null = null;
-  const seen = new Set<string>();
-  for (const run of runsOf(deleted)) {
-    for (const d of collectDefinitions(root, false, run)) {
-      const name = nameIn(d);
-      if (seen.has(`${d.key}@${d.startRow}`) || !/^[A-Za-z_$][\w$]{3,}$/.test(name)) continue;
-      seen.add(`${d.key}@${d.startRow}`);
-      const called = new RegExp(`(?:^|[^\\w$.]|\\b(?:this|self)\\.)${name.replace(/\$/g, '\\$')}\\s*\\(`);
-      const named = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
-      // (the line that names it: a definition may start on its annotations or doc comment)
-      let head = d.startRow;
-      while (head < d.endRow && !named.test(original[head])) head++;
-      if (!deleted.has(head)) continue;
-      if ([...added].some((row) => named.test(output[row]))) continue;
-      const row = output.findIndex((line, r) => !added.has(r) && called.test(line));
-      if (row < 0) continue;
-      if (!count) {
-        count = new Map();
-        for (const other of collectDefinitions(root, false)) count.set(nameIn(other), (count.get(nameIn(other)) ?? 0) + 1);
-      }
-      if (count.get(name) !== 1) continue;
-      throw new MergeRefusal(
-        'check_failed',
-        `The merge deletes the definition of ${name} (line ${head + 1} of the file), but line ${row + 1} of the result, which the update did not change, still calls it. ` +
-          'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
-        { line: head + 1, name },
-      );
+  for (const d of definitionsOn(root, deleted)) {
+    const name = nameInKey(d);
+    if (!/^[A-Za-z_$][\w$]{3,}$/.test(name)) continue;
+    const called = new RegExp(`(?:^|[^\\w$.]|\\b(?:this|self)\\.)${name.replace(/\$/g, '\\$')}\\s*\\(`);
+    const named = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+    // (the line that names it: a definition may start on its annotations or doc comment)
+    let head = d.startRow;
+    while (head < d.endRow && !named.test(original[head])) head++;
+    if (!deleted.has(head)) continue;
+    if ([...added].some((row) => named.test(output[row]))) continue;
+    const row = output.findIndex((line, r) => !added.has(r) && called.test(line));
+    if (row < 0) continue;
+    if (!count) {
+      count = new Map();
+      for (const other of collectDefinitions(root, false)) count.set(nameInKey(other), (count.get(nameInKey(other)) ?? 0) + 1);
     }
+    if (count.get(name) !== 1) continue;
+    throw new MergeRefusal(
+      'check_failed',
+      `The merge deletes the definition of ${name} (line ${head + 1} of the file), but line ${row + 1} of the result, which the update did not change, still calls it. ` +
+        'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
+      { line: head + 1, name },
+    );
   }
 }
 
@@ -154,16 +161,15 @@ const definedOnce = (language: string, kind: string) => (TYPE_KIND.test(kind) &&
  */
 export function definedTwice(root: Node, output: string[], added: Set<number>, language: string): void {
   if (added.size === 0) return;
-  const kindOf = (d: Definition) => d.key.slice(0, d.key.indexOf(':'));
-  const once = (d: Definition) => definedOnce(language, kindOf(d)) && d.endRow > d.startRow; // (not `class X;`)
+  const once = (d: Definition) => definedOnce(language, kindInKey(d)) && d.endRow > d.startRow; // (not `class X;`)
   const indent = (row: number) => output[row].length - output[row].trimStart().length;
-  const fresh = runsOf(added).flatMap((run) => collectDefinitions(root, false, run)).filter((d) => once(d) && added.has(d.startRow));
+  const fresh = definitionsOn(root, added).filter((d) => once(d) && added.has(d.startRow));
   if (fresh.length === 0) return;
   const all = collectDefinitions(root, false).filter(once);
   for (const d of fresh) {
     const kept = all.find((o) => o.key === d.key && !added.has(o.startRow) && indent(o.startRow) === indent(d.startRow));
     if (!kept) continue;
-    const name = d.key.slice(d.key.indexOf(':') + 1);
+    const name = nameInKey(d);
     throw new MergeRefusal(
       'check_failed',
       `The merged file would define ${name} twice: the update's at line ${d.startRow + 1} and the file's own at line ${kept.startRow + 1}, which the merge keeps. ` +
