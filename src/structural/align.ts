@@ -290,5 +290,8 @@ export function fillGap(seg: string[], orig: string[], s0: number, s1: number, o
   const key = (l: string) => lineKey(l, rung === 'exact' ? 'exact' : rung === 'whitespace' ? 'whitespace' : 'trimmed');
   const a = seg.slice(s0, s1).map(key);
   const b = orig.slice(o0, o1).map(key);
-  return lcsPairs(n, m, (i, j) => a[i] === b[j]).map(([i, j]): [number, number] => [s0 + i, o0 + j]);
+  // On a tie, a blank line of the file just before the snippet's line is the one left out, rather
+  // than the snippet's line: models drop blank lines (the blank before `return true;` left out, not
+  // the snippet's `return true;` read as new).
+  return lcsPairs(n, m, (i, j) => a[i] === b[j], (i, j) => b[j].trim() === '' && a[i] === b[j + 1]).map(([i, j]): [number, number] => [s0 + i, o0 + j]);
 }

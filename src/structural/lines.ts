@@ -49,9 +49,10 @@ export function isTrivial(line: string): boolean {
 
 /**
  * A longest common subsequence of two runs of n and m lines, under `same(i, j)`: the pairs [i, j]
- * in order, preferring to skip a line of the first run on ties. Callers bound n·m.
+ * in order, preferring on ties to skip a line of the first run, or of the second where
+ * `skipSecond(i, j)` says so. Callers bound n·m.
  */
-export function lcsPairs(n: number, m: number, same: (i: number, j: number) => boolean): [number, number][] {
+export function lcsPairs(n: number, m: number, same: (i: number, j: number) => boolean, skipSecond: (i: number, j: number) => boolean = () => false): [number, number][] {
   const dp: Uint16Array[] = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) dp[i][j] = same(i, j) ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
@@ -59,7 +60,7 @@ export function lcsPairs(n: number, m: number, same: (i: number, j: number) => b
   const pairs: [number, number][] = [];
   for (let i = 0, j = 0; i < n && j < m; ) {
     if (same(i, j)) pairs.push([i++, j++]);
-    else if (dp[i + 1][j] >= dp[i][j + 1]) i++;
+    else if (dp[i + 1][j] > dp[i][j + 1] || (dp[i + 1][j] === dp[i][j + 1] && !skipSecond(i, j))) i++;
     else j++;
   }
   return pairs;
