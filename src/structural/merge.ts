@@ -15,6 +15,7 @@ import { placeSegments } from './place.js';
 import { MergeRefusal } from './refusal.js';
 import { deletedImportsStillUsed } from './imports.js';
 import { deletedDefinitionsStillUsed } from './definitions.js';
+import { deletedBindingsStillUsed } from './bindings.js';
 import { splice } from './splice.js';
 import { parserView, parseText, type SourceText } from './text.js';
 import { cachedTree, rememberTree, type ParsedText } from './tree-cache.js';
@@ -123,6 +124,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
   deletedDefinitionsStillUsed(root, orig.lines, out.deleted, out.lines, out.added);
+  deletedBindingsStillUsed(root, out.deleted, out.lines, out.sources, req.language);
   const syntax = checkMerge({
     originalTree: tree,
     sources: out.sources,

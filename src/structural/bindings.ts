@@ -1,0 +1,106 @@
+// A check on the merged file: a local variable or parameter whose declaring line the merge deletes,
+// while lines it keeps in the same function still use the name. Read that way the edit breaks the
+// function; far likelier the snippet skipped the lines by accident (a model eliding context: the
+// declaration of `result` left out between two lines it copied), and they are still there in the
+// author's file. Found by tree-sitter, in the original: only declarations inside a function.
+import type { Node } from 'web-tree-sitter';
+import type { Language } from '../languages/registry.js';
+import { isCommentLine } from './gaps.js';
+import { runsOf } from './lines.js';
+import { MergeRefusal } from './refusal.js';
+
+/**
+ * Where an identifier binds a name: its parent's type, and the field it must sit in (null: any
+ * direct child). C and C++ declarators nest (`*result`, `a = 1`, `c[4]`); see bindingParent.
+ */
+const BINDS: Record<string, string | null> = {
+  declaration: 'declarator', // C, C++: `js_value_t *result;`
+  parameter_declaration: 'declarator', // C, C++ (Go's: `name`, below)
+  variable_declarator: 'name', // JS, TS, Java
+  required_parameter: 'pattern', // TS
+  optional_parameter: 'pattern',
+  formal_parameters: null, // JS: `function f(a, b)`
+  formal_parameter: 'name', // Java
+  parameters: null, // Python
+  default_parameter: 'name',
+  typed_parameter: null,
+  typed_default_parameter: 'name',
+  let_declaration: 'pattern', // Rust
+  parameter: 'pattern',
+  short_var_declaration: 'left', // Go (through its expression_list)
+  var_spec: 'name',
+};
+const IDENTIFIER = ['identifier'];
+const NESTED_DECLARATOR = /^(?:pointer|reference|array|init)_declarator$/;
+const FUNCTION = /function|method|constructor|lambda|arrow|closure|func_literal/;
+
+/** The node `id` binds a name in (a declaration, a parameter), or null where it only uses one. */
+function bindingParent(id: Node): Node | null {
+  let node = id;
+  let parent = node.parent;
+  // (`*result`, `a = 1`, `c[4]`, Go's `a, b :=`: the name sits below the declaring node)
+  while (parent && ((NESTED_DECLARATOR.test(parent.type) && fieldOf(parent, node) === 'declarator') || parent.type === 'expression_list')) {
+    node = parent;
+    parent = parent.parent;
+  }
+  if (!parent || !(parent.type in BINDS)) return null;
+  const field = BINDS[parent.type];
+  if (parent.type === 'parameter_declaration' && fieldOf(parent, node) === 'name') return parent; // Go
+  return field === null ? (node.parent === parent ? parent : null) : fieldOf(parent, node) === field ? parent : null;
+}
+
+function fieldOf(parent: Node, child: Node): string | null {
+  for (let i = 0; i < parent.childCount; i++) if (parent.child(i)?.id === child.id) return parent.fieldNameForChild(i);
+  return null;
+}
+
+/** The function a binding belongs to (its parameters' or its body's), or null at the top level. */
+function enclosingFunction(node: Node): Node | null {
+  for (let n = node.parent; n; n = n.parent) if (FUNCTION.test(n.type) && n.childForFieldName('body')) return n;
+  return null;
+}
+
+/** The names bound in `scope`, with how often each is bound there. */
+function bindingsIn(scope: Node): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const id of scope.descendantsOfType(IDENTIFIER)) {
+    if (id && bindingParent(id)) out.set(id.text, (out.get(id.text) ?? 0) + 1);
+  }
+  return out;
+}
+
+const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
+
+/**
+ * Refuses a merge that deletes the line binding a local name (`deleted`: original rows) where a
+ * line the merge keeps in the same function (`sources`: the original row of each output row, -1
+ * for added rows) still uses it, and no added line names it (moved, declared anew in a form not
+ * read here: a destructuring, a macro). Names bound more than once in the function (a loop's `i`
+ * twice, `#ifdef` branches) are left alone.
+ */
+export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>, output: string[], sources: number[], lang: Language): void {
+  if (!root || deleted.size === 0) return;
+  for (const [from, to] of runsOf(deleted)) {
+    for (const id of root.descendantsOfType(IDENTIFIER, { row: from, column: 0 }, { row: to, column: 0 })) {
+      if (!id || !deleted.has(id.startPosition.row) || id.text.length < 2) continue;
+      const binding = bindingParent(id);
+      if (!binding) continue;
+      const fn = enclosingFunction(binding);
+      // (a function deleted or rewritten whole is no function whose kept lines still use the name)
+      if (!fn || deleted.has(fn.startPosition.row) || deleted.has(fn.childForFieldName('body')!.startPosition.row)) continue;
+      const name = id.text;
+      if (bindingsIn(fn).get(name) !== 1) continue;
+      const word = new RegExp(`(?<![\\w$]|\\.|->|::)${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+      if (output.some((line, r) => sources[r] < 0 && word.test(line))) continue;
+      const [a, b] = [fn.startPosition.row, fn.endPosition.row];
+      const usedAt = output.findIndex((line, r) => sources[r] >= a && sources[r] <= b && !isCommentLine(line, lang) && word.test(line.replace(STRING, '""')));
+      if (usedAt < 0) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The merge deletes line ${id.startPosition.row + 1} of the file, which declares ${name}, but line ${usedAt + 1} of the result, which the update did not change, still uses it. ` +
+          'The update likely left those lines out of its context by accident: include them if they are to be kept.',
+        { line: id.startPosition.row + 1, name, used_at: usedAt + 1 },
+      );
+    }
+  }
+}
