@@ -253,6 +253,21 @@ export function likeness(a: string, b: string): number {
 const EDITED = 0.86;
 
 /**
+ * Lines of three or more words that differ by one word added or dropped. (Not one replaced: a value
+ * swapped for a constant is a real change, whose comment may go with it.)
+ */
+function oneWordApart(a: string, b: string): boolean {
+  const x = a.split(/\s+/);
+  const y = b.split(/\s+/);
+  if (Math.min(x.length, y.length) < 3 || Math.abs(x.length - y.length) !== 1) return false;
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  let j = 0;
+  while (j < x.length - i && j < y.length - i && x[x.length - 1 - j] === y[y.length - 1 - j]) j++;
+  return Math.max(x.length, y.length) - i - j === 1;
+}
+
+/**
  * In a stretch the snippet replaces (snippet lines [s0, s1) for original lines [o0, o1)), the lines
  * that are one line changed a little, paired in order (an LCS over likeness). Short lines (`}`,
  * `end`) say too little to pair. Bounded: a long stretch is a rewrite, not a few edited lines.
@@ -269,6 +284,8 @@ export function pairEditedLines(seg: string[], original: string[], s0: number, s
     // A line grown at one end (a clause added to a comment, a guard before a statement) is the same line.
     const [short, long] = a.length < b.length ? [a, b] : [b, a];
     if (short.length >= 12 && (long.startsWith(short) || long.endsWith(short))) return true;
+    // One word added or dropped (`int const leftB` made `int leftB`) is the same line too.
+    if (oneWordApart(a, b)) return true;
     // The edit distance is at least the difference in length: most pairs are settled without it.
     if (1 - (long.length - short.length) / long.length < EDITED) return false;
     return likeness(a, b) >= EDITED;
