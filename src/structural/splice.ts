@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
-import { lineKey, type Rung } from './lines.js';
+import { isTrivial, lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -192,6 +192,24 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (seg.markerBefore && fs > 0 && p.from === fo) editedEdgeLine(seg.lines, orig.lines, [fs - 1, fo - 1], -1);
       const [ls, lo] = kept[kept.length - 1];
       if (seg.markerAfter && ls < seg.lines.length - 1 && p.to === lo) editedEdgeLine(seg.lines, orig.lines, [ls + 1, lo + 1], 1);
+      // Kept lines that say nothing of where they are (` *`, `}`) at the edge, then a new line: that
+      // line stands beside the file's line past them just the same (` * Version 2.14.2` after a kept
+      // ` *`, below the file's ` * Version 2.14.1`, when the snippet dropped the line above).
+      const trivial = (k: number) => isTrivial(seg.lines[kept[k][0]]);
+      const together = (k: number, j: number) => kept[j][0] - kept[k][0] === j - k && kept[j][1] - kept[k][1] === j - k;
+      if (seg.markerBefore && fs === 0 && p.from === fo && trivial(0)) {
+        let t = 0;
+        while (t + 1 < kept.length && together(t, t + 1) && trivial(t + 1)) t++;
+        const next = kept[t][0] + 1;
+        if (next < seg.lines.length && !paired.has(next)) editedEdgeLine(seg.lines, orig.lines, [next, fo - 1], -1);
+      }
+      const z = kept.length - 1;
+      if (seg.markerAfter && ls === seg.lines.length - 1 && p.to === lo && trivial(z)) {
+        let u = z;
+        while (u > 0 && together(u - 1, u) && trivial(u - 1)) u--;
+        const prev = kept[u][0] - 1;
+        if (prev >= 0 && !paired.has(prev)) editedEdgeLine(seg.lines, orig.lines, [prev, lo + 1], 1);
+      }
     }
     if (!p.wholeFile) repeatedBesideKept(seg.lines, orig.lines, paired);
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
