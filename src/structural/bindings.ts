@@ -29,6 +29,7 @@ const BINDS: Record<string, string | null> = {
   parameter: 'pattern',
   short_var_declaration: 'left', // Go (through its expression_list)
   var_spec: 'name',
+  variable_declaration: null, // Kotlin: `val size = ...` (JS's holds declarators, not names)
 };
 const IDENTIFIER = ['identifier'];
 const NESTED_DECLARATOR = /^(?:pointer|reference|array|init)_declarator$/;
@@ -46,7 +47,7 @@ function bindingParent(id: Node): Node | null {
   if (!parent || !(parent.type in BINDS)) return null;
   const field = BINDS[parent.type];
   if (parent.type === 'parameter_declaration' && fieldOf(parent, node) === 'name') return parent; // Go
-  return field === null ? (node.parent === parent ? parent : null) : fieldOf(parent, node) === field ? parent : null;
+  return field === null ? (node.parent?.id === parent.id ? parent : null) : fieldOf(parent, node) === field ? parent : null;
 }
 
 function fieldOf(parent: Node, child: Node): string | null {
@@ -69,6 +70,14 @@ function bindingsIn(scope: Node): Map<string, number> {
   return out;
 }
 
+/** A function the merge deletes whole, or most of: no function whose kept lines still use its names. */
+function rewrittenWhole(fn: Node, deleted: Set<number>): boolean {
+  const [a, b] = [fn.startPosition.row, fn.endPosition.row];
+  let gone = 0;
+  for (let r = a; r <= b; r++) if (deleted.has(r)) gone++;
+  return deleted.has(b) || gone * 2 > b - a + 1;
+}
+
 const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
 
 /**
@@ -86,8 +95,7 @@ export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>
       const binding = bindingParent(id);
       if (!binding) continue;
       const fn = enclosingFunction(binding);
-      // (a function deleted or rewritten whole is no function whose kept lines still use the name)
-      if (!fn || deleted.has(fn.startPosition.row) || deleted.has(fn.childForFieldName('body')!.startPosition.row)) continue;
+      if (!fn || rewrittenWhole(fn, deleted)) continue;
       const name = id.text;
       if (bindingsIn(fn).get(name) !== 1) continue;
       const word = new RegExp(`(?<![\\w$]|\\.|->|::)${name.replace(/\$/g, '\\$')}(?![\\w$])`);
@@ -101,6 +109,62 @@ export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>
           'The update likely left those lines out of its context by accident: include them if they are to be kept.',
         { line: id.startPosition.row + 1, name, used_at: usedAt + 1 },
       );
+    }
+  }
+}
+
+/** Languages where a block may not declare one local twice (not Rust's shadowing `let`, nor JS's `var`). */
+const NO_REDECLARATION = new Set(['c', 'cpp', 'objc', 'java', 'kotlin', 'javascript', 'typescript', 'tsx', 'go', 'csharp']);
+const BLOCK = /^(?:compound_statement|statement_block|block|statements|statement_list)$/;
+
+/** The statement a local binding declares in, when it is one a block may hold only once per name. */
+function statementOf(binding: Node): Node | null {
+  switch (binding.type) {
+    case 'variable_declarator': // (JS `var` may repeat)
+      return binding.parent && binding.parent.type !== 'variable_declaration' ? binding.parent : null;
+    case 'declaration':
+      return binding;
+    case 'variable_declaration': // Kotlin: `val size = ...`
+      return binding.parent?.type === 'property_declaration' ? binding.parent : null;
+    case 'var_spec':
+      return binding.parent;
+    default:
+      return null;
+  }
+}
+
+/** The locals `statement` declares, by name. */
+function declaredBy(statement: Node): string[] {
+  return statement
+    .descendantsOfType(IDENTIFIER)
+    .filter((id): id is Node => id !== null && (() => { const b = bindingParent(id); return b !== null && statementOf(b)?.id === statement.id; })())
+    .map((id) => id.text);
+}
+
+/**
+ * Refuses a merge whose new lines declare a local (`val size`, `const x`, `int n`) that a kept
+ * statement of the same block already declares: the merged function would not compile. The update's
+ * rewrite of those lines went in beside them (the lines it replaces were not shown: the snippet ends
+ * before them). `root`: the merged file's tree; `added`: its rows from the update.
+ */
+export function declaredTwice(root: Node, added: Set<number>, language: string): void {
+  if (added.size === 0 || !NO_REDECLARATION.has(language)) return;
+  for (const [from, to] of runsOf(added)) {
+    for (const id of root.descendantsOfType(IDENTIFIER, { row: from, column: 0 }, { row: to, column: 0 })) {
+      if (!id || !added.has(id.startPosition.row)) continue;
+      const binding = bindingParent(id);
+      const statement = binding && statementOf(binding);
+      const block = statement?.parent;
+      if (!statement || !block || !BLOCK.test(block.type)) continue;
+      for (const other of block.namedChildren) {
+        if (!other || other.id === statement.id || added.has(other.startPosition.row) || !declaredBy(other).includes(id.text)) continue;
+        throw new MergeRefusal(
+          'check_failed',
+          `The merged file would declare ${id.text} twice in one block: the update's at line ${id.startPosition.row + 1} and the file's own at line ${other.startPosition.row + 1}, which the merge keeps. ` +
+            'The update likely rewrites those lines but does not show where they end: include the line after them as it stands in the file.',
+          { name: id.text, line: id.startPosition.row + 1, kept_line: other.startPosition.row + 1 },
+        );
+      }
     }
   }
 }

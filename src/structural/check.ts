@@ -5,6 +5,7 @@ import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, outermostErrorsOn, recountSyntaxErrors, totalErrors, type SyntaxErrors } from '../languages/parser.js';
 import { isMarkerLine } from './markers.js';
 import { definedTwice } from './definitions.js';
+import { declaredTwice } from './bindings.js';
 import { commentWords } from './gaps.js';
 import type { Segment } from './normalise.js';
 import { isBlank, runsOf } from './lines.js';
@@ -111,6 +112,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
     definedTwice(tree.rootNode, c.output, c.added, c.language.id);
+    declaredTwice(tree.rootNode, c.added, c.language.id);
     const counted = old && reparsed ? recountSyntaxErrors(old.rootNode, tree.rootNode, c.errorsBefore, reparsed.changed) : countSyntaxErrors(tree.rootNode);
     const before = totalErrors(c.errorsBefore);
     const all = totalErrors(counted);
