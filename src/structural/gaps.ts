@@ -506,3 +506,29 @@ export function cutConstruct(root: Node | null, from: number, to: number): { typ
   const n = cut as Node | null;
   return n ? { type: n.type, start: n.startPosition.row, end: lastRow(n) } : null;
 }
+
+/**
+ * A snippet without markers whose first segment opens on new lines, placed below the file's first
+ * lines: as a fragment it inserts its head above the line it anchors on, as the file's new head
+ * (its closing marker forgotten) it replaces the lines above. Where a new line reads like one of
+ * those lines (`#include <mutex>` over `#include <mutex>  // NOLINT`), the snippet rewrites them
+ * and the fragment reading would keep both: refused. `head`: the new lines before the first kept
+ * one; `above`: the file's lines above the placement. (Likewise at the end, with `step` 1.)
+ */
+export function rewritesBeyondFragment(head: string[], above: string[], step: 1 | -1): void {
+  for (const line of head) {
+    const a = line.trim();
+    if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) continue;
+    const at = above.findIndex((l) => {
+      const b = l.trim();
+      return b.length >= 4 && (a === b || grownFrom(a, b) || likeness(a, b) >= EDITED);
+    });
+    if (at < 0) continue;
+    throw new MergeRefusal(
+      'missing_marker',
+      `The update has no markers, and its line "${a.slice(0, 80)}" reads like the file's line ${step < 0 ? 'above' : 'below'} where it fits: it may rewrite the file's ${step < 0 ? 'first' : 'last'} lines or be added beside them. ` +
+        `${step < 0 ? 'Start' : 'End'} it with a marker line if those lines are to be kept, or include them as they should read.`,
+      { line: a },
+    );
+  }
+}

@@ -10,7 +10,7 @@ import { isTrivial, lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, unstatedDeletion } from './gaps.js';
+import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 
 export interface Spliced {
@@ -212,6 +212,14 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       }
     }
     if (!p.wholeFile) repeatedBesideKept(seg.lines, orig.lines, paired);
+    // (a snippet without markers: its ends are the file's, or a fragment's)
+    if (!p.wholeFile && segments.length === 1 && !seg.markerBefore && !seg.markerAfter && kept.length > 0) {
+      // (the file's lines as far beyond as the snippet's new ones reach, and a few more)
+      const head = seg.lines.slice(0, kept[0][0]);
+      const tail = seg.lines.slice(kept[kept.length - 1][0] + 1);
+      if (p.from > 0) rewritesBeyondFragment(head, orig.lines.slice(Math.max(0, p.from - head.length - 3), p.from), -1);
+      if (p.to < orig.lines.length - 1) rewritesBeyondFragment(tail, orig.lines.slice(p.to + 1, p.to + 1 + tail.length + 3), 1);
+    }
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
       droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
