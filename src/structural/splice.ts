@@ -81,7 +81,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   // The snippet's indentation unit, from all of it: one segment may be too short to tell.
   const pairs = segments.map((seg, i) => {
     const p = placements[i];
-    return p.kind === 'anchor' ? pairLines(seg, orig, p.anchor) : new Map<number, number>();
+    return p.kind === 'anchor' ? pairLines(seg, orig, p.anchor, p.from, p.to) : new Map<number, number>();
   });
   // The lines that say where the segment's indentation sits, as [snippet line, original line]: its
   // distinctive chained lines and definition starts (a method copied out of its class is paired
@@ -338,7 +338,7 @@ function unnestedContext(seg: string[], original: string[], chain: { s: number; 
 }
 
 /** Segment line -> original line for every line kept as it was: the chain plus equal lines in its gaps. */
-function pairLines(seg: Segment, orig: SourceText, anchor: SegmentAnchor): Map<number, number> {
+function pairLines(seg: Segment, orig: SourceText, anchor: SegmentAnchor, from: number, to: number): Map<number, number> {
   const paired = new Map<number, number>();
   const ms = anchor.chain.matches;
   const keyRung: Rung = anchor.rung;
@@ -347,6 +347,13 @@ function pairLines(seg: Segment, orig: SourceText, anchor: SegmentAnchor): Map<n
   }
   for (let k = 1; k < ms.length; k++) {
     for (const [s, o] of fillGap(seg.lines, orig.lines, ms[k - 1].s + 1, ms[k].s, ms[k - 1].o + 1, ms[k].o, keyRung)) paired.set(s, o);
+  }
+  // A placement that reaches past the chain (an unmarked end, the whole file) pairs the lines there
+  // too: the file's `/**` kept above the chain's first line, not replaced by the snippet's copy.
+  if (ms.length > 0) {
+    const [first, last] = [ms[0], ms[ms.length - 1]];
+    for (const [s, o] of fillGap(seg.lines, orig.lines, 0, first.s, from, first.o, keyRung)) paired.set(s, o);
+    for (const [s, o] of fillGap(seg.lines, orig.lines, last.s + 1, seg.lines.length, last.o + 1, to + 1, keyRung)) paired.set(s, o);
   }
   return paired;
 }
