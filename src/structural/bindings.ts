@@ -89,20 +89,25 @@ const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
  */
 export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>, output: string[], sources: number[], lang: Language): void {
   if (!root || deleted.size === 0) return;
+  // (per function: deleted whole, and its names' binding counts; built only where a name needs them)
+  const functions = new Map<number, { whole: boolean; bindings?: Map<string, number> }>();
+  const addedText = output.filter((_, r) => sources[r] < 0).join('\n');
   for (const [from, to] of runsOf(deleted)) {
     for (const id of root.descendantsOfType(IDENTIFIER, { row: from, column: 0 }, { row: to, column: 0 })) {
       if (!id || !deleted.has(id.startPosition.row) || id.text.length < 2) continue;
       const binding = bindingParent(id);
-      if (!binding) continue;
-      const fn = enclosingFunction(binding);
-      if (!fn || rewrittenWhole(fn, deleted)) continue;
+      const fn = binding && enclosingFunction(binding);
+      if (!fn) continue;
+      let info = functions.get(fn.id);
+      if (!info) functions.set(fn.id, (info = { whole: rewrittenWhole(fn, deleted) }));
+      if (info.whole) continue;
       const name = id.text;
-      if (bindingsIn(fn).get(name) !== 1) continue;
       const word = new RegExp(`(?<![\\w$]|\\.|->|::)${name.replace(/\$/g, '\\$')}(?![\\w$])`);
-      if (output.some((line, r) => sources[r] < 0 && word.test(line))) continue;
+      if (word.test(addedText)) continue;
       const [a, b] = [fn.startPosition.row, fn.endPosition.row];
       const usedAt = output.findIndex((line, r) => sources[r] >= a && sources[r] <= b && !isCommentLine(line, lang) && word.test(line.replace(STRING, '""')));
       if (usedAt < 0) continue;
+      if ((info.bindings ??= bindingsIn(fn)).get(name) !== 1) continue;
       throw new MergeRefusal(
         'check_failed',
         `The merge deletes line ${id.startPosition.row + 1} of the file, which declares ${name}, but line ${usedAt + 1} of the result, which the update did not change, still uses it. ` +
@@ -149,6 +154,17 @@ function declaredBy(statement: Node): string[] {
  */
 export function declaredTwice(root: Node, added: Set<number>, language: string): void {
   if (added.size === 0 || !NO_REDECLARATION.has(language)) return;
+  // (per block: the names its kept statements declare, and where; built once)
+  const kept = new Map<number, Map<string, Node>>();
+  const keptIn = (block: Node) => {
+    let names = kept.get(block.id);
+    if (!names) {
+      names = new Map();
+      for (const s of block.namedChildren) if (s && !added.has(s.startPosition.row)) for (const n of declaredBy(s)) names.set(n, s);
+      kept.set(block.id, names);
+    }
+    return names;
+  };
   for (const [from, to] of runsOf(added)) {
     for (const id of root.descendantsOfType(IDENTIFIER, { row: from, column: 0 }, { row: to, column: 0 })) {
       if (!id || !added.has(id.startPosition.row)) continue;
@@ -156,15 +172,15 @@ export function declaredTwice(root: Node, added: Set<number>, language: string):
       const statement = binding && statementOf(binding);
       const block = statement?.parent;
       if (!statement || !block || !BLOCK.test(block.type)) continue;
-      for (const other of block.namedChildren) {
-        if (!other || other.id === statement.id || added.has(other.startPosition.row) || !declaredBy(other).includes(id.text)) continue;
-        throw new MergeRefusal(
-          'check_failed',
-          `The merged file would declare ${id.text} twice in one block: the update's at line ${id.startPosition.row + 1} and the file's own at line ${other.startPosition.row + 1}, which the merge keeps. ` +
-            'The update likely rewrites those lines but does not show where they end: include the line after them as it stands in the file.',
-          { name: id.text, line: id.startPosition.row + 1, kept_line: other.startPosition.row + 1 },
-        );
-      }
+      const declaring = keptIn(block).get(id.text);
+      if (!declaring || declaring.id === statement.id) continue;
+      const other = declaring.startPosition.row;
+      throw new MergeRefusal(
+        'check_failed',
+        `The merged file would declare ${id.text} twice in one block: the update's at line ${id.startPosition.row + 1} and the file's own at line ${other + 1}, which the merge keeps. ` +
+          'The update likely rewrites those lines but does not show where they end: include the line after them as it stands in the file.',
+        { name: id.text, line: id.startPosition.row + 1, kept_line: other + 1 },
+      );
     }
   }
 }
