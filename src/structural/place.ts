@@ -150,7 +150,16 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     // docstring, a statement) shows the definition's head and forgot its closing marker: its
     // last line is that line, not the definition's end.
     const last = dedented[d.endRow].trim();
-    const stopsInside = d.endRow === seg.lines.length - 1 && !seg.markerAfter && !isTrivial(last) && originalLines.slice(o.startRow + 1, o.endRow).some((l) => l.trim() === last);
+    const inside = d.endRow === seg.lines.length - 1 && !isTrivial(last) && originalLines.slice(o.startRow + 1, o.endRow).some((l) => l.trim() === last);
+    const stopsInside = inside && !seg.markerAfter;
+    // With a marker after it no deeper than the definition (the file's rest, or the body's?), a
+    // definition that ends on such a line, with no line of its own to close it, either stops
+    // there (its tail deleted) or shows its head: refused.
+    if (inside && seg.markerAfter && !bodyGoesOn && language.id === 'python' && sameDepth && o.endRow > o.startRow) {
+      throw new MergeRefusal('ambiguous_anchor', `The update shows ${key.slice(key.indexOf(':') + 1)} down to a line its body has before its end, then a marker at the definition's depth: it may delete the rest of the body or stand for it. Indent the marker into the body to keep the rest, or show the definition's new end.`, {
+        line: o.startRow + 1,
+      });
+    }
     if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth && !bodyGoesOn && !stopsInside) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
   }
   return out;
