@@ -93,6 +93,18 @@ function inWindow(list: number[], lo: number, hi: number, max: number): number[]
   return b - a > max ? null : list.slice(a, b);
 }
 
+/** Brackets the lines open and leave open (string contents aside, roughly: quotes are dropped). */
+export function netOpens(lines: string[]): number {
+  let n = 0;
+  for (const line of lines) {
+    for (const ch of line.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '')) {
+      if (ch === '{' || ch === '(' || ch === '[') n++;
+      else if (ch === '}' || ch === ')' || ch === ']') n--;
+    }
+  }
+  return n;
+}
+
 /** Highest-scoring strictly increasing chain (in both segment and original). */
 export function bestChain(ms: Match[]): Chain {
   if (ms.length === 0) return { matches: [], score: 0 };
@@ -157,7 +169,8 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   };
   let strong: Match[] = [...defs.filter((d) => d.o >= lo && d.o < hi), ...collect(false, STRONG, lo, hi)];
   // A segment of only common lines (`}`, `end`, short lines) anchors on them if they are unique enough.
-  if (strong.length === 0) strong = collect(true, STRONG, lo, hi);
+  const commonOnly = strong.length === 0;
+  if (commonOnly) strong = collect(true, STRONG, lo, hi);
   const last = seg.length - 1;
   // The edge lines that can anchor: the first (last) strong line among the segment's first (last)
   // few lines; the very first line is often too common (`}`, `static int`) to say anything.
@@ -166,8 +179,9 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // Among a few edge lines, the rarest in the original says best where the segment is.
   const rarest = (xs: number[]) =>
     xs.filter((x) => x >= 0 && x <= last && count.has(x)).reduce<number | undefined>((b, x) => (b === undefined || count.get(x)! < count.get(b)! ? x : b), undefined);
-  const headEdge = rarest([0, 1, 2]);
-  const tailEdge = rarest([last, last - 1, last - 2]);
+  // (a common line is an edge only at the very edge: after new lines, a `}` is theirs)
+  const headEdge = rarest(commonOnly ? [0] : [0, 1, 2]);
+  const tailEdge = rarest(commonOnly ? [last] : [last, last - 1, last - 2]);
   // Where an edge line occurs more than once, the copy that more of the snippet's edge matches
   // line for line (blank and common lines included) is the one the snippet was cut from.
   const run = (s0: number, o0: number, step: 1 | -1) => {
@@ -187,6 +201,15 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   });
   const first = bestChain(strong);
   if (first.matches.length === 0) return { best: null, rivals: [] };
+  // Closers after new lines that open blocks close those first: a segment of new methods ending
+  // `  }` / `}` pairs only the `}` the new lines leave open with the file's.
+  if (commonOnly) {
+    let open = netOpens(seg.slice(0, first.matches[0].s));
+    while (open > 0 && first.matches.length > 1 && /^\s*[\]})]/.test(seg[first.matches[0].s])) {
+      first.matches.shift();
+      open--;
+    }
+  }
   const a = first.matches[0];
   const z = first.matches[first.matches.length - 1];
 

@@ -3,7 +3,7 @@
 // for the checks (lines added and deleted, the largest unexplained deletion).
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
+import { fillGap, netOpens, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
 import { isTrivial, lineKey, type Rung } from './lines.js';
@@ -300,7 +300,9 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   }
   if (seg.markerBefore) {
     let [s, o] = kept[0];
-    while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1)) paired.set(--s, (from = --o));
+    // (a closer the snippet's new lines above it leave a block open for is theirs, not the file's)
+    const theirs = (s: number) => /^\s*[\]})]/.test(seg.lines[s]) && netOpens(seg.lines.slice(0, s)) > 0;
+    while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1) && !theirs(s - 1)) paired.set(--s, (from = --o));
   }
   return { from, to };
 }
