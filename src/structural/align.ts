@@ -205,10 +205,12 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // `  }` / `}` pairs only the `}` the new lines leave open with the file's.
   if (commonOnly) {
     let open = netOpens(seg.slice(0, first.matches[0].s));
-    while (open > 0 && first.matches.length > 1 && /^\s*[\]})]/.test(seg[first.matches[0].s])) {
+    while (open > 0 && first.matches.length > 0 && /^\s*[\]})]/.test(seg[first.matches[0].s])) {
       first.matches.shift();
       open--;
     }
+    // (all of them its own: new code that says nothing of where it goes)
+    if (first.matches.length === 0) return { best: null, rivals: [] };
   }
   const a = first.matches[0];
   const z = first.matches[first.matches.length - 1];

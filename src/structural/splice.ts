@@ -142,6 +142,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (p.kind === 'bottom') {
         keep(cursor, orig.lines.length);
         cursor = orig.lines.length;
+        // (a blank line the snippet wrote before it, trimmed for anchoring, separates it from the file's end)
+        if (seg.blankBefore && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
       }
       for (const l of seg.lines) addRow(l);
       rungs.push('exact');
