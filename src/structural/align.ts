@@ -204,11 +204,7 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // Closers after new lines that open blocks close those first: a segment of new methods ending
   // `  }` / `}` pairs only the `}` the new lines leave open with the file's.
   if (commonOnly) {
-    let open = netOpens(seg.slice(0, first.matches[0].s));
-    while (open > 0 && first.matches.length > 0 && /^\s*[\]})]/.test(seg[first.matches[0].s])) {
-      first.matches.shift();
-      open--;
-    }
+    first.matches = first.matches.filter((m) => !(/^\s*[\]})]/.test(seg[m.s]) && netOpens(seg.slice(0, m.s)) > 0));
     // (all of them its own: new code that says nothing of where it goes)
     if (first.matches.length === 0) return { best: null, rivals: [] };
   }
