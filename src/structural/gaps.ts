@@ -250,7 +250,7 @@ export function likeness(a: string, b: string): number {
  * Lines this alike are one line the edit changed (a word, a URL, a number). Set from the eval: at
  * 0.7 the pairing also caught lines real edits rewrote, next to comments they really deleted.
  */
-const EDITED = 0.86;
+export const EDITED = 0.86;
 
 /**
  * Lines of three or more words that differ by one word added or dropped. (Not one replaced: a value
@@ -361,7 +361,7 @@ export function repeatedBesideKept(seg: string[], original: string[], paired: Ma
 const EDGE_REACH = 3;
 
 /** One line grown at one end into the other (a clause added to a comment): long enough to say so. */
-function grownFrom(a: string, b: string): boolean {
+export function grownFrom(a: string, b: string): boolean {
   const [short, long] = a.length < b.length ? [a, b] : [b, a];
   return short.length >= 6 && long.length > short.length && (long.startsWith(short) || long.endsWith(short));
 }

@@ -10,7 +10,7 @@ import { collectDefinitions, uniqueDefinitions, type Definition } from './defini
 import { indentColumns, unitColumns } from './indent.js';
 import { isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
-import { isCommentLine } from './gaps.js';
+import { EDITED, grownFrom, isCommentLine, likeness } from './gaps.js';
 import { MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
 import { detectIndentUnit, leadingWhitespace, type SourceText } from './text.js';
@@ -415,6 +415,20 @@ function continuesRun(a: string | undefined, b: string | undefined): boolean {
 const UNMARKED_END_LIMIT = 10;
 
 /**
+ * Whether the snippet's new lines at an unmarked end rewrite the file's lines beyond it: one of them
+ * reads like one of those (the same first word, or the line edited). Else the snippet may as well
+ * add its lines beside them (an import added above the file's imports, its `package` line not
+ * shown; a function appended before the file's `module.exports` line), and the unmarked end is
+ * refused rather than delete them.
+ */
+function rewritesBeyond(fresh: string[], beyond: string[]): boolean {
+  const trimmed = (ls: string[]) => ls.map((l) => l.trim()).filter((l) => l.length >= 4);
+  const word = (l: string) => l.match(/^[^\s(]+/)?.[0];
+  const old = trimmed(beyond);
+  return trimmed(fresh).some((a) => old.some((b) => word(a) === word(b) || grownFrom(a, b) || likeness(a, b) >= EDITED));
+}
+
+/**
  * Markers stand for the code a snippet leaves out, so where a snippet with markers has none at its
  * start (end), it leaves nothing out there: original lines before the first (after the last)
  * segment are deleted. More than a few such lines is far likelier a forgotten marker: refused.
@@ -426,6 +440,14 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
     const dropped = nonBlank(0, first.from);
     if (dropped > UNMARKED_END_LIMIT) {
       throw new MergeRefusal('missing_marker', `The update has no marker before its first line, which would delete the ${dropped} non-blank lines above it. Start it with a marker line if they are to be kept.`, { lines: dropped, where: 'start' });
+    }
+    if (!rewritesBeyond(segments[0].lines.slice(0, first.anchor.chain.matches[0].s), orig.lines.slice(0, first.from))) {
+      throw new MergeRefusal(
+        'missing_marker',
+        `The update has no marker before its first line, which is new, and the ${dropped} non-blank line${dropped === 1 ? '' : 's'} above the code it continues with read like none of its new lines: it may replace them or go below them. ` +
+          'Start it with a marker line if they are to be kept, or include them as they should read.',
+        { lines: dropped, where: 'start' },
+      );
     }
     first.from = 0;
   }
@@ -440,6 +462,14 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
     const dropped = nonBlank(last.to + 1, n);
     if (dropped > UNMARKED_END_LIMIT) {
       throw new MergeRefusal('missing_marker', `The update has no marker after its last line, which would delete the ${dropped} non-blank lines below it. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
+    }
+    if (!rewritesBeyond(lastSeg.lines.slice(lastChain[lastChain.length - 1].s + 1), orig.lines.slice(last.to + 1))) {
+      throw new MergeRefusal(
+        'missing_marker',
+        `The update has no marker after its last line, which is new, and the ${dropped} non-blank line${dropped === 1 ? '' : 's'} below the code it follows read like none of its new lines: it may replace them or go above them. ` +
+          'End it with a marker line if they are to be kept, or include them as they should read.',
+        { lines: dropped, where: 'end' },
+      );
     }
     last.to = n - 1;
   }
