@@ -12,6 +12,7 @@ import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
 import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
+import { MergeRefusal } from './refusal.js';
 
 export interface Spliced {
   content: string;
@@ -214,6 +215,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       }
     }
     if (!p.wholeFile) repeatedBesideKept(seg.lines, orig.lines, paired);
+    if (language.id === 'python' && kept.length > 0) blockGoesOnPastMarker(seg, orig.lines, kept[kept.length - 1], p.to, paired);
     // (a snippet without markers: its ends are the file's, or a fragment's)
     if (!p.wholeFile && segments.length === 1 && !seg.markerBefore && !seg.markerAfter && kept.length > 0) {
       // (the file's lines as far beyond as the snippet's new ones reach, and a few more)
@@ -307,6 +309,34 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
     while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1) && !theirs(s - 1)) paired.set(--s, (from = --o));
   }
   return { from, to };
+}
+
+/**
+ * Python: a segment that ends on a new line deeper than the marker after it, where the file's line
+ * past the placement is also deeper than that marker and says the same kind of thing (`return
+ * default` shown, the file's `return 0.0` next): the new line may replace it (the block closed where
+ * the marker is) or go before it (the marker standing for the rest of the block, as snippets often
+ * write it). Refused. `last`: the last kept [snippet line, original line].
+ */
+function blockGoesOnPastMarker(seg: Segment, original: string[], [ls, lo]: [number, number], to: number, paired: Map<number, number>): void {
+  if (seg.markerAfterLine === undefined) return;
+  let s = seg.lines.length - 1;
+  while (s > 0 && seg.lines[s].trim() === '') s--;
+  if (paired.has(s) || s <= ls) return;
+  const lastLine = seg.lines[s];
+  const marker = indentColumns(seg.markerAfterLine);
+  if (marker >= indentColumns(lastLine)) return;
+  const next = original.slice(to + 1).find((l) => l.trim() !== '');
+  // (the marker's column in the file's frame, by the last kept line)
+  const shift = indentColumns(original[lo]) - indentColumns(seg.lines[ls]);
+  const word = (l: string) => l.trim().match(/^[^\s(]+/)?.[0];
+  if (next === undefined || indentColumns(next) <= marker + shift || word(next) !== word(lastLine)) return;
+  throw new MergeRefusal(
+    'ambiguous_anchor',
+    `The update ends on "${lastLine.trim().slice(0, 60)}", deeper than its marker, and the file goes on past line ${to + 1} with "${next.trim().slice(0, 60)}" in the same block: the new line may replace it or go before it. ` +
+      'Show the line after it as it should read, or indent the marker into the block to keep the rest.',
+    { line: to + 2 },
+  );
 }
 
 /** Where the next anchored segment's placement starts (`end` when none follows). */
