@@ -13,6 +13,7 @@ import { MergeRefusal } from './refusal.js';
 import { pythonBlockErrors } from './python-blocks.js';
 import { rememberTree } from './tree-cache.js';
 import { parserView, type SourceText } from './text.js';
+import { indentColumns } from './indent.js';
 
 /** A merge may delete at most this share of the original's lines, net of the lines it adds... */
 const MAX_DELETED_SHARE = 0.5;
@@ -62,6 +63,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   // A run of added lines that repeats, line for line (indentation aside), the kept lines right
   // after or before it: context the snippet re-indented and the merge took for new code, now twice.
   duplicatedBesideItself(c.output, c.added, c.shown ?? new Set());
+  unreachableKeptLine(c.output, c.added, c.language);
 
   // Every code line of the snippet, in order, in the output.
   const out = c.output.map((l) => l.trim());
@@ -134,6 +136,39 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
     tree.delete();
   }
 }
+
+/** A statement after which nothing in its block runs: `return`, `throw`, `raise`, `break`, `continue`. */
+const JUMP = /^(?:return|throw|raise|break|continue)\b/;
+/** Lines that may follow one: a closer, another branch or case, a preprocessor line, a label. */
+const AFTER_JUMP = /^(?:[}\])]|end\b|else\b|elif\b|elsif\b|except\b|finally\b|catch\b|case\b|default\b|when\b|rescue\b|ensure\b|esac\b|fi\b|done\b|;;|#|@|\w+:\s*$)/;
+
+/**
+ * Refuse new lines that make a kept line unreachable: an added `return` (`throw`, `break`...) ending
+ * its statement, followed in the same block (next code line, same column) by a kept line that jumps
+ * the same way (a second `return`).
+ * The update's new line was meant to replace that line (`return default` over the file's `return
+ * 0.0`), and the merge put it beside it. Ruby's `return x if y` is conditional and left alone.
+ */
+function unreachableKeptLine(out: string[], added: Set<number>, language: Language): void {
+  for (const row of added) {
+    const t = out[row].trim();
+    if (!JUMP.test(t) || /\b(?:if|unless)\b/.test(t) || /[([{,\\+\-*/=&|?:.]$/.test(t.replace(/\s*(?:\/\/|#).*$/, ''))) continue;
+    let next = row + 1;
+    while (next < out.length && (out[next].trim() === '' || isCommentText(out[next]))) next++;
+    if (next >= out.length || added.has(next)) continue;
+    const n = out[next].trim();
+    // (the kept line a jump of the same kind: a `function` declared after a `return` is hoisted)
+    if (AFTER_JUMP.test(n) || indentColumns(out[next]) !== indentColumns(out[row]) || n.match(/^\w+/)?.[0] !== t.match(/^\w+/)?.[0]) continue;
+    throw new MergeRefusal(
+      'check_failed',
+      `Line ${row + 1} of the merged file, new, ends its block ("${t.slice(0, 60)}"), so line ${next + 1}, which the merge kept, would never run: the update likely meant to replace it. Show the lines after the new one as they should read.`,
+      { line: row + 1, unreachable: next + 1, language: language.id },
+    );
+  }
+}
+
+/** A line that is only a comment, in any of the common syntaxes. */
+const isCommentText = (line: string) => /^\s*(?:\/\/|#(?!\w)|\/\*|\*|--|<!--)/.test(line);
 
 /**
  * Refuse an added run whose last (first) two or more code lines equal, indentation aside, the lines

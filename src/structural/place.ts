@@ -155,8 +155,11 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     // With a marker after it no deeper than the definition (the file's rest, or the body's?), a
     // definition that ends on such a line, with no line of its own to close it, either stops
     // there (its tail deleted) or shows its head: refused.
-    if (inside && seg.markerAfter && !bodyGoesOn && language.id === 'python' && sameDepth && o.endRow > o.startRow) {
-      throw new MergeRefusal('ambiguous_anchor', `The update shows ${key.slice(key.indexOf(':') + 1)} down to a line its body has before its end, then a marker at the definition's depth: it may delete the rest of the body or stand for it. Indent the marker into the body to keep the rest, or show the definition's new end.`, {
+    // (likewise one that ends on a new line, shorter than the file's: its last lines were skipped
+    // or deleted, and the marker cannot say which)
+    const shorter = d.endRow === seg.lines.length - 1 && d.endRow - d.startRow < o.endRow - o.startRow && last !== originalLines[o.endRow].trim();
+    if ((inside || shorter) && seg.markerAfter && !bodyGoesOn && language.id === 'python' && sameDepth && o.endRow > o.startRow) {
+      throw new MergeRefusal('ambiguous_anchor', `The update shows ${key.slice(key.indexOf(':') + 1)} shorter than the file's, ending ${inside ? 'on a line its body has before its end' : 'on a new line'}, then a marker at the definition's depth: it may delete the rest of the body or stand for it. Indent the marker into the body to keep the rest, or show the definition's new end.`, {
         line: o.startRow + 1,
       });
     }

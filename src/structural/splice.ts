@@ -153,6 +153,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     const { anchor } = p;
     ({ from: p.from, to: p.to } = pairRewordedComments(seg.lines, orig.lines, pairs[i], p.from, p.to, language));
     ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)]));
+    p.from = replacedHeader(seg, orig.lines, pairs[i], p.from, cursor);
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
     const paired = pairs[i];
@@ -337,6 +338,26 @@ function blockGoesOnPastMarker(seg: Segment, original: string[], [ls, lo]: [numb
       'Show the line after it as it should read, or indent the marker into the block to keep the rest.',
     { line: to + 2 },
   );
+}
+
+/** A line that opens a block at its end: `{`, or Python's `:`. */
+const OPENS_BLOCK = /(?:\{|:)\s*(?:\/\/.*|#.*)?$/;
+
+/**
+ * After a marker, a new line that opens a block right above the first kept line, where the file's
+ * line just above that kept line opens a block at the same depth relative to it: the new line is
+ * that header rewritten (a signature changed, a function renamed), so the placement takes the old
+ * header in, to be replaced. (Kept beside it, the file would hold both headers, one with no body.)
+ * Returns the placement's start.
+ */
+function replacedHeader(seg: Segment, original: string[], paired: Map<number, number>, from: number, floor: number): number {
+  if (!seg.markerBefore || paired.size === 0) return from;
+  const [fs, fo] = [...paired.entries()].reduce((a, b) => (b[0] < a[0] ? b : a));
+  if (fs === 0 || fo !== from || fo - 1 < floor || paired.has(fs - 1)) return from;
+  const [fresh, old] = [seg.lines[fs - 1], original[fo - 1]];
+  if (!OPENS_BLOCK.test(fresh) || !OPENS_BLOCK.test(old) || fresh.trim() === '' || old.trim() === '') return from;
+  const depth = (header: string, body: string) => indentColumns(body) - indentColumns(header);
+  return depth(fresh, seg.lines[fs]) === depth(old, original[fo]) && depth(old, original[fo]) > 0 ? fo - 1 : from;
 }
 
 /** Where the next anchored segment's placement starts (`end` when none follows). */
