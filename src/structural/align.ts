@@ -94,7 +94,7 @@ function inWindow(list: number[], lo: number, hi: number, max: number): number[]
 }
 
 /** Brackets the lines open and leave open (string contents aside, roughly: quotes are dropped). */
-export function netOpens(lines: string[]): number {
+function netOpens(lines: string[]): number {
   let n = 0;
   for (const line of lines) {
     for (const ch of line.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '')) {
@@ -103,6 +103,11 @@ export function netOpens(lines: string[]): number {
     }
   }
   return n;
+}
+
+/** Line `s` starts with a closer that closes a block the lines above it (new code) leave open. */
+export function closesOwnBlock(lines: string[], s: number): boolean {
+  return /^\s*[\]})]/.test(lines[s]) && netOpens(lines.slice(0, s)) > 0;
 }
 
 /** Highest-scoring strictly increasing chain (in both segment and original). */
@@ -204,7 +209,7 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // Closers after new lines that open blocks close those first: a segment of new methods ending
   // `  }` / `}` pairs only the `}` the new lines leave open with the file's.
   if (commonOnly) {
-    first.matches = first.matches.filter((m) => !(/^\s*[\]})]/.test(seg[m.s]) && netOpens(seg.slice(0, m.s)) > 0));
+    first.matches = first.matches.filter((m) => !closesOwnBlock(seg, m.s));
     // (all of them its own: new code that says nothing of where it goes)
     if (first.matches.length === 0) return { best: null, rivals: [] };
   }

@@ -61,6 +61,13 @@ function enclosingFunction(node: Node): Node | null {
   return null;
 }
 
+/** The identifiers that start on `rows`, found one run of rows at a time. */
+function identifiersOn(root: Node, rows: Set<number>): Node[] {
+  return runsOf(rows).flatMap(([from, to]) =>
+    root.descendantsOfType(IDENTIFIER, { row: from, column: 0 }, { row: to, column: 0 }).filter((id): id is Node => id !== null && rows.has(id.startPosition.row)),
+  );
+}
+
 /** The names bound in `scope`, with how often each is bound there. */
 function bindingsIn(scope: Node): Map<string, number> {
   const out = new Map<string, number>();
@@ -92,29 +99,27 @@ export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>
   // (per function: deleted whole, and its names' binding counts; built only where a name needs them)
   const functions = new Map<number, { whole: boolean; bindings?: Map<string, number> }>();
   const addedText = output.filter((_, r) => sources[r] < 0).join('\n');
-  for (const [from, to] of runsOf(deleted)) {
-    for (const id of root.descendantsOfType(IDENTIFIER, { row: from, column: 0 }, { row: to, column: 0 })) {
-      if (!id || !deleted.has(id.startPosition.row) || id.text.length < 2) continue;
-      const binding = bindingParent(id);
-      const fn = binding && enclosingFunction(binding);
-      if (!fn) continue;
-      let info = functions.get(fn.id);
-      if (!info) functions.set(fn.id, (info = { whole: rewrittenWhole(fn, deleted) }));
-      if (info.whole) continue;
-      const name = id.text;
-      const word = new RegExp(`(?<![\\w$]|\\.|->|::)${name.replace(/\$/g, '\\$')}(?![\\w$])`);
-      if (word.test(addedText)) continue;
-      const [a, b] = [fn.startPosition.row, fn.endPosition.row];
-      const usedAt = output.findIndex((line, r) => sources[r] >= a && sources[r] <= b && !isCommentLine(line, lang) && word.test(line.replace(STRING, '""')));
-      if (usedAt < 0) continue;
-      if ((info.bindings ??= bindingsIn(fn)).get(name) !== 1) continue;
-      throw new MergeRefusal(
-        'check_failed',
-        `The merge deletes line ${id.startPosition.row + 1} of the file, which declares ${name}, but line ${usedAt + 1} of the result, which the update did not change, still uses it. ` +
-          'The update likely left those lines out of its context by accident: include them if they are to be kept.',
-        { line: id.startPosition.row + 1, name, used_at: usedAt + 1 },
-      );
-    }
+  for (const id of identifiersOn(root, deleted)) {
+    if (id.text.length < 2) continue;
+    const binding = bindingParent(id);
+    const fn = binding && enclosingFunction(binding);
+    if (!fn) continue;
+    let info = functions.get(fn.id);
+    if (!info) functions.set(fn.id, (info = { whole: rewrittenWhole(fn, deleted) }));
+    if (info.whole) continue;
+    const name = id.text;
+    const word = new RegExp(`(?<![\\w$]|\\.|->|::)${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+    if (word.test(addedText)) continue;
+    const [a, b] = [fn.startPosition.row, fn.endPosition.row];
+    const usedAt = output.findIndex((line, r) => sources[r] >= a && sources[r] <= b && !isCommentLine(line, lang) && word.test(line.replace(STRING, '""')));
+    if (usedAt < 0) continue;
+    if ((info.bindings ??= bindingsIn(fn)).get(name) !== 1) continue;
+    throw new MergeRefusal(
+      'check_failed',
+      `The merge deletes line ${id.startPosition.row + 1} of the file, which declares ${name}, but line ${usedAt + 1} of the result, which the update did not change, still uses it. ` +
+        'The update likely left those lines out of its context by accident: include them if they are to be kept.',
+      { line: id.startPosition.row + 1, name, used_at: usedAt + 1 },
+    );
   }
 }
 
@@ -165,22 +170,19 @@ export function declaredTwice(root: Node, added: Set<number>, language: string):
     }
     return names;
   };
-  for (const [from, to] of runsOf(added)) {
-    for (const id of root.descendantsOfType(IDENTIFIER, { row: from, column: 0 }, { row: to, column: 0 })) {
-      if (!id || !added.has(id.startPosition.row)) continue;
-      const binding = bindingParent(id);
-      const statement = binding && statementOf(binding);
-      const block = statement?.parent;
-      if (!statement || !block || !BLOCK.test(block.type)) continue;
-      const declaring = keptIn(block).get(id.text);
-      if (!declaring || declaring.id === statement.id) continue;
-      const other = declaring.startPosition.row;
-      throw new MergeRefusal(
-        'check_failed',
-        `The merged file would declare ${id.text} twice in one block: the update's at line ${id.startPosition.row + 1} and the file's own at line ${other + 1}, which the merge keeps. ` +
-          'The update likely rewrites those lines but does not show where they end: include the line after them as it stands in the file.',
-        { name: id.text, line: id.startPosition.row + 1, kept_line: other + 1 },
-      );
-    }
+  for (const id of identifiersOn(root, added)) {
+    const binding = bindingParent(id);
+    const statement = binding && statementOf(binding);
+    const block = statement?.parent;
+    if (!statement || !block || !BLOCK.test(block.type)) continue;
+    const declaring = keptIn(block).get(id.text);
+    if (!declaring || declaring.id === statement.id) continue;
+    const other = declaring.startPosition.row;
+    throw new MergeRefusal(
+      'check_failed',
+      `The merged file would declare ${id.text} twice in one block: the update's at line ${id.startPosition.row + 1} and the file's own at line ${other + 1}, which the merge keeps. ` +
+        'The update likely rewrites those lines but does not show where they end: include the line after them as it stands in the file.',
+      { name: id.text, line: id.startPosition.row + 1, kept_line: other + 1 },
+    );
   }
 }

@@ -6,7 +6,7 @@ import { countSyntaxErrors, outermostErrorsOn, recountSyntaxErrors, totalErrors,
 import { isMarkerLine } from './markers.js';
 import { definedTwice } from './definitions.js';
 import { declaredTwice } from './bindings.js';
-import { commentWords } from './gaps.js';
+import { commentWords, isCommentLine } from './gaps.js';
 import type { Segment } from './normalise.js';
 import { isBlank, runsOf } from './lines.js';
 import { MergeRefusal } from './refusal.js';
@@ -154,7 +154,7 @@ function unreachableKeptLine(out: string[], added: Set<number>, language: Langua
     const t = out[row].trim();
     if (!JUMP.test(t) || /\b(?:if|unless)\b/.test(t) || /[([{,\\+\-*/=&|?:.]$/.test(t.replace(/\s*(?:\/\/|#).*$/, ''))) continue;
     let next = row + 1;
-    while (next < out.length && (out[next].trim() === '' || isCommentText(out[next]))) next++;
+    while (next < out.length && (out[next].trim() === '' || isCommentLine(out[next], language))) next++;
     if (next >= out.length || added.has(next)) continue;
     const n = out[next].trim();
     // (the kept line a jump of the same kind: a `function` declared after a `return` is hoisted)
@@ -166,9 +166,6 @@ function unreachableKeptLine(out: string[], added: Set<number>, language: Langua
     );
   }
 }
-
-/** A line that is only a comment, in any of the common syntaxes. */
-const isCommentText = (line: string) => /^\s*(?:\/\/|#(?!\w)|\/\*|\*|--|<!--)/.test(line);
 
 /**
  * Refuse an added run whose last (first) two or more code lines equal, indentation aside, the lines

@@ -250,7 +250,7 @@ export function likeness(a: string, b: string): number {
  * Lines this alike are one line the edit changed (a word, a URL, a number). Set from the eval: at
  * 0.7 the pairing also caught lines real edits rewrote, next to comments they really deleted.
  */
-export const EDITED = 0.86;
+const EDITED = 0.86;
 
 /**
  * Lines of three or more words that differ by one word added or dropped. (Not one replaced: a value
@@ -318,7 +318,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
     );
   };
   const b = original[o].trim();
-  if (b !== '' && a !== b && (grownFrom(a, b) || likeness(a, b) >= EDITED)) refuse(o, 'reads like');
+  if (b !== '' && a !== b && readsLike(a, b)) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -361,9 +361,14 @@ export function repeatedBesideKept(seg: string[], original: string[], paired: Ma
 const EDGE_REACH = 3;
 
 /** One line grown at one end into the other (a clause added to a comment): long enough to say so. */
-export function grownFrom(a: string, b: string): boolean {
+function grownFrom(a: string, b: string): boolean {
   const [short, long] = a.length < b.length ? [a, b] : [b, a];
   return short.length >= 6 && long.length > short.length && (long.startsWith(short) || long.endsWith(short));
+}
+
+/** Two (trimmed) lines that are one line edited: grown at one end, or alike by edit distance. */
+export function readsLike(a: string, b: string): boolean {
+  return grownFrom(a, b) || likeness(a, b) >= EDITED;
 }
 
 /** A comment's words, without its delimiters, case, or closing punctuation: what a model "tidies". */
@@ -521,7 +526,7 @@ export function rewritesBeyondFragment(head: string[], above: string[], step: 1 
     if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) continue;
     const at = above.findIndex((l) => {
       const b = l.trim();
-      return b.length >= 4 && (a === b || grownFrom(a, b) || likeness(a, b) >= EDITED);
+      return b.length >= 4 && (a === b || readsLike(a, b));
     });
     if (at < 0) continue;
     throw new MergeRefusal(

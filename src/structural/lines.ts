@@ -66,6 +66,9 @@ export function lcsPairs(n: number, m: number, same: (i: number, j: number) => b
   return pairs;
 }
 
+/** A line's first word, up to a space or `(` (`return`, `import`, `def`, `#include`). */
+export const firstWord = (line: string) => line.trim().match(/^[^\s(]+/)?.[0];
+
 /** Consecutive rows of `rows` as half-open [first, last + 1) runs, in order. */
 export function runsOf(rows: Set<number>): [number, number][] {
   const sorted = [...rows].sort((a, b) => a - b);

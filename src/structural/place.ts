@@ -8,9 +8,9 @@ import { withTree } from '../languages/parser.js';
 import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
-import { isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
+import { firstWord, isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
-import { EDITED, grownFrom, isCommentLine, likeness } from './gaps.js';
+import { isCommentLine, readsLike } from './gaps.js';
 import { MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
 import { detectIndentUnit, leadingWhitespace, type SourceText } from './text.js';
@@ -426,9 +426,8 @@ const UNMARKED_END_LIMIT = 10;
  */
 function rewritesBeyond(fresh: string[], beyond: string[]): boolean {
   const trimmed = (ls: string[]) => ls.map((l) => l.trim()).filter((l) => l.length >= 4);
-  const word = (l: string) => l.match(/^[^\s(]+/)?.[0];
   const old = trimmed(beyond);
-  return trimmed(fresh).some((a) => old.some((b) => word(a) === word(b) || grownFrom(a, b) || likeness(a, b) >= EDITED));
+  return trimmed(fresh).some((a) => old.some((b) => firstWord(a) === firstWord(b) || readsLike(a, b)));
 }
 
 /**

@@ -3,10 +3,10 @@
 // for the checks (lines added and deleted, the largest unexplained deletion).
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { fillGap, netOpens, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
+import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
-import { isTrivial, lineKey, type Rung } from './lines.js';
+import { firstWord, isTrivial, lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -306,8 +306,7 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   if (seg.markerBefore) {
     let [s, o] = kept[0];
     // (a closer the snippet's new lines above it leave a block open for is theirs, not the file's)
-    const theirs = (s: number) => /^\s*[\]})]/.test(seg.lines[s]) && netOpens(seg.lines.slice(0, s)) > 0;
-    while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1) && !theirs(s - 1)) paired.set(--s, (from = --o));
+    while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1) && !closesOwnBlock(seg.lines, s - 1)) paired.set(--s, (from = --o));
   }
   return { from, to };
 }
@@ -330,8 +329,7 @@ function blockGoesOnPastMarker(seg: Segment, original: string[], [ls, lo]: [numb
   const next = original.slice(to + 1).find((l) => l.trim() !== '');
   // (the marker's column in the file's frame, by the last kept line)
   const shift = indentColumns(original[lo]) - indentColumns(seg.lines[ls]);
-  const word = (l: string) => l.trim().match(/^[^\s(]+/)?.[0];
-  if (next === undefined || indentColumns(next) <= marker + shift || word(next) !== word(lastLine)) return;
+  if (next === undefined || indentColumns(next) <= marker + shift || firstWord(next) !== firstWord(lastLine)) return;
   throw new MergeRefusal(
     'ambiguous_anchor',
     `The update ends on "${lastLine.trim().slice(0, 60)}", deeper than its marker, and the file goes on past line ${to + 1} with "${next.trim().slice(0, 60)}" in the same block: the new line may replace it or go before it. ` +
