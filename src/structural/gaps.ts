@@ -15,8 +15,15 @@ import { MergeRefusal } from './refusal.js';
 export function isCommentLine(line: string, lang: Language): boolean {
   const t = line.trim();
   if (lang.line.some((p) => t.startsWith(p) && !(p === '#' && /^#\s*(?:include|define|if|ifdef|ifndef|else|elif|endif|pragma|import|undef)\b/.test(t)))) return true;
-  if (lang.block.some(([open, close]) => t.startsWith(open) || t.endsWith(close))) return true;
+  // (`/** @type {string} */ (path),` is code with a comment in front)
+  if (lang.block.some(([open, close]) => (t.startsWith(open) && !codeAfter(t, open, close)) || t.endsWith(close))) return true;
   return lang.block.some(([open]) => open === '/*') && /^\*(?:\s|$)/.test(t);
+}
+
+/** A line that opens a block comment, closes it, and goes on with code. */
+function codeAfter(t: string, open: string, close: string): boolean {
+  const end = t.indexOf(close, open.length);
+  return end >= 0 && t.slice(end + close.length).trim() !== '';
 }
 
 /**
@@ -24,12 +31,14 @@ export function isCommentLine(line: string, lang: Language): boolean {
  * Blank or comment lines alone: refused, they were far likelier dropped than deleted. Code with a
  * blank line on each side, or code with the only blank line between two lines that stay: refused too.
  */
-export function unstatedDeletion(original: string[], from: number, to: number, lang: Language): void {
+export function unstatedDeletion(original: string[], from: number, to: number, lang: Language, edit?: EditShape): void {
   if (to <= from) return;
   const gap = original.slice(from, to);
   const code = gap.filter((l) => !isBlank(l));
   if (code.length === 0 || code.every((l) => isCommentLine(l, lang))) {
     const what = code.length === 0 ? 'blank' : 'comment';
+    // (comments that name what the edit takes out elsewhere are judged once the whole edit is known)
+    if (what === 'comment' && edit) return void edit.comments.push({ from, to, refuse: () => unstatedDeletion(original, from, to, lang) });
     throw new MergeRefusal(
       'unstated_deletion',
       `The update shows lines ${from} and ${to + 1} of the file next to each other, which would delete the ${gap.length} ${what} line${gap.length === 1 ? '' : 's'} between them. ` +
@@ -73,8 +82,32 @@ export interface EditShape {
   added: string[];
   /** Original stretches [from, to) between two kept lines the snippet shows side by side. */
   silent: [number, number][];
+  /** Those of them that hold comment lines only (unstatedDeletion), judged by commentsGoWithEdit. */
+  comments: { from: number; to: number; refuse: () => void }[];
   /** Those of them that cut through a construct (cutConstruct). */
   cuts: { from: number; to: number; type: string; start: number; end: number }[];
+}
+
+/**
+ * Comment lines alone that the snippet skips between two kept lines: refused (unstatedDeletion),
+ * unless they name code the edit takes out elsewhere and puts back nowhere (`/** @import
+ * NormalModule *\/` with the last use of `NormalModule` changed): a model copying context drops a
+ * comment whatever it says, an edit drops the one that speaks of what it removed.
+ */
+export function commentsGoWithEdit(original: string[], edit: EditShape, lang: Language): void {
+  const gaps = new Set(edit.comments.flatMap(({ from, to }) => Array.from({ length: to - from }, (_, k) => from + k)));
+  const removed = [...edit.deleted].filter((o) => !gaps.has(o) && !isCommentLine(original[o], lang)).map((o) => original[o]).join('\n');
+  const added = edit.added.join('\n');
+  const code = original.filter((l) => !isCommentLine(l, lang)).join('\n');
+  for (const { from, to, refuse } of edit.comments) {
+    // (blank lines beside the comment are no name's; and prose words such as "import" say nothing:
+    // a name is written as code is, camelCase or snake_case)
+    const gap = original.slice(from, to);
+    if (gap.some(isBlank)) refuse();
+    const names = new Set(gap.flatMap((l) => l.match(IDENT) ?? []).filter((w) => /[a-z][A-Z]|_|\d|\$/.test(w)));
+    if ([...names].some((w) => usesName(code, w) && usesName(removed, w) && !usesName(added, w))) continue;
+    refuse();
+  }
 }
 
 /**
@@ -186,7 +219,7 @@ const CLOSES = /^\s*(?:[})\]]|end\b)/;
  * restyle a comment this way). Refused like any other unstated deletion.
  * `prev`, `next`: consecutive kept lines as [snippet line, original line].
  */
-export function droppedLeadingComment(seg: string[], original: string[], prev: [number, number], next: [number, number], lang: Language): void {
+export function droppedLeadingComment(seg: string[], original: string[], prev: [number, number], next: [number, number], lang: Language, edit?: EditShape): void {
   const [s, o] = next;
   if (o - 1 <= prev[1] || !isCommentLine(original[o - 1], lang)) return;
   // The line's own comment is the run of one kind right above it: a `/** @type */` under a `//`
@@ -195,6 +228,7 @@ export function droppedLeadingComment(seg: string[], original: string[], prev: [
   let c = o;
   while (c - 1 > prev[1] && isCommentLine(original[c - 1], lang) && commentKind(original[c - 1]) === kind) c--;
   if (isCommentLine(seg[s - 1], lang) && commentKind(seg[s - 1]) === kind) return;
+  if (edit) return void edit.comments.push({ from: c, to: o, refuse: () => droppedLeadingComment(seg, original, prev, next, lang) });
   throw new MergeRefusal(
     'unstated_deletion',
     `The update drops the comment on ${c + 1 === o ? `line ${o}` : `lines ${c + 1}-${o}`} of the file, right above line ${o + 1}, which it keeps, and shows no comment of that kind in its place. ` +
@@ -209,7 +243,7 @@ export function droppedLeadingComment(seg: string[], original: string[], prev: [
  * was cut off where a model stopped copying it, more likely than the edit deleting only its last
  * lines. Refused like droppedLeadingComment.
  */
-export function droppedTrailingComment(seg: string[], original: string[], prev: [number, number], next: [number, number], lang: Language): void {
+export function droppedTrailingComment(seg: string[], original: string[], prev: [number, number], next: [number, number], lang: Language, edit?: EditShape): void {
   const [s, o] = prev;
   if (o + 1 >= next[1] || !isCommentLine(original[o], lang) || !isCommentLine(original[o + 1], lang)) return;
   const kind = commentKind(original[o]);
@@ -217,6 +251,7 @@ export function droppedTrailingComment(seg: string[], original: string[], prev: 
   if (isCommentLine(seg[s + 1], lang) && commentKind(seg[s + 1]) === kind) return;
   let c = o + 1;
   while (c + 1 < next[1] && isCommentLine(original[c + 1], lang) && commentKind(original[c + 1]) === kind) c++;
+  if (edit) return void edit.comments.push({ from: o + 1, to: c + 1, refuse: () => droppedTrailingComment(seg, original, prev, next, lang) });
   throw new MergeRefusal(
     'unstated_deletion',
     `The update keeps line ${o + 1} of the file but drops ${c === o + 1 ? `line ${c + 1}` : `lines ${o + 2}-${c + 1}`} right after it, the rest of the same comment, and shows no comment of that kind in its place. ` +
@@ -257,8 +292,9 @@ const EDITED = 0.86;
  * swapped for a constant is a real change, whose comment may go with it.)
  */
 function oneWordApart(a: string, b: string): boolean {
-  const x = a.split(/\s+/);
-  const y = b.split(/\s+/);
+  // (a list's commas aside: `{ Info }` made `{ Info, Other }` adds one word)
+  const x = a.split(/\s+/).map((w) => w.replace(/,$/, ''));
+  const y = b.split(/\s+/).map((w) => w.replace(/,$/, ''));
   if (Math.min(x.length, y.length) < 3 || Math.abs(x.length - y.length) !== 1) return false;
   let i = 0;
   while (i < x.length && i < y.length && x[i] === y[i]) i++;

@@ -10,7 +10,7 @@ import { firstWord, isTrivial, lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentsGoWithEdit, droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -120,7 +120,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   let largestGap = 0;
   let fileAligns: boolean | undefined;
   // What the edit does, for the check of deletions it leaves unstated (skippedBesideEdit).
-  const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [], cuts: [] };
+  const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [], comments: [], cuts: [] };
   const keep = (from: number, to: number) => {
     for (let o = from; o < to; o++) {
       lines.push(orig.lines[o]);
@@ -185,7 +185,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // 17 were whole files). Part of a construct it may delete: its new nesting is its own.
     for (let k = 1; k < kept.length; k++) {
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
-      unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
+      unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language, edit);
       const cut = p.wholeFile ? null : cutConstruct(root, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
@@ -226,14 +226,14 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (p.to < orig.lines.length - 1) rewritesBeyondFragment(tail, orig.lines.slice(p.to + 1, p.to + 1 + tail.length + 3), 1);
     }
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
-      droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
-      droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language);
+      droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
+      droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       // Where the snippet replaces lines, the ones it merely edited (a URL, a word) stand in for
       // kept lines: blank or comment lines skipped beside them are the same unstated deletion.
       const edited = pairEditedLines(seg.lines, orig.lines, kept[k - 1][0] + 1, kept[k][0], kept[k - 1][1] + 1, kept[k][1]);
       const steps = [kept[k - 1], ...edited, kept[k]];
       for (let j = 1; j < steps.length && edited.length > 0; j++) {
-        if (steps[j][0] - steps[j - 1][0] === 1) unstatedDeletion(orig.lines, steps[j - 1][1] + 1, steps[j][1], language);
+        if (steps[j][0] - steps[j - 1][0] === 1) unstatedDeletion(orig.lines, steps[j - 1][1] + 1, steps[j][1], language, edit);
       }
     }
     // A segment that opens on new code after a blank line the snippet wrote (trimmed for anchoring)
@@ -266,6 +266,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     cursor = p.to + 1;
   });
   keep(cursor, orig.lines.length);
+  commentsGoWithEdit(orig.lines, edit, language);
   skippedBesideEdit(orig.lines, edit);
   return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted: edit.deleted.size, largestGap, deleted: edit.deleted, sources };
 }
