@@ -22,6 +22,8 @@ export interface UnitMapping {
   to: number;
   /** The columns the whole snippet moves by, when its segments do not say otherwise. */
   shift?: number;
+  /** Another mapping the snippet reads as well under (its unit differs from the file's, which nests by both). */
+  alternative?: UnitMapping;
 }
 
 /** The columns one unit of indentation takes (a tab: TAB_COLUMNS). */
@@ -90,7 +92,12 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
     // gives a snippet copied verbatim either unit).
     const own = snippetUnit !== null && snippetUnit !== cols(unit) && !nestsBy(fileSteps, snippetUnit, unit) ? { from: snippetUnit, to: cols(unit) } : null;
     const fits = own && segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === mapColumns(indentColumns(s), own)));
-    return fits ? { ...own, shift: 0 } : identity;
+    if (fits) return { ...own, shift: 0 };
+    // A file that nests by both units: the snippet's lines may be copied as they stand or written
+    // in its own unit; the new lines decide whether that matters (splice).
+    const other = snippetUnit !== null && snippetUnit !== cols(unit) && !snippetTabs ? { from: snippetUnit, to: cols(unit), shift: 0 } : null;
+    const agrees = other && segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === mapColumns(indentColumns(s), other)));
+    return agrees ? { ...identity, alternative: other } : identity;
   }
   // The file's unit as detected may not be the one its lines nest by: other units are tried too,
   // but win only by a clear margin.

@@ -162,6 +162,18 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     const edges = [0, last].filter((s, k) => (k === 0 || s > 0) && paired.has(s) && seg.lines[s].trim() !== '').map((s) => [seg.lines[s], orig.lines[paired.get(s)!]] as [string, string]);
     const wholeFile = p.wholeFile || (!seg.markerBefore && !seg.markerAfter && p.from === 0 && p.to === orig.lines.length - 1);
     const re = reindenter(shared[i], orig.indent, unitMapping, tabsOnly, edges, wholeFile);
+    if (unitMapping.alternative) {
+      const alt = reindenter(shared[i], orig.indent, unitMapping.alternative, tabsOnly, edges, wholeFile);
+      const differs = seg.lines.find((line, s) => !paired.has(s) && line.trim() !== '' && re.apply(line) !== alt.apply(line));
+      if (differs !== undefined) {
+        throw new MergeRefusal(
+          'ambiguous_anchor',
+          `The update nests by ${unitMapping.alternative.from} columns where the file mostly nests by ${unitMapping.alternative.to}, and the file uses both: its new line "${differs.trim().slice(0, 80)}" may be indented as written or by the file's unit. ` +
+            'Copy the lines around the change with the indentation the file gives them.',
+          { kind: 'indent_unit', snippet_unit: unitMapping.alternative.from, file_unit: unitMapping.alternative.to },
+        );
+      }
+    }
     // A line the snippet shows at another depth than the file (relative to the segment's other
     // context) was moved by the edit: it is written as the snippet has it, not kept.
     for (const [s, o] of paired) if (!re.agrees(seg.lines[s], orig.lines[o])) paired.delete(s);
