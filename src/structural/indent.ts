@@ -119,7 +119,10 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
     const margin = others.includes(m) ? 2 : 0;
     // On a tie, a mapping that puts the snippet's column 0 at the file's everywhere (re-indented
     // whole) beats one that needs shifts (copied out of its block).
-    if (votes > best.votes + margin || (votes === best.votes && margin === 0 && cost === 0 && best.cost > 0)) best = { m, votes, cost };
+    // Past that, smaller shifts win where the mapping reads the snippet by its own unit (a snippet
+    // copied in 4 columns out of a 2-column file, cut into many short segments each shifted).
+    const ownUnit = snippetUnit === null || m.from === snippetUnit;
+    if (votes > best.votes + margin || (votes === best.votes && margin === 0 && ((cost === 0 && best.cost > 0) || (ownUnit && cost < best.cost)))) best = { m, votes, cost };
   }
   // The shift most segments agree on: a segment whose own lines barely say otherwise takes it.
   const total = new Map<number, number>();
