@@ -62,9 +62,9 @@ function enclosingFunction(node: Node): Node | null {
 }
 
 /** The identifiers that start on `rows`, found one run of rows at a time. */
-function identifiersOn(root: Node, rows: Set<number>): Node[] {
+function identifiersOn(root: Node, rows: Set<number>, types = IDENTIFIER): Node[] {
   return runsOf(rows).flatMap(([from, to]) =>
-    root.descendantsOfType(IDENTIFIER, { row: from, column: 0 }, { row: to, column: 0 }).filter((id): id is Node => id !== null && rows.has(id.startPosition.row)),
+    root.descendantsOfType(types, { row: from, column: 0 }, { row: to, column: 0 }).filter((id): id is Node => id !== null && rows.has(id.startPosition.row)),
   );
 }
 
@@ -94,8 +94,9 @@ const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
  * read here: a destructuring, a macro). Names bound more than once in the function (a loop's `i`
  * twice, `#ifdef` branches) are left alone.
  */
-export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>, output: string[], sources: number[], lang: Language): void {
-  if (!root || deleted.size === 0) return;
+export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>, output: string[], sources: number[], lang: Language): Rebinding[] {
+  const pending: Rebinding[] = [];
+  if (!root || deleted.size === 0) return pending;
   // (per function: deleted whole, and its names' binding counts; built only where a name needs them)
   const functions = new Map<number, { whole: boolean; bindings?: Map<string, number> }>();
   const addedText = output.filter((_, r) => sources[r] < 0).join('\n');
@@ -109,11 +110,15 @@ export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>
     if (info.whole) continue;
     const name = id.text;
     const word = new RegExp(`(?<![\\w$]|\\.|->|::)${name.replace(/\$/g, '\\$')}(?![\\w$])`);
-    if (word.test(addedText)) continue;
     const [a, b] = [fn.startPosition.row, fn.endPosition.row];
     const usedAt = output.findIndex((line, r) => sources[r] >= a && sources[r] <= b && !isCommentLine(line, lang) && word.test(line.replace(STRING, '""')));
     if (usedAt < 0) continue;
     if ((info.bindings ??= bindingsIn(fn)).get(name) !== 1) continue;
+    // (new lines that name it may declare it anew: the merged file's tree says, see redeclared)
+    if (word.test(addedText)) {
+      pending.push({ name, line: id.startPosition.row, usedAt });
+      continue;
+    }
     throw new MergeRefusal(
       'check_failed',
       `The merge deletes line ${id.startPosition.row + 1} of the file, which declares ${name}, but line ${usedAt + 1} of the result, which the update did not change, still uses it. ` +
@@ -121,7 +126,57 @@ export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>
       { line: id.startPosition.row + 1, name, used_at: usedAt + 1 },
     );
   }
+  return pending;
 }
+
+/** A deleted local's name that kept lines still use and new lines mention: its declaring `line` (original row), a kept use (output row). */
+export interface Rebinding {
+  name: string;
+  line: number;
+  usedAt: number;
+}
+
+/** Where a name is bound in ways BINDS does not read: destructuring patterns, a loop's variable, a catch clause. */
+const PATTERN_BINDING = /pattern|declarator|parameter|for_in|for_of|for_statement|catch_clause|declaration|binding/;
+
+/**
+ * The second half of deletedBindingsStillUsed, on the merged file's tree: each deleted declaration
+ * whose name the new lines mention must be declared anew by one of them (`const { result } = ...`),
+ * else the new lines only use it, the name is declared nowhere, and the declaration was skipped by
+ * accident. `added`: the merged rows from the update.
+ */
+export function redeclared(root: Node, pending: Rebinding[], added: Set<number>): void {
+  if (pending.length === 0) return;
+  const ids = identifiersOn(root, added, ANY_NAME);
+  for (const { name, line, usedAt } of pending) {
+    if (ids.some((id) => id.text === name && declares(id))) continue;
+    throw new MergeRefusal(
+      'check_failed',
+      `The merge deletes line ${line + 1} of the file, which declares ${name}; the update's new lines use ${name} but do not declare it, and line ${usedAt + 1} of the result, which the update did not change, uses it too. ` +
+        'The update likely left the declaration out of its context by accident: include it if it is to be kept.',
+      { line: line + 1, name, used_at: usedAt + 1 },
+    );
+  }
+}
+
+/** Does this occurrence of a name bind it: a declaration's or parameter's, or inside a pattern on the left of one? */
+function declares(id: Node): boolean {
+  if (bindingParent(id)) return true;
+  // (a macro's bare argument: `UNWRAP_OR_RETURN(Database, db, info.This())` may declare `db`)
+  const call = id.parent?.type === 'argument_list' ? id.parent.parent : null;
+  if (call?.type === 'call_expression' && /^[A-Z][A-Z0-9_]+$/.test(call.childForFieldName('function')?.text ?? '')) return true;
+  let node: Node = id;
+  for (let up = 0; up < 4 && node.parent; up++) {
+    const parent: Node = node.parent;
+    if (/assignment/.test(parent.type)) return fieldOf(parent, node) === 'left';
+    if (PATTERN_BINDING.test(parent.type) && !/expression|call|argument/.test(node.type)) return fieldOf(parent, node) !== 'value' && fieldOf(parent, node) !== 'right';
+    node = parent;
+  }
+  return false;
+}
+
+/** Identifier node types, destructuring's shorthand ones included. */
+const ANY_NAME = ['identifier', 'shorthand_property_identifier_pattern', 'simple_identifier'];
 
 /** Languages where a block may not declare one local twice (not Rust's shadowing `let`, nor JS's `var`). */
 const NO_REDECLARATION = new Set(['c', 'cpp', 'objc', 'java', 'kotlin', 'javascript', 'typescript', 'tsx', 'go', 'csharp']);

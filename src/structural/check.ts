@@ -5,7 +5,7 @@ import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, outermostErrorsOn, recountSyntaxErrors, totalErrors, type SyntaxErrors } from '../languages/parser.js';
 import { isMarkerLine } from './markers.js';
 import { definedTwice } from './definitions.js';
-import { declaredTwice } from './bindings.js';
+import { declaredTwice, redeclared, type Rebinding } from './bindings.js';
 import { commentWords, isCommentLine } from './gaps.js';
 import type { Segment } from './normalise.js';
 import { isBlank, runsOf } from './lines.js';
@@ -47,6 +47,8 @@ export interface MergeCheck {
   sources?: number[];
   /** The original as the parser read it (parserView). */
   originalText: string;
+  /** Deleted locals the new lines must declare anew (deletedBindingsStillUsed). */
+  rebindings?: Rebinding[];
 }
 
 export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: number; errorsAfter: number } {
@@ -115,6 +117,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   try {
     definedTwice(tree.rootNode, c.output, c.added, c.language.id);
     declaredTwice(tree.rootNode, c.added, c.language.id);
+    redeclared(tree.rootNode, c.rebindings ?? [], c.added);
     const counted = old && reparsed ? recountSyntaxErrors(old.rootNode, tree.rootNode, c.errorsBefore, reparsed.changed) : countSyntaxErrors(tree.rootNode);
     const before = totalErrors(c.errorsBefore);
     const all = totalErrors(counted);

@@ -124,8 +124,9 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
   deletedDefinitionsStillUsed(root, orig.lines, out.deleted, out.lines, out.added);
-  deletedBindingsStillUsed(root, out.deleted, out.lines, out.sources, req.language);
+  const rebindings = deletedBindingsStillUsed(root, out.deleted, out.lines, out.sources, req.language);
   const syntax = checkMerge({
+    rebindings,
     originalTree: tree,
     sources: out.sources,
     originalText: parserView(req.original, orig),
