@@ -15,6 +15,33 @@ import { rememberTree } from './tree-cache.js';
 import { parserView, type SourceText } from './text.js';
 import { indentColumns } from './indent.js';
 
+/**
+ * A new line that opens a block comment (`/*`) inside a comment a kept line opened: the kept
+ * comment's closer was dropped (context a model skipped, or a deletion that cut the comment), and
+ * the new comment now runs on as part of the old one. It parses; it is not what either meant.
+ */
+function swallowedComment(root: Node, output: string[], added: Set<number>, lang: Language): void {
+  const openers = lang.block.map(([open]) => open);
+  for (const row of added) {
+    const line = output[row];
+    const t = line.trim();
+    if (!openers.some((open) => t.startsWith(open))) continue;
+    const column = line.length - line.trimStart().length;
+    const node = root.descendantForPosition({ row, column });
+    if (!node || !/comment/.test(node.type) || node.startPosition.row >= row) continue;
+    // (a comment of the update's own may say `/*` inside; one holding kept lines is the file's)
+    let kept = false;
+    for (let r = node.startPosition.row; r < row && !kept; r++) kept = !added.has(r) && output[r].trim() !== '';
+    if (!kept) continue;
+    throw new MergeRefusal(
+      'check_failed',
+      `The update's line ${row + 1} opens a comment inside the comment that line ${node.startPosition.row + 1} of the result opens, whose end the merge drops: the new comment would run on as part of the old one. ` +
+        'Include the lines around the change as they stand in the file.',
+      { line: row + 1, comment_line: node.startPosition.row + 1 },
+    );
+  }
+}
+
 /** A merge may delete at most this share of the original's lines, net of the lines it adds... */
 const MAX_DELETED_SHARE = 0.5;
 /** ...and never more than this many in one stretch with nothing in their place, whatever the share. */
@@ -118,6 +145,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
     definedTwice(tree.rootNode, c.output, c.added, c.language.id);
     declaredTwice(tree.rootNode, c.added, c.language.id);
     redeclared(tree.rootNode, c.rebindings ?? [], c.added);
+    swallowedComment(tree.rootNode, c.output, c.added, c.language);
     const counted = old && reparsed ? recountSyntaxErrors(old.rootNode, tree.rootNode, c.errorsBefore, reparsed.changed) : countSyntaxErrors(tree.rootNode);
     const before = totalErrors(c.errorsBefore);
     const all = totalErrors(counted);
