@@ -521,6 +521,28 @@ function besideEdit(seg: string[], original: string[], paired: Map<number, numbe
 }
 
 /**
+ * Code lines [from, to) the snippet skips between a block's opener and its closer, both kept: the
+ * whole body of the block (`return once(() => {` then `})`). An edit that empties a block keeps
+ * almost never its braces; a model that elides a body it copies as context does. Refused.
+ */
+export function emptiedBlock(root: Node | null, original: string[], from: number, to: number, lang: Language): void {
+  if (!root || to <= from || to >= original.length || from < 1) return;
+  const closer = original[to];
+  const t = closer.trim();
+  if (!/^[})\]]/.test(t)) return;
+  if (original.slice(from, to).every((l) => isBlank(l) || isCommentLine(l, lang))) return;
+  const token = root.descendantForPosition({ row: to, column: closer.length - closer.trimStart().length });
+  const block = token?.parent;
+  if (!block || block.startPosition.row !== from - 1 || lastRow(block) !== to) return;
+  throw new MergeRefusal(
+    'unstated_deletion',
+    `The update shows lines ${from} and ${to + 1} of the file next to each other, the opening and the closing line of a ${block.type}, which would delete its whole body (lines ${from + 1}-${to}). ` +
+      'A model that copies a block as context leaves its body out this way; include the body if it is to be kept, or delete the block with its opening and closing lines.',
+    { start_line: from + 1, end_line: to, kind: 'emptied_block', construct: block.type },
+  );
+}
+
+/**
  * Code lines [from, to) the snippet skips with nothing in their place: a deletion, when it takes
  * whole constructs. One that cuts through a construct (a named node of the original starts inside
  * and ends outside, or the reverse) is likelier context a model skipped, unless the rest of the edit

@@ -10,7 +10,7 @@ import { firstWord, isTrivial, lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentsGoWithEdit, droppedLeadingComment, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentsGoWithEdit, droppedLeadingComment, emptiedBlock, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -198,6 +198,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     for (let k = 1; k < kept.length; k++) {
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language, edit);
+      if (!p.wholeFile) emptiedBlock(root, orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
       const cut = p.wholeFile ? null : cutConstruct(root, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
