@@ -6,11 +6,11 @@ import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
-import { firstWord, isTrivial, lineKey, type Rung } from './lines.js';
+import { firstWord, isBlank, isTrivial, lineKey, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentsGoWithEdit, droppedLeadingComment, emptiedBlock, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentsGoWithEdit, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -239,6 +239,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (p.to < orig.lines.length - 1) rewritesBeyondFragment(tail, orig.lines.slice(p.to + 1, p.to + 1 + tail.length + 3), 1);
     }
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
+      slidingReplacement(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       // Where the snippet replaces lines, the ones it merely edited (a URL, a word) stand in for
@@ -282,6 +283,22 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   commentsGoWithEdit(orig.lines, edit, language);
   skippedBesideEdit(orig.lines, edit);
   return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted: edit.deleted.size, largestGap, deleted: edit.deleted, sources };
+}
+
+/**
+ * New lines that replace blank or comment lines, where the new run ends on a copy of the kept line
+ * before it (new doc comments, the last one's opener left open, over the file's opener, ` * View`
+ * and closer) or starts on a copy of the kept line after it: paired the other way, the new lines go in beside the kept line and the
+ * file's lines are skipped silently between two kept ones. The pairing cannot say which; the
+ * skipped reading is an unstated deletion (unstatedDeletion decides), and so is this one.
+ * `prev`, `next`: consecutive kept lines as [snippet line, original line].
+ */
+function slidingReplacement(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number], lang: Language, edit: EditShape): void {
+  if (sb - sa < 2 || ob - oa < 2) return;
+  const gap = original.slice(oa + 1, ob);
+  if (!gap.every((l) => isBlank(l) || isCommentLine(l, lang))) return;
+  const same = (x: number, y: number) => seg[x].trim() !== '' && seg[x].trim() === seg[y].trim();
+  if (same(sb - 1, sa) || same(sa + 1, sb)) unstatedDeletion(original, oa + 1, ob, lang, edit);
 }
 
 /** Adds one placed segment to `edit`: the original lines it deletes, where its new lines go, and the stretches it skips silently. */
