@@ -240,6 +240,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     }
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       slidingReplacement(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
+      blankSlidOver(seg.lines, orig.lines, kept[k - 1], kept[k]);
       droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       // Where the snippet replaces lines, the ones it merely edited (a URL, a word) stand in for
@@ -299,6 +300,25 @@ function slidingReplacement(seg: string[], original: string[], [sa, oa]: [number
   if (!gap.every((l) => isBlank(l) || isCommentLine(l, lang))) return;
   const same = (x: number, y: number) => seg[x].trim() !== '' && seg[x].trim() === seg[y].trim();
   if (same(sb - 1, sa) || same(sa + 1, sb)) unstatedDeletion(original, oa + 1, ob, lang, edit);
+}
+
+/**
+ * New lines between a kept line and the kept blank line after it, where the first new line repeats
+ * the file's line after that blank (a doc comment's opener, inserted above the next one): the new
+ * block may go after the blank with one of its own (the file's blank dropped from the snippet's
+ * context, as models drop them), or before it with none. The blank lines cannot say; refused.
+ * `prev`, `next`: consecutive kept lines as [snippet line, original line].
+ */
+function blankSlidOver(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number]): void {
+  if (ob !== oa + 1 || sb - sa < 2 || !isBlank(original[ob]) || !isBlank(seg[sb]) || isBlank(original[oa])) return;
+  const first = seg[sa + 1].trim();
+  if (first === '' || first !== original[ob + 1]?.trim()) return;
+  throw new MergeRefusal(
+    'ambiguous_anchor',
+    `The update's new lines follow line ${oa + 1} of the file with no blank line between, where the file has one (line ${ob + 1}), and they start like the line after it: they may go before the blank line or after it. ` +
+      'Include the blank line as it should stand.',
+    { line: ob + 1 },
+  );
 }
 
 /** Adds one placed segment to `edit`: the original lines it deletes, where its new lines go, and the stretches it skips silently. */
