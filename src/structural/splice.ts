@@ -310,14 +310,22 @@ function slidingReplacement(seg: string[], original: string[], [sa, oa]: [number
  * `prev`, `next`: consecutive kept lines as [snippet line, original line].
  */
 function blankSlidOver(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number]): void {
-  if (ob !== oa + 1 || sb - sa < 2 || !isBlank(original[ob]) || !isBlank(seg[sb]) || isBlank(original[oa])) return;
-  const first = seg[sa + 1].trim();
-  if (first === '' || first !== original[ob + 1]?.trim()) return;
+  if (ob !== oa + 1 || sb - sa < 2) return;
+  // (an insertion that starts with the file's next lines reads the same moved down past them: the
+  // new method's `return this;` and `};` over the file's own; judged where it stops)
+  const run = seg.slice(sa + 1, sb);
+  let p = 0;
+  while (p < run.length && ob + p < original.length && run[p].trim() === original[ob + p].trim()) p++;
+  if (p === run.length) return;
+  const [a, blank] = [ob + p - 1, ob + p];
+  if (!isBlank(original[blank] ?? 'x') || isBlank(original[a])) return;
+  const first = run[p].trim();
+  if (first === '' || first !== original[blank + 1]?.trim()) return;
   throw new MergeRefusal(
     'ambiguous_anchor',
-    `The update's new lines follow line ${oa + 1} of the file with no blank line between, where the file has one (line ${ob + 1}), and they start like the line after it: they may go before the blank line or after it. ` +
+    `The update's new lines follow line ${a + 1} of the file with no blank line between, where the file has one (line ${blank + 1}), and they start like the line after it: they may go before the blank line or after it. ` +
       'Include the blank line as it should stand.',
-    { line: ob + 1 },
+    { line: blank + 1 },
   );
 }
 
