@@ -318,12 +318,25 @@ function blankSlidOver(seg: string[], original: string[], [sa, oa]: [number, num
   while (p < run.length && ob + p < original.length && run[p].trim() === original[ob + p].trim()) p++;
   if (p === run.length) return;
   const [a, blank] = [ob + p - 1, ob + p];
-  if (!isBlank(original[blank] ?? 'x') || isBlank(original[a])) return;
-  const first = run[p].trim();
-  if (first === '' || first !== original[blank + 1]?.trim()) return;
+  if (isBlank(original[blank] ?? 'x') && !isBlank(original[a]) && run[p].trim() !== '' && run[p].trim() === original[blank + 1]?.trim()) refuseSlid(a, blank);
+  // The mirror image: new lines above a kept line, after the kept blank before it, ending like the
+  // line before that blank (a method's closer): after the blank with none below, or before it.
+  let q = 0;
+  while (q < run.length && oa - q >= 0 && run[run.length - 1 - q].trim() === original[oa - q].trim()) q++;
+  if (q === run.length) return;
+  const [b, above] = [oa - q + 1, oa - q];
+  const last = run[run.length - 1 - q].trim();
+  // (not above a closer: a member added last in its class goes after the file's blank, with none below)
+  if (above > 0 && isBlank(original[above]) && b < original.length && !isBlank(original[b]) && !CLOSES.test(original[b]) && last !== '' && last === original[above - 1].trim()) refuseSlid(b, above);
+}
+
+/** A line that starts by closing a block (`}  // namespace sharp`, `end`). */
+const CLOSES = /^\s*(?:[\]})]|end\b)/;
+
+function refuseSlid(a: number, blank: number): never {
   throw new MergeRefusal(
     'ambiguous_anchor',
-    `The update's new lines follow line ${a + 1} of the file with no blank line between, where the file has one (line ${blank + 1}), and they start like the line after it: they may go before the blank line or after it. ` +
+    `The update's new lines stand next to line ${a + 1} of the file with no blank line between, where the file has one (line ${blank + 1}), and they start or end like the line beyond it: they may go on either side of the blank line. ` +
       'Include the blank line as it should stand.',
     { line: blank + 1 },
   );
