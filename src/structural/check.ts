@@ -42,6 +42,30 @@ function swallowedComment(root: Node, output: string[], added: Set<number>, lang
   }
 }
 
+/**
+ * A new comment line that is a kept comment nearby with only its case or closing period changed
+ * (`// First, give plugins...` above the file's `// first, give plugins...`): the snippet copied
+ * the file's comment loosely, the merge did not pair it, and the result holds it twice. Refused.
+ */
+function tidiedCopyBesideOriginal(output: string[], added: Set<number>, lang: Language): void {
+  for (const row of added) {
+    const words = commentWords(output[row], lang);
+    if (words === null || words.split(' ').length < 3) continue;
+    for (let r = Math.max(0, row - TIDIED_REACH); r <= Math.min(output.length - 1, row + TIDIED_REACH); r++) {
+      if (added.has(r) || output[r].trim() === output[row].trim() || commentWords(output[r], lang) !== words) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The update's comment at line ${row + 1} of the result is the file's comment at line ${r + 1} with its case or punctuation changed, and the merge would keep both. ` +
+          'Copy the comment as the file has it if it is context, or change it visibly if it is new.',
+        { line: row + 1, kept_line: r + 1 },
+      );
+    }
+  }
+}
+
+/** How far from a new comment its loosely copied original is looked for. */
+const TIDIED_REACH = 12;
+
 /** A merge may delete at most this share of the original's lines, net of the lines it adds... */
 const MAX_DELETED_SHARE = 0.5;
 /** ...and never more than this many in one stretch with nothing in their place, whatever the share. */
@@ -93,6 +117,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   // after or before it: context the snippet re-indented and the merge took for new code, now twice.
   duplicatedBesideItself(c.output, c.added, c.shown ?? new Set());
   unreachableKeptLine(c.output, c.added, c.language);
+  tidiedCopyBesideOriginal(c.output, c.added, c.language);
 
   // Every code line of the snippet, in order, in the output.
   const out = c.output.map((l) => l.trim());
