@@ -141,6 +141,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     const p = placements[i];
     if (p.kind !== 'anchor') {
       if (p.kind === 'bottom') {
+        callEditedAtEnd(seg.lines, orig.lines, cursor);
         keep(cursor, orig.lines.length);
         cursor = orig.lines.length;
         // (a blank line the snippet wrote before it, trimmed for anchoring, separates it from the file's end)
@@ -340,6 +341,30 @@ function refuseSlid(a: number, blank: number): never {
       'Include the blank line as it should stand.',
     { line: blank + 1 },
   );
+}
+
+/**
+ * A segment with nothing in common with the file, after a marker at the snippet's end, goes at the
+ * file's end. Where one of its lines calls what the file's last statement calls, with other
+ * arguments (`app.listen(process.env.PORT || 3000);` below `app.listen(3000);`), it may be that
+ * statement edited rather than one more: refused. `from`: the first line the segment may follow.
+ */
+function callEditedAtEnd(seg: string[], original: string[], from: number): void {
+  let last = original.length - 1;
+  while (last >= from && isBlank(original[last])) last--;
+  if (last < from) return;
+  const callee = (line: string) => line.trim().match(/^((?:await\s+)?[\w$.]+)\(.*\);?$/)?.[1];
+  const theirs = callee(original[last]);
+  if (!theirs) return;
+  const line = seg.find((l) => callee(l) === theirs && l.trim() !== original[last].trim());
+  if (line !== undefined) {
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's line "${line.trim().slice(0, 80)}" goes after a marker at the end of the file, whose last line ${last + 1} calls ${theirs} too: it may replace that line or follow it. ` +
+        'Include the line before it as it stands in the file.',
+      { line: last + 1 },
+    );
+  }
 }
 
 /** Adds one placed segment to `edit`: the original lines it deletes, where its new lines go, and the stretches it skips silently. */
