@@ -4,7 +4,7 @@ import { Edit, type Node, type Parser, type Tree } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { countSyntaxErrors, outermostErrorsOn, recountSyntaxErrors, totalErrors, type SyntaxErrors } from '../languages/parser.js';
 import { isMarkerLine } from './markers.js';
-import { definedTwice } from './definitions.js';
+import { definedTwice, prototypedTwice } from './definitions.js';
 import { declaredTwice, redeclared, type Rebinding } from './bindings.js';
 import { commentWords, isCommentLine } from './gaps.js';
 import type { Segment } from './normalise.js';
@@ -58,6 +58,43 @@ function tidiedCopyBesideOriginal(output: string[], added: Set<number>, lang: La
         `The update's comment at line ${row + 1} of the result is the file's comment at line ${r + 1} with its case or punctuation changed, and the merge would keep both. ` +
           'Copy the comment as the file has it if it is context, or change it visibly if it is new.',
         { line: row + 1, kept_line: r + 1 },
+      );
+    }
+  }
+}
+
+/** The key a line sets in an object, map or config (`mode: 'x',`, `"mode": 1`, `'mode' => x`). */
+const KEY_LINE = /^(?:"([^"\n]+)"|'([^'\n]+)'|([A-Za-z_$][\w$-]*))\s*(?::(?!:)|=>)\s*\S/;
+/** Where the same property set twice in a row is an idiom (a fallback for older browsers). */
+const REPEATS_KEYS = new Set(['css', 'scss', 'less']);
+const keyOf = (line: string) => {
+  const m = KEY_LINE.exec(line.trim());
+  return m && (m[1] ?? m[2] ?? m[3]);
+};
+
+/**
+ * A new line that sets a key (`mode: 'production',`) right beside a kept line, which the snippet
+ * does not show, setting the same key at the same indentation: the snippet meant to change that
+ * line (`mode: 'development',`) and the merge kept both, which a map or an object literal reads as
+ * the last one winning, silently. Refused: the snippet should show the line it replaces.
+ */
+function keySetTwice(output: string[], added: Set<number>, shown: Set<number>, lang: Language): void {
+  if (REPEATS_KEYS.has(lang.id)) return;
+  const nearestKept = (from: number, step: number) => {
+    let r = from;
+    while (r >= 0 && r < output.length && (added.has(r) || output[r].trim() === '')) r += step;
+    return r >= 0 && r < output.length ? r : -1;
+  };
+  for (const row of added) {
+    const key = keyOf(output[row]);
+    if (key === null) continue;
+    for (const kept of [nearestKept(row, -1), nearestKept(row, 1)]) {
+      if (kept < 0 || shown.has(kept) || keyOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The update's line ${row + 1} of the result sets "${key}", and the file's line beside it (line ${kept + 1}), which the update does not show, sets it too: the update likely meant to change that line, and the merge would keep both. ` +
+          'Show the lines around the change as they stand in the file.',
+        { line: row + 1, kept_line: kept + 1, key },
       );
     }
   }
@@ -118,6 +155,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   duplicatedBesideItself(c.output, c.added, c.shown ?? new Set());
   unreachableKeptLine(c.output, c.added, c.language);
   tidiedCopyBesideOriginal(c.output, c.added, c.language);
+  keySetTwice(c.output, c.added, c.shown ?? new Set(), c.language);
 
   // Every code line of the snippet, in order, in the output.
   const out = c.output.map((l) => l.trim());
@@ -168,6 +206,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
     definedTwice(tree.rootNode, c.output, c.added, c.language.id);
+    prototypedTwice(tree.rootNode, c.added, c.language.id);
     declaredTwice(tree.rootNode, c.added, c.language.id);
     redeclared(tree.rootNode, c.rebindings ?? [], c.added);
     swallowedComment(tree.rootNode, c.output, c.added, c.language);
@@ -206,21 +245,43 @@ const AFTER_JUMP = /^(?:[}\])]|end\b|else\b|elif\b|elsif\b|except\b|finally\b|ca
  * 0.0`), and the merge put it beside it. Ruby's `return x if y` is conditional and left alone.
  */
 function unreachableKeptLine(out: string[], added: Set<number>, language: Language): void {
+  const code = (r: number) => out[r].trim() !== '' && !isCommentLine(out[r], language);
   for (const row of added) {
     const t = out[row].trim();
-    if (!JUMP.test(t) || /\b(?:if|unless)\b/.test(t) || /[([{,\\+\-*/=&|?:.]$/.test(t.replace(/\s*(?:\/\/|#).*$/, ''))) continue;
+    if (!endsBlock(t)) continue;
     let next = row + 1;
-    while (next < out.length && (out[next].trim() === '' || isCommentLine(out[next], language))) next++;
+    while (next < out.length && !code(next)) next++;
     if (next >= out.length || added.has(next)) continue;
     const n = out[next].trim();
     // (the kept line a jump of the same kind: a `function` declared after a `return` is hoisted)
     if (AFTER_JUMP.test(n) || indentColumns(out[next]) !== indentColumns(out[row]) || n.match(/^\w+/)?.[0] !== t.match(/^\w+/)?.[0]) continue;
-    throw new MergeRefusal(
-      'check_failed',
-      `Line ${row + 1} of the merged file, new, ends its block ("${t.slice(0, 60)}"), so line ${next + 1}, which the merge kept, would never run: the update likely meant to replace it. Show the lines after the new one as they should read.`,
-      { line: row + 1, unreachable: next + 1, language: language.id },
-    );
+    refuseUnreachable(out, language, row, next, 'new');
   }
+  // The mirror: a new line right after a kept jump, in its block, would never run (`return total /
+  // n` after a marker, placed below the file's `return total` it was meant to replace).
+  for (const row of added) {
+    let prev = row - 1;
+    while (prev >= 0 && !code(prev)) prev--;
+    if (prev < 0 || added.has(prev) || !code(row) || !endsBlock(out[prev].trim())) continue;
+    const t = out[row].trim();
+    if (AFTER_JUMP.test(t) || /^(?:async\s+)?function\b/.test(t) || indentColumns(out[prev]) !== indentColumns(out[row])) continue;
+    refuseUnreachable(out, language, prev, row, 'kept');
+  }
+}
+
+/** A jump that ends its statement on its line (not `return x if y`, not `return (` going on). */
+const endsBlock = (t: string) => JUMP.test(t) && !/\b(?:if|unless)\b/.test(t) && !/[([{,\\+\-*/=&|?:.]$/.test(t.replace(/\s*(?:\/\/|#).*$/, ''));
+
+function refuseUnreachable(out: string[], language: Language, jump: number, dead: number, which: 'new' | 'kept'): never {
+  const [how, fix] =
+    which === 'new'
+      ? [`line ${dead + 1}, which the merge kept, would never run: the update likely meant to replace it.`, 'Show the lines after the new one as they should read.']
+      : [`the update's line ${dead + 1} would never run: it likely replaces line ${jump + 1}.`, 'Show the lines before the new one as they should read.']
+  throw new MergeRefusal(
+    'check_failed',
+    `Line ${jump + 1} of the merged file, ${which}, ends its block ("${out[jump].trim().slice(0, 60)}"), so ${how} ${fix}`,
+    { line: jump + 1, unreachable: dead + 1, language: language.id },
+  );
 }
 
 /**

@@ -178,3 +178,44 @@ export function definedTwice(root: Node, output: string[], added: Set<number>, l
     );
   }
 }
+
+/** The function a C declaration (`int parse(const char *s, int *ok);`) declares, or null. */
+function prototypeName(node: Node): string | null {
+  if (node.type !== 'declaration') return null;
+  let d = node.childForFieldName('declarator');
+  while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
+  const name = d?.childForFieldName('declarator');
+  return name?.type === 'identifier' ? name.text : null;
+}
+
+/**
+ * Refuses a merge whose new lines declare a C function (a prototype) that a kept prototype beside
+ * them, in the same block, declares with other types: C has no overloads, so the update rewrote
+ * that line (`bool *ok` for `int *ok`) and the merge kept both, which does not compile. Only C: in
+ * C++ the two are overloads. `root`: the merged file's tree; `added`: its rows from the update.
+ */
+export function prototypedTwice(root: Node, added: Set<number>, language: string): void {
+  if (added.size === 0 || language !== 'c') return;
+  const visit = (parent: Node) => {
+    const byName = new Map<string, Node[]>();
+    for (const child of parent.namedChildren) {
+      if (!child) continue;
+      if (/^preproc_(?:if|ifdef|else|elif)|^linkage_specification$|^declaration_list$/.test(child.type)) visit(child);
+      const name = prototypeName(child);
+      if (name) byName.set(name, [...(byName.get(name) ?? []), child]);
+    }
+    for (const [name, decls] of byName) {
+      const fresh = decls.find((d) => added.has(d.startPosition.row));
+      const spaced = (d: Node) => d.text.replace(/\s+/g, ' ');
+      const kept = decls.find((d) => !added.has(d.startPosition.row) && fresh && spaced(d) !== spaced(fresh));
+      if (!fresh || !kept) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The merged file would declare ${name} twice with different types: the update's at line ${fresh.startPosition.row + 1} and the file's own at line ${kept.startPosition.row + 1}, which the merge keeps. ` +
+          "The update likely rewrites the file's declaration: show the lines around it as they stand in the file.",
+        { name, line: fresh.startPosition.row + 1, kept_line: kept.startPosition.row + 1 },
+      );
+    }
+  };
+  visit(root);
+}

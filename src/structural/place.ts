@@ -19,7 +19,9 @@ export type Placement =
   /** Original lines [from, to] are replaced by the segment; from <= anchor.start, to >= anchor.end. */
   | { kind: 'anchor'; anchor: SegmentAnchor; from: number; to: number; wholeFile?: boolean }
   | { kind: 'top' }
-  | { kind: 'bottom' };
+  | { kind: 'bottom' }
+  /** The segment goes after original row `after`: the end of the block its predecessor opens. */
+  | { kind: 'inside'; after: number };
 
 const KEY_RUNGS: Rung[] = ['exact', 'whitespace', 'trimmed'];
 
@@ -333,13 +335,55 @@ function resolvePlacements(
     // A segment that shares nothing with the file goes at the top (bottom) only when the snippet
     // says so: code first, then a marker for the rest (or the reverse).
     if (i === 0 && !seg.markerBefore && seg.markerAfter) return { kind: 'top' } as const;
-    if (i === segments.length - 1 && seg.markerBefore && !seg.markerAfter) return { kind: 'bottom' } as const;
+    if (i === segments.length - 1 && seg.markerBefore && !seg.markerAfter) {
+      if (!nestedInSnippet(seg, segments)) return { kind: 'bottom' } as const;
+      const after = root && i > 0 ? endOfOpenedBlock(seg, segments[i - 1], placed[i - 1], orig.lines, root) : null;
+      if (after !== null) return { kind: 'inside', after } as const;
+    }
     throw new MergeRefusal('no_anchor', `Segment ${i + 1} of the update matches no line of the file.`, {
       ...where,
       lines: seg.lines,
     });
   });
   return placements;
+}
+
+/**
+ * A segment that starts deeper than the snippet's outermost code (`    return total / n` after a
+ * `def score(...):` and an indented marker) goes on inside a block the snippet opened, not at the
+ * file's end: appended there, it would join whatever block the file ends in.
+ */
+function nestedInSnippet(seg: Segment, segments: Segment[]): boolean {
+  const depth = (l: string) => l.length - l.trimStart().length;
+  const first = seg.lines.find((l) => !isBlank(l));
+  const outer = Math.min(...segments.flatMap((s) => s.lines.filter((l) => !isBlank(l)).map(depth)));
+  return first !== undefined && depth(first) > outer;
+}
+
+/**
+ * Where a last segment that shares nothing with the file goes when it starts deeper than the
+ * snippet's outer code and the segment before it ends on a block's header (`class Cache:`, an
+ * indented marker, a new method): at the end of that block, for the file's blocks end by
+ * indentation (Python) and the segment has no closing line to anchor on. Only where the snippet
+ * indents that header and the block's first line as the file does, and the segment never comes out
+ * of the block; else null.
+ */
+function endOfOpenedBlock(seg: Segment, prevSeg: Segment, prev: Placement | undefined, lines: string[], root: Node): number | null {
+  if (prev?.kind !== 'anchor') return null;
+  const header = [...prevSeg.lines].reverse().find((l) => !isBlank(l));
+  if (header === undefined || header !== lines[prev.to]) return null;
+  let block: Node | null = root.descendantForPosition({ row: prev.to, column: indentColumns(header) });
+  while (block?.parent && block.parent.startPosition.row === prev.to) block = block.parent;
+  if (!block || block.startPosition.row !== prev.to) return null;
+  const end = block.endPosition.column === 0 ? block.endPosition.row - 1 : block.endPosition.row;
+  if (end <= prev.to) return null;
+  let body = prev.to + 1;
+  while (body <= end && isBlank(lines[body])) body++;
+  const code = seg.lines.filter((l) => !isBlank(l));
+  const depth = (l: string) => l.length - l.trimStart().length;
+  if (body > end || code.length === 0 || depth(code[0]) - depth(header) !== depth(lines[body]) - depth(header)) return null;
+  if (leadingWhitespace(code[0]) !== leadingWhitespace(lines[body]) || code.some((l) => depth(l) < depth(code[0]))) return null;
+  return end;
 }
 
 /**

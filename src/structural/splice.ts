@@ -140,10 +140,11 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   segments.forEach((seg, i) => {
     const p = placements[i];
     if (p.kind !== 'anchor') {
-      if (p.kind === 'bottom') {
-        callEditedAtEnd(seg.lines, orig.lines, cursor);
-        keep(cursor, orig.lines.length);
-        cursor = orig.lines.length;
+      if (p.kind === 'bottom' || p.kind === 'inside') {
+        const end = p.kind === 'bottom' ? orig.lines.length : p.after + 1;
+        if (p.kind === 'bottom') callEditedAtEnd(seg.lines, orig.lines, cursor);
+        keep(cursor, end);
+        cursor = end;
         // (a blank line the snippet wrote before it, trimmed for anchoring, separates it from the file's end)
         if (seg.blankBefore && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
       }
