@@ -43,25 +43,39 @@ function swallowedComment(root: Node, output: string[], added: Set<number>, lang
 }
 
 /**
- * A new comment line that is a kept comment nearby with only its case or closing period changed
- * (`// First, give plugins...` above the file's `// first, give plugins...`): the snippet copied
- * the file's comment loosely, the merge did not pair it, and the result holds it twice. Refused.
+ * A new line that is a kept line nearby, the update does not show, restyled: a comment with only its
+ * case or closing period changed (`// First, give plugins...` above the file's `// first, give
+ * plugins...`), code with other quotes (`import { join } from "node:path";` over the file's
+ * `'node:path';`). The snippet copied the file's line loosely, the merge did not pair
+ * it, and the result holds it twice. Refused.
  */
-function tidiedCopyBesideOriginal(output: string[], added: Set<number>, lang: Language): void {
+function tidiedCopyBesideOriginal(output: string[], added: Set<number>, shown: Set<number>, lang: Language): void {
+  const key = (line: string) => {
+    const words = commentWords(line, lang);
+    if (words !== null) return words.split(' ').length >= 3 ? words : null;
+    const code = styleFree(line);
+    return code.length >= 10 && /[A-Za-z]/.test(code) ? code : null;
+  };
   for (const row of added) {
-    const words = commentWords(output[row], lang);
-    if (words === null || words.split(' ').length < 3) continue;
+    const k = key(output[row]);
+    if (k === null) continue;
     for (let r = Math.max(0, row - TIDIED_REACH); r <= Math.min(output.length - 1, row + TIDIED_REACH); r++) {
-      if (added.has(r) || output[r].trim() === output[row].trim() || commentWords(output[r], lang) !== words) continue;
+      if (added.has(r) || shown.has(r) || output[r].trim() === output[row].trim() || key(output[r]) !== k) continue;
       throw new MergeRefusal(
         'check_failed',
-        `The update's comment at line ${row + 1} of the result is the file's comment at line ${r + 1} with its case or punctuation changed, and the merge would keep both. ` +
-          'Copy the comment as the file has it if it is context, or change it visibly if it is new.',
+        `The update's line ${row + 1} of the result is the file's line ${r + 1} with its case, quotes or punctuation changed, and the merge would keep both. ` +
+          'Copy the line as the file has it if it is context, or change it visibly if it is new.',
         { line: row + 1, kept_line: r + 1 },
       );
     }
   }
 }
+
+/**
+ * A code line without what a model restyles when it copies one: quote marks and spacing. (Not a
+ * closing `,` or `;`: real edits add those, to a call's last argument given a new one after it.)
+ */
+const styleFree = (line: string) => line.trim().replace(/"/g, "'").replace(/\s+/g, ' ');
 
 /** The key a line sets in an object, map or config (`mode: 'x',`, `"mode": 1`, `'mode' => x`). */
 const KEY_LINE = /^(?:"([^"\n]+)"|'([^'\n]+)'|([A-Za-z_$][\w$-]*))\s*(?::(?!:)|=>)\s*\S/;
@@ -154,7 +168,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   // after or before it: context the snippet re-indented and the merge took for new code, now twice.
   duplicatedBesideItself(c.output, c.added, c.shown ?? new Set());
   unreachableKeptLine(c.output, c.added, c.language);
-  tidiedCopyBesideOriginal(c.output, c.added, c.language);
+  tidiedCopyBesideOriginal(c.output, c.added, c.shown ?? new Set(), c.language);
   keySetTwice(c.output, c.added, c.shown ?? new Set(), c.language);
 
   // Every code line of the snippet, in order, in the output.

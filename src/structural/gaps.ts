@@ -356,7 +356,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (grownFrom(a, b) || likeness(a, b) >= EDGE_ALIKE)) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (grownFrom(a, b) || grownInside(a, b) || likeness(a, b) >= EDGE_ALIKE)) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -404,6 +404,20 @@ const EDGE_REACH = 3;
 function grownFrom(a: string, b: string): boolean {
   const [short, long] = a.length < b.length ? [a, b] : [b, a];
   return short.length >= 6 && long.length > short.length && (long.startsWith(short) || long.endsWith(short));
+}
+
+/**
+ * One line grown by a piece inserted within it (`<Button label="Save" onClick={onSave} />` given
+ * ` disabled={!dirty}` before its `/>`): the shorter is the longer's start and end, and says enough.
+ */
+function grownInside(a: string, b: string): boolean {
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  if (short.length < 12) return false;
+  let head = 0;
+  while (head < short.length && short[head] === long[head]) head++;
+  let tail = 0;
+  while (tail < short.length - head && short[short.length - 1 - tail] === long[long.length - 1 - tail]) tail++;
+  return head + tail === short.length && head >= short.length / 2;
 }
 
 /** Two (trimmed) lines that are one line edited: grown at one end, or alike by edit distance. */

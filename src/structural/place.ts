@@ -535,8 +535,11 @@ function spanWholeFile(segments: Segment[], placements: Placement[], orig: Sourc
   const seg = segments[0].lines;
   // About the file's size: first and last line around a few new ones is no new file.
   if (code.length === 0 || seg.filter((l) => l.trim() !== '').length < WHOLE_FILE_SHARE * code.length) return;
-  const startsAtTop = squash(seg[0]) === code[0][1];
-  const endsAtBottom = squash(seg[seg.length - 1]) === code[code.length - 1][1];
+  // (a closer such as `}` says it is the file's last line only where the alignment put it there:
+  // one function given alone ends on `}` too)
+  const chain = p.anchor.chain.matches;
+  const startsAtTop = squash(seg[0]) === code[0][1] && (!isTrivial(seg[0]) || chain[0].o === code[0][0]);
+  const endsAtBottom = squash(seg[seg.length - 1]) === code[code.length - 1][1] && (!isTrivial(seg[seg.length - 1]) || chain[chain.length - 1].o === code[code.length - 1][0]);
   if (startsAtTop && endsAtBottom) {
     p.from = 0;
     p.to = orig.lines.length - 1;
@@ -548,7 +551,6 @@ function spanWholeFile(segments: Segment[], placements: Placement[], orig: Sourc
   // unmarked end does in a snippet with markers. (It read as an insertion: `a = 1 / b = 3` over
   // `a = 1 / b = 2` kept both b lines.)
   const nonBlank = (a: number, b: number) => nonBlankIn(orig.lines, a, b);
-  const chain = p.anchor.chain.matches;
   const n = orig.lines.length;
   if (startsAtTop && chain[chain.length - 1].s < seg.length - 1 && nonBlank(p.to + 1, n) <= UNMARKED_END_LIMIT) p.to = n - 1;
   if (endsAtBottom && chain[0].s > 0 && nonBlank(0, p.from) <= UNMARKED_END_LIMIT) p.from = 0;
