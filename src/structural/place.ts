@@ -254,18 +254,25 @@ function resolvePlacements(
     return [lo, hi];
   };
 
-  /** A segment of closing lines after a marker ends the block its placed predecessor opened. */
+  /**
+   * A segment that ends in closing lines after a marker ends the block its placed predecessor
+   * opened: its closers are that block's (`function save(doc) {`, a marker, a new last statement,
+   * `}`). Where it also has other lines, the range is where to look again, not an anchor.
+   */
   const closedBlock = (i: number): [number, number] | null => {
     const prev = placed[i - 1];
     const seg = segments[i];
     if (!prev || prev.kind !== 'anchor' || !seg.markerBefore) return null;
-    if (!seg.lines.every((l) => isBlank(l) || isTrivial(l))) return null;
+    let ts = seg.lines.length;
+    while (ts > 0 && (isBlank(seg.lines[ts - 1]) || isTrivial(seg.lines[ts - 1]))) ts--;
+    while (ts < seg.lines.length && isBlank(seg.lines[ts])) ts++;
+    if (ts === seg.lines.length) return null;
     const [lo, hi] = bounds(i);
     for (const rung of KEY_RUNGS) {
-      const at = index.positions(lineKey(seg.lines[0], rung), rung).filter((o) => o >= lo && o < hi);
-      const range = (o: number): [number, number] => [o, o + seg.lines.length - 1];
-      const pick = root ? closingCandidate(root, prev.from, prev.to, at.map(range)) : null;
-      if (pick) return pick;
+      const at = index.positions(lineKey(seg.lines[ts], rung), rung).filter((o) => o >= lo + ts && o < hi);
+      const range = (o: number): [number, number] => [o - ts, o + seg.lines.length - ts - 1];
+      const pick = root ? closingCandidate(root, prev.from, prev.to, at.map((o) => [o, o] as [number, number])) : null;
+      if (pick) return range(pick[0]);
       const byIndent = closingByIndent(orig.lines, prev.to, at, indentColumns);
       if (byIndent !== null) return range(byIndent);
     }
