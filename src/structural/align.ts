@@ -291,6 +291,13 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
     const alt = lineForLine(z.s + 1, rest, z.o + 1, o1 - z.o - 1, true);
     if (alt.length >= tail.length + 2) tail.splice(0, tail.length, ...alt);
   }
+  // Closers right after the last strong line that close what the snippet did not open (`  ))`
+  // after a call's last arguments) are the file's closers right there, new lines after them or not.
+  if (tail.length === 0) {
+    for (let s = z.s + 1, o = z.o + 1; s <= last && o < hi && !isBlank(seg[s]) && isTrivial(seg[s]) && keys[s] === okey(o) && !closesOwnBlock(seg, s); s++, o++) {
+      tail.push({ s, o, w: WEAK, kind: 'text' });
+    }
+  }
   const chain: Chain = { matches: [...head, ...first.matches, ...tail], score: first.score };
   const strength = chain.matches.filter((m) => m.w >= STRONG).length;
   const textAt = (s: number) => chain.matches.some((m) => m.s === s && m.kind === 'text');
