@@ -6,7 +6,7 @@
 import type { Language } from '../languages/registry.js';
 import { MergeRefusal } from './refusal.js';
 
-const COUNTED = new Set(['c', 'cpp', 'objc', 'java', 'kotlin', 'go', 'rust', 'csharp', 'swift', 'css', 'json']);
+const COUNTED = new Set(['c', 'cpp', 'objc', 'java', 'kotlin', 'go', 'rust', 'csharp', 'swift', 'css', 'scss', 'json']);
 const PAIRS: Record<string, number> = { '{': 0, '}': 0, '(': 1, ')': 1, '[': 2, ']': 2 };
 
 /** Net count of `{}`, `()`, `[]` outside comments, strings and character literals. */
