@@ -56,11 +56,18 @@ function tidiedCopyBesideOriginal(output: string[], added: Set<number>, shown: S
     const code = styleFree(line);
     return code.length >= 10 && /[A-Za-z]/.test(code) ? code : null;
   };
+  const keys = new Map<number, string | null>();
+  const keyAt = (r: number) => {
+    if (!keys.has(r)) keys.set(r, key(output[r]));
+    return keys.get(r)!;
+  };
   for (const row of added) {
-    const k = key(output[row]);
+    const k = keyAt(row);
     if (k === null) continue;
-    for (let r = Math.max(0, row - TIDIED_REACH); r <= Math.min(output.length - 1, row + TIDIED_REACH); r++) {
-      if (added.has(r) || shown.has(r) || output[r].trim() === output[row].trim() || key(output[r]) !== k) continue;
+    // (a long sentence is a long way from any other that reads the same)
+    const reach = k.split(' ').length >= LONG_SENTENCE ? FAR_REACH : TIDIED_REACH;
+    for (let r = Math.max(0, row - reach); r <= Math.min(output.length - 1, row + reach); r++) {
+      if (added.has(r) || shown.has(r) || output[r].trim() === output[row].trim() || keyAt(r) !== k) continue;
       throw new MergeRefusal(
         'check_failed',
         `The update's line ${row + 1} of the result is the file's line ${r + 1} with its case, quotes or punctuation changed, and the merge would keep both. ` +
@@ -116,6 +123,9 @@ function keySetTwice(output: string[], added: Set<number>, shown: Set<number>, l
 
 /** How far from a new comment its loosely copied original is looked for. */
 const TIDIED_REACH = 12;
+/** ...and for a line of this many words or more, how far (a function the merge kept between them). */
+const LONG_SENTENCE = 6;
+const FAR_REACH = 80;
 
 /** A merge may delete at most this share of the original's lines, net of the lines it adds... */
 const MAX_DELETED_SHARE = 0.5;
