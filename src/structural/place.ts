@@ -267,14 +267,18 @@ function resolvePlacements(
     while (ts > 0 && (isBlank(seg.lines[ts - 1]) || isTrivial(seg.lines[ts - 1]))) ts--;
     while (ts < seg.lines.length && isBlank(seg.lines[ts])) ts++;
     if (ts === seg.lines.length) return null;
+    // (without a tree, by indentation: the last closer is the one at the block's own depth)
+    let te = seg.lines.length - 1;
+    while (isBlank(seg.lines[te])) te--;
     const [lo, hi] = bounds(i);
     for (const rung of KEY_RUNGS) {
       const at = index.positions(lineKey(seg.lines[ts], rung), rung).filter((o) => o >= lo + ts && o < hi);
       const range = (o: number): [number, number] => [o - ts, o + seg.lines.length - ts - 1];
       const pick = root ? closingCandidate(root, prev.from, prev.to, at.map((o) => [o, o] as [number, number])) : null;
       if (pick) return range(pick[0]);
-      const byIndent = closingByIndent(orig.lines, prev.to, at, indentColumns);
-      if (byIndent !== null) return range(byIndent);
+      const last = index.positions(lineKey(seg.lines[te], rung), rung).filter((o) => o >= lo + te && o < hi);
+      const byIndent = closingByIndent(orig.lines, prev.to, last, indentColumns);
+      if (byIndent !== null) return range(byIndent - (te - ts));
     }
     return null;
   };
