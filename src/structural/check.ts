@@ -8,7 +8,7 @@ import { definedTwice, prototypedTwice } from './definitions.js';
 import { declaredTwice, redeclared, type Rebinding } from './bindings.js';
 import { commentWords, isCommentLine } from './gaps.js';
 import type { Segment } from './normalise.js';
-import { isBlank, runsOf } from './lines.js';
+import { isBlank, runsOf, subjectOf } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { pythonBlockErrors } from './python-blocks.js';
 import { rememberTree } from './tree-cache.js';
@@ -84,14 +84,8 @@ function tidiedCopyBesideOriginal(output: string[], added: Set<number>, shown: S
  */
 const styleFree = (line: string) => line.trim().replace(/"/g, "'").replace(/\s+/g, ' ');
 
-/** The key a line sets in an object, map or config (`mode: 'x',`, `"mode": 1`, `'mode' => x`). */
-const KEY_LINE = /^(?:"([^"\n]+)"|'([^'\n]+)'|([A-Za-z_$][\w$-]*))\s*(?::(?!:)|=>)\s*\S/;
 /** Where the same property set twice in a row is an idiom (a fallback for older browsers). */
-const REPEATS_KEYS = new Set(['css', 'scss', 'less']);
-const keyOf = (line: string) => {
-  const m = KEY_LINE.exec(line.trim());
-  return m && (m[1] ?? m[2] ?? m[3]);
-};
+const REPEATS_KEYS = new Set(['css', 'scss']);
 
 /**
  * A new line that sets a key (`mode: 'production',`) right beside a kept line, which the snippet
@@ -107,10 +101,10 @@ function keySetTwice(output: string[], added: Set<number>, shown: Set<number>, l
     return r >= 0 && r < output.length ? r : -1;
   };
   for (const row of added) {
-    const key = keyOf(output[row]);
+    const key = subjectOf(output[row]);
     if (key === null) continue;
     for (const kept of [nearestKept(row, -1), nearestKept(row, 1)]) {
-      if (kept < 0 || shown.has(kept) || keyOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
+      if (kept < 0 || shown.has(kept) || subjectOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
       throw new MergeRefusal(
         'check_failed',
         `The update's line ${row + 1} of the result sets "${key}", and the file's line beside it (line ${kept + 1}), which the update does not show, sets it too: the update likely meant to change that line, and the merge would keep both. ` +

@@ -80,3 +80,17 @@ export function runsOf(rows: Set<number>): [number, number][] {
   }
   return runs;
 }
+
+/** An object or map key a line sets (`mode: 'x',`, `"mode": 1`, `'mode' => x`; not Ruby's `validates :email`)... */
+const KEY_LINE = /^(?:"([^"\n]+)"|'([^'\n]+)'|([A-Za-z_$][\w$-]*))(?::(?!:)|\s*=>)\s*\S/;
+/** ...or a name it declares with a keyword (`var theme: String = "dark"`, `export const x = 1`). */
+const DECLARED = /^(?:(?:export|public|private|protected|internal|static|final|readonly|override|lateinit|open)\s+)*(?:var|let|const|val)\s+([A-Za-z_$][\w$]*)\b/;
+
+/** What a line sets, by name (a key or a declared name), or null. */
+export function subjectOf(line: string): string | null {
+  const t = line.trim();
+  const d = DECLARED.exec(t);
+  if (d) return d[1];
+  const m = KEY_LINE.exec(t);
+  return m && (m[1] ?? m[2] ?? m[3]);
+}

@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
-import { firstWord, isBlank, isTrivial, lineKey, type Rung } from './lines.js';
+import { firstWord, isBlank, isTrivial, lineKey, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -406,7 +406,29 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
     // (a closer the snippet's new lines above it leave a block open for is theirs, not the file's)
     while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1) && !closesOwnBlock(seg.lines, s - 1)) paired.set(--s, (from = --o));
   }
+  // One new line between the kept ones and the marker that sets what the file's line past them sets
+  // (`var theme = "dark"` below `struct Settings {`, over the file's `var theme = "light"`), at the
+  // same depth, is that line edited: it replaces it. (Beside it, the name would be set twice.)
+  const setsSame = (s: number, o: number) => {
+    const subject = subjectOf(seg.lines[s]);
+    return subject !== null && !same(s, o) && subjectOf(original[o]) === subject && indentColumns(seg.lines[s]) - indentColumns(original[o]) === shiftAt(seg, original, paired);
+  };
+  const now = [...paired.entries()].sort((x, y) => x[0] - y[0]);
+  if (seg.markerAfter) {
+    const [s, o] = now[now.length - 1];
+    if (o === to && s + 2 === seg.lines.length && o + 1 < ceiling && setsSame(s + 1, o + 1)) to = o + 1;
+  }
+  if (seg.markerBefore) {
+    const [s, o] = now[0];
+    if (o === from && s === 1 && o - 1 >= floor && setsSame(0, o - 1)) from = o - 1;
+  }
   return { from, to };
+}
+
+/** How much deeper the snippet indents its kept lines than the file does (the first kept line's). */
+function shiftAt(seg: Segment, original: string[], paired: Map<number, number>): number {
+  for (const [s, o] of paired) if (seg.lines[s].trim() !== '') return indentColumns(seg.lines[s]) - indentColumns(original[o]);
+  return 0;
 }
 
 /**
