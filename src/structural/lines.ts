@@ -86,10 +86,13 @@ const KEY_LINE = /^(?:"([^"\n]+)"|'([^'\n]+)'|([A-Za-z_$][\w$-]*))(?::(?!:)|\s*=
 /** ...or a name it declares with a keyword (`var theme: String = "dark"`, `export const x = 1`). */
 const DECLARED = /^(?:(?:export|public|private|protected|internal|static|final|readonly|override|lateinit|open)\s+)*(?:var|let|const|val)\s+([A-Za-z_$][\w$]*)\b/;
 
-/** What a line sets, by name (a key or a declared name), or null. */
+/** ...or a name it assigns (`DefaultPort = 9090`, `self.base = url`; not `==`, `=>` or `+=`). */
+const ASSIGNED = /^([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*=(?![=>])/;
+
+/** What a line sets, by name (a key, a declared or an assigned name), or null. */
 export function subjectOf(line: string): string | null {
   const t = line.trim();
-  const d = DECLARED.exec(t);
+  const d = DECLARED.exec(t) ?? ASSIGNED.exec(t);
   if (d) return d[1];
   const m = KEY_LINE.exec(t);
   return m && (m[1] ?? m[2] ?? m[3]);

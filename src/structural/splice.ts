@@ -409,9 +409,11 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   // One new line between the kept ones and the marker that sets what the file's line past them sets
   // (`var theme = "dark"` below `struct Settings {`, over the file's `var theme = "light"`), at the
   // same depth, is that line edited: it replaces it. (Beside it, the name would be set twice.)
+  // (a `return` beside the file's `return` too: one of the two would never run)
+  const subject = (line: string) => subjectOf(line) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
   const setsSame = (s: number, o: number) => {
-    const subject = subjectOf(seg.lines[s]);
-    return subject !== null && !same(s, o) && subjectOf(original[o]) === subject && indentColumns(seg.lines[s]) - indentColumns(original[o]) === shiftAt(seg, original, paired);
+    const what = subject(seg.lines[s]);
+    return what !== null && !same(s, o) && subject(original[o]) === what && indentColumns(seg.lines[s]) - indentColumns(original[o]) === shiftAt(seg, original, paired);
   };
   const now = [...paired.entries()].sort((x, y) => x[0] - y[0]);
   if (seg.markerAfter) {
