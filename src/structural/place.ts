@@ -384,7 +384,8 @@ function endOfOpenedBlock(seg: Segment, prevSeg: Segment, prev: Placement | unde
   const header = [...prevSeg.lines].reverse().find((l) => !isBlank(l));
   if (header === undefined || header !== lines[prev.to]) return null;
   let block: Node | null = root.descendantForPosition({ row: prev.to, column: indentColumns(header) });
-  while (block?.parent && block.parent.startPosition.row === prev.to) block = block.parent;
+  // (the highest node the header starts, short of the file itself)
+  while (block?.parent?.parent && block.parent.startPosition.row === prev.to) block = block.parent;
   if (!block || block.startPosition.row !== prev.to) return null;
   const end = block.endPosition.column === 0 ? block.endPosition.row - 1 : block.endPosition.row;
   if (end <= prev.to) return null;
