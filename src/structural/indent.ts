@@ -117,12 +117,14 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
       cost += Math.abs(shift);
     }
     const margin = others.includes(m) ? 2 : 0;
-    // On a tie, a mapping that puts the snippet's column 0 at the file's everywhere (re-indented
-    // whole) beats one that needs shifts (copied out of its block).
-    // Past that, smaller shifts win where the mapping reads the snippet by its own unit (a snippet
-    // copied in 4 columns out of a 2-column file, cut into many short segments each shifted).
+    // On a tie, a mapping that reads the snippet by its own unit and puts the snippet's column 0 at
+    // the file's everywhere (re-indented whole) beats one that needs shifts (copied out of its
+    // block); past that, smaller shifts win, still by the snippet's own unit (a snippet copied in 4
+    // columns out of a 2-column file, cut into many short segments each shifted). A unit the snippet
+    // does not nest by only explains its depths by chance (a 4-column snippet dedented by 4 reads
+    // as one scaled from 2 to 4 columns, its new lines at column 0 left there).
     const ownUnit = snippetUnit === null || m.from === snippetUnit;
-    if (votes > best.votes + margin || (votes === best.votes && margin === 0 && ((cost === 0 && best.cost > 0) || (ownUnit && cost < best.cost)))) best = { m, votes, cost };
+    if (votes > best.votes + margin || (votes === best.votes && margin === 0 && ownUnit && ((cost === 0 && best.cost > 0) || cost < best.cost))) best = { m, votes, cost };
   }
   // The shift most segments agree on: a segment whose own lines barely say otherwise takes it.
   const total = new Map<number, number>();
