@@ -88,10 +88,11 @@ const styleFree = (line: string) => line.trim().replace(/"/g, "'").replace(/\s+/
 const REPEATS_KEYS = new Set(['css', 'scss']);
 
 /**
- * A new line that sets a key (`mode: 'production',`) right beside a kept line, which the snippet
- * does not show, setting the same key at the same indentation: the snippet meant to change that
- * line (`mode: 'development',`) and the merge kept both, which a map or an object literal reads as
- * the last one winning, silently. Refused: the snippet should show the line it replaces.
+ * A new line that sets a key or a name (`mode: 'production',`, `const limit = 10`, `limit = 10`;
+ * subjectOf) right beside a kept line, which the snippet does not show, setting the same at the same
+ * indentation: the snippet meant to change that line (`mode: 'development',`) and the merge kept
+ * both, which an object literal reads as the last one winning, silently. Refused: the snippet should
+ * show the line it replaces. (One such line alone beside a marker replaces it: extendAtMarkers.)
  */
 function keySetTwice(output: string[], added: Set<number>, shown: Set<number>, lang: Language): void {
   if (REPEATS_KEYS.has(lang.id)) return;
