@@ -171,10 +171,11 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
 
   // A run of added lines that repeats, line for line (indentation aside), the kept lines right
   // after or before it: context the snippet re-indented and the merge took for new code, now twice.
-  duplicatedBesideItself(c.output, c.added, c.shown ?? new Set());
+  const shown = c.shown ?? new Set<number>();
+  duplicatedBesideItself(c.output, c.added, shown);
   unreachableKeptLine(c.output, c.added, c.language);
-  tidiedCopyBesideOriginal(c.output, c.added, c.shown ?? new Set(), c.language);
-  keySetTwice(c.output, c.added, c.shown ?? new Set(), c.language);
+  tidiedCopyBesideOriginal(c.output, c.added, shown, c.language);
+  keySetTwice(c.output, c.added, shown, c.language);
 
   // Every code line of the snippet, in order, in the output.
   const out = c.output.map((l) => l.trim());
@@ -295,7 +296,7 @@ function refuseUnreachable(out: string[], language: Language, jump: number, dead
   const [how, fix] =
     which === 'new'
       ? [`line ${dead + 1}, which the merge kept, would never run: the update likely meant to replace it.`, 'Show the lines after the new one as they should read.']
-      : [`the update's line ${dead + 1} would never run: it likely replaces line ${jump + 1}.`, 'Show the lines before the new one as they should read.']
+      : [`the update's line ${dead + 1} would never run: it likely replaces line ${jump + 1}.`, 'Show the lines before the new one as they should read.'];
   throw new MergeRefusal(
     'check_failed',
     `Line ${jump + 1} of the merged file, ${which}, ends its block ("${out[jump].trim().slice(0, 60)}"), so ${how} ${fix}`,

@@ -365,11 +365,13 @@ function resolvePlacements(
  * file's end: appended there, it would join whatever block the file ends in.
  */
 function nestedInSnippet(seg: Segment, segments: Segment[]): boolean {
-  const depth = (l: string) => l.length - l.trimStart().length;
   const first = seg.lines.find((l) => !isBlank(l));
-  const outer = Math.min(...segments.flatMap((s) => s.lines.filter((l) => !isBlank(l)).map(depth)));
-  return first !== undefined && depth(first) > outer;
+  const outer = Math.min(...segments.flatMap((s) => s.lines.filter((l) => !isBlank(l)).map(depthOf)));
+  return first !== undefined && depthOf(first) > outer;
 }
+
+/** Leading whitespace, in characters. */
+const depthOf = (line: string) => line.length - line.trimStart().length;
 
 /**
  * Where a last segment that shares nothing with the file goes when it starts deeper than the
@@ -392,10 +394,8 @@ function endOfOpenedBlock(seg: Segment, prevSeg: Segment, prev: Placement | unde
   let body = prev.to + 1;
   while (body <= end && isBlank(lines[body])) body++;
   const code = seg.lines.filter((l) => !isBlank(l));
-  const depth = (l: string) => l.length - l.trimStart().length;
-  if (body > end || code.length === 0 || depth(code[0]) - depth(header) !== depth(lines[body]) - depth(header)) return null;
-  if (leadingWhitespace(code[0]) !== leadingWhitespace(lines[body]) || code.some((l) => depth(l) < depth(code[0]))) return null;
-  return end;
+  if (body > end || code.length === 0 || depthOf(code[0]) !== depthOf(lines[body]) || leadingWhitespace(code[0]) !== leadingWhitespace(lines[body])) return null;
+  return code.some((l) => depthOf(l) < depthOf(code[0])) ? null : end;
 }
 
 /**
