@@ -1,11 +1,16 @@
 // AVX2 + FMA + F16C kernels (CPUs without AVX-512): int8 dot products through
-// vpmaddubsw / vpmaddwd, one weight unpack shared by up to MAX_T activation rows.
+// vpmaddubsw / vpmaddwd, one weight unpack shared by up to MAX_T activation rows, and the
+// packed-panel GEMM (panels.h) for every type that has a panel form.
 #if defined(__x86_64__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
 #include <immintrin.h>
 #include "kernels.h"
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include "panels.h"
 #include "quant.h"
 
 namespace se {
@@ -258,10 +263,203 @@ void attn_values(const float* p, int n, const void* const* vblk, const float* co
   for (int v = 0; v < nv; v++) _mm256_storeu_ps(out + 8 * v, acc[v]);
 }
 
+// ---- packed-panel GEMM ----
+// Activations in the AVX-512 kernel set's panel layout (its quant_actp): signed bytes, then per
+// 16 values −128·Σq as int32 (Q4_0 and Q4_K need the activations' sums), then one float scale per
+// ACT_GROUP values. The values are the row-major kernels' (quantize_act_q8): same rounding.
+inline size_t actp_corr_off(int n) { return ((size_t)n + 63) & ~(size_t)63; }
+inline size_t actp_scale_off(int n) { return actp_corr_off(n) + (size_t)(n / 16) * 4; }
+size_t actp_bytes(int n) { return (actp_scale_off(n) + (size_t)(n / ACT_GROUP + 1) * 4 + 63) & ~(size_t)63; }
+
+void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
+  int8_t* q = (int8_t*)out;
+  int32_t* corr = (int32_t*)((uint8_t*)out + actp_corr_off(n));
+  float* ds = (float*)((uint8_t*)out + actp_scale_off(n));
+  const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  for (int g = 0; g < n; g += ACT_GROUP) {  // the rounding of quantize_group, 32 values per step
+    const int len = std::min(ACT_GROUP, n - g);
+    __m256 mx = _mm256_setzero_ps();
+    for (int i = 0; i < len; i += 8) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(x + g + i), absmask));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float d = _mm_cvtss_f32(m4) / 127.f, id = d != 0 ? 1.f / d : 0.f;
+    const __m256 idv = _mm256_set1_ps(id);
+    for (int i = 0; i < len; i += 32) {
+      __m256i v[4];
+      for (int j = 0; j < 4; j++)
+        v[j] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + g + i + 8 * j), idv),
+                                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      corr[(g + i) / 16] = -128 * hsum_epi32(_mm256_add_epi32(v[0], v[1]));
+      corr[(g + i) / 16 + 1] = -128 * hsum_epi32(_mm256_add_epi32(v[2], v[3]));
+      // |v| ≤ 127: the packs never saturate; they interleave 128-bit lanes, the permute restores order
+      const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+      _mm256_storeu_si256((__m256i*)(q + g + i), _mm256_permutevar8x32_epi32(b, order));
+    }
+    ds[g / ACT_GROUP] = d;
+  }
+}
+
+inline __m256i bcast32(const void* p) { int32_t v; std::memcpy(&v, p, 4); return _mm256_set1_epi32(v); }
+
+// Without vpdpbusd, a 256-bit register holds half a panel: 8 output rows × 4 values. The kernels
+// below compute R activation rows against one half panel (h = 0, 1) so that the weights loaded
+// and unpacked once serve all R rows from registers. Each output lane sees the same operations
+// whatever R is (batch invariance), and the integer sums per block are exact, so results equal
+// the AVX-512 kernels' bit for bit.
+
+// int8 panels (Q8_0, Q5_0: 32-value blocks, f16 scales; Q6_K: 16-value blocks, f32 scales). The
+// stored bytes are q + 128: xor 0x80 gives q back; vpmaddubsw then takes |q| unsigned and the
+// activation with q's sign (|q| ≤ 128, |a| ≤ 127: a pair's sum never saturates 16 bits). The
+// multiplier is the bound here (one port on Zen 2), so types with small q (Q5_0 ≤ 16, Q6_K ≤ 32)
+// add S steps' 16-bit sums before one vpmaddwd widens them: S · 2 · qmax · 127 ≤ 32767.
+template <int R, int BL, bool F16S, int S>
+void gemm_i8_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
+  const int nblk = n / BL;
+  const size_t soff = actp_scale_off(n), wbytes = (size_t)nblk * 16 * BL;
+  const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
+  __m256 acc[R];
+  for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+  for (int b = 0; b < nblk; b++) {
+    const uint8_t* wb = pw + (size_t)b * 16 * BL + 32 * h;
+    if (pf)
+      for (int k = 0; k < BL / 4; k += 2) _mm_prefetch((const char*)(pf + (size_t)b * 16 * BL + 64 * k), _MM_HINT_T0);
+    __m256i id[R];
+    for (int r = 0; r < R; r++) id[r] = _mm256_setzero_si256();
+    for (int k0 = 0; k0 < BL / 4; k0 += S) {
+      __m256i s16[R];
+      for (int k = k0; k < k0 + S; k++) {
+        const __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i*)(wb + 64 * k)), flip);
+        const __m256i wa = _mm256_sign_epi8(w, w);
+        for (int r = 0; r < R; r++) {
+          const __m256i p = _mm256_maddubs_epi16(wa, _mm256_sign_epi8(bcast32(ar[r] + BL * b + 4 * k), w));
+          s16[r] = k == k0 ? p : _mm256_add_epi16(s16[r], p);
+        }
+      }
+      for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(s16[r], ones));
+    }
+    const __m256 ws = F16S ? _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(pw + wbytes + 32 * b + 16 * h)))
+                           : _mm256_load_ps((const float*)(pw + wbytes + 64 * b + 32 * h));
+    for (int r = 0; r < R; r++) {
+      float da;
+      std::memcpy(&da, ar[r] + soff + 4 * (b * BL / ACT_GROUP), 4);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
+}
+
+// two steps of 4 values from one load of nibbles (values 4k.. low, 16+4k.. high), unsigned 0..15:
+// vpmaddubsw needs no sign trick, and the two steps' 16-bit sums add without saturating
+inline __m256i nib_step(__m256i x, __m256i a0, __m256i a1) {
+  const __m256i m4 = _mm256_set1_epi8(15);
+  const __m256i lo = _mm256_and_si256(x, m4), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);
+  return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_maddubs_epi16(hi, a1)), _mm256_set1_epi16(1));
+}
+
+// Q4_0 panels in the nibble form: the int32 sums start at −8·Σa of the block (the nibbles are the
+// type's unsigned q), then as the int8 form.
+template <int R>
+void gemm_nib_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
+  const int nblk = n / 32;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  __m256 acc[R];
+  for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+  for (int b = 0; b < nblk; b++) {
+    const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
+    const size_t pair = (size_t)(b & ~1) * NIB_BLOCK, qo = pair + 256 * i, so = pair + 256 * cnt + 32 * i;
+    if (pf && i == 0)
+      for (size_t k = 0; k < cnt * NIB_BLOCK; k += 64) _mm_prefetch((const char*)(pf + pair + k), _MM_HINT_T0);
+    __m256i id[R];
+    for (int r = 0; r < R; r++) {
+      const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
+      id[r] = _mm256_set1_epi32((c16[0] + c16[1]) / 16);  // −8·Σa
+    }
+    for (int k = 0; k < 4; k++) {
+      const __m256i x = _mm256_load_si256((const __m256i*)(pw + qo + 64 * k + 32 * h));
+      for (int r = 0; r < R; r++)
+        id[r] = _mm256_add_epi32(id[r], nib_step(x, bcast32(ar[r] + 32 * b + 4 * k), bcast32(ar[r] + 32 * b + 16 + 4 * k)));
+    }
+    const __m256 ws = _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(pw + so + 16 * h)));
+    for (int r = 0; r < R; r++) {
+      float da;
+      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
+}
+
+// Q4_K panels at 4 bits: sums from zero, FMA by (d·sc × activation scale), FNMA by (dmin·m ×
+// activation scale × Σa of the block), as the AVX-512 kernel.
+template <int R>
+void gemm_q4k_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
+  const int nsb = n / 256;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  __m256 acc[R];
+  for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+  for (int s = 0; s < nsb; s++) {
+    const uint8_t* sp = pw + (size_t)s * Q4K_SUPER + Q4K_QBYTES;
+    const __m256 dv = _mm256_load_ps((const float*)(sp + Q4K_SCBYTES + 32 * h));
+    const __m256 dmv = _mm256_load_ps((const float*)(sp + Q4K_SCBYTES + 64 + 32 * h));
+    if (pf)  // the next panels' scales of this super-block
+      for (int k = 0; k < 6; k++) _mm_prefetch((const char*)(pf + (size_t)s * Q4K_SUPER + Q4K_QBYTES + 64 * k), _MM_HINT_T0);
+    float da[R];
+    for (int r = 0; r < R; r++) std::memcpy(&da[r], ar[r] + soff + 4 * s, 4);
+    for (int j = 0; j < 8; j++) {
+      const int b = 8 * s + j;
+      const size_t qo = (size_t)s * Q4K_SUPER + 256 * j;
+      if (pf)
+        for (int k = 0; k < 4; k++) _mm_prefetch((const char*)(pf + qo + 64 * k), _MM_HINT_T0);
+      __m256i id[R];
+      for (int r = 0; r < R; r++) id[r] = _mm256_setzero_si256();
+      for (int k = 0; k < 4; k++) {
+        const __m256i x = _mm256_load_si256((const __m256i*)(pw + qo + 64 * k + 32 * h));
+        for (int r = 0; r < R; r++)
+          id[r] = _mm256_add_epi32(id[r], nib_step(x, bcast32(ar[r] + 32 * b + 4 * k), bcast32(ar[r] + 32 * b + 16 + 4 * k)));
+      }
+      const uint8_t* sc = sp + 32 * j + 8 * h;
+      const __m256 ws = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)sc))), dv);
+      const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(sc + 16)))), dmv);
+      for (int r = 0; r < R; r++) {
+        const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
+        const __m256 sa = _mm256_set1_ps(da[r] * (float)((c16[0] + c16[1]) / -128));  // activation scale × Σq
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da[r])), acc[r]);
+        acc[r] = _mm256_fnmadd_ps(wm, sa, acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
+}
+
+using HalfFn = void (*)(const uint8_t*, int, int, const uint8_t* const*, float*, const uint8_t*);
+template <template <int> class Kind, int... Rs>
+constexpr std::array<HalfFn, sizeof...(Rs)> half_table(std::integer_sequence<int, Rs...>) { return {Kind<Rs + 1>::fn...}; }
+template <int R> struct I8_32 { static constexpr HalfFn fn = gemm_i8_t<R, 32, true, 1>; };
+template <int R> struct I5_32 { static constexpr HalfFn fn = gemm_i8_t<R, 32, true, 8>; };  // Q5_0
+template <int R> struct I6_16 { static constexpr HalfFn fn = gemm_i8_t<R, 16, false, 4>; };  // Q6_K
+template <int R> struct Nib { static constexpr HalfFn fn = gemm_nib_t<R>; };
+template <int R> struct Q4K { static constexpr HalfFn fn = gemm_q4k_t<R>; };
+constexpr auto kRows = std::make_integer_sequence<int, GEMM_ROWS>();
+constexpr auto kHalfQ8 = half_table<I8_32>(kRows), kHalfQ5 = half_table<I5_32>(kRows), kHalfQ6K = half_table<I6_16>(kRows);
+constexpr auto kHalfNib = half_table<Nib>(kRows), kHalfQ4K = half_table<Q4K>(kRows);
+
+// R rows × C panels: each panel's two halves in turn (the panel stays in cache between them);
+// the first half's pass prefetches the next panels' bytes.
+void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
+                 const uint8_t* const* prefetch) {
+  const auto& t = f.q4k ? kHalfQ4K : f.nib ? kHalfNib : f.bl == 16 ? kHalfQ6K : f.qmax <= 16 ? kHalfQ5 : kHalfQ8;
+  const HalfFn fn = t[R - 1];
+  for (int c = 0; c < C; c++)
+    for (int h = 0; h < 2; h++) fn(pw[c], h, n, (const uint8_t* const*)a, out + 16 * c + 8 * h, prefetch && h == 0 ? prefetch[c] : nullptr);
+}
+
 size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
 void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
 
-const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, nullptr, nullptr,
+                   actp_bytes, quant_actp, gemm_panels, nullptr, nullptr};
 
 }  // namespace
 

@@ -8,10 +8,11 @@ namespace se {
 
 PanelFormat panel_format(int type) {
   switch (type) {
-    case T_Q8_0: case T_Q5_0: return {32, true};
+    case T_Q8_0: return {32, true};
+    case T_Q5_0: return {32, true, false, false, 16};
     case T_Q4_0: return {32, true, false, true};
     case T_Q4_K: return {32, false, true};
-    case T_Q6_K: return {16, false, false};
+    case T_Q6_K: return {16, false, false, false, 32};
     default: return {};
   }
 }

@@ -24,6 +24,7 @@ struct PanelFormat {
   bool f16_scales = false;  // scales as f16 (the type's own), else f32
   bool q4k = false;         // Q4_K's 4-bit layout (below) instead of int8 values
   bool nib = false;         // Q4_0's nibble layout (below) instead of int8 values
+  int qmax = 128;           // int8 form: the largest |q| the type can hold (Q5_0 16, Q6_K 32)
 };
 PanelFormat panel_format(int type);
 

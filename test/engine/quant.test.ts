@@ -120,34 +120,45 @@ function quantAct(x: Float32Array, block: number): Float64Array {
 describe('native matmul kernels vs float64 reference', () => {
   const { kernelMatmul } = loadAddon();
   const types = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q6_K];
+  // y = W·x for N rows of x through one kernel set, each output against float64 on the dequantized
+  // weights and the quantized activations; and each row alone gives the same bits (batch invariance)
+  function check(isa: ReturnType<typeof availableIsas>[number], t: GGMLType, w: Float32Array, rows: number, cols: number, x: Float32Array) {
+    const N = x.length / cols;
+    const wq = quantize(t, w);
+    const wd = dequantize(t, wq, rows * cols);
+    const y = kernelMatmul(isa, t, wq, rows, cols, x);
+    const blk = t === GGMLType.F32 || t === GGMLType.F16 || t === GGMLType.BF16 ? 0 : 256;
+    for (let n = 0; n < N; n++) {
+      const xr = x.subarray(n * cols, (n + 1) * cols);
+      const xa = blk ? quantAct(xr, blk) : Float64Array.from(xr);
+      for (let o = 0; o < rows; o++) {
+        let ref = 0, mag = 0;
+        for (let i = 0; i < cols; i++) { ref += wd[o * cols + i] * xa[i]; mag += Math.abs(wd[o * cols + i] * xa[i]); }
+        expect(Math.abs(y[n * rows + o] - ref)).toBeLessThanOrEqual(2e-6 * mag + 1e-6);
+      }
+      const alone = kernelMatmul(isa, t, wq, rows, cols, Float32Array.from(xr));
+      expect(Array.from(alone)).toEqual(Array.from(y.subarray(n * rows, (n + 1) * rows)));
+    }
+  }
   for (const isa of availableIsas()) {
     for (const t of types) {
       const k256 = t === GGMLType.Q4_K || t === GGMLType.Q6_K;
       // odd block counts exercise the kernels' tails
       for (const cols of k256 ? [256, 768] : [96, 512]) {
         it(`${isa} ${typeName(t)} ${cols} columns`, () => {
-          // 40 rows: two panels and a padded one for the packed Q8_0 GEMM; 9 rows: its 4-row groups and a tail
-          const rows = 40, N = 9;
-          const w = rand(rows * cols, 3 + cols, 0.5);
-          const wq = quantize(t, w);
-          const wd = dequantize(t, wq, rows * cols);
-          const x = rand(N * cols, 11 + t, 2);
-          const y = kernelMatmul(isa, t, wq, rows, cols, x);
-          const blk = t === GGMLType.F32 || t === GGMLType.F16 || t === GGMLType.BF16 ? 0 : 256;
-          for (let n = 0; n < N; n++) {
-            const xr = x.subarray(n * cols, (n + 1) * cols);
-            const xa = blk ? quantAct(xr, blk) : Float64Array.from(xr);
-            for (let o = 0; o < rows; o++) {
-              let ref = 0, mag = 0;
-              for (let i = 0; i < cols; i++) { ref += wd[o * cols + i] * xa[i]; mag += Math.abs(wd[o * cols + i] * xa[i]); }
-              expect(Math.abs(y[n * rows + o] - ref)).toBeLessThanOrEqual(2e-6 * mag + 1e-6);
-            }
-            // a row's result does not depend on how many rows share the call
-            const alone = kernelMatmul(isa, t, wq, rows, cols, Float32Array.from(xr));
-            expect(Array.from(alone)).toEqual(Array.from(y.subarray(n * rows, (n + 1) * rows)));
-          }
+          // 40 rows: two panels and a padded one for the packed GEMM; 9 rows: its 4-row groups and a tail
+          const rows = 40;
+          check(isa, t, rand(rows * cols, 3 + cols, 0.5), rows, cols, rand(9 * cols, 11 + t, 2));
         });
       }
+      // every weight at its type's largest |q| and every activation at ±127, signs agreeing or not:
+      // the largest sums any 16-bit step of an int8 kernel can see (a saturation shows here)
+      it(`${isa} ${typeName(t)} at the extremes of q and activations`, () => {
+        const rows = 24, cols = 512;
+        const w = new Float32Array(rows * cols).map((_, i) => (Math.floor(i / cols) % 3 === 0 ? 0.75 : -0.75));
+        const x = new Float32Array(5 * cols).map((_, i) => [1.5, -1.5, (i & 1 ? 1 : -1) * 1.5, (i & 2 ? 1 : -1) * 1.5, -1.5][Math.floor(i / cols)]);
+        check(isa, t, w, rows, cols, x);
+      });
     }
   }
 });
