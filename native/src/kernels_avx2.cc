@@ -304,8 +304,8 @@ void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
 inline __m256i bcast32(const void* p) { int32_t v; std::memcpy(&v, p, 4); return _mm256_set1_epi32(v); }
 
 // Without vpdpbusd, a 256-bit register holds half a panel: 8 output rows × 4 values. The kernels
-// below compute R activation rows against one half panel (h = 0, 1) so that the weights loaded
-// and unpacked once serve all R rows from registers. Each output lane sees the same operations
+// below compute R activation rows against one half panel (h = 0, 1; the int8 kernels H halves
+// from h) so that the weights loaded and unpacked once serve all R rows from registers. Each output lane sees the same operations
 // whatever R is (batch invariance), and the integer sums per block are exact, so results equal
 // the AVX-512 kernels' bit for bit.
 
@@ -314,40 +314,53 @@ inline __m256i bcast32(const void* p) { int32_t v; std::memcpy(&v, p, 4); return
 // activation with q's sign (|q| ≤ 128, |a| ≤ 127: a pair's sum never saturates 16 bits). The
 // multiplier is the bound here (one port on Zen 2), so types with small q (Q5_0 ≤ 16, Q6_K ≤ 32)
 // add S steps' 16-bit sums before one vpmaddwd widens them: S · 2 · qmax · 127 ≤ 32767.
-template <int R, int BL, bool F16S, int S>
-void gemm_i8_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
+template <int R, int H, int BL, bool F16S, int S>
+void gemm_i8_t(const uint8_t* pw, int h0, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
   const int nblk = n / BL;
   const size_t soff = actp_scale_off(n), wbytes = (size_t)nblk * 16 * BL;
   const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
-  __m256 acc[R];
-  for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+  __m256 acc[R][H];
+  for (int r = 0; r < R; r++)
+    for (int h = 0; h < H; h++) acc[r][h] = _mm256_setzero_ps();
   for (int b = 0; b < nblk; b++) {
-    const uint8_t* wb = pw + (size_t)b * 16 * BL + 32 * h;
+    const uint8_t* wb = pw + (size_t)b * 16 * BL + 32 * h0;
     if (pf)
-      for (int k = 0; k < BL / 4; k += 2) _mm_prefetch((const char*)(pf + (size_t)b * 16 * BL + 64 * k), _MM_HINT_T0);
-    __m256i id[R];
-    for (int r = 0; r < R; r++) id[r] = _mm256_setzero_si256();
+      for (int k = 0; k < BL / 4; k++) _mm_prefetch((const char*)(pf + (size_t)b * 16 * BL + 64 * k), _MM_HINT_T0);
+    __m256i id[R][H];
+    for (int r = 0; r < R; r++)
+      for (int h = 0; h < H; h++) id[r][h] = _mm256_setzero_si256();
     for (int k0 = 0; k0 < BL / 4; k0 += S) {
-      __m256i s16[R];
+      __m256i s16[R][H];
       for (int k = k0; k < k0 + S; k++) {
-        const __m256i w = _mm256_xor_si256(_mm256_load_si256((const __m256i*)(wb + 64 * k)), flip);
-        const __m256i wa = _mm256_sign_epi8(w, w);
+        __m256i w[H], wa[H];
+        for (int h = 0; h < H; h++) {
+          w[h] = _mm256_xor_si256(_mm256_load_si256((const __m256i*)(wb + 64 * k + 32 * h)), flip);
+          wa[h] = _mm256_sign_epi8(w[h], w[h]);
+        }
         for (int r = 0; r < R; r++) {
-          const __m256i p = _mm256_maddubs_epi16(wa, _mm256_sign_epi8(bcast32(ar[r] + BL * b + 4 * k), w));
-          s16[r] = k == k0 ? p : _mm256_add_epi16(s16[r], p);
+          const __m256i av = bcast32(ar[r] + BL * b + 4 * k);
+          for (int h = 0; h < H; h++) {
+            const __m256i p = _mm256_maddubs_epi16(wa[h], _mm256_sign_epi8(av, w[h]));
+            s16[r][h] = k == k0 ? p : _mm256_add_epi16(s16[r][h], p);
+          }
         }
       }
-      for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(s16[r], ones));
+      for (int r = 0; r < R; r++)
+        for (int h = 0; h < H; h++) id[r][h] = _mm256_add_epi32(id[r][h], _mm256_madd_epi16(s16[r][h], ones));
     }
-    const __m256 ws = F16S ? _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(pw + wbytes + 32 * b + 16 * h)))
-                           : _mm256_load_ps((const float*)(pw + wbytes + 64 * b + 32 * h));
+    __m256 ws[H];
+    for (int h = 0; h < H; h++)
+      ws[h] = F16S ? _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(pw + wbytes + 32 * b + 16 * (h0 + h))))
+                   : _mm256_load_ps((const float*)(pw + wbytes + 64 * b + 32 * (h0 + h)));
     for (int r = 0; r < R; r++) {
       float da;
       std::memcpy(&da, ar[r] + soff + 4 * (b * BL / ACT_GROUP), 4);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
+      const __m256 dv = _mm256_set1_ps(da);
+      for (int h = 0; h < H; h++) acc[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r][h]), _mm256_mul_ps(ws[h], dv), acc[r][h]);
     }
   }
-  for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
+  for (int r = 0; r < R; r++)
+    for (int h = 0; h < H; h++) _mm256_storeu_ps(out + r * GEMM_LD + 8 * h, acc[r][h]);
 }
 
 // two steps of 4 values from one load of nibbles (values 4k.. low, 16+4k.. high), unsigned 0..15:
@@ -436,23 +449,27 @@ void gemm_q4k_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float
 using HalfFn = void (*)(const uint8_t*, int, int, const uint8_t* const*, float*, const uint8_t*);
 template <template <int> class Kind, int... Rs>
 constexpr std::array<HalfFn, sizeof...(Rs)> half_table(std::integer_sequence<int, Rs...>) { return {Kind<Rs + 1>::fn...}; }
-template <int R> struct I8_32 { static constexpr HalfFn fn = gemm_i8_t<R, 32, true, 1>; };
-template <int R> struct I5_32 { static constexpr HalfFn fn = gemm_i8_t<R, 32, true, 8>; };  // Q5_0
-template <int R> struct I6_16 { static constexpr HalfFn fn = gemm_i8_t<R, 16, false, 4>; };  // Q6_K
+// int8 kernels: both halves of a panel per pass for 2 rows (measured on Zen 2: verify k=2 x0.84;
+// one row was 1.35x slower that way, 3-4 rows run out of registers)
+constexpr int i8_halves(int R) { return R == 2 ? 2 : 1; }
+template <int R> struct I8_32 { static constexpr HalfFn fn = gemm_i8_t<R, i8_halves(R), 32, true, 1>; };
+template <int R> struct I5_32 { static constexpr HalfFn fn = gemm_i8_t<R, i8_halves(R), 32, true, 8>; };  // Q5_0
+template <int R> struct I6_16 { static constexpr HalfFn fn = gemm_i8_t<R, i8_halves(R), 16, false, 4>; };  // Q6_K
 template <int R> struct Nib { static constexpr HalfFn fn = gemm_nib_t<R>; };
 template <int R> struct Q4K { static constexpr HalfFn fn = gemm_q4k_t<R>; };
 constexpr auto kRows = std::make_integer_sequence<int, GEMM_ROWS>();
 constexpr auto kHalfQ8 = half_table<I8_32>(kRows), kHalfQ5 = half_table<I5_32>(kRows), kHalfQ6K = half_table<I6_16>(kRows);
 constexpr auto kHalfNib = half_table<Nib>(kRows), kHalfQ4K = half_table<Q4K>(kRows);
 
-// R rows × C panels: each panel's two halves in turn (the panel stays in cache between them);
-// the first half's pass prefetches the next panels' bytes.
+// R rows × C panels: each panel's halves in turn (the panel stays in cache between them), or
+// both in one pass; the pass from the first half prefetches the next panels' bytes.
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
   const auto& t = f.q4k ? kHalfQ4K : f.nib ? kHalfNib : f.bl == 16 ? kHalfQ6K : f.qmax <= 16 ? kHalfQ5 : kHalfQ8;
   const HalfFn fn = t[R - 1];
+  const int step = f.q4k || f.nib ? 1 : i8_halves(R);
   for (int c = 0; c < C; c++)
-    for (int h = 0; h < 2; h++) fn(pw[c], h, n, (const uint8_t* const*)a, out + 16 * c + 8 * h, prefetch && h == 0 ? prefetch[c] : nullptr);
+    for (int h = 0; h < 2; h += step) fn(pw[c], h, n, (const uint8_t* const*)a, out + 16 * c + 8 * h, prefetch && h == 0 ? prefetch[c] : nullptr);
 }
 
 size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
