@@ -263,6 +263,105 @@ void attn_values(const float* p, int n, const void* const* vblk, const float* co
   for (int v = 0; v < nv; v++) _mm256_storeu_ps(out + 8 * v, acc[v]);
 }
 
+// ---- attention for the G query heads that share one kv head ----
+// Each K/V vector is loaded and converted once for all G heads (the per-head kernels above did it G
+// times: 7 with Qwen2.5-0.5B's 14 heads over 2 kv heads). Each head's arithmetic does not depend on G.
+
+inline __m256 load_k8(const void* base, bool i8, size_t off) {
+  return i8 ? _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)((const int8_t*)base + off))))
+            : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)((const uint16_t*)base + off)));
+}
+
+// 8 keys per step, one chain over dimensions per head (G independent chains hide the FMA latency)
+template <int G>
+void scores_g(const float* q, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd, float* s,
+              size_t ss) {
+  for (int j0 = 0; j0 < n; j0 += 8) {
+    const int b = j0 / bs, l0 = j0 % bs;
+    __m256 acc[G];
+    for (int g = 0; g < G; g++) acc[g] = _mm256_setzero_ps();
+    for (int d = 0; d < hd; d++) {
+      const __m256 kv = load_k8(kblk[b], i8, (size_t)d * bs + l0);
+      for (int g = 0; g < G; g++) acc[g] = _mm256_fmadd_ps(_mm256_set1_ps(q[(size_t)g * hd + d]), kv, acc[g]);
+    }
+    const __m256 sc = i8 ? _mm256_loadu_ps(kscale[b] + l0) : _mm256_set1_ps(1.f);
+    const int m = std::min(8, n - j0);
+    for (int g = 0; g < G; g++) {
+      const __m256 r = i8 ? _mm256_mul_ps(acc[g], sc) : acc[g];
+      if (m == 8) { _mm256_storeu_ps(s + g * ss + j0, r); continue; }
+      alignas(32) float tmp[8];
+      _mm256_store_ps(tmp, r);
+      std::copy_n(tmp, m, s + g * ss + j0);
+    }
+  }
+}
+
+void attn_scores_g(const float* q, int G, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd,
+                   float* s, size_t ss) {
+  if (bs % 8) {
+    for (int g = 0; g < G; g++) kernels_scalar()->attn_scores(q + (size_t)g * hd, n, kblk, kscale, i8, bs, hd, s + g * ss);
+    return;
+  }
+  for (int g0 = 0; g0 < G; g0 += 8) {
+    const float* qg = q + (size_t)g0 * hd;
+    float* sg = s + g0 * ss;
+    switch (std::min(8, G - g0)) {
+      case 1: scores_g<1>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 2: scores_g<2>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 3: scores_g<3>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 4: scores_g<4>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 5: scores_g<5>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 6: scores_g<6>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      case 7: scores_g<7>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+      default: scores_g<8>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
+    }
+  }
+}
+
+// 16 output dimensions of up to 4 heads per pass over the keys: 2G accumulators, the two value
+// vectors and a weight fit the 16 registers
+template <int G>
+void values_g(const float* p, size_t ps, int n, const void* const* vblk, const float* const* vscale, bool i8, int bs, int hd,
+              float* out, size_t os) {
+  for (int c = 0; c < hd; c += 16) {
+    __m256 a0[G], a1[G];
+    for (int g = 0; g < G; g++) a0[g] = a1[g] = _mm256_setzero_ps();
+    for (int j = 0; j < n; j++) {
+      const int b = j / bs, l = j % bs;
+      const size_t off = (size_t)l * hd + c;
+      const __m256 v0 = load_k8(vblk[b], i8, off), v1 = load_k8(vblk[b], i8, off + 8);
+      const float vs = i8 ? vscale[b][l] : 1.f;
+      for (int g = 0; g < G; g++) {
+        const __m256 pj = _mm256_set1_ps(i8 ? p[g * ps + j] * vs : p[g * ps + j]);
+        a0[g] = _mm256_fmadd_ps(pj, v0, a0[g]);
+        a1[g] = _mm256_fmadd_ps(pj, v1, a1[g]);
+      }
+    }
+    for (int g = 0; g < G; g++) {
+      _mm256_storeu_ps(out + g * os + c, a0[g]);
+      _mm256_storeu_ps(out + g * os + c + 8, a1[g]);
+    }
+  }
+}
+
+void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* vblk, const float* const* vscale, bool i8, int bs,
+                   int hd, float* out, size_t os) {
+  if (hd % 16) {
+    for (int g = 0; g < G; g++) kernels_scalar()->attn_values(p + g * ps, n, vblk, vscale, i8, bs, hd, out + g * os);
+    return;
+  }
+  for (int g0 = 0; g0 < G; g0 += 4) {
+    const float* pg = p + g0 * ps;
+    float* og = out + g0 * os;
+    switch (std::min(4, G - g0)) {
+      case 1: values_g<1>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      case 2: values_g<2>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      case 3: values_g<3>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+      default: values_g<4>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
+    }
+  }
+}
+
 // ---- packed-panel GEMM ----
 // Activations in the AVX-512 kernel set's panel layout (its quant_actp): signed bytes, then per
 // 16 values −128·Σq as int32 (Q4_0 and Q4_K need the activations' sums), then one float scale per
@@ -475,7 +574,7 @@ void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, c
 size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
 void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
 
-const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, nullptr, nullptr,
+const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
                    actp_bytes, quant_actp, gemm_panels, nullptr, nullptr};
 
 }  // namespace
