@@ -263,6 +263,44 @@ void attn_values(const float* p, int n, const void* const* vblk, const float* co
   for (int v = 0; v < nv; v++) _mm256_storeu_ps(out + 8 * v, acc[v]);
 }
 
+// g[i] = silu(g[i]) · u[i]; sigmoid from exp(−|g|) (never overflows), 8 values per step, the tail
+// through a zero-padded buffer so every value sees the same operations
+void swiglu(float* g, const float* u, int n) {
+  const __m256 one = _mm256_set1_ps(1.f), zero = _mm256_setzero_ps();
+  const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  auto step = [&](__m256 gv, __m256 uv) {
+    const __m256 e = exp256(_mm256_sub_ps(zero, _mm256_and_ps(gv, absmask)));
+    const __m256 num = _mm256_blendv_ps(e, one, _mm256_cmp_ps(gv, zero, _CMP_GE_OQ));
+    return _mm256_mul_ps(_mm256_mul_ps(gv, _mm256_div_ps(num, _mm256_add_ps(one, e))), uv);
+  };
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(g + i, step(_mm256_loadu_ps(g + i), _mm256_loadu_ps(u + i)));
+  if (i < n) {
+    alignas(32) float gt[8] = {0}, ut[8] = {0};
+    std::copy_n(g + i, n - i, gt);
+    std::copy_n(u + i, n - i, ut);
+    _mm256_store_ps(gt, step(_mm256_load_ps(gt), _mm256_load_ps(ut)));
+    std::copy_n(gt, n - i, g + i);
+  }
+}
+
+// index of the largest value, the lowest index among equals
+int argmax(const float* x, int n) {
+  int i = 0, best = 0;
+  float mx = n > 0 ? x[0] : 0.f;
+  if (n >= 8) {
+    __m256 m = _mm256_loadu_ps(x);
+    for (i = 8; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    mx = _mm_cvtss_f32(h);
+  }
+  for (int j = i; j < n; j++) mx = std::max(mx, x[j]);
+  for (best = 0; best < n && !(x[best] == mx); best++) {}
+  return best < n ? best : 0;
+}
+
 // ---- attention for the G query heads that share one kv head ----
 // Each K/V vector is loaded and converted once for all G heads (the per-head kernels above did it G
 // times: 7 with Qwen2.5-0.5B's 14 heads over 2 kv heads). Each head's arithmetic does not depend on G.
@@ -575,7 +613,7 @@ size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
 void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
 
 const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
-                   actp_bytes, quant_actp, gemm_panels, nullptr, nullptr};
+                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax};
 
 }  // namespace
 
