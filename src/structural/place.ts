@@ -412,7 +412,7 @@ function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[]
   const refuse = (where: 'start' | 'end', count: number) => {
     throw new MergeRefusal(
       'missing_marker',
-      `The update has no marker ${where === 'start' ? 'before its first' : 'after its last'} line, which is unchanged code: it may mean to delete the ${count} non-blank line${count === 1 ? '' : 's'} ${where === 'start' ? 'above' : 'below'} it, or have left out the marker that keeps them. ` +
+      `The update has no marker ${where === 'start' ? 'before its first' : 'after its last'} line, which is unchanged code: it may mean to delete the ${count === 0 ? 'blank lines' : `${count} non-blank line${count === 1 ? '' : 's'}`} ${where === 'start' ? 'above' : 'below'} it, or have left out the marker that keeps them. ` +
         `${where === 'start' ? 'Start' : 'End'} it with a marker line if they are to be kept, or send the whole file if they are to go.`,
       { lines: count, where },
     );
@@ -424,6 +424,9 @@ function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[]
     // Only directives can go this way: `"use strict";` or a lint pragma above an ES module. Code,
     // imports, a package line or a header comment above the snippet's first line stay.
     if (above.length > 0 && above.length <= UNMARKED_START_DELETION && !isCommentLine(lines[cut - 1], language) && above.every(isDirective)) refuse('start', above.length);
+    // Only blank lines above: a deletion of blank lines reads exactly like a model's slip (the
+    // file's leading blank line dropped with its marker), as blank lines skipped inside do.
+    if (cut > 0 && above.length === 0) refuse('start', 0);
   }
   const lastSeg = segments[segments.length - 1];
   const last = placements[placements.length - 1];
