@@ -370,12 +370,14 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
  * A new line that repeats the kept line right beside it (`//----` over `//----`), where the file has
  * that line again a little further on: the snippet may show the file's two copies with a line
  * between them dropped (a section title), and the pairing is off by one. Refused as ambiguous.
+ * Lines that say something: a letter or digit, or a separator of one character repeated (`////`
+ * closing one SCSS doc block beside the next's, the blank line between them dropped).
  * `paired`: segment line -> original line.
  */
 export function repeatedBesideKept(seg: string[], original: string[], paired: Map<number, number>): void {
   for (const [k, o] of paired) {
     const a = seg[k].trim();
-    if (a.length < 4 || !/[\p{L}\p{N}]|(.)\1{5}/u.test(a)) continue;
+    if (a.length < 4 || !/[\p{L}\p{N}]|(.)\1{3}/u.test(a)) continue;
     for (const step of [-1, 1] as const) {
       const s = k + step;
       if (s < 0 || s >= seg.length || paired.has(s) || seg[s].trim() !== a) continue;
