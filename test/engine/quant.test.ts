@@ -146,9 +146,10 @@ describe('native matmul kernels vs float64 reference', () => {
       // odd block counts exercise the kernels' tails
       for (const cols of k256 ? [256, 768] : [96, 512]) {
         it(`${isa} ${typeName(t)} ${cols} columns`, () => {
-          // 40 rows: two panels and a padded one for the packed GEMM; 9 rows: its 4-row groups and a tail
-          const rows = 40;
-          check(isa, t, rand(rows * cols, 3 + cols, 0.5), rows, cols, rand(9 * cols, 11 + t, 2));
+          // 40 rows: two panels and a padded one for the packed GEMM; 9, 6 and 3 activation rows: its
+          // 4-row groups with a tail of 1, 2 and 3 (each tile shape has its own kernel)
+          const rows = 40, w = rand(rows * cols, 3 + cols, 0.5);
+          for (const N of [9, 6, 3]) check(isa, t, w, rows, cols, rand(N * cols, 11 + t + N, 2));
         });
       }
       // every weight at its type's largest |q| and every activation at ±127, signs agreeing or not:
