@@ -414,7 +414,7 @@ void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
   float* ds = (float*)((uint8_t*)out + actp_scale_off(n));
   const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  for (int g = 0; g < n; g += ACT_GROUP) {  // the rounding of quantize_group, 32 values per step
+  for (int g = 0; g < n; g += ACT_GROUP) {  // quant.cc's quant_block rounding (nearest even, ±127), 32 values per step
     const int len = std::min(ACT_GROUP, n - g);
     __m256 mx = _mm256_setzero_ps();
     for (int i = 0; i < len; i += 8) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(x + g + i), absmask));

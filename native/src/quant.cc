@@ -10,7 +10,7 @@ void init_fp16_table() {
 }
 
 // Symmetric int8 with range ±127 (never -128: the sign trick in the dot kernels negates it).
-float quantize_group(const float* x, int n, int8_t* q) {
+static inline float quant_block(const float* x, int n, int8_t* q) {
   float amax = 0;
   for (int i = 0; i < n; i++) amax = std::fmax(amax, std::fabs(x[i]));
   float d = amax / 127.f, id = d != 0 ? 1.f / d : 0.f;
@@ -24,7 +24,7 @@ void quantize_act_q8(const float* x, int n, ActQ8* out) {
   for (int g = 0; g < n; g += ACT_GROUP) {
     const int len = std::min(ACT_GROUP, n - g);
     int8_t q[ACT_GROUP];
-    const float d = quantize_group(x + g, len, q);
+    const float d = quant_block(x + g, len, q);
     for (int b = 0; b < len / 32; b++) {
       out[(g >> 5) + b].d = d;
       std::memcpy(out[(g >> 5) + b].qs, q + 32 * b, 32);
@@ -34,7 +34,7 @@ void quantize_act_q8(const float* x, int n, ActQ8* out) {
 
 void quantize_act_q8k(const float* x, int n, ActQ8K* out) {
   for (int b = 0; b < n / 256; b++) {
-    out[b].d = quantize_group(x + 256 * b, 256, out[b].qs);
+    out[b].d = quant_block(x + 256 * b, 256, out[b].qs);
     for (int g = 0; g < 16; g++) {
       int s = 0;
       for (int l = 0; l < 16; l++) s += out[b].qs[16 * g + l];

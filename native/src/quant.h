@@ -5,8 +5,6 @@
 namespace se {
 void init_fp16_table();
 constexpr int ACT_GROUP = 256;  // activation values sharing one int8 scale (32-value block types)
-// n values to int8 with one scale (returned): range ±127, rounded to nearest even
-float quantize_group(const float* x, int n, int8_t* q);
 void quantize_act_q8(const float* x, int n, ActQ8* out);    // n % 32 == 0
 void quantize_act_q8k(const float* x, int n, ActQ8K* out);  // n % 256 == 0
 // Dequantize n values of a row of any supported type into floats.
