@@ -8,7 +8,7 @@ import { definedTwice, prototypedTwice } from './definitions.js';
 import { declaredTwice, redeclared, type Rebinding } from './bindings.js';
 import { commentWords, isCommentLine } from './gaps.js';
 import type { Segment } from './normalise.js';
-import { isBlank, runsOf, subjectOf } from './lines.js';
+import { isBlank, leadingLength, runsOf, subjectOf } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { pythonBlockErrors } from './python-blocks.js';
 import { rememberTree } from './tree-cache.js';
@@ -26,8 +26,7 @@ function swallowedComment(root: Node, output: string[], added: Set<number>, lang
     const line = output[row];
     const t = line.trim();
     if (!openers.some((open) => t.startsWith(open))) continue;
-    const column = line.length - line.trimStart().length;
-    const node = root.descendantForPosition({ row, column });
+    const node = root.descendantForPosition({ row, column: leadingLength(line) });
     if (!node || !/comment/.test(node.type) || node.startPosition.row >= row) continue;
     // (a comment of the update's own may say `/*` inside; one holding kept lines is the file's)
     let kept = false;

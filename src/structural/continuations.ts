@@ -3,6 +3,7 @@
 // (2 <-> 4 spaces) scales that column with the rest: 57 becomes 114 or 28. Where the file aligns its
 // continuations and a new line's column is such a scaling of the column of the bracket it continues,
 // it goes back under the bracket.
+import { leadingLength } from './lines.js';
 
 /** Of the file's continuation lines, the share aligned with their bracket for the file to count as aligning... */
 const ALIGNED_SHARE = 0.6;
@@ -13,7 +14,6 @@ const REACH = 8;
 /** Bracket columns below this are as likely one indentation step as an alignment. */
 const MIN_COLUMN = 8;
 
-const indentOf = (line: string) => line.length - line.trimStart().length;
 
 /**
  * The line with its string and character literals and its `//` comment blanked out (columns kept):
@@ -56,7 +56,7 @@ export function alignsContinuations(lines: string[]): boolean {
     const col = openBracketColumn(lines, row);
     if (col === null) continue;
     samples++;
-    if (indentOf(lines[row]) === col) aligned++;
+    if (leadingLength(lines[row]) === col) aligned++;
   }
   return samples >= MIN_SAMPLES && aligned >= ALIGNED_SHARE * samples;
 }
@@ -70,7 +70,7 @@ export function realignContinuation(out: string[], row: number, snippetColumn: n
   const line = out[row];
   if (line.trim() === '' || closes(line) || line.startsWith('\t')) return;
   const col = openBracketColumn(out, row);
-  if (col === null || col < MIN_COLUMN || indentOf(line) === col) return;
+  if (col === null || col < MIN_COLUMN || leadingLength(line) === col) return;
   // (a unit mapping keeps the columns beyond whole units: 57 = 28 units of 2 + 1 becomes 28 * 4 + 1)
   const scaled = (from: number, to: number) => Math.floor(col / from) * to + (col % from) === snippetColumn;
   if ((scaled(2, 4) || scaled(4, 2)) && fileAligns()) out[row] = ' '.repeat(col) + line.trimStart();

@@ -2,7 +2,7 @@
 // holds a whole definition whose name is unique in the original, its first and last lines are
 // paired with that definition's, so the snippet replaces it exactly, however its body changed.
 import type { Node } from 'web-tree-sitter';
-import { runsOf } from './lines.js';
+import { leadingLength, runsOf } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 
 export interface Definition {
@@ -162,7 +162,7 @@ const definedOnce = (language: string, kind: string) => (TYPE_KIND.test(kind) &&
 export function definedTwice(root: Node, output: string[], added: Set<number>, language: string): void {
   if (added.size === 0) return;
   const once = (d: Definition) => definedOnce(language, kindInKey(d)) && d.endRow > d.startRow; // (not `class X;`)
-  const indent = (row: number) => output[row].length - output[row].trimStart().length;
+  const indent = (row: number) => leadingLength(output[row]);
   const fresh = definitionsOn(root, added).filter((d) => once(d) && added.has(d.startRow));
   if (fresh.length === 0) return;
   const all = collectDefinitions(root, false).filter(once);

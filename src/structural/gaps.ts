@@ -7,7 +7,7 @@
 // re-capitalised or re-punctuated are paired with the file's own.
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { isBlank, isTrivial, lcsPairs } from './lines.js';
+import { isBlank, isTrivial, lcsPairs, leadingLength } from './lines.js';
 import { lastRow } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -356,7 +356,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (grownFrom(a, b) || grownInside(a, b) || likeness(a, b) >= EDGE_ALIKE)) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (readsLike(a, b, EDGE_ALIKE) || grownInside(a, b))) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -422,9 +422,9 @@ function grownInside(a: string, b: string): boolean {
   return head + tail === short.length && head >= short.length / 2;
 }
 
-/** Two (trimmed) lines that are one line edited: grown at one end, or alike by edit distance. */
-export function readsLike(a: string, b: string): boolean {
-  return grownFrom(a, b) || likeness(a, b) >= EDITED;
+/** Two (trimmed) lines that are one line edited: grown at one end, or at least `alike` by edit distance. */
+export function readsLike(a: string, b: string, alike = EDITED): boolean {
+  return grownFrom(a, b) || likeness(a, b) >= alike;
 }
 
 /** A comment's words, without its delimiters, case, or closing punctuation: what a model "tidies". */
@@ -551,7 +551,7 @@ export function emptiedBlock(root: Node | null, original: string[], from: number
   const t = closer.trim();
   if (!/^[})\]]/.test(t)) return;
   if (original.slice(from, to).every((l) => isBlank(l) || isCommentLine(l, lang))) return;
-  const token = root.descendantForPosition({ row: to, column: closer.length - closer.trimStart().length });
+  const token = root.descendantForPosition({ row: to, column: leadingLength(closer) });
   const block = token?.parent;
   if (!block || block.startPosition.row !== from - 1 || lastRow(block) !== to) return;
   throw new MergeRefusal(

@@ -1,6 +1,9 @@
 // Line classification and the matching ladder's keys.
 import { indentColumns } from './indent.js';
 
+/** Leading whitespace of a line, in characters (a tab is one: for tree columns and equal-depth tests). */
+export const leadingLength = (line: string) => line.length - line.trimStart().length;
+
 /** The ladder, in order: each rung compares lines by a looser key than the one before. */
 export const RUNGS = ['exact', 'whitespace', 'indent_shift', 'trimmed'] as const;
 export type Rung = (typeof RUNGS)[number];

@@ -8,7 +8,7 @@ import { withTree } from '../languages/parser.js';
 import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
-import { firstWord, isBlank, isTrivial, lineKey, RUNGS, type Rung } from './lines.js';
+import { firstWord, isBlank, isTrivial, leadingLength, lineKey, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
 import { isCommentLine, readsLike } from './gaps.js';
 import { MergeRefusal } from './refusal.js';
@@ -366,12 +366,10 @@ function resolvePlacements(
  */
 function nestedInSnippet(seg: Segment, segments: Segment[]): boolean {
   const first = seg.lines.find((l) => !isBlank(l));
-  const outer = Math.min(...segments.flatMap((s) => s.lines.filter((l) => !isBlank(l)).map(depthOf)));
-  return first !== undefined && depthOf(first) > outer;
+  const outer = Math.min(...segments.flatMap((s) => s.lines.filter((l) => !isBlank(l)).map(leadingLength)));
+  return first !== undefined && leadingLength(first) > outer;
 }
 
-/** Leading whitespace, in characters. */
-const depthOf = (line: string) => line.length - line.trimStart().length;
 
 /**
  * Where a last segment that shares nothing with the file goes when it starts deeper than the
@@ -394,8 +392,8 @@ function endOfOpenedBlock(seg: Segment, prevSeg: Segment, prev: Placement | unde
   let body = prev.to + 1;
   while (body <= end && isBlank(lines[body])) body++;
   const code = seg.lines.filter((l) => !isBlank(l));
-  if (body > end || code.length === 0 || depthOf(code[0]) !== depthOf(lines[body]) || leadingWhitespace(code[0]) !== leadingWhitespace(lines[body])) return null;
-  return code.some((l) => depthOf(l) < depthOf(code[0])) ? null : end;
+  if (body > end || code.length === 0 || leadingWhitespace(code[0]) !== leadingWhitespace(lines[body])) return null;
+  return code.some((l) => leadingLength(l) < leadingLength(code[0])) ? null : end;
 }
 
 /**
