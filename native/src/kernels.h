@@ -2,6 +2,7 @@
 // output with a fixed operation order that depends only on that output's own inputs, never
 // on how many rows are processed together: this is what makes the forward batch-invariant.
 #pragma once
+#include <utility>
 #include "common.h"
 
 namespace se { struct PanelFormat; }
@@ -55,6 +56,13 @@ struct Kernels {
   void (*swiglu)(float* g, const float* u, int n);
   int (*argmax)(const float* x, int n);
 };
+
+// Calls f.template operator()<N>() for the N in 1..Max equal to n: a run-time count (of query
+// heads) to the template argument a kernel's register tile is built for.
+template <int Max, class F>
+inline void with_count(int n, F&& f) {
+  [&]<int... I>(std::integer_sequence<int, I...>) { (void)((n == I + 1 && (f.template operator()<I + 1>(), true)) || ...); }(std::make_integer_sequence<int, Max>());
+}
 
 const Kernels* kernels_scalar();
 const Kernels* kernels_avx2();    // nullptr when not compiled in

@@ -343,16 +343,7 @@ void attn_scores_g(const float* q, int G, int n, const void* const* kblk, const 
   for (int g0 = 0; g0 < G; g0 += 8) {
     const float* qg = q + (size_t)g0 * hd;
     float* sg = s + g0 * ss;
-    switch (std::min(8, G - g0)) {
-      case 1: scores_g<1>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 2: scores_g<2>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 3: scores_g<3>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 4: scores_g<4>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 5: scores_g<5>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 6: scores_g<6>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 7: scores_g<7>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      default: scores_g<8>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-    }
+    with_count<8>(std::min(8, G - g0), [&]<int N>() { scores_g<N>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); });
   }
 }
 
@@ -391,22 +382,13 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
   for (int g0 = 0; g0 < G; g0 += 4) {
     const float* pg = p + g0 * ps;
     float* og = out + g0 * os;
-    switch (std::min(4, G - g0)) {
-      case 1: values_g<1>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      case 2: values_g<2>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      case 3: values_g<3>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      default: values_g<4>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-    }
+    with_count<4>(std::min(4, G - g0), [&]<int N>() { values_g<N>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); });
   }
 }
 
 // ---- packed-panel GEMM ----
-// Activations in the AVX-512 kernel set's panel layout (its quant_actp): signed bytes, then per
-// 16 values −128·Σq as int32 (Q4_0 and Q4_K need the activations' sums), then one float scale per
-// ACT_GROUP values. The values are the row-major kernels' (quantize_act_q8): same rounding.
-inline size_t actp_corr_off(int n) { return ((size_t)n + 63) & ~(size_t)63; }
-inline size_t actp_scale_off(int n) { return actp_corr_off(n) + (size_t)(n / 16) * 4; }
-size_t actp_bytes(int n) { return (actp_scale_off(n) + (size_t)(n / ACT_GROUP + 1) * 4 + 63) & ~(size_t)63; }
+// Activations in panels.h's layout (actp_bytes), the values the row-major kernels'
+// (quantize_act_q8): same rounding.
 
 void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
   int8_t* q = (int8_t*)out;

@@ -229,14 +229,8 @@ void dot_q5_0(const void* w, const void* const* a, int nb, int T, float* out) { 
 void dot_q4_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q4_k_t, w, a, nb, out) }
 void dot_q6_k(const void* w, const ActQ8K* const* a, int nb, int T, float* out) { DISPATCH_T(q6_k_t, w, a, nb, out) }
 
-// Activations for the panel GEMM: signed bytes (the weights carry the +128), then per 16
-// values −128·Σq as int32 (the accumulator's starting value, cancelling that +128; also the
-// activations' sums that Q4_K's offsets need), then one float scale per ACT_GROUP values, as in
-// quant_act32.
-inline size_t actp_corr_off(int n) { return ((size_t)n + 63) & ~(size_t)63; }
-inline size_t actp_scale_off(int n) { return actp_corr_off(n) + (size_t)(n / 16) * 4; }
-size_t actp_bytes(int n) { return (actp_scale_off(n) + (size_t)(n / ACT_GROUP + 1) * 4 + 63) & ~(size_t)63; }
-
+// Activations for the panel GEMM in panels.h's layout (actp_bytes), one scale per ACT_GROUP
+// values as in quant_act32.
 void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
   int8_t* q = (int8_t*)out;
   int32_t* corr = (int32_t*)((uint8_t*)out + actp_corr_off(n));
@@ -621,16 +615,7 @@ void attn_scores_g(const float* q, int G, int n, const void* const* kblk, const 
   for (int g0 = 0; g0 < G; g0 += 8) {
     const float* qg = q + (size_t)g0 * hd;
     float* sg = s + g0 * ss;
-    switch (std::min(8, G - g0)) {
-      case 1: scores_g<1>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 2: scores_g<2>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 3: scores_g<3>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 4: scores_g<4>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 5: scores_g<5>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 6: scores_g<6>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      case 7: scores_g<7>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-      default: scores_g<8>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); break;
-    }
+    with_count<8>(std::min(8, G - g0), [&]<int N>() { scores_g<N>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); });
   }
 }
 
@@ -677,16 +662,7 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
   for (int g0 = 0; g0 < G; g0 += 8) {
     const float* pg = p + g0 * ps;
     float* og = out + g0 * os;
-    switch (std::min(8, G - g0)) {
-      case 1: values_g<1>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      case 2: values_g<2>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      case 3: values_g<3>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      case 4: values_g<4>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      case 5: values_g<5>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      case 6: values_g<6>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      case 7: values_g<7>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-      default: values_g<8>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); break;
-    }
+    with_count<8>(std::min(8, G - g0), [&]<int N>() { values_g<N>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); });
   }
 }
 

@@ -13,6 +13,7 @@
 // d·sc · q − dmin·m.
 #pragma once
 #include "model.h"
+#include "quant.h"
 #include "threadpool.h"
 
 namespace se {
@@ -55,6 +56,14 @@ inline int panel_count(int64_t rows) { return (int)((rows + PANEL - 1) / PANEL);
 // dst (dst: 64-byte aligned, panel p at dst + p · panel_stride).
 size_t panel_bytes(const Tensor& W);
 void pack_panels(const Tensor& W, uint8_t* dst, int p0, int p1);
+
+// Activation rows for the panel GEMM, as the AVX2 and AVX-512 kernels' quant_actp write them:
+// n signed bytes (padded to 64), then per 16 values −128·Σq as int32 (the int8 panels' accumulator
+// start, cancelling their +128; also the sums that Q4_0's and Q4_K's offsets need), then one float
+// scale per ACT_GROUP values.
+inline size_t actp_corr_off(int n) { return ((size_t)n + 63) & ~(size_t)63; }
+inline size_t actp_scale_off(int n) { return actp_corr_off(n) + (size_t)(n / 16) * 4; }
+inline size_t actp_bytes(int n) { return (actp_scale_off(n) + (size_t)(n / ACT_GROUP + 1) * 4 + 63) & ~(size_t)63; }
 
 // Pack every matrix of the model that a kernel multiplies (not the embedding rows) and has a
 // panel form, into one arena the model owns (panel_arena, panel_bytes); sets each `panels`.
