@@ -198,7 +198,7 @@ describe('specedit apply --server names why a server cannot be reached', () => {
 });
 
 describe('fenced snippets', () => {
-  // one surrounding fence and its lead-in go, on every path; Swift merges line-based (the other
+  // one surrounding fence and its lead-in go, in the CLI and through a server (the other
   // lead-ins: test/structural.test.ts)
   const swift = 'import Foundation\n\nfunc distance(_ a: Int, _ b: Int) -> Int {\n    return abs(a - b)\n}\n\nfunc main() {\n    print("hi")\n}\n';
   const fenced = '**main.swift**\n```swift\n// ... existing code ...\nfunc main() {\n    print("hello")\n}\n```\n';

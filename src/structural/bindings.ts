@@ -13,7 +13,7 @@ import { MergeRefusal } from './refusal.js';
  * Where an identifier binds a name: its parent's type, and the field it must sit in (null: any
  * direct child). C and C++ declarators nest (`*result`, `a = 1`, `c[4]`); see bindingParent.
  */
-const BINDS: Record<string, string | null> = {
+const BINDS: Record<string, string | string[] | null> = {
   declaration: 'declarator', // C, C++: `js_value_t *result;`
   parameter_declaration: 'declarator', // C, C++ (Go's: `name`, below)
   variable_declarator: 'name', // JS, TS, Java
@@ -26,12 +26,13 @@ const BINDS: Record<string, string | null> = {
   typed_parameter: null,
   typed_default_parameter: 'name',
   let_declaration: 'pattern', // Rust
-  parameter: 'pattern',
+  parameter: ['pattern', 'name'], // Rust; Swift: `to destination: Path` (its type is under `name` too, not an identifier)
+  lambda_parameter: 'name', // Swift: `{ v in ... }`
   short_var_declaration: 'left', // Go (through its expression_list)
   var_spec: 'name',
   variable_declaration: null, // Kotlin: `val size = ...` (JS's holds declarators, not names)
 };
-const IDENTIFIER = ['identifier'];
+const IDENTIFIER = ['identifier', 'simple_identifier'];
 const NESTED_DECLARATOR = /^(?:pointer|reference|array|init)_declarator$/;
 const FUNCTION = /function|method|constructor|lambda|arrow|closure|func_literal/;
 
@@ -44,15 +45,28 @@ function bindingParent(id: Node): Node | null {
     node = parent;
     parent = parent.parent;
   }
-  if (!parent || !(parent.type in BINDS)) return null;
+  if (!parent) return null;
+  // (Swift: `let x =`, `for x in`, `if let x`, `guard let x` name it their bound_identifier)
+  if (fieldOf(parent, node) === 'bound_identifier') return parent;
+  if (!(parent.type in BINDS)) return null;
   const field = BINDS[parent.type];
   if (parent.type === 'parameter_declaration' && fieldOf(parent, node) === 'name') return parent; // Go
-  return field === null ? (node.parent?.id === parent.id ? parent : null) : fieldOf(parent, node) === field ? parent : null;
+  if (field === null) return node.parent?.id === parent.id ? parent : null;
+  const at = fieldOf(parent, node);
+  return at !== null && (Array.isArray(field) ? field.includes(at) : at === field) ? parent : null;
 }
 
 function fieldOf(parent: Node, child: Node): string | null {
   for (let i = 0; i < parent.childCount; i++) if (parent.child(i)?.id === child.id) return parent.fieldNameForChild(i);
   return null;
+}
+
+/**
+ * Swift's `guard let name else` and `if let name {`: the name unwraps itself, a property or an
+ * outer local of that name, which the kept lines still reach once this line is deleted.
+ */
+function unwrapsItself(binding: Node, id: Node): boolean {
+  return /^(?:guard|if|while)_statement$/.test(binding.type) && !['=', ':', 'type_annotation'].includes(id.nextSibling?.type ?? '');
 }
 
 /** The function a binding belongs to (its parameters' or its body's), or null at the top level. */
@@ -103,7 +117,7 @@ export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>
   for (const id of identifiersOn(root, deleted)) {
     if (id.text.length < 2) continue;
     const binding = bindingParent(id);
-    const fn = binding && enclosingFunction(binding);
+    const fn = binding && !unwrapsItself(binding, id) && enclosingFunction(binding);
     if (!fn) continue;
     let info = functions.get(fn.id);
     if (!info) functions.set(fn.id, (info = { whole: rewrittenWhole(fn, deleted) }));
@@ -116,7 +130,7 @@ export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>
     if ((info.bindings ??= bindingsIn(fn)).get(name) !== 1) continue;
     // (new lines that name it may declare it anew: the merged file's tree says, see redeclared)
     if (word.test(addedText)) {
-      pending.push({ name, line: id.startPosition.row, usedAt });
+      pending.push({ name, line: id.startPosition.row, usedAt, usedColumn: output[usedAt].replace(STRING, (q) => q[0] + ' '.repeat(q.length - 2) + q[0]).search(word) });
       continue;
     }
     throw new MergeRefusal(
@@ -134,6 +148,8 @@ export interface Rebinding {
   name: string;
   line: number;
   usedAt: number;
+  /** Where on that row (the scope a new declaration must reach). */
+  usedColumn: number;
 }
 
 /** Where a name is bound in ways BINDS does not read: destructuring patterns, a loop's variable, a catch clause. */
@@ -148,8 +164,16 @@ const PATTERN_BINDING = /pattern|declarator|parameter|for_in|for_of|for_statemen
 export function redeclared(root: Node, pending: Rebinding[], added: Set<number>): void {
   if (pending.length === 0) return;
   const ids = identifiersOn(root, added, ANY_NAME);
-  for (const { name, line, usedAt } of pending) {
-    if (ids.some((id) => id.text === name && declares(id))) continue;
+  for (const { name, line, usedAt, usedColumn } of pending) {
+    // (declared anew where the kept use sees it: not as a local or parameter of another function)
+    const use = root.descendantForPosition({ row: usedAt, column: usedColumn });
+    const inScope = (id: Node) => {
+      // (a function's own name is declared in the scope around it)
+      let fn = enclosingFunction(id);
+      if (fn && fn.childForFieldName('name')?.id === id.id) fn = enclosingFunction(fn);
+      return !fn || !use || (fn.startIndex <= use.startIndex && use.endIndex <= fn.endIndex);
+    };
+    if (ids.some((id) => id.text === name && inScope(id) && declares(id))) continue;
     throw new MergeRefusal(
       'check_failed',
       `The merge deletes line ${line + 1} of the file, which declares ${name}; the update's new lines use ${name} but do not declare it, and line ${usedAt + 1} of the result, which the update did not change, uses it too. ` +

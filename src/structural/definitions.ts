@@ -72,9 +72,18 @@ export function collectDefinitions(root: Node, clean: boolean, rows?: [number, n
     // A node that ends at column 0 ends with the line before (its trailing newline is included).
     const end = node.endPosition;
     const endRow = end.column === 0 && end.row > node.startPosition.row ? end.row - 1 : end.row;
-    out.push({ key: `${node.type}:${name}`, startRow: node.startPosition.row, endRow });
+    out.push({ key: `${kindOf(node)}:${name}`, startRow: node.startPosition.row, endRow });
   }
   return out;
+}
+
+/**
+ * A definition's kind: its node type, except Swift's `extension Name` (a class_declaration in its
+ * grammar), which adds to a type defined elsewhere rather than defining it again.
+ */
+function kindOf(node: Node): string {
+  if (node.type === 'class_declaration' && node.children.some((c) => c !== null && !c.isNamed && c.type === 'extension')) return 'extension';
+  return node.type;
 }
 
 /** The definitions that touch any of `rows`, each once, in order. */

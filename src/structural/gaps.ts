@@ -563,6 +563,12 @@ export function emptiedBlock(root: Node | null, original: string[], from: number
 }
 
 /**
+ * Nodes that are no construct to cut: a list of statements (Swift's block content, braces outside),
+ * and a parse error's span (the grammar misreading valid code says nothing of where it ends).
+ */
+const NOT_CONSTRUCT = new Set(['statements', 'ERROR']);
+
+/**
  * Code lines [from, to) the snippet skips with nothing in their place: a deletion, when it takes
  * whole constructs. One that cuts through a construct (a named node of the original starts inside
  * and ends outside, or the reverse) is likelier context a model skipped, unless the rest of the edit
@@ -579,7 +585,7 @@ export function cutConstruct(root: Node | null, from: number, to: number): { typ
     if (b < from || a > last) return;
     const startsIn = a >= from && a <= last;
     const endsIn = b >= from && b <= last;
-    if (n.isNamed && startsIn !== endsIn) {
+    if (n.isNamed && startsIn !== endsIn && !NOT_CONSTRUCT.has(n.type)) {
       cut = n;
       return;
     }
