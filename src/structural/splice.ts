@@ -106,8 +106,11 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     snippetUnit: snippetIndentUnit(segments.flatMap((seg) => seg.lines)),
     fileSteps: indentSteps(orig.lines),
   });
-  // A file indented with tabs only gets tabs on the lines a snippet indented with spaces.
-  const tabsOnly = orig.indent.kind === 'tab' && !orig.lines.some((l) => /^ +[^ *]/.test(l));
+  // A file indented with tabs only gets tabs on the lines a snippet indented with spaces; so does a
+  // tab-indented file whose tabs the snippet's shared lines spell as spaces (a segment whose own
+  // shared lines sit at column 0 does not show it).
+  const tabsOnly =
+    orig.indent.kind === 'tab' && (!orig.lines.some((l) => /^ +[^ *]/.test(l)) || evidence.some((pairs) => pairs.some(([s, o]) => /^\t/.test(o) && /^ +\S/.test(s))));
   const lines: string[] = [];
   const eols: (string | undefined)[] = [];
   const sources: number[] = [];
