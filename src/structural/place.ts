@@ -205,6 +205,13 @@ function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIn
     const telling = found.find((r) => saysWhere(r.best));
     if (telling) chosen = telling;
   }
+  // In a snippet written in another unit, a line the file has at the same columns may be another
+  // copy at another depth (4 spaces: one level of the snippet's, two of the file's): where lines
+  // equal at their depth put the segment elsewhere, both places are candidates.
+  if (otherUnit !== null && chosen.best && (chosen.best.rung === 'exact' || chosen.best.rung === 'whitespace') && chosen.best.chain.matches.length === 1 && /^\s/.test(seg.lines[chosen.best.chain.matches[0].s])) {
+    const byDepth = found[RUNGS.indexOf('indent_shift')].best;
+    if (byDepth && byDepth.start !== chosen.best.start) chosen = { best: chosen.best, rivals: [...chosen.rivals, [byDepth.start, byDepth.end]] };
+  }
   return chosen;
 }
 
@@ -276,7 +283,14 @@ function resolvePlacements(
       const range = (o: number): [number, number] => [o - ts, o + seg.lines.length - ts - 1];
       const pick = root ? closingCandidate(root, prev.from, prev.to, at.map((o) => [o, o] as [number, number])) : null;
       if (pick) return range(pick[0]);
-      const last = index.positions(lineKey(seg.lines[te], rung), rung).filter((o) => o >= lo + te && o < hi);
+      let last = index.positions(lineKey(seg.lines[te], rung), rung).filter((o) => o >= lo + te && o < hi);
+      // (indented otherwise than the file's lines, the closer still sits as many levels from the
+      // last line before the marker as the file's does: the levels, not the columns, say which)
+      if (rung === 'trimmed') {
+        const before = segments[i - 1].lines;
+        const levels = levelsBetween(before, before.length - 1, seg.lines[te], otherUnit ?? unitColumns(orig.indent));
+        last = last.filter((o) => levels !== null && levelsBetween(orig.lines, prev.to, orig.lines[o], unitColumns(orig.indent)) === levels);
+      }
       const byIndent = closingByIndent(orig.lines, prev.to, last, indentColumns);
       if (byIndent !== null) return range(byIndent - (te - ts));
     }
@@ -454,6 +468,12 @@ function nonBlankIn(lines: string[], a: number, b: number): number {
 /** How many non-blank lines above (below) an unmarked end a deletion may plausibly take. */
 const UNMARKED_START_DELETION = 3;
 const UNMARKED_END_DELETION = 40;
+
+/** Levels of indentation (of `unit` columns) from the last non-blank of lines[0..k] to `line`. */
+function levelsBetween(lines: string[], k: number, line: string, unit: number): number | null {
+  while (k >= 0 && isBlank(lines[k])) k--;
+  return k < 0 ? null : (indentColumns(line) - indentColumns(lines[k])) / unit;
+}
 
 /** No construct but the whole file runs across the boundary before line `cut` (by indentation without a tree). */
 function cutAtTopLevel(root: Node | null, lines: string[], cut: number): boolean {
