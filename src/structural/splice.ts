@@ -270,6 +270,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       }
     });
     if (seg.blankAfter && !paired.has(seg.lines.length - 1) && p.to + 1 < orig.lines.length && orig.lines[p.to + 1].trim() !== '') addRow('');
+    insertionElsewhere(seg, orig.lines, index, paired, p.from, p.to);
     describeEdit(edit, seg.lines, paired, p.from, p.to);
     // The largest stretch of original lines dropped between two kept lines with nothing of the
     // snippet in its place: what a misplaced anchor looks like.
@@ -535,3 +536,75 @@ function pairLines(seg: Segment, orig: SourceText, anchor: SegmentAnchor, from: 
   }
   return paired;
 }
+
+/**
+ * A segment whose placement deletes many lines of the file, while its first lines (context after the
+ * marker) and its last lines (context before the next) stand next to each other elsewhere in the
+ * file, the lines between them new: there it reads as an insertion that deletes nothing (a new
+ * function after the last of several that end alike). Of a rewrite and an insertion the snippet
+ * reads as equally, the merge cannot tell which is meant: refused with both places.
+ */
+function insertionElsewhere(seg: Segment, original: string[], index: OriginalIndex, paired: Map<number, number>, from: number, to: number): void {
+  const n = seg.lines.length;
+  if (!seg.markerBefore || !seg.markerAfter || n > INSERTION_SCAN) return;
+  const kept = new Set(paired.values());
+  let deletes = 0;
+  for (let o = from; o <= to; o++) if (!kept.has(o) && !isBlank(original[o])) deletes++;
+  if (deletes < REWRITE_DELETES) return;
+  const telling = (lines: string[]) => lines.some((l) => !isBlank(l) && !isTrivial(l));
+  for (let q = 1; q < n; q++) {
+    if (isBlank(seg.lines[q])) continue;
+    for (const t of index.positions(lineKey(seg.lines[q], 'trimmed'), 'trimmed')) {
+      // the suffix s[q..n) reads on from t, the prefix s[0..p) reads back from the line before t
+      if (runFrom(seg.lines, q, original, t, 1) !== nonBlankCount(seg.lines, q, n)) continue;
+      let o = t - 1;
+      while (o >= 0 && isBlank(original[o])) o--;
+      if (o < 0) continue;
+      // the segment's first lines, s[0..e], read back from o, with new lines left before q
+      let e = -1;
+      for (let k = q - 1; k >= 0 && e < 0; k--) {
+        if (isBlank(seg.lines[k]) || !seg.lines.slice(k + 1, q).some((l) => !isBlank(l))) continue;
+        if (runFrom(seg.lines, k, original, o, -1) === nonBlankCount(seg.lines, 0, k + 1)) e = k;
+      }
+      if (e < 0 || !telling(seg.lines.slice(0, e + 1)) || !telling(seg.lines.slice(q))) continue;
+      throw new MergeRefusal(
+        'ambiguous_anchor',
+        `The update's lines around its new code stand next to each other at lines ${o + 1}-${t + 1} of the file, where they read as an insertion, and the merge placed them at lines ${from + 1}-${to + 1}, where they delete lines of the file. ` +
+          'Include more unchanged lines around the change, so the update says which of them it means.',
+        {
+          candidates: [
+            { start_line: from + 1, end_line: to + 1 },
+            { start_line: o + 1, end_line: t + 1 },
+          ],
+        },
+      );
+    }
+  }
+}
+
+/** Non-blank snippet lines from `s` on (step 1) or back (−1) that read as the original's from `o`, blank lines skipped on both sides. */
+function runFrom(lines: string[], s: number, original: string[], o: number, step: 1 | -1): number {
+  let n = 0;
+  while (s >= 0 && s < lines.length && o >= 0 && o < original.length) {
+    if (isBlank(lines[s])) s += step;
+    else if (isBlank(original[o])) o += step;
+    else if (lines[s].trim() !== original[o].trim()) break;
+    else {
+      n++;
+      s += step;
+      o += step;
+    }
+  }
+  return n;
+}
+
+const nonBlankCount = (lines: string[], a: number, b: number) => lines.slice(a, b).filter((l) => !isBlank(l)).length;
+
+/** Segments up to this many lines are checked for an insertion reading elsewhere (the scan is quadratic). */
+const INSERTION_SCAN = 200;
+/**
+ * ...when their placement deletes at least this many non-blank lines: a rewrite that takes that much
+ * must be the snippet's only reading. (Measured: from 1 line on, 7 wrong answers less for 14 clean
+ * exact ones: small rewrites of repetitive code have an insertion reading by chance.)
+ */
+const REWRITE_DELETES = 10;
