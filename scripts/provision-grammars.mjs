@@ -25,7 +25,7 @@ console.log(`specedit: provisioned ${count} tree-sitter grammars into grammars/w
 // A known bug in a prebuilt grammar, fixed in its bytes (the manifest says which and why): each
 // `find` must occur exactly once, or provisioning fails rather than ship a grammar it did not fix.
 function patch(file, patches) {
-  let bytes = readFileSync(file);
+  const bytes = readFileSync(file);
   for (const { find, replace, why } of patches) {
     const from = Buffer.from(find, 'hex');
     const at = bytes.indexOf(from);

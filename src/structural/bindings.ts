@@ -100,6 +100,8 @@ function rewrittenWhole(fn: Node, deleted: Set<number>): boolean {
 }
 
 const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
+/** A line with its string literals' contents blanked (same length: columns still point into the line). */
+const blankStrings = (line: string) => line.replace(STRING, (q) => q[0] + ' '.repeat(q.length - 2) + q[0]);
 
 /**
  * Refuses a merge that deletes the line binding a local name (`deleted`: original rows) where a
@@ -125,12 +127,12 @@ export function deletedBindingsStillUsed(root: Node | null, deleted: Set<number>
     const name = id.text;
     const word = new RegExp(`(?<![\\w$]|\\.|->|::)${name.replace(/\$/g, '\\$')}(?![\\w$])`);
     const [a, b] = [fn.startPosition.row, fn.endPosition.row];
-    const usedAt = output.findIndex((line, r) => sources[r] >= a && sources[r] <= b && !isCommentLine(line, lang) && word.test(line.replace(STRING, '""')));
+    const usedAt = output.findIndex((line, r) => sources[r] >= a && sources[r] <= b && !isCommentLine(line, lang) && word.test(blankStrings(line)));
     if (usedAt < 0) continue;
     if ((info.bindings ??= bindingsIn(fn)).get(name) !== 1) continue;
     // (new lines that name it may declare it anew: the merged file's tree says, see redeclared)
     if (word.test(addedText)) {
-      pending.push({ name, line: id.startPosition.row, usedAt, usedColumn: output[usedAt].replace(STRING, (q) => q[0] + ' '.repeat(q.length - 2) + q[0]).search(word) });
+      pending.push({ name, line: id.startPosition.row, usedAt, usedColumn: blankStrings(output[usedAt]).search(word) });
       continue;
     }
     throw new MergeRefusal(

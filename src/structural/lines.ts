@@ -32,6 +32,13 @@ export function isBlank(line: string): boolean {
   return line.trim().length === 0;
 }
 
+/** Non-blank lines among lines [a, b). */
+export function nonBlankIn(lines: string[], a: number, b: number): number {
+  let n = 0;
+  for (let i = a; i < b; i++) if (!isBlank(lines[i])) n++;
+  return n;
+}
+
 const TRIVIAL_WORDS = new Set([
   'end', 'else', 'else:', 'fi', 'done', 'esac', 'then', 'do', 'try:', 'finally:', 'pass', 'break', 'break;', 'continue',
   'continue;', 'return', 'return;', 'default:', 'begin', 'else {', '} else {', '};', '});', '})', ']);', '),', '},', '],',

@@ -8,7 +8,7 @@ import { withTree } from '../languages/parser.js';
 import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
-import { firstWord, isBlank, isTrivial, leadingLength, lineKey, RUNGS, type Rung } from './lines.js';
+import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
 import { isCommentLine, readsLike } from './gaps.js';
 import { MergeRefusal } from './refusal.js';
@@ -456,13 +456,6 @@ function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[]
 function isDirective(line: string): boolean {
   const t = line.trim();
   return /^(["'])use [\w ]+\1;?$/.test(t) || /^(?:\/\/|\/\*|#)\s*(?:eslint|prettier|tslint|jshint|jslint|@ts-|pylint|rubocop|clang-format|NOLINT|biome-ignore)/.test(t);
-}
-
-/** Non-blank lines among lines [a, b). */
-function nonBlankIn(lines: string[], a: number, b: number): number {
-  let n = 0;
-  for (let i = a; i < b; i++) if (!isBlank(lines[i])) n++;
-  return n;
 }
 
 /** How many non-blank lines above (below) an unmarked end a deletion may plausibly take. */

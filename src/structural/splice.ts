@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
-import { firstWord, isBlank, isTrivial, lineKey, subjectOf, type Rung } from './lines.js';
+import { firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -554,9 +554,10 @@ function insertionElsewhere(seg: Segment, original: string[], index: OriginalInd
   const telling = (lines: string[]) => lines.some((l) => !isBlank(l) && !isTrivial(l));
   for (let q = 1; q < n; q++) {
     if (isBlank(seg.lines[q])) continue;
+    const suffix = nonBlankIn(seg.lines, q, n);
     for (const t of index.positions(lineKey(seg.lines[q], 'trimmed'), 'trimmed')) {
-      // the suffix s[q..n) reads on from t, the prefix s[0..p) reads back from the line before t
-      if (runFrom(seg.lines, q, original, t, 1) !== nonBlankCount(seg.lines, q, n)) continue;
+      // the suffix s[q..n) reads on from t, the prefix s[0..e] reads back from the line before t
+      if (runFrom(seg.lines, q, original, t, 1) !== suffix) continue;
       let o = t - 1;
       while (o >= 0 && isBlank(original[o])) o--;
       if (o < 0) continue;
@@ -564,7 +565,7 @@ function insertionElsewhere(seg: Segment, original: string[], index: OriginalInd
       let e = -1;
       for (let k = q - 1; k >= 0 && e < 0; k--) {
         if (isBlank(seg.lines[k]) || !seg.lines.slice(k + 1, q).some((l) => !isBlank(l))) continue;
-        if (runFrom(seg.lines, k, original, o, -1) === nonBlankCount(seg.lines, 0, k + 1)) e = k;
+        if (runFrom(seg.lines, k, original, o, -1) === nonBlankIn(seg.lines, 0, k + 1)) e = k;
       }
       if (e < 0 || !telling(seg.lines.slice(0, e + 1)) || !telling(seg.lines.slice(q))) continue;
       throw new MergeRefusal(
@@ -597,8 +598,6 @@ function runFrom(lines: string[], s: number, original: string[], o: number, step
   }
   return n;
 }
-
-const nonBlankCount = (lines: string[], a: number, b: number) => lines.slice(a, b).filter((l) => !isBlank(l)).length;
 
 /** Segments up to this many lines are checked for an insertion reading elsewhere (the scan is quadratic). */
 const INSERTION_SCAN = 200;
