@@ -153,7 +153,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
         st_->model = std::make_unique<Model>(path, c, tensors, huge);
         st_->kv = std::make_unique<KVCache>(c, nblocks, bs, kvType == "int8");
         st_->pool = std::make_unique<ThreadPool>(threads);
-        if (st_->K->gemm_panels) pack_model_panels(*st_->model, *st_->pool);
+        if (st_->K->gemm_panels) pack_model_panels(*st_->model, *st_->K, *st_->pool);
       }
     } catch (const std::exception& e) {
       throw Napi::Error::New(env, e.what());
@@ -270,10 +270,10 @@ Napi::Value KernelMatmul(const Napi::CallbackInfo& info) {
   t.type = type; t.ne0 = cols; t.ne1 = rows; t.data = wb.data(); t.row_bytes = row_bytes(type, cols);
   ThreadPool pool(2);
   std::vector<uint8_t> packed;
-  if (panel_bytes(t) && K->gemm_panels) {  // the layout the engine uses with this kernel set
-    packed.resize(panel_bytes(t) + 64);
+  if (panel_bytes(t, *K) && K->gemm_panels) {  // the layout the engine uses with this kernel set
+    packed.resize(panel_bytes(t, *K) + 64);
     uint8_t* base = (uint8_t*)(((uintptr_t)packed.data() + 63) & ~(uintptr_t)63);
-    pack_panels(t, base, 0, panel_count(rows));
+    pack_panels(t, *K, base, 0, panel_count(rows));
     t.panels = base;
   }
   Acts a(xb.data(), N, cols);

@@ -55,6 +55,8 @@ struct Kernels {
   // largest of n values (lowest index among equals).
   void (*swiglu)(float* g, const float* u, int n);
   int (*argmax)(const float* x, int n);
+  // gemm_panels reads Q5_0 at 5 bits (panels.h's Q5_0 form), not as int8 values
+  bool q5_panels = false;
 };
 
 // Calls f.template operator()<N>() for the N in 1..Max equal to n: a run-time count (of query

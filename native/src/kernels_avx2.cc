@@ -523,6 +523,54 @@ void gemm_nib_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float
   for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
 }
 
+// Q5_0 panels at 5 bits: each chunk's nibbles get their fifth bit from the plane (one 16-bit
+// shift brings step k's bits to bit 4 of every byte), giving the type's unsigned q (0..31); the
+// int32 sums start at −16·Σa of the block, then as the int8 form. vpmaddubsw needs no sign trick,
+// and a pair's sum is at most 2·31·127, so two chunks (four steps) add in 16 bits before vpmaddwd.
+template <int R>
+void gemm_q5_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
+  const int nblk = n / 32;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  const __m256i m4 = _mm256_set1_epi8(15), bit4 = _mm256_set1_epi8(16), ones = _mm256_set1_epi16(1);
+  __m256 acc[R];
+  for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+  for (int b = 0; b < nblk; b++) {
+    const uint8_t* blk = pw + (size_t)b * Q5_BLOCK;
+    if (pf)
+      for (size_t k = 0; k < Q5_BLOCK; k += 64) _mm_prefetch((const char*)(pf + (size_t)b * Q5_BLOCK + k), _MM_HINT_T0);
+    __m256i id[R];
+    for (int r = 0; r < R; r++) {
+      const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
+      id[r] = _mm256_set1_epi32((c16[0] + c16[1]) / 8);  // −16·Σa
+    }
+    const __m256i plane = _mm256_load_si256((const __m256i*)(blk + 256 + 32 * h));
+    const auto step2 = [&](int k, const __m256i lo5, const __m256i hi5, __m256i* s16, bool first) {
+      const __m256i x = _mm256_load_si256((const __m256i*)(blk + 64 * k + 32 * h));
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(x, m4), _mm256_and_si256(lo5, bit4));
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x, 4), m4), _mm256_and_si256(hi5, bit4));
+      for (int r = 0; r < R; r++) {
+        const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast32(ar[r] + 32 * b + 4 * k)),
+                                           _mm256_maddubs_epi16(hi, bcast32(ar[r] + 32 * b + 16 + 4 * k)));
+        s16[r] = first ? p : _mm256_add_epi16(s16[r], p);
+      }
+    };
+    __m256i s16[R];
+    step2(0, _mm256_slli_epi16(plane, 4), plane, s16, true);
+    step2(1, _mm256_slli_epi16(plane, 3), _mm256_srli_epi16(plane, 1), s16, false);
+    for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(s16[r], ones));
+    step2(2, _mm256_slli_epi16(plane, 2), _mm256_srli_epi16(plane, 2), s16, true);
+    step2(3, _mm256_slli_epi16(plane, 1), _mm256_srli_epi16(plane, 3), s16, false);
+    for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(s16[r], ones));
+    const __m256 ws = _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(blk + 320 + 16 * h)));
+    for (int r = 0; r < R; r++) {
+      float da;
+      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
+}
+
 // Q4_K panels at 4 bits: sums from zero, FMA by (d·sc × activation scale), FNMA by (dmin·m ×
 // activation scale × Σa of the block), as the AVX-512 kernel.
 template <int R>
@@ -576,17 +624,18 @@ template <int R> struct I5_32 { static constexpr HalfFn fn = gemm_i8_t<R, i8_hal
 template <int R> struct I6_16 { static constexpr HalfFn fn = gemm_i8_t<R, i8_halves(R), 16, false, 4>; };  // Q6_K
 template <int R> struct Nib { static constexpr HalfFn fn = gemm_nib_t<R>; };
 template <int R> struct Q4K { static constexpr HalfFn fn = gemm_q4k_t<R>; };
+template <int R> struct Q5P { static constexpr HalfFn fn = gemm_q5_t<R>; };
 constexpr auto kRows = std::make_integer_sequence<int, GEMM_ROWS>();
 constexpr auto kHalfQ8 = half_table<I8_32>(kRows), kHalfQ5 = half_table<I5_32>(kRows), kHalfQ6K = half_table<I6_16>(kRows);
-constexpr auto kHalfNib = half_table<Nib>(kRows), kHalfQ4K = half_table<Q4K>(kRows);
+constexpr auto kHalfNib = half_table<Nib>(kRows), kHalfQ4K = half_table<Q4K>(kRows), kHalfQ5P = half_table<Q5P>(kRows);
 
 // R rows × C panels: each panel's halves in turn (the panel stays in cache between them), or
 // both in one pass; the pass from the first half prefetches the next panels' bytes.
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
-  const auto& t = f.q4k ? kHalfQ4K : f.nib ? kHalfNib : f.bl == 16 ? kHalfQ6K : f.qmax <= 16 ? kHalfQ5 : kHalfQ8;
+  const auto& t = f.q4k ? kHalfQ4K : f.nib ? kHalfNib : f.q5 ? kHalfQ5P : f.bl == 16 ? kHalfQ6K : f.qmax <= 16 ? kHalfQ5 : kHalfQ8;
   const HalfFn fn = t[R - 1];
-  const int step = f.q4k || f.nib ? 1 : i8_halves(R);
+  const int step = f.q4k || f.nib || f.q5 ? 1 : i8_halves(R);
   for (int c = 0; c < C; c++)
     for (int h = 0; h < 2; h += step) fn(pw[c], h, n, (const uint8_t* const*)a, out + 16 * c + 8 * h, prefetch && h == 0 ? prefetch[c] : nullptr);
 }
@@ -595,7 +644,7 @@ size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
 void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
 
 const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
-                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax};
+                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax, /*q5_panels=*/true};
 
 }  // namespace
 

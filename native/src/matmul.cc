@@ -43,7 +43,7 @@ static void ensure_qp(ThreadPool& pool, const Kernels* K, Acts& a) {
 static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, int p1) {
   const Tensor& W = *j.W;
   const int n = (int)W.ne0, rows = (int)W.ne1, N = a.N;
-  const PanelFormat f = panel_format(W.type);
+  const PanelFormat f = panel_format(W.type, *K);
   const size_t stride = panel_stride(f, n);
   const uint8_t* base = a.qp;
   alignas(64) float r[GEMM_ROWS * GEMM_LD];

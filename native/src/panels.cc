@@ -6,10 +6,10 @@
 
 namespace se {
 
-PanelFormat panel_format(int type) {
+PanelFormat panel_format(int type, const Kernels& K) {
   switch (type) {
     case T_Q8_0: return {32, true};
-    case T_Q5_0: return {32, true, false, false, 16};
+    case T_Q5_0: return {32, true, false, false, 16, K.q5_panels};
     case T_Q4_0: return {32, true, false, true};
     case T_Q4_K: return {32, false, true};
     case T_Q6_K: return {16, false, false, false, 32};
@@ -20,6 +20,7 @@ PanelFormat panel_format(int type) {
 size_t panel_stride(const PanelFormat& f, int n) {
   if (f.q4k) return (size_t)(n / 256) * Q4K_SUPER;
   if (f.nib) return ((size_t)(n / 32) * NIB_BLOCK + 63) & ~(size_t)63;
+  if (f.q5) return ((size_t)(n / 32) * Q5_BLOCK + 63) & ~(size_t)63;
   const size_t nblk = n / f.bl;
   return (nblk * (16 * f.bl + 16 * (f.f16_scales ? 2 : 4)) + 63) & ~(size_t)63;
 }
@@ -108,10 +109,10 @@ static void pack_panel_q4k(const Tensor& W, int p, uint8_t* dst) {
 }
 
 // Panel p of a Q4_0 matrix in the nibble form (panels.h)
-static void pack_panel_nib(const Tensor& W, int p, uint8_t* dst) {
+static void pack_panel_nib(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
   const int n = (int)W.ne0, nblk = n / 32;
   const size_t bb = NIB_BLOCK;
-  std::memset(dst, 0, panel_stride(panel_format(W.type), n));
+  std::memset(dst, 0, panel_stride(f, n));
   std::vector<int8_t> q(n);
   std::vector<uint16_t> sc16(nblk);
   for (int c = 0; c < PANEL; c++) {
@@ -132,10 +133,35 @@ static void pack_panel_nib(const Tensor& W, int p, uint8_t* dst) {
   }
 }
 
-static void pack_panel(const Tensor& W, int p, uint8_t* dst) {
-  const PanelFormat f = panel_format(W.type);
+// Panel p of a Q5_0 matrix in the 5-bit form (panels.h)
+static void pack_panel_q5(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
+  const int n = (int)W.ne0, nblk = n / 32;
+  std::memset(dst, 0, panel_stride(f, n));
+  std::vector<int8_t> q(n);
+  std::vector<uint16_t> sc16(nblk);
+  for (int c = 0; c < PANEL; c++) {
+    const int64_t o = (int64_t)p * PANEL + c;
+    if (o >= W.ne1) continue;  // rows past the end stay zero
+    row_blocks(W.type, W.row(o), n, q.data(), sc16.data(), nullptr);
+    for (int b = 0; b < nblk; b++) {
+      uint8_t* blk = dst + (size_t)b * Q5_BLOCK;
+      uint8_t u[32];
+      for (int l = 0; l < 32; l++) u[l] = (uint8_t)(q[32 * b + l] + 16);
+      for (int k = 0; k < 4; k++)
+        for (int j = 0; j < 4; j++) {
+          const int lo = u[4 * k + j], hi = u[16 + 4 * k + j];
+          blk[64 * k + 4 * c + j] = (uint8_t)((lo & 15) | ((hi & 15) << 4));
+          blk[256 + 4 * c + j] |= (uint8_t)(((lo >> 4) << k) | ((hi >> 4) << (4 + k)));
+        }
+      std::memcpy(blk + 320 + 2 * c, &sc16[b], 2);
+    }
+  }
+}
+
+static void pack_panel(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
   if (f.q4k) return pack_panel_q4k(W, p, dst);
-  if (f.nib) return pack_panel_nib(W, p, dst);
+  if (f.nib) return pack_panel_nib(W, f, p, dst);
+  if (f.q5) return pack_panel_q5(W, f, p, dst);
   const int n = (int)W.ne0, bl = f.bl, nblk = n / bl;
   uint8_t* scales = dst + (size_t)nblk * 16 * bl;
   std::vector<int8_t> q(n);
@@ -154,17 +180,18 @@ static void pack_panel(const Tensor& W, int p, uint8_t* dst) {
   }
 }
 
-size_t panel_bytes(const Tensor& W) {
-  const PanelFormat f = panel_format(W.type);
+size_t panel_bytes(const Tensor& W, const Kernels& K) {
+  const PanelFormat f = panel_format(W.type, K);
   return f.bl ? panel_stride(f, (int)W.ne0) * panel_count(W.ne1) : 0;
 }
 
-void pack_panels(const Tensor& W, uint8_t* dst, int p0, int p1) {
-  const size_t stride = panel_stride(panel_format(W.type), (int)W.ne0);
-  for (int p = p0; p < p1; p++) pack_panel(W, p, dst + p * stride);
+void pack_panels(const Tensor& W, const Kernels& K, uint8_t* dst, int p0, int p1) {
+  const PanelFormat f = panel_format(W.type, K);
+  const size_t stride = panel_stride(f, (int)W.ne0);
+  for (int p = p0; p < p1; p++) pack_panel(W, f, p, dst + p * stride);
 }
 
-void pack_model_panels(Model& m, ThreadPool& pool) {
+void pack_model_panels(Model& m, const Kernels& K, ThreadPool& pool) {
   std::vector<Tensor*> ts;
   for (auto& L : m.layers)
     for (Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.wgate, &L.wup, &L.wdown}) ts.push_back(t);
@@ -173,7 +200,7 @@ void pack_model_panels(Model& m, ThreadPool& pool) {
   size_t total = 0;
   for (Tensor* t : ts) {
     off.push_back(total);
-    total += panel_bytes(*t);
+    total += panel_bytes(*t, K);
   }
   if (!total) return;
   const size_t huge = (size_t)1 << 21, len = (total + huge - 1) & ~(huge - 1);
@@ -185,15 +212,15 @@ void pack_model_panels(Model& m, ThreadPool& pool) {
   struct Job { Tensor* t; uint8_t* base; int p; };
   std::vector<Job> jobs;
   for (size_t i = 0; i < ts.size(); i++)
-    if (panel_bytes(*ts[i]))
+    if (panel_bytes(*ts[i], K))
       for (int p = 0; p < panel_count(ts[i]->ne1); p += 64) jobs.push_back({ts[i], arena + off[i], p});
   pool.parallel_for((int)jobs.size(), [&](int j) {
     const Job& job = jobs[j];
-    pack_panels(*job.t, job.base, job.p, std::min(panel_count(job.t->ne1), job.p + 64));
+    pack_panels(*job.t, K, job.base, job.p, std::min(panel_count(job.t->ne1), job.p + 64));
   });
   for (size_t i = 0; i < ts.size(); i++) {
     Tensor& t = *ts[i];
-    if (!panel_bytes(t)) continue;
+    if (!panel_bytes(t, K)) continue;
     t.panels = arena + off[i];
     // the row-major copy is never read again (except the embedding rows): give its pages back
     if (t.data != m.tok_embd.data) {

@@ -5,13 +5,16 @@
 //
 // Q8_0 and Q6_K become int8 values with a scale per block of `bl` values: value = scale · q,
 // exactly as the type defines it (Q4_0 nibbles recentred, Q6_K's d·sc per 16 values is exact in
-// float). Q5_0 also becomes int8 values: kept at 5 bits (nibbles plus a plane of fifth bits),
-// its decode kernel measured 24% more time than from int8 panels on a 2-core Zen 4 VM, the
-// bit-plane unpack costing more than the bytes it saves. The 4-bit types keep their width,
+// float). Q5_0 becomes int8 values for the AVX-512 kernels: kept at 5 bits, their decode kernel
+// measured 24% more time than from int8 panels on a 2-core Zen 4 VM, the bit-plane unpack costing
+// more than the bytes it saves. The AVX2 kernels' machines stream weights at a third of that rate
+// per core, so there Q5_0 keeps 5 bits (nibbles plus a plane of fifth bits, below): the format
+// depends on the kernel set (panel_format). The 4-bit types keep their width,
 // unpacked in registers: Q4_0 as nibbles with the type's f16 scale, value = d · (q − 8); Q4_K as
 // nibbles with its sub-block scales and mins as bytes and d, dmin per 256 values: value =
 // d·sc · q − dmin·m.
 #pragma once
+#include "kernels.h"
 #include "model.h"
 #include "quant.h"
 #include "threadpool.h"
@@ -26,8 +29,10 @@ struct PanelFormat {
   bool q4k = false;         // Q4_K's 4-bit layout (below) instead of int8 values
   bool nib = false;         // Q4_0's nibble layout (below) instead of int8 values
   int qmax = 128;           // int8 form: the largest |q| the type can hold (Q5_0 16, Q6_K 32)
+  bool q5 = false;          // Q5_0's nibbles plus a fifth-bit plane (below) instead of int8 values
 };
-PanelFormat panel_format(int type);
+// The layout K's gemm_panels reads W's type in (each kernel set packs the weights it multiplies)
+PanelFormat panel_format(int type, const Kernels& K);
 
 // Panel layout for rows of n values, int8 form: for each block b and step k < bl/4, 64 bytes
 // holding values 4k..4k+3 of block b of each of the 16 rows, +128 as unsigned bytes; then the
@@ -39,6 +44,13 @@ PanelFormat panel_format(int type);
 //   - for each block, the 16 rows' f16 scales.
 // A pair takes cnt · NIB_BLOCK bytes: 64-byte aligned for whole pairs.
 //
+// Q5_0 form (AVX2 kernels), per 32-value block (Q5_BLOCK bytes, 32-byte aligned):
+//   - 4 chunks of 64 bytes as the nibble form's: the low 4 bits of the type's unsigned q (0..31);
+//   - a plane of 64 bytes: row c's fifth bits at bytes 4c..4c+3, byte j holding in bit k that of
+//     value 4k+j and in bit 4+k that of value 16+4k+j (k < 4), so one 16-bit shift per chunk
+//     brings a step's fifth bits to bit 4 of every byte;
+//   - the 16 rows' f16 scales.
+//
 // Q4_K form, per 256-value super-block s (Q4K_SUPER bytes, in this order):
 //   - for each of its 8 blocks of 32 values, 4 chunks of 64 bytes: chunk j holds, for row c at
 //     bytes 4c..4c+3, values 4j..4j+3 of the block in the low nibbles and values 16+4j..16+4j+3
@@ -47,15 +59,15 @@ PanelFormat panel_format(int type);
 //   - the 16 rows' d as f32, then their dmin as f32.
 // d·sc and dmin·m are exact in float (11-bit and 6-bit factors), so the kernel's products equal
 // the dequantized scales.
-constexpr size_t NIB_BLOCK = 256 + 32;
+constexpr size_t NIB_BLOCK = 256 + 32, Q5_BLOCK = 256 + 64 + 32;
 constexpr size_t Q4K_QBYTES = 8 * 256, Q4K_SCBYTES = 8 * 32, Q4K_SUPER = Q4K_QBYTES + Q4K_SCBYTES + 128;
 size_t panel_stride(const PanelFormat& f, int n);
 inline int panel_count(int64_t rows) { return (int)((rows + PANEL - 1) / PANEL); }
 
 // Bytes of W's panels (0 when its type has no panel form), and panels [p0, p1) of W packed at
 // dst (dst: 64-byte aligned, panel p at dst + p · panel_stride).
-size_t panel_bytes(const Tensor& W);
-void pack_panels(const Tensor& W, uint8_t* dst, int p0, int p1);
+size_t panel_bytes(const Tensor& W, const Kernels& K);
+void pack_panels(const Tensor& W, const Kernels& K, uint8_t* dst, int p0, int p1);
 
 // Activation rows for the panel GEMM, as the AVX2 and AVX-512 kernels' quant_actp write them:
 // n signed bytes (padded to 64), then per 16 values −128·Σq as int32 (the int8 panels' accumulator
@@ -67,6 +79,6 @@ inline size_t actp_bytes(int n) { return (actp_scale_off(n) + (size_t)(n / ACT_G
 
 // Pack every matrix of the model that a kernel multiplies (not the embedding rows) and has a
 // panel form, into one arena the model owns (panel_arena, panel_bytes); sets each `panels`.
-void pack_model_panels(Model& m, ThreadPool& pool);
+void pack_model_panels(Model& m, const Kernels& K, ThreadPool& pool);
 
 }  // namespace se

@@ -153,10 +153,12 @@ describe('native matmul kernels vs float64 reference', () => {
         });
       }
       // every weight at its type's largest |q| and every activation at ±127, signs agreeing or not:
-      // the largest sums any 16-bit step of an int8 kernel can see (a saturation shows here)
+      // the largest sums any 16-bit step of an int8 kernel can see (a saturation shows here); every
+      // third row has one value per 32 at -0.8 and the rest at 0.75: Q5_0's q = 15 against the
+      // block's -16, the largest unsigned value (31) of its 5-bit panels
       it(`${isa} ${typeName(t)} at the extremes of q and activations`, () => {
         const rows = 24, cols = 512;
-        const w = new Float32Array(rows * cols).map((_, i) => (Math.floor(i / cols) % 3 === 0 ? 0.75 : -0.75));
+        const w = new Float32Array(rows * cols).map((_, i) => [0.75, -0.75, i % 32 === 0 ? -0.8 : 0.75][Math.floor(i / cols) % 3]);
         const x = new Float32Array(5 * cols).map((_, i) => [1.5, -1.5, (i & 1 ? 1 : -1) * 1.5, (i & 2 ? 1 : -1) * 1.5, -1.5][Math.floor(i / cols)]);
         check(isa, t, w, rows, cols, x);
       });
