@@ -483,11 +483,33 @@ void gemm_i8_t(const uint8_t* pw, int h0, int n, const uint8_t* const* ar, float
 }
 
 // two steps of 4 values from one load of nibbles (values 4k.. low, 16+4k.. high), unsigned 0..15:
-// vpmaddubsw needs no sign trick, and the two steps' 16-bit sums add without saturating
-inline __m256i nib_step(__m256i x, __m256i a0, __m256i a1) {
+// vpmaddubsw needs no sign trick. A pair's sum is at most 2·15·127, so a whole block's four
+// chunks (eight steps) add in 16 bits and one vpmaddwd widens them (the multiplier port is the
+// bound: one widening per chunk took a third of its work).
+inline __m256i nib_step16(__m256i x, __m256i a0, __m256i a1) {
   const __m256i m4 = _mm256_set1_epi8(15);
   const __m256i lo = _mm256_and_si256(x, m4), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);
-  return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_maddubs_epi16(hi, a1)), _mm256_set1_epi16(1));
+  return _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_maddubs_epi16(hi, a1));
+}
+inline __m256i widen16(__m256i s16) { return _mm256_madd_epi16(s16, _mm256_set1_epi16(1)); }
+
+// id[r] += one 32-value block of nibbles (4 chunks from q, a half panel's) against rows ar[r] at
+// value v. Several rows share one widening per block; a single row (decode) widens per chunk:
+// measured on Zen 2, decode ran 7% slower with the sums held in 16 bits (verification 3% faster).
+template <int R>
+inline void nib_block(const uint8_t* q, const uint8_t* const* ar, int v, __m256i* id) {
+  constexpr int G = R == 1 ? 1 : 4;
+  __m256i s16[R];
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; k++) {
+    const __m256i x = _mm256_load_si256((const __m256i*)(q + 64 * k));
+    for (int r = 0; r < R; r++) {
+      const __m256i p = nib_step16(x, bcast32(ar[r] + v + 4 * k), bcast32(ar[r] + v + 16 + 4 * k));
+      s16[r] = k % G == 0 ? p : _mm256_add_epi16(s16[r], p);
+    }
+    if ((k + 1) % G == 0)
+      for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], widen16(s16[r]));
+  }
 }
 
 // Q4_0 panels in the nibble form: the int32 sums start at −8·Σa of the block (the nibbles are the
@@ -508,11 +530,7 @@ void gemm_nib_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float
       const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
       id[r] = _mm256_set1_epi32((c16[0] + c16[1]) / 16);  // −8·Σa
     }
-    for (int k = 0; k < 4; k++) {
-      const __m256i x = _mm256_load_si256((const __m256i*)(pw + qo + 64 * k + 32 * h));
-      for (int r = 0; r < R; r++)
-        id[r] = _mm256_add_epi32(id[r], nib_step(x, bcast32(ar[r] + 32 * b + 4 * k), bcast32(ar[r] + 32 * b + 16 + 4 * k)));
-    }
+    nib_block<R>(pw + qo + 32 * h, ar, 32 * b, id);
     const __m256 ws = _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(pw + so + 16 * h)));
     for (int r = 0; r < R; r++) {
       float da;
@@ -594,11 +612,7 @@ void gemm_q4k_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float
         for (int k = 0; k < 4; k++) _mm_prefetch((const char*)(pf + qo + 64 * k), _MM_HINT_T0);
       __m256i id[R];
       for (int r = 0; r < R; r++) id[r] = _mm256_setzero_si256();
-      for (int k = 0; k < 4; k++) {
-        const __m256i x = _mm256_load_si256((const __m256i*)(pw + qo + 64 * k + 32 * h));
-        for (int r = 0; r < R; r++)
-          id[r] = _mm256_add_epi32(id[r], nib_step(x, bcast32(ar[r] + 32 * b + 4 * k), bcast32(ar[r] + 32 * b + 16 + 4 * k)));
-      }
+      nib_block<R>(pw + qo + 32 * h, ar, 32 * b, id);
       const uint8_t* sc = sp + 32 * j + 8 * h;
       const __m256 ws = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)sc))), dv);
       const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(sc + 16)))), dmv);
