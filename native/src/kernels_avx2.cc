@@ -598,22 +598,22 @@ void gemm_q4k_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float
   __m256 acc[R];
   for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
   for (int s = 0; s < nsb; s++) {
-    const uint8_t* sp = pw + (size_t)s * Q4K_SUPER + Q4K_QBYTES;
-    const __m256 dv = _mm256_load_ps((const float*)(sp + Q4K_SCBYTES + 32 * h));
-    const __m256 dmv = _mm256_load_ps((const float*)(sp + Q4K_SCBYTES + 64 + 32 * h));
-    if (pf)  // the next panels' scales of this super-block
-      for (int k = 0; k < 6; k++) _mm_prefetch((const char*)(pf + (size_t)s * Q4K_SUPER + Q4K_QBYTES + 64 * k), _MM_HINT_T0);
+    const uint8_t* sp = pw + (size_t)s * Q4K_SUPER;
+    const __m256 dv = _mm256_load_ps((const float*)(sp + Q4K_D + 32 * h));
+    const __m256 dmv = _mm256_load_ps((const float*)(sp + Q4K_D + 64 + 32 * h));
+    if (pf)  // the next panels' header of this super-block
+      for (size_t k = 0; k < Q4K_Q; k += 64) _mm_prefetch((const char*)(pf + (size_t)s * Q4K_SUPER + k), _MM_HINT_T0);
     float da[R];
     for (int r = 0; r < R; r++) std::memcpy(&da[r], ar[r] + soff + 4 * s, 4);
     for (int j = 0; j < 8; j++) {
       const int b = 8 * s + j;
-      const size_t qo = (size_t)s * Q4K_SUPER + 256 * j;
+      const size_t qo = (size_t)s * Q4K_SUPER + Q4K_Q + 256 * j;
       if (pf)
         for (int k = 0; k < 4; k++) _mm_prefetch((const char*)(pf + qo + 64 * k), _MM_HINT_T0);
       __m256i id[R];
       for (int r = 0; r < R; r++) id[r] = _mm256_setzero_si256();
       nib_block<R>(pw + qo + 32 * h, ar, 32 * b, id);
-      const uint8_t* sc = sp + 32 * j + 8 * h;
+      const uint8_t* sc = sp + Q4K_SC + 32 * j + 8 * h;
       const __m256 ws = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)sc))), dv);
       const __m256 wm = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(sc + 16)))), dmv);
       for (int r = 0; r < R; r++) {

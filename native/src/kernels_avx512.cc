@@ -370,18 +370,18 @@ void gemm_q4k_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
   for (int s = 0; s < nsb; s++) {
     __m512 dv[C], dmv[C];
     for (int c = 0; c < C; c++) {
-      const uint8_t* sp = pw[c] + (size_t)s * Q4K_SUPER + Q4K_QBYTES + Q4K_SCBYTES;
+      const uint8_t* sp = pw[c] + (size_t)s * Q4K_SUPER + Q4K_D;
       dv[c] = _mm512_load_ps((const float*)sp);
       dmv[c] = _mm512_load_ps((const float*)(sp + 64));
     }
-    if (pf)  // the next panels' scales of this super-block
+    if (pf)  // the next panels' header of this super-block
       for (int c = 0; c < C; c++)
-        for (int k = 0; k < 6; k++) _mm_prefetch((const char*)(pf[c] + (size_t)s * Q4K_SUPER + Q4K_QBYTES + 64 * k), _MM_HINT_T0);
+        for (size_t k = 0; k < Q4K_Q; k += 64) _mm_prefetch((const char*)(pf[c] + (size_t)s * Q4K_SUPER + k), _MM_HINT_T0);
     float da[R];
     for (int r = 0; r < R; r++) std::memcpy(&da[r], ar[r] + soff + 4 * s, 4);
     for (int j = 0; j < 8; j++) {
       const int b = 8 * s + j;  // block index in the row
-      const size_t qo = (size_t)s * Q4K_SUPER + 256 * j;
+      const size_t qo = (size_t)s * Q4K_SUPER + Q4K_Q + 256 * j;
       __m512i id[R][C];
       for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) id[r][c] = _mm512_setzero_si512();
@@ -402,7 +402,7 @@ void gemm_q4k_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
       }
       __m512 ws[C], wm[C];
       for (int c = 0; c < C; c++) {
-        const uint8_t* sc = pw[c] + (size_t)s * Q4K_SUPER + Q4K_QBYTES + 32 * j;
+        const uint8_t* sc = pw[c] + (size_t)s * Q4K_SUPER + Q4K_SC + 32 * j;
         ws[c] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i*)sc))), dv[c]);
         wm[c] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128((const __m128i*)(sc + 16)))), dmv[c]);
       }

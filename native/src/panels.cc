@@ -87,20 +87,20 @@ static void pack_panel_q4k(const Tensor& W, int p, uint8_t* dst) {
       uint8_t* sb = dst + (size_t)s * Q4K_SUPER;
       const BlockQ4_K& B = blk[s];
       const float d = h2f(B.d), dmin = h2f(B.dmin);
-      std::memcpy(sb + Q4K_QBYTES + Q4K_SCBYTES + 4 * c, &d, 4);
-      std::memcpy(sb + Q4K_QBYTES + Q4K_SCBYTES + 64 + 4 * c, &dmin, 4);
+      std::memcpy(sb + Q4K_D + 4 * c, &d, 4);
+      std::memcpy(sb + Q4K_D + 64 + 4 * c, &dmin, 4);
       for (int j = 0; j < 8; j++) {
         int scj, m;
         const uint8_t* sc = B.scales;
         if (j < 4) { scj = sc[j] & 63; m = sc[j + 4] & 63; }
         else { scj = (sc[j + 4] & 15) | ((sc[j - 4] >> 6) << 4); m = (sc[j + 4] >> 4) | ((sc[j] >> 6) << 4); }
-        sb[Q4K_QBYTES + 32 * j + c] = (uint8_t)scj;
-        sb[Q4K_QBYTES + 32 * j + 16 + c] = (uint8_t)m;
+        sb[Q4K_SC + 32 * j + c] = (uint8_t)scj;
+        sb[Q4K_SC + 32 * j + 16 + c] = (uint8_t)m;
         // the block's 32 values (low nibbles of qs[32·(j/2)..] for even j, high for odd)
         uint8_t v[32];
         const uint8_t* qs = B.qs + 32 * (j >> 1);
         for (int l = 0; l < 32; l++) v[l] = (j & 1) ? (qs[l] >> 4) : (qs[l] & 15);
-        uint8_t* blkdst = sb + 256 * j;
+        uint8_t* blkdst = sb + Q4K_Q + 256 * j;
         for (int k = 0; k < 4; k++)
           for (int i = 0; i < 4; i++) blkdst[64 * k + 4 * c + i] = (uint8_t)(v[4 * k + i] | (v[16 + 4 * k + i] << 4));
       }

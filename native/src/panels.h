@@ -51,16 +51,20 @@ PanelFormat panel_format(int type, const Kernels& K);
 //     brings a step's fifth bits to bit 4 of every byte;
 //   - the 16 rows' f16 scales.
 //
-// Q4_K form, per 256-value super-block s (Q4K_SUPER bytes, in this order):
-//   - for each of its 8 blocks of 32 values, 4 chunks of 64 bytes: chunk j holds, for row c at
-//     bytes 4c..4c+3, values 4j..4j+3 of the block in the low nibbles and values 16+4j..16+4j+3
-//     in the high nibbles (the type's q, 0..15);
-//   - for each block, the 16 rows' sub-block scales sc (16 bytes), then their mins m (16 bytes);
-//   - the 16 rows' d as f32, then their dmin as f32.
+// Q4_K form, per 256-value super-block s (Q4K_SUPER bytes, in this order, its header first):
+//   - for each of its 8 blocks of 32 values, the 16 rows' sub-block scales sc (16 bytes), then
+//     their mins m (16 bytes), from Q4K_SC;
+//   - the 16 rows' d as f32, then their dmin as f32, from Q4K_D;
+//   - for each block, 4 chunks of 64 bytes from Q4K_Q: chunk j holds, for row c at bytes
+//     4c..4c+3, values 4j..4j+3 of the block in the low nibbles and values 16+4j..16+4j+3 in the
+//     high nibbles (the type's q, 0..15).
+// The header comes first so that a decode, reading it before the values, walks each panel
+// forward: with it after the values, the AVX2 decode of the 1.5B Q4_K_M shape took 76 ms instead
+// of 60 (the hardware prefetcher loses a stream that jumps back 2 KB every super-block).
 // d·sc and dmin·m are exact in float (11-bit and 6-bit factors), so the kernel's products equal
 // the dequantized scales.
 constexpr size_t NIB_BLOCK = 256 + 32, Q5_BLOCK = 256 + 64 + 32;
-constexpr size_t Q4K_QBYTES = 8 * 256, Q4K_SCBYTES = 8 * 32, Q4K_SUPER = Q4K_QBYTES + Q4K_SCBYTES + 128;
+constexpr size_t Q4K_SC = 0, Q4K_D = 8 * 32, Q4K_Q = Q4K_D + 128, Q4K_SUPER = Q4K_Q + 8 * 256;
 size_t panel_stride(const PanelFormat& f, int n);
 inline int panel_count(int64_t rows) { return (int)((rows + PANEL - 1) / PANEL); }
 
