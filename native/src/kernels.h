@@ -55,8 +55,8 @@ struct Kernels {
   // largest of n values (lowest index among equals).
   void (*swiglu)(float* g, const float* u, int n);
   int (*argmax)(const float* x, int n);
-  // gemm_panels reads Q5_0 at 5 bits (panels.h's Q5_0 form), not as int8 values
-  bool q5_panels = false;
+  // gemm_panels reads Q5_0 and Q6_K in panels.h's 5- and 6-bit forms, not as int8 values
+  bool narrow_panels = false;
 };
 
 // Calls f.template operator()<N>() for the N in 1..Max equal to n: a run-time count (of query

@@ -589,6 +589,53 @@ void gemm_q5_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float*
   for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
 }
 
+// Q6_K panels at 6 bits: each chunk's nibbles get their high bit pairs from the sub-block's plane
+// (bits 2t, 2t+1 for step t, brought to bits 4, 5 by one 16-bit shift), giving the type's unsigned
+// q (0..63); the int32 sums start at −32·Σa of the 16 values, the scales are d·sc as the int8 form
+// stores them. A pair's sum is at most 2·63·127: one chunk (two steps) per vpmaddwd.
+template <int R>
+void gemm_q6_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
+  const int nsb = n / 256;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  const __m256i m4 = _mm256_set1_epi8(15), hi2 = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
+  __m256 acc[R];
+  for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+  for (int s = 0; s < nsb; s++) {
+    const uint8_t* sp = pw + (size_t)s * Q6_SUPER;
+    const __m256 dv = _mm256_load_ps((const float*)(sp + Q6_D + 32 * h));
+    if (pf)  // the next panels' header of this super-block
+      for (size_t k = 0; k < Q6_Q; k += 64) _mm_prefetch((const char*)(pf + (size_t)s * Q6_SUPER + k), _MM_HINT_T0);
+    for (int j = 0; j < 16; j++) {
+      const uint8_t* sub = sp + Q6_Q + 192 * j;
+      const int b = 16 * s + j;  // 16-value block of the row
+      if (pf)
+        for (int k = 0; k < 3; k++) _mm_prefetch((const char*)(pf + (size_t)s * Q6_SUPER + Q6_Q + 192 * j + 64 * k), _MM_HINT_T0);
+      __m256i id[R];
+      for (int r = 0; r < R; r++) id[r] = _mm256_set1_epi32(((const int32_t*)(ar[r] + coff))[b] / 4);  // −32·Σa
+      const __m256i plane = _mm256_load_si256((const __m256i*)(sub + 128 + 32 * h));
+      const auto chunk = [&](int m, const __m256i lo2, const __m256i hi2s) {
+        const __m256i x = _mm256_load_si256((const __m256i*)(sub + 64 * m + 32 * h));
+        const __m256i lo = _mm256_or_si256(_mm256_and_si256(x, m4), _mm256_and_si256(lo2, hi2));
+        const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x, 4), m4), _mm256_and_si256(hi2s, hi2));
+        for (int r = 0; r < R; r++) {
+          const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast32(ar[r] + 16 * b + 4 * m)),
+                                             _mm256_maddubs_epi16(hi, bcast32(ar[r] + 16 * b + 8 + 4 * m)));
+          id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(p, ones));
+        }
+      };
+      chunk(0, _mm256_slli_epi16(plane, 4), plane);
+      chunk(1, _mm256_slli_epi16(plane, 2), _mm256_srli_epi16(plane, 2));
+      const __m256 ws = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(sp + Q6_SC + 16 * j + 8 * h)))), dv);
+      for (int r = 0; r < R; r++) {
+        float da;
+        std::memcpy(&da, ar[r] + soff + 4 * (b * 16 / ACT_GROUP), 4);
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
+}
+
 // Q4_K panels at 4 bits: sums from zero, FMA by (d·sc × activation scale), FNMA by (dmin·m ×
 // activation scale × Σa of the block), as the AVX-512 kernel.
 template <int R>
@@ -639,17 +686,18 @@ template <int R> struct I6_16 { static constexpr HalfFn fn = gemm_i8_t<R, i8_hal
 template <int R> struct Nib { static constexpr HalfFn fn = gemm_nib_t<R>; };
 template <int R> struct Q4K { static constexpr HalfFn fn = gemm_q4k_t<R>; };
 template <int R> struct Q5P { static constexpr HalfFn fn = gemm_q5_t<R>; };
+template <int R> struct Q6P { static constexpr HalfFn fn = gemm_q6_t<R>; };
 constexpr auto kRows = std::make_integer_sequence<int, GEMM_ROWS>();
 constexpr auto kHalfQ8 = half_table<I8_32>(kRows), kHalfQ5 = half_table<I5_32>(kRows), kHalfQ6K = half_table<I6_16>(kRows);
-constexpr auto kHalfNib = half_table<Nib>(kRows), kHalfQ4K = half_table<Q4K>(kRows), kHalfQ5P = half_table<Q5P>(kRows);
+constexpr auto kHalfNib = half_table<Nib>(kRows), kHalfQ4K = half_table<Q4K>(kRows), kHalfQ5P = half_table<Q5P>(kRows), kHalfQ6P = half_table<Q6P>(kRows);
 
 // R rows × C panels: each panel's halves in turn (the panel stays in cache between them), or
 // both in one pass; the pass from the first half prefetches the next panels' bytes.
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
-  const auto& t = f.q4k ? kHalfQ4K : f.nib ? kHalfNib : f.q5 ? kHalfQ5P : f.bl == 16 ? kHalfQ6K : f.qmax <= 16 ? kHalfQ5 : kHalfQ8;
+  const auto& t = f.q4k ? kHalfQ4K : f.nib ? kHalfNib : f.q5 ? kHalfQ5P : f.q6 ? kHalfQ6P : f.bl == 16 ? kHalfQ6K : f.qmax <= 16 ? kHalfQ5 : kHalfQ8;
   const HalfFn fn = t[R - 1];
-  const int step = f.q4k || f.nib || f.q5 ? 1 : i8_halves(R);
+  const int step = f.q4k || f.nib || f.q5 || f.q6 ? 1 : i8_halves(R);
   for (int c = 0; c < C; c++)
     for (int h = 0; h < 2; h += step) fn(pw[c], h, n, (const uint8_t* const*)a, out + 16 * c + 8 * h, prefetch && h == 0 ? prefetch[c] : nullptr);
 }
@@ -658,7 +706,7 @@ size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
 void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
 
 const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
-                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax, /*q5_panels=*/true};
+                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax, /*narrow_panels=*/true};
 
 }  // namespace
 

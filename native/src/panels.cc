@@ -9,10 +9,10 @@ namespace se {
 PanelFormat panel_format(int type, const Kernels& K) {
   switch (type) {
     case T_Q8_0: return {32, true};
-    case T_Q5_0: return {32, true, false, false, 16, K.q5_panels};
+    case T_Q5_0: return {32, true, false, false, 16, K.narrow_panels};
     case T_Q4_0: return {32, true, false, true};
     case T_Q4_K: return {32, false, true};
-    case T_Q6_K: return {16, false, false, false, 32};
+    case T_Q6_K: return {16, false, false, false, 32, false, K.narrow_panels};
     default: return {};
   }
 }
@@ -21,6 +21,7 @@ size_t panel_stride(const PanelFormat& f, int n) {
   if (f.q4k) return (size_t)(n / 256) * Q4K_SUPER;
   if (f.nib) return ((size_t)(n / 32) * NIB_BLOCK + 63) & ~(size_t)63;
   if (f.q5) return ((size_t)(n / 32) * Q5_BLOCK + 63) & ~(size_t)63;
+  if (f.q6) return (size_t)(n / 256) * Q6_SUPER;
   const size_t nblk = n / f.bl;
   return (nblk * (16 * f.bl + 16 * (f.f16_scales ? 2 : 4)) + 63) & ~(size_t)63;
 }
@@ -158,10 +159,46 @@ static void pack_panel_q5(const Tensor& W, const PanelFormat& f, int p, uint8_t*
   }
 }
 
+// Panel p of a Q6_K matrix in the 6-bit form (panels.h)
+static void pack_panel_q6(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
+  const int nsb = (int)W.ne0 / 256;
+  std::memset(dst, 0, panel_stride(f, (int)W.ne0));
+  for (int c = 0; c < PANEL; c++) {
+    const int64_t o = (int64_t)p * PANEL + c;
+    if (o >= W.ne1) continue;  // rows past the end stay zero
+    auto* blk = (const BlockQ6_K*)W.row(o);
+    for (int s = 0; s < nsb; s++) {
+      const BlockQ6_K& B = blk[s];
+      uint8_t* sb = dst + (size_t)s * Q6_SUPER;
+      const float d = h2f(B.d);
+      std::memcpy(sb + Q6_D + 4 * c, &d, 4);
+      uint8_t u[256];  // the type's unsigned q, in value order (as row_blocks reads them)
+      for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+          const uint8_t ql0 = B.ql[64 * h + l], ql1 = B.ql[64 * h + l + 32], qh = B.qh[32 * h + l];
+          u[128 * h + l] = (uint8_t)((ql0 & 15) | ((qh & 3) << 4));
+          u[128 * h + l + 32] = (uint8_t)((ql1 & 15) | (((qh >> 2) & 3) << 4));
+          u[128 * h + l + 64] = (uint8_t)((ql0 >> 4) | (((qh >> 4) & 3) << 4));
+          u[128 * h + l + 96] = (uint8_t)((ql1 >> 4) | (((qh >> 6) & 3) << 4));
+        }
+      for (int j = 0; j < 16; j++) {
+        sb[Q6_SC + 16 * j + c] = (uint8_t)B.scales[j];
+        uint8_t* sub = sb + Q6_Q + 192 * j;
+        const uint8_t* v = u + 16 * j;
+        for (int i = 0; i < 4; i++) {
+          for (int m = 0; m < 2; m++) sub[64 * m + 4 * c + i] = (uint8_t)((v[4 * m + i] & 15) | ((v[8 + 4 * m + i] & 15) << 4));
+          for (int t = 0; t < 4; t++) sub[128 + 4 * c + i] |= (uint8_t)((v[4 * t + i] >> 4) << (2 * t));
+        }
+      }
+    }
+  }
+}
+
 static void pack_panel(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
   if (f.q4k) return pack_panel_q4k(W, p, dst);
   if (f.nib) return pack_panel_nib(W, f, p, dst);
   if (f.q5) return pack_panel_q5(W, f, p, dst);
+  if (f.q6) return pack_panel_q6(W, f, p, dst);
   const int n = (int)W.ne0, bl = f.bl, nblk = n / bl;
   uint8_t* scales = dst + (size_t)nblk * 16 * bl;
   std::vector<int8_t> q(n);

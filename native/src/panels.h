@@ -9,7 +9,8 @@
 // measured 24% more time than from int8 panels on a 2-core Zen 4 VM, the bit-plane unpack costing
 // more than the bytes it saves. The AVX2 kernels' machines stream weights at a third of that rate
 // per core, so there Q5_0 keeps 5 bits (nibbles plus a plane of fifth bits, below): the format
-// depends on the kernel set (panel_format). The 4-bit types keep their width,
+// depends on the kernel set (panel_format), as does Q6_K's (6 bits plus the type's own scales
+// instead of int8 values with a float per 16). The 4-bit types keep their width,
 // unpacked in registers: Q4_0 as nibbles with the type's f16 scale, value = d · (q − 8); Q4_K as
 // nibbles with its sub-block scales and mins as bytes and d, dmin per 256 values: value =
 // d·sc · q − dmin·m.
@@ -30,6 +31,7 @@ struct PanelFormat {
   bool nib = false;         // Q4_0's nibble layout (below) instead of int8 values
   int qmax = 128;           // int8 form: the largest |q| the type can hold (Q5_0 16, Q6_K 32)
   bool q5 = false;          // Q5_0's nibbles plus a fifth-bit plane (below) instead of int8 values
+  bool q6 = false;          // Q6_K's nibbles plus a plane of high bit pairs (below) instead of int8 values
 };
 // The layout K's gemm_panels reads W's type in (each kernel set packs the weights it multiplies)
 PanelFormat panel_format(int type, const Kernels& K);
@@ -51,6 +53,16 @@ PanelFormat panel_format(int type, const Kernels& K);
 //     brings a step's fifth bits to bit 4 of every byte;
 //   - the 16 rows' f16 scales.
 //
+// Q6_K form (AVX2 kernels), per 256-value super-block (Q6_SUPER bytes, 64-byte aligned, its
+// header first as Q4_K's):
+//   - the 16 sub-blocks' scales as the type's int8, 16 rows each (sub-block j at Q6_SC + 16j);
+//   - the 16 rows' d as f32 (Q6_D);
+//   - for each 16-value sub-block j, 192 bytes from Q6_Q: 2 chunks of 64 bytes, chunk m holding for row c at
+//     bytes 4c..4c+3 the low 4 bits of values 4m..4m+3 of the sub-block (low nibbles) and
+//     8+4m..8+4m+3 (high nibbles), then a 64-byte plane whose byte 4c+i holds in bits 2t, 2t+1 the
+//     high 2 bits of value 4t+i (the type's unsigned q, 0..63).
+// d·sc is exact in float (11-bit times 8-bit factors): the kernel forms the int8 form's scales.
+//
 // Q4_K form, per 256-value super-block s (Q4K_SUPER bytes, in this order, its header first):
 //   - for each of its 8 blocks of 32 values, the 16 rows' sub-block scales sc (16 bytes), then
 //     their mins m (16 bytes), from Q4K_SC;
@@ -64,6 +76,7 @@ PanelFormat panel_format(int type, const Kernels& K);
 // d·sc and dmin·m are exact in float (11-bit and 6-bit factors), so the kernel's products equal
 // the dequantized scales.
 constexpr size_t NIB_BLOCK = 256 + 32, Q5_BLOCK = 256 + 64 + 32;
+constexpr size_t Q6_SC = 0, Q6_D = 16 * 16, Q6_Q = Q6_D + 64, Q6_SUPER = Q6_Q + 16 * 192;
 constexpr size_t Q4K_SC = 0, Q4K_D = 8 * 32, Q4K_Q = Q4K_D + 128, Q4K_SUPER = Q4K_Q + 8 * 256;
 size_t panel_stride(const PanelFormat& f, int n);
 inline int panel_count(int64_t rows) { return (int)((rows + PANEL - 1) / PANEL); }
