@@ -512,6 +512,27 @@ inline void nib_block(const uint8_t* q, const uint8_t* const* ar, int v, __m256i
   }
 }
 
+// id[r] = −bias·Σa over 32-value block b of row r (the activations' sums per 16 values are stored
+// as −128·Σa): the start of a block's sums when the weights are the type's unsigned q = q + bias.
+template <int R>
+inline void offset_sums(const uint8_t* const* ar, size_t coff, int b, int bias, __m256i* id) {
+  for (int r = 0; r < R; r++) {
+    const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
+    id[r] = _mm256_set1_epi32((c16[0] + c16[1]) / 128 * bias);
+  }
+}
+
+// acc[r] += id[r] (a block's exact sums) · ws (its weight scales) · row r's activation scale for
+// value v: one convert and one FMA per block, the same for every kernel and every row count.
+template <int R>
+inline void add_block(const __m256i* id, __m256 ws, const uint8_t* const* ar, size_t soff, int v, __m256* acc) {
+  for (int r = 0; r < R; r++) {
+    float da;
+    std::memcpy(&da, ar[r] + soff + 4 * (v / ACT_GROUP), 4);
+    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
+  }
+}
+
 // Q4_0 panels in the nibble form: the int32 sums start at −8·Σa of the block (the nibbles are the
 // type's unsigned q), then as the int8 form.
 template <int R>
@@ -526,17 +547,10 @@ void gemm_nib_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float
     if (pf && i == 0)
       for (size_t k = 0; k < cnt * NIB_BLOCK; k += 64) _mm_prefetch((const char*)(pf + pair + k), _MM_HINT_T0);
     __m256i id[R];
-    for (int r = 0; r < R; r++) {
-      const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
-      id[r] = _mm256_set1_epi32((c16[0] + c16[1]) / 16);  // −8·Σa
-    }
+    offset_sums<R>(ar, coff, b, 8, id);
     nib_block<R>(pw + qo + 32 * h, ar, 32 * b, id);
     const __m256 ws = _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(pw + so + 16 * h)));
-    for (int r = 0; r < R; r++) {
-      float da;
-      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
-    }
+    add_block<R>(id, ws, ar, soff, 32 * b, acc);
   }
   for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
 }
@@ -557,10 +571,7 @@ void gemm_q5_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float*
     if (pf)
       for (size_t k = 0; k < Q5_BLOCK; k += 64) _mm_prefetch((const char*)(pf + (size_t)b * Q5_BLOCK + k), _MM_HINT_T0);
     __m256i id[R];
-    for (int r = 0; r < R; r++) {
-      const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
-      id[r] = _mm256_set1_epi32((c16[0] + c16[1]) / 8);  // −16·Σa
-    }
+    offset_sums<R>(ar, coff, b, 16, id);
     const __m256i plane = _mm256_load_si256((const __m256i*)(blk + 256 + 32 * h));
     const auto step2 = [&](int k, const __m256i lo5, const __m256i hi5, __m256i* s16, bool first) {
       const __m256i x = _mm256_load_si256((const __m256i*)(blk + 64 * k + 32 * h));
@@ -580,11 +591,7 @@ void gemm_q5_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float*
     step2(3, _mm256_slli_epi16(plane, 1), _mm256_srli_epi16(plane, 3), s16, false);
     for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(s16[r], ones));
     const __m256 ws = _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(blk + 320 + 16 * h)));
-    for (int r = 0; r < R; r++) {
-      float da;
-      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
-    }
+    add_block<R>(id, ws, ar, soff, 32 * b, acc);
   }
   for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);
 }
@@ -626,11 +633,7 @@ void gemm_q6_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float*
       chunk(0, _mm256_slli_epi16(plane, 4), plane);
       chunk(1, _mm256_slli_epi16(plane, 2), _mm256_srli_epi16(plane, 2));
       const __m256 ws = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(sp + Q6_SC + 16 * j + 8 * h)))), dv);
-      for (int r = 0; r < R; r++) {
-        float da;
-        std::memcpy(&da, ar[r] + soff + 4 * (b * 16 / ACT_GROUP), 4);
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r]), _mm256_mul_ps(ws, _mm256_set1_ps(da)), acc[r]);
-      }
+      add_block<R>(id, ws, ar, soff, 16 * b, acc);
     }
   }
   for (int r = 0; r < R; r++) _mm256_storeu_ps(out + r * GEMM_LD, acc[r]);

@@ -109,10 +109,10 @@ static void pack_panel_q4k(const Tensor& W, int p, uint8_t* dst) {
   }
 }
 
-// Panel p of a Q4_0 matrix in the nibble form (panels.h)
-static void pack_panel_nib(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
-  const int n = (int)W.ne0, nblk = n / 32;
-  const size_t bb = NIB_BLOCK;
+// Panel p of a Q4_0 matrix in the nibble form, or of a Q5_0 matrix in the 5-bit form (panels.h):
+// the type's unsigned q, its low 4 bits as nibbles and Q5_0's fifth bits in the block's plane
+static void pack_panel_nibbles(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
+  const int n = (int)W.ne0, nblk = n / 32, bias = f.q5 ? 16 : 8;
   std::memset(dst, 0, panel_stride(f, n));
   std::vector<int8_t> q(n);
   std::vector<uint16_t> sc16(nblk);
@@ -121,40 +121,21 @@ static void pack_panel_nib(const Tensor& W, const PanelFormat& f, int p, uint8_t
     if (o >= W.ne1) continue;  // rows past the end stay zero
     row_blocks(W.type, W.row(o), n, q.data(), sc16.data(), nullptr);
     for (int b = 0; b < nblk; b++) {
-      const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
-      uint8_t* pair = dst + (size_t)(b & ~1) * bb;
-      uint8_t* nib = pair + 256 * i;
-      uint8_t* scl = pair + 256 * cnt + 32 * i;
-      uint8_t u[32];
-      for (int l = 0; l < 32; l++) u[l] = (uint8_t)(q[32 * b + l] + 8);
-      for (int k = 0; k < 4; k++)
-        for (int j = 0; j < 4; j++) nib[64 * k + 4 * c + j] = (uint8_t)((u[4 * k + j] & 15) | ((u[16 + 4 * k + j] & 15) << 4));
-      std::memcpy(scl + 2 * c, &sc16[b], 2);
-    }
-  }
-}
-
-// Panel p of a Q5_0 matrix in the 5-bit form (panels.h)
-static void pack_panel_q5(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
-  const int n = (int)W.ne0, nblk = n / 32;
-  std::memset(dst, 0, panel_stride(f, n));
-  std::vector<int8_t> q(n);
-  std::vector<uint16_t> sc16(nblk);
-  for (int c = 0; c < PANEL; c++) {
-    const int64_t o = (int64_t)p * PANEL + c;
-    if (o >= W.ne1) continue;  // rows past the end stay zero
-    row_blocks(W.type, W.row(o), n, q.data(), sc16.data(), nullptr);
-    for (int b = 0; b < nblk; b++) {
-      uint8_t* blk = dst + (size_t)b * Q5_BLOCK;
-      uint8_t u[32];
-      for (int l = 0; l < 32; l++) u[l] = (uint8_t)(q[32 * b + l] + 16);
+      uint8_t *nib, *plane = nullptr, *scl;
+      if (f.q5) {
+        nib = dst + (size_t)b * Q5_BLOCK, plane = nib + 256, scl = nib + 320;
+      } else {
+        const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
+        uint8_t* pair = dst + (size_t)(b & ~1) * NIB_BLOCK;
+        nib = pair + 256 * i, scl = pair + 256 * cnt + 32 * i;
+      }
       for (int k = 0; k < 4; k++)
         for (int j = 0; j < 4; j++) {
-          const int lo = u[4 * k + j], hi = u[16 + 4 * k + j];
-          blk[64 * k + 4 * c + j] = (uint8_t)((lo & 15) | ((hi & 15) << 4));
-          blk[256 + 4 * c + j] |= (uint8_t)(((lo >> 4) << k) | ((hi >> 4) << (4 + k)));
+          const int lo = q[32 * b + 4 * k + j] + bias, hi = q[32 * b + 16 + 4 * k + j] + bias;
+          nib[64 * k + 4 * c + j] = (uint8_t)((lo & 15) | ((hi & 15) << 4));
+          if (plane) plane[4 * c + j] |= (uint8_t)(((lo >> 4) << k) | ((hi >> 4) << (4 + k)));
         }
-      std::memcpy(blk + 320 + 2 * c, &sc16[b], 2);
+      std::memcpy(scl + 2 * c, &sc16[b], 2);
     }
   }
 }
@@ -196,8 +177,7 @@ static void pack_panel_q6(const Tensor& W, const PanelFormat& f, int p, uint8_t*
 
 static void pack_panel(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
   if (f.q4k) return pack_panel_q4k(W, p, dst);
-  if (f.nib) return pack_panel_nib(W, f, p, dst);
-  if (f.q5) return pack_panel_q5(W, f, p, dst);
+  if (f.nib || f.q5) return pack_panel_nibbles(W, f, p, dst);
   if (f.q6) return pack_panel_q6(W, f, p, dst);
   const int n = (int)W.ne0, bl = f.bl, nblk = n / bl;
   uint8_t* scales = dst + (size_t)nblk * 16 * bl;
