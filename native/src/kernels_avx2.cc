@@ -486,10 +486,20 @@ void gemm_i8_t(const uint8_t* pw, int h0, int n, const uint8_t* const* ar, float
 // vpmaddubsw needs no sign trick. A pair's sum is at most 2·15·127, so a whole block's four
 // chunks (eight steps) add in 16 bits and one vpmaddwd widens them (the multiplier port is the
 // bound: one widening per chunk took a third of its work).
+// two steps' 16-bit sums: the low nibbles' values against activations a0, the high ones' against a1
+inline __m256i pair16(__m256i lo, __m256i hi, __m256i a0, __m256i a1) {
+  return _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_maddubs_epi16(hi, a1));
+}
 inline __m256i nib_step16(__m256i x, __m256i a0, __m256i a1) {
   const __m256i m4 = _mm256_set1_epi8(15);
-  const __m256i lo = _mm256_and_si256(x, m4), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);
-  return _mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_maddubs_epi16(hi, a1));
+  return pair16(_mm256_and_si256(x, m4), _mm256_and_si256(_mm256_srli_epi16(x, 4), m4), a0, a1);
+}
+// The 5- and 6-bit forms: a chunk's low and high nibbles, each with the high bits its plane holds
+// (already shifted into place; `mask` keeps them): the type's unsigned q.
+inline void unpack_chunk(__m256i x, __m256i lo_bits, __m256i hi_bits, __m256i mask, __m256i& lo, __m256i& hi) {
+  const __m256i m4 = _mm256_set1_epi8(15);
+  lo = _mm256_or_si256(_mm256_and_si256(x, m4), _mm256_and_si256(lo_bits, mask));
+  hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x, 4), m4), _mm256_and_si256(hi_bits, mask));
 }
 inline __m256i widen16(__m256i s16) { return _mm256_madd_epi16(s16, _mm256_set1_epi16(1)); }
 
@@ -563,7 +573,7 @@ template <int R>
 void gemm_q5_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
   const int nblk = n / 32;
   const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
-  const __m256i m4 = _mm256_set1_epi8(15), bit4 = _mm256_set1_epi8(16), ones = _mm256_set1_epi16(1);
+  const __m256i bit4 = _mm256_set1_epi8(16);
   __m256 acc[R];
   for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
   for (int b = 0; b < nblk; b++) {
@@ -574,22 +584,20 @@ void gemm_q5_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float*
     offset_sums<R>(ar, coff, b, 16, id);
     const __m256i plane = _mm256_load_si256((const __m256i*)(blk + 256 + 32 * h));
     const auto step2 = [&](int k, const __m256i lo5, const __m256i hi5, __m256i* s16, bool first) {
-      const __m256i x = _mm256_load_si256((const __m256i*)(blk + 64 * k + 32 * h));
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(x, m4), _mm256_and_si256(lo5, bit4));
-      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x, 4), m4), _mm256_and_si256(hi5, bit4));
+      __m256i lo, hi;
+      unpack_chunk(_mm256_load_si256((const __m256i*)(blk + 64 * k + 32 * h)), lo5, hi5, bit4, lo, hi);
       for (int r = 0; r < R; r++) {
-        const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast32(ar[r] + 32 * b + 4 * k)),
-                                           _mm256_maddubs_epi16(hi, bcast32(ar[r] + 32 * b + 16 + 4 * k)));
+        const __m256i p = pair16(lo, hi, bcast32(ar[r] + 32 * b + 4 * k), bcast32(ar[r] + 32 * b + 16 + 4 * k));
         s16[r] = first ? p : _mm256_add_epi16(s16[r], p);
       }
     };
     __m256i s16[R];
     step2(0, _mm256_slli_epi16(plane, 4), plane, s16, true);
     step2(1, _mm256_slli_epi16(plane, 3), _mm256_srli_epi16(plane, 1), s16, false);
-    for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(s16[r], ones));
+    for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], widen16(s16[r]));
     step2(2, _mm256_slli_epi16(plane, 2), _mm256_srli_epi16(plane, 2), s16, true);
     step2(3, _mm256_slli_epi16(plane, 1), _mm256_srli_epi16(plane, 3), s16, false);
-    for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(s16[r], ones));
+    for (int r = 0; r < R; r++) id[r] = _mm256_add_epi32(id[r], widen16(s16[r]));
     const __m256 ws = _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(blk + 320 + 16 * h)));
     add_block<R>(id, ws, ar, soff, 32 * b, acc);
   }
@@ -604,7 +612,7 @@ template <int R>
 void gemm_q6_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
   const int nsb = n / 256;
   const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
-  const __m256i m4 = _mm256_set1_epi8(15), hi2 = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
+  const __m256i bits45 = _mm256_set1_epi8(0x30);
   __m256 acc[R];
   for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
   for (int s = 0; s < nsb; s++) {
@@ -621,14 +629,10 @@ void gemm_q6_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float*
       for (int r = 0; r < R; r++) id[r] = _mm256_set1_epi32(((const int32_t*)(ar[r] + coff))[b] / 4);  // −32·Σa
       const __m256i plane = _mm256_load_si256((const __m256i*)(sub + 128 + 32 * h));
       const auto chunk = [&](int m, const __m256i lo2, const __m256i hi2s) {
-        const __m256i x = _mm256_load_si256((const __m256i*)(sub + 64 * m + 32 * h));
-        const __m256i lo = _mm256_or_si256(_mm256_and_si256(x, m4), _mm256_and_si256(lo2, hi2));
-        const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(x, 4), m4), _mm256_and_si256(hi2s, hi2));
-        for (int r = 0; r < R; r++) {
-          const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast32(ar[r] + 16 * b + 4 * m)),
-                                             _mm256_maddubs_epi16(hi, bcast32(ar[r] + 16 * b + 8 + 4 * m)));
-          id[r] = _mm256_add_epi32(id[r], _mm256_madd_epi16(p, ones));
-        }
+        __m256i lo, hi;
+        unpack_chunk(_mm256_load_si256((const __m256i*)(sub + 64 * m + 32 * h)), lo2, hi2s, bits45, lo, hi);
+        for (int r = 0; r < R; r++)
+          id[r] = _mm256_add_epi32(id[r], widen16(pair16(lo, hi, bcast32(ar[r] + 16 * b + 4 * m), bcast32(ar[r] + 16 * b + 8 + 4 * m))));
       };
       chunk(0, _mm256_slli_epi16(plane, 4), plane);
       chunk(1, _mm256_slli_epi16(plane, 2), _mm256_srli_epi16(plane, 2));

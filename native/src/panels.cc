@@ -142,30 +142,25 @@ static void pack_panel_nibbles(const Tensor& W, const PanelFormat& f, int p, uin
 
 // Panel p of a Q6_K matrix in the 6-bit form (panels.h)
 static void pack_panel_q6(const Tensor& W, const PanelFormat& f, int p, uint8_t* dst) {
-  const int nsb = (int)W.ne0 / 256;
-  std::memset(dst, 0, panel_stride(f, (int)W.ne0));
+  const int n = (int)W.ne0, nsb = n / 256;
+  std::memset(dst, 0, panel_stride(f, n));
+  std::vector<int8_t> q(n);
+  std::vector<float> sc(n / 16);
   for (int c = 0; c < PANEL; c++) {
     const int64_t o = (int64_t)p * PANEL + c;
     if (o >= W.ne1) continue;  // rows past the end stay zero
-    auto* blk = (const BlockQ6_K*)W.row(o);
+    row_blocks(W.type, W.row(o), n, q.data(), nullptr, sc.data());
+    auto* blk = (const BlockQ6_K*)W.row(o);  // (its own int8 scales and d: row_blocks gives their products)
     for (int s = 0; s < nsb; s++) {
       const BlockQ6_K& B = blk[s];
       uint8_t* sb = dst + (size_t)s * Q6_SUPER;
       const float d = h2f(B.d);
       std::memcpy(sb + Q6_D + 4 * c, &d, 4);
-      uint8_t u[256];  // the type's unsigned q, in value order (as row_blocks reads them)
-      for (int h = 0; h < 2; h++)
-        for (int l = 0; l < 32; l++) {
-          const uint8_t ql0 = B.ql[64 * h + l], ql1 = B.ql[64 * h + l + 32], qh = B.qh[32 * h + l];
-          u[128 * h + l] = (uint8_t)((ql0 & 15) | ((qh & 3) << 4));
-          u[128 * h + l + 32] = (uint8_t)((ql1 & 15) | (((qh >> 2) & 3) << 4));
-          u[128 * h + l + 64] = (uint8_t)((ql0 >> 4) | (((qh >> 4) & 3) << 4));
-          u[128 * h + l + 96] = (uint8_t)((ql1 >> 4) | (((qh >> 6) & 3) << 4));
-        }
       for (int j = 0; j < 16; j++) {
         sb[Q6_SC + 16 * j + c] = (uint8_t)B.scales[j];
         uint8_t* sub = sb + Q6_Q + 192 * j;
-        const uint8_t* v = u + 16 * j;
+        uint8_t v[16];  // the type's unsigned q
+        for (int l = 0; l < 16; l++) v[l] = (uint8_t)(q[256 * s + 16 * j + l] + 32);
         for (int i = 0; i < 4; i++) {
           for (int m = 0; m < 2; m++) sub[64 * m + 4 * c + i] = (uint8_t)((v[4 * m + i] & 15) | ((v[8 + 4 * m + i] & 15) << 4));
           for (int t = 0; t < 4; t++) sub[128 + 4 * c + i] |= (uint8_t)((v[4 * t + i] >> 4) << (2 * t));
