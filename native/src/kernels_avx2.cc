@@ -310,61 +310,88 @@ inline __m256 load_k8(const void* base, bool i8, size_t off) {
             : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)((const uint16_t*)base + off)));
 }
 
-// 8 keys per step, one chain over dimensions per head (G independent chains hide the FMA latency)
+// Up to 7 heads × 16 keys per step: 14 accumulators (Zen 2 needs 10 FMA chains in flight to use
+// both FMA pipes) and the two key vectors fill the 16 registers, so each head's query value comes
+// from memory, broadcast beforehand (`qb`: 8 copies of q[g][d]), as the FMA's memory operand. One
+// chain over dimensions per (head, key), as with 8 keys per step: the same bits.
 template <int G>
-void scores_g(const float* q, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd, float* s,
-              size_t ss) {
-  for (int j0 = 0; j0 < n; j0 += 8) {
+void scores16_g(const float* qb, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd, float* s,
+                size_t ss) {
+  for (int j0 = 0; j0 < n; j0 += 16) {
     const int b = j0 / bs, l0 = j0 % bs;
-    __m256 acc[G];
-    for (int g = 0; g < G; g++) acc[g] = _mm256_setzero_ps();
+    __m256 a0[G], a1[G];
+    for (int g = 0; g < G; g++) a0[g] = a1[g] = _mm256_setzero_ps();
     for (int d = 0; d < hd; d++) {
-      const __m256 kv = load_k8(kblk[b], i8, (size_t)d * bs + l0);
-      for (int g = 0; g < G; g++) acc[g] = _mm256_fmadd_ps(_mm256_set1_ps(q[(size_t)g * hd + d]), kv, acc[g]);
+      const size_t off = (size_t)d * bs + l0;
+      const __m256 k0 = load_k8(kblk[b], i8, off), k1 = load_k8(kblk[b], i8, off + 8);
+      const float* qd = qb + (size_t)d * G * 8;
+      for (int g = 0; g < G; g++) {
+        a0[g] = _mm256_fmadd_ps(_mm256_loadu_ps(qd + 8 * g), k0, a0[g]);
+        a1[g] = _mm256_fmadd_ps(_mm256_loadu_ps(qd + 8 * g), k1, a1[g]);
+      }
     }
-    const __m256 sc = i8 ? _mm256_loadu_ps(kscale[b] + l0) : _mm256_set1_ps(1.f);
-    const int m = std::min(8, n - j0);
+    const int m = std::min(16, n - j0);
     for (int g = 0; g < G; g++) {
-      const __m256 r = i8 ? _mm256_mul_ps(acc[g], sc) : acc[g];
-      if (m == 8) { _mm256_storeu_ps(s + g * ss + j0, r); continue; }
-      alignas(32) float tmp[8];
-      _mm256_store_ps(tmp, r);
+      __m256 r0 = a0[g], r1 = a1[g];
+      if (i8) r0 = _mm256_mul_ps(r0, _mm256_loadu_ps(kscale[b] + l0)), r1 = _mm256_mul_ps(r1, _mm256_loadu_ps(kscale[b] + l0 + 8));
+      if (m == 16) {
+        _mm256_storeu_ps(s + g * ss + j0, r0);
+        _mm256_storeu_ps(s + g * ss + j0 + 8, r1);
+        continue;
+      }
+      alignas(32) float tmp[16];
+      _mm256_store_ps(tmp, r0);
+      _mm256_store_ps(tmp + 8, r1);
       std::copy_n(tmp, m, s + g * ss + j0);
     }
   }
 }
 
+constexpr int SCORE_HEADS = 7;
+
 void attn_scores_g(const float* q, int G, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd,
                    float* s, size_t ss) {
-  if (bs % 8) {
+  if (bs % 16) {
     for (int g = 0; g < G; g++) kernels_scalar()->attn_scores(q + (size_t)g * hd, n, kblk, kscale, i8, bs, hd, s + g * ss);
     return;
   }
-  for (int g0 = 0; g0 < G; g0 += 8) {
-    const float* qg = q + (size_t)g0 * hd;
-    float* sg = s + g0 * ss;
-    with_count<8>(std::min(8, G - g0), [&]<int N>() { scores_g<N>(qg, n, kblk, kscale, i8, bs, hd, sg, ss); });
+  thread_local std::vector<float> qb;
+  for (int g0 = 0; g0 < G; g0 += SCORE_HEADS) {
+    const int h = std::min(SCORE_HEADS, G - g0);
+    qb.resize((size_t)hd * h * 8);
+    for (int d = 0; d < hd; d++)
+      for (int g = 0; g < h; g++) _mm256_storeu_ps(&qb[((size_t)d * h + g) * 8], _mm256_set1_ps(q[(size_t)(g0 + g) * hd + d]));
+    with_count<SCORE_HEADS>(h, [&]<int N>() { scores16_g<N>(qb.data(), n, kblk, kscale, i8, bs, hd, s + g0 * ss, ss); });
   }
 }
 
-// 16 output dimensions of up to 4 heads per pass over the keys: 2G accumulators, the two value
-// vectors and a weight fit the 16 registers
+// 16 output dimensions of up to 7 heads per pass over keys j0..j1: 14 accumulators and the two value
+// vectors fill the registers, and each head's weight comes from memory, broadcast beforehand (`pb`:
+// 8 copies of p[g][j], times the value's scale for an int8 cache) as the FMA's memory operand. The
+// accumulators start at zero for the first keys and from `out` after (a float stored and loaded back
+// is the same float: one chain per output, in key order, however the keys are cut).
 template <int G>
-void values_g(const float* p, size_t ps, int n, const void* const* vblk, const float* const* vscale, bool i8, int bs, int hd,
-              float* out, size_t os) {
+void values16_g(const float* pb, int j0, int j1, const void* const* vblk, bool i8, int bs, int hd, float* out, size_t os) {
   for (int c = 0; c < hd; c += 16) {
     __m256 a0[G], a1[G];
-    for (int g = 0; g < G; g++) a0[g] = a1[g] = _mm256_setzero_ps();
-    for (int j = 0; j < n; j++) {
-      const int b = j / bs, l = j % bs;
-      const size_t off = (size_t)l * hd + c;
-      const __m256 v0 = load_k8(vblk[b], i8, off), v1 = load_k8(vblk[b], i8, off + 8);
-      const float vs = i8 ? vscale[b][l] : 1.f;
-      for (int g = 0; g < G; g++) {
-        const __m256 pj = _mm256_set1_ps(i8 ? p[g * ps + j] * vs : p[g * ps + j]);
-        a0[g] = _mm256_fmadd_ps(pj, v0, a0[g]);
-        a1[g] = _mm256_fmadd_ps(pj, v1, a1[g]);
+    for (int g = 0; g < G; g++) {
+      a0[g] = j0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(out + g * os + c);
+      a1[g] = j0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(out + g * os + c + 8);
+    }
+    // block by block: a division per key costs more than the key's FMAs
+    for (int j = j0; j < j1;) {
+      const int b = j / bs, l0 = j % bs, l1 = std::min(bs, l0 + (j1 - j));
+      const void* vb = vblk[b];
+      const float* pj = pb + (size_t)(j - j0) * G * 8;
+      for (int l = l0; l < l1; l++, pj += G * 8) {
+        const size_t off = (size_t)l * hd + c;
+        const __m256 v0 = load_k8(vb, i8, off), v1 = load_k8(vb, i8, off + 8);
+        for (int g = 0; g < G; g++) {
+          a0[g] = _mm256_fmadd_ps(_mm256_loadu_ps(pj + 8 * g), v0, a0[g]);
+          a1[g] = _mm256_fmadd_ps(_mm256_loadu_ps(pj + 8 * g), v1, a1[g]);
+        }
       }
+      j += l1 - l0;
     }
     for (int g = 0; g < G; g++) {
       _mm256_storeu_ps(out + g * os + c, a0[g]);
@@ -373,16 +400,33 @@ void values_g(const float* p, size_t ps, int n, const void* const* vblk, const f
   }
 }
 
+// Keys per round of passes: every pass (16 dimensions of up to 7 heads) over a round's values reads
+// them, and the round's broadcast weights (64 keys × 7 heads × 32 bytes), from L1.
+constexpr int VALUE_KEYS = 64, VALUE_HEADS = 7;
+
 void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* vblk, const float* const* vscale, bool i8, int bs,
                    int hd, float* out, size_t os) {
   if (hd % 16) {
     for (int g = 0; g < G; g++) kernels_scalar()->attn_values(p + g * ps, n, vblk, vscale, i8, bs, hd, out + g * os);
     return;
   }
-  for (int g0 = 0; g0 < G; g0 += 4) {
-    const float* pg = p + g0 * ps;
-    float* og = out + g0 * os;
-    with_count<4>(std::min(4, G - g0), [&]<int N>() { values_g<N>(pg, ps, n, vblk, vscale, i8, bs, hd, og, os); });
+  if (n <= 0) {
+    for (int g = 0; g < G; g++) std::fill_n(out + g * os, hd, 0.f);
+    return;
+  }
+  thread_local std::vector<float> pb;
+  for (int j0 = 0; j0 < n; j0 += VALUE_KEYS) {
+    const int j1 = std::min(n, j0 + VALUE_KEYS);
+    for (int g0 = 0; g0 < G; g0 += VALUE_HEADS) {
+      const int h = std::min(VALUE_HEADS, G - g0);
+      pb.resize((size_t)VALUE_KEYS * h * 8);
+      for (int j = j0; j < j1; j++)
+        for (int g = 0; g < h; g++) {
+          const float w = p[(g0 + g) * ps + j];
+          _mm256_storeu_ps(&pb[((size_t)(j - j0) * h + g) * 8], _mm256_set1_ps(i8 ? w * vscale[j / bs][j % bs] : w));
+        }
+      with_count<VALUE_HEADS>(h, [&]<int N>() { values16_g<N>(pb.data(), j0, j1, vblk, i8, bs, hd, out + g0 * os, os); });
+    }
   }
 }
 

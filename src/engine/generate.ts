@@ -18,6 +18,8 @@ export interface Preset { dim: number; layers: number; heads: number; kvHeads: n
 export const PRESETS: Record<string, Preset> = {
   // smallest shape whose rows are whole K-quant blocks (256), so every type can be tested on it
   tiny: { dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, ropeBase: 10000, eps: 1e-6, ctx: 4096 },
+  // eight query heads per kv head (the attention kernels take up to 7 at once) and heads of 64
+  'tiny-gqa': { dim: 1024, layers: 1, heads: 16, kvHeads: 2, ffn: 256, ropeBase: 10000, eps: 1e-6, ctx: 4096 },
   'qwen2.5-coder-0.5b': { dim: 896, layers: 24, heads: 14, kvHeads: 2, ffn: 4864, vocab: 151936, tied: true, ropeBase: 1e6, eps: 1e-6, ctx: 32768 },
   'qwen2.5-coder-1.5b': { dim: 1536, layers: 28, heads: 12, kvHeads: 2, ffn: 8960, vocab: 151936, tied: true, ropeBase: 1e6, eps: 1e-6, ctx: 32768 },
   'qwen2.5-coder-7b': { dim: 3584, layers: 28, heads: 28, kvHeads: 4, ffn: 18944, vocab: 152064, tied: false, ropeBase: 1e6, eps: 1e-6, ctx: 32768 },
