@@ -297,7 +297,11 @@ int argmax(const float* x, int n) {
     mx = _mm_cvtss_f32(h);
   }
   for (int j = i; j < n; j++) mx = std::max(mx, x[j]);
-  for (best = 0; best < n && !(x[best] == mx); best++) {}
+  // the first index holding it, 8 compares at a time
+  const __m256 mv = _mm256_set1_ps(mx);
+  for (best = 0; best + 8 <= n; best += 8)
+    if (const int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + best), mv, _CMP_EQ_OQ))) return best + __builtin_ctz(hit);
+  for (; best < n && !(x[best] == mx); best++) {}
   return best < n ? best : 0;
 }
 
