@@ -626,24 +626,26 @@ void values_g(const float* p, size_t ps, int n, const void* const* vblk, const f
   for (int c = 0; c < hd; c += 32) {
     __m512 a0[G], a1[G];
     for (int g = 0; g < G; g++) a0[g] = a1[g] = _mm512_setzero_ps();
-    for (int j = 0; j < n; j++) {
-      const int b = j / bs, l = j % bs;
-      __m512 v0, v1;
-      float vs = 1.f;
-      if (i8) {
-        auto* vr = (const int8_t*)vblk[b] + (size_t)l * hd + c;
-        v0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)vr)));
-        v1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(vr + 16))));
-        vs = vscale[b][l];
-      } else {
-        auto* vr = (const uint16_t*)vblk[b] + (size_t)l * hd + c;
-        v0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)vr));
-        v1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(vr + 16)));
-      }
-      for (int g = 0; g < G; g++) {
-        const __m512 pj = _mm512_set1_ps(i8 ? p[g * ps + j] * vs : p[g * ps + j]);
-        a0[g] = _mm512_fmadd_ps(pj, v0, a0[g]);
-        a1[g] = _mm512_fmadd_ps(pj, v1, a1[g]);
+    // block by block: a division per key costs about as much as the key's FMAs
+    for (int b = 0, j = 0; j < n; b++) {
+      for (int l = 0; l < bs && j < n; l++, j++) {
+        __m512 v0, v1;
+        float vs = 1.f;
+        if (i8) {
+          auto* vr = (const int8_t*)vblk[b] + (size_t)l * hd + c;
+          v0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)vr)));
+          v1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(vr + 16))));
+          vs = vscale[b][l];
+        } else {
+          auto* vr = (const uint16_t*)vblk[b] + (size_t)l * hd + c;
+          v0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)vr));
+          v1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(vr + 16)));
+        }
+        for (int g = 0; g < G; g++) {
+          const __m512 pj = _mm512_set1_ps(i8 ? p[g * ps + j] * vs : p[g * ps + j]);
+          a0[g] = _mm512_fmadd_ps(pj, v0, a0[g]);
+          a1[g] = _mm512_fmadd_ps(pj, v1, a1[g]);
+        }
       }
     }
     for (int g = 0; g < G; g++) {
