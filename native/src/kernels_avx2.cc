@@ -321,8 +321,13 @@ inline __m256 load_k8(const void* base, bool i8, size_t off) {
 template <int G>
 void scores16_g(const float* qb, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd, float* s,
                 size_t ss) {
+  const size_t kbytes = (size_t)hd * bs * (i8 ? 1 : 2);
   for (int j0 = 0; j0 < n; j0 += 16) {
     const int b = j0 / bs, l0 = j0 % bs;
+    // the next block's keys, requested while this one computes: blocks lie apart in the cache pool,
+    // so the hardware prefetcher starts over at each
+    if (l0 == 0 && j0 + bs < n)
+      for (size_t o = 0; o < kbytes; o += 64) _mm_prefetch((const char*)kblk[b + 1] + o, _MM_HINT_T0);
     __m256 a0[G], a1[G];
     for (int g = 0; g < G; g++) a0[g] = a1[g] = _mm256_setzero_ps();
     for (int d = 0; d < hd; d++) {
@@ -419,8 +424,12 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
     return;
   }
   thread_local std::vector<float> pb;
+  const size_t vbytes = (size_t)hd * bs * (i8 ? 1 : 2);
   for (int j0 = 0; j0 < n; j0 += VALUE_KEYS) {
     const int j1 = std::min(n, j0 + VALUE_KEYS);
+    // the next round's values, requested while this one computes (as the scores' next block)
+    for (int j = j1; j < std::min(n, j1 + VALUE_KEYS); j += bs)
+      for (size_t o = 0; o < vbytes; o += 64) _mm_prefetch((const char*)vblk[j / bs] + o, _MM_HINT_T0);
     for (int g0 = 0; g0 < G; g0 += VALUE_HEADS) {
       const int h = std::min(VALUE_HEADS, G - g0);
       pb.resize((size_t)VALUE_KEYS * h * 8);
