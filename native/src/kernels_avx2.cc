@@ -317,7 +317,7 @@ inline __m256 load_k8(const void* base, bool i8, size_t off) {
 // Up to 7 heads × 16 keys per step: 14 accumulators (Zen 2 needs 10 FMA chains in flight to use
 // both FMA pipes) and the two key vectors fill the 16 registers, so each head's query value comes
 // from memory, broadcast beforehand (`qb`: 8 copies of q[g][d]), as the FMA's memory operand. One
-// chain over dimensions per (head, key), as with 8 keys per step: the same bits.
+// chain over dimensions per (head, key), whatever the tile: the same bits.
 template <int G>
 void scores16_g(const float* qb, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd, float* s,
                 size_t ss) {
@@ -433,11 +433,13 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
     for (int g0 = 0; g0 < G; g0 += VALUE_HEADS) {
       const int h = std::min(VALUE_HEADS, G - g0);
       pb.resize((size_t)VALUE_KEYS * h * 8);
-      for (int j = j0; j < j1; j++)
+      for (int j = j0; j < j1; j++) {
+        const float vs = i8 ? vscale[j / bs][j % bs] : 1.f;
         for (int g = 0; g < h; g++) {
           const float w = p[(g0 + g) * ps + j];
-          _mm256_storeu_ps(&pb[((size_t)(j - j0) * h + g) * 8], _mm256_set1_ps(i8 ? w * vscale[j / bs][j % bs] : w));
+          _mm256_storeu_ps(&pb[((size_t)(j - j0) * h + g) * 8], _mm256_set1_ps(i8 ? w * vs : w));
         }
+      }
       with_count<VALUE_HEADS>(h, [&]<int N>() { values16_g<N>(pb.data(), j0, j1, vblk, i8, bs, hd, out + g0 * os, os); });
     }
   }
