@@ -59,6 +59,12 @@ struct Kernels {
   bool narrow_panels = false;
 };
 
+// Requests `bytes` from p on into the cache, one 64-byte line at a time (prefetcht0): weights or KV
+// blocks on their way from memory while the current ones are computed.
+inline void prefetch_range(const void* p, size_t bytes) {
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch((const char*)p + o, 0, 3);
+}
+
 // Calls f.template operator()<N>() for the N in 1..Max equal to n: a run-time count (of query
 // heads) to the template argument a kernel's register tile is built for.
 template <int Max, class F>

@@ -309,6 +309,9 @@ int argmax(const float* x, int n) {
 // Each K/V vector is loaded and converted once for all G heads (the per-head kernels above did it G
 // times: 7 with Qwen2.5-0.5B's 14 heads over 2 kv heads). Each head's arithmetic does not depend on G.
 
+// bytes of one kv head's K (or V) in one cache block
+inline size_t kv_block_bytes(int hd, int bs, bool i8) { return (size_t)hd * bs * (i8 ? 1 : 2); }
+
 inline __m256 load_k8(const void* base, bool i8, size_t off) {
   return i8 ? _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)((const int8_t*)base + off))))
             : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)((const uint16_t*)base + off)));
@@ -321,13 +324,12 @@ inline __m256 load_k8(const void* base, bool i8, size_t off) {
 template <int G>
 void scores16_g(const float* qb, int n, const void* const* kblk, const float* const* kscale, bool i8, int bs, int hd, float* s,
                 size_t ss) {
-  const size_t kbytes = (size_t)hd * bs * (i8 ? 1 : 2);
   for (int j0 = 0; j0 < n; j0 += 16) {
     const int b = j0 / bs, l0 = j0 % bs;
     // the next block's keys, requested while this one computes: blocks lie apart in the cache pool,
     // so the hardware prefetcher starts over at each
     if (l0 == 0 && j0 + bs < n)
-      for (size_t o = 0; o < kbytes; o += 64) _mm_prefetch((const char*)kblk[b + 1] + o, _MM_HINT_T0);
+      prefetch_range(kblk[b + 1], kv_block_bytes(hd, bs, i8));
     __m256 a0[G], a1[G];
     for (int g = 0; g < G; g++) a0[g] = a1[g] = _mm256_setzero_ps();
     for (int d = 0; d < hd; d++) {
@@ -424,12 +426,11 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
     return;
   }
   thread_local std::vector<float> pb;
-  const size_t vbytes = (size_t)hd * bs * (i8 ? 1 : 2);
   for (int j0 = 0; j0 < n; j0 += VALUE_KEYS) {
     const int j1 = std::min(n, j0 + VALUE_KEYS);
     // the next round's values, requested while this one computes (as the scores' next block)
     for (int j = j1; j < std::min(n, j1 + VALUE_KEYS); j += bs)
-      for (size_t o = 0; o < vbytes; o += 64) _mm_prefetch((const char*)vblk[j / bs] + o, _MM_HINT_T0);
+      prefetch_range(vblk[j / bs], kv_block_bytes(hd, bs, i8));
     for (int g0 = 0; g0 < G; g0 += VALUE_HEADS) {
       const int h = std::min(VALUE_HEADS, G - g0);
       pb.resize((size_t)VALUE_KEYS * h * 8);
@@ -503,7 +504,7 @@ void gemm_i8_t(const uint8_t* pw, int h0, int n, const uint8_t* const* ar, float
   for (int b = 0; b < nblk; b++) {
     const uint8_t* wb = pw + (size_t)b * 16 * BL + 32 * h0;
     if (pf)
-      for (int k = 0; k < BL / 4; k++) _mm_prefetch((const char*)(pf + (size_t)b * 16 * BL + 64 * k), _MM_HINT_T0);
+      prefetch_range(pf + (size_t)b * 16 * BL, 16 * BL);
     __m256i id[R][H];
     for (int r = 0; r < R; r++)
       for (int h = 0; h < H; h++) id[r][h] = _mm256_setzero_si256();
@@ -614,7 +615,7 @@ void gemm_nib_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float
     const int cnt = std::min(2, nblk - (b & ~1)), i = b & 1;
     const size_t pair = (size_t)(b & ~1) * NIB_BLOCK, qo = pair + 256 * i, so = pair + 256 * cnt + 32 * i;
     if (pf && i == 0)
-      for (size_t k = 0; k < cnt * NIB_BLOCK; k += 64) _mm_prefetch((const char*)(pf + pair + k), _MM_HINT_T0);
+      prefetch_range(pf + pair, cnt * NIB_BLOCK);
     __m256i id[R];
     offset_sums<R>(ar, coff, b, 8, id);
     nib_block<R>(pw + qo + 32 * h, ar, 32 * b, id);
@@ -638,7 +639,7 @@ void gemm_q5_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float*
   for (int b = 0; b < nblk; b++) {
     const uint8_t* blk = pw + (size_t)b * Q5_BLOCK;
     if (pf)
-      for (size_t k = 0; k < Q5_BLOCK; k += 64) _mm_prefetch((const char*)(pf + (size_t)b * Q5_BLOCK + k), _MM_HINT_T0);
+      prefetch_range(pf + (size_t)b * Q5_BLOCK, Q5_BLOCK);
     __m256i id[R];
     offset_sums<R>(ar, coff, b, 16, id);
     const __m256i plane = _mm256_load_si256((const __m256i*)(blk + 256 + 32 * h));
@@ -678,12 +679,12 @@ void gemm_q6_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float*
     const uint8_t* sp = pw + (size_t)s * Q6_SUPER;
     const __m256 dv = _mm256_load_ps((const float*)(sp + Q6_D + 32 * h));
     if (pf)  // the next panels' header of this super-block
-      for (size_t k = 0; k < Q6_Q; k += 64) _mm_prefetch((const char*)(pf + (size_t)s * Q6_SUPER + k), _MM_HINT_T0);
+      prefetch_range(pf + (size_t)s * Q6_SUPER, Q6_Q);
     for (int j = 0; j < 16; j++) {
       const uint8_t* sub = sp + Q6_Q + 192 * j;
       const int b = 16 * s + j;  // 16-value block of the row
       if (pf)
-        for (int k = 0; k < 3; k++) _mm_prefetch((const char*)(pf + (size_t)s * Q6_SUPER + Q6_Q + 192 * j + 64 * k), _MM_HINT_T0);
+        prefetch_range(pf + (size_t)s * Q6_SUPER + Q6_Q + 192 * j, 192);
       __m256i id[R];
       for (int r = 0; r < R; r++) id[r] = _mm256_set1_epi32(((const int32_t*)(ar[r] + coff))[b] / 4);  // −32·Σa
       const __m256i plane = _mm256_load_si256((const __m256i*)(sub + 128 + 32 * h));
@@ -715,14 +716,14 @@ void gemm_q4k_t(const uint8_t* pw, int h, int n, const uint8_t* const* ar, float
     const __m256 dv = _mm256_load_ps((const float*)(sp + Q4K_D + 32 * h));
     const __m256 dmv = _mm256_load_ps((const float*)(sp + Q4K_D + 64 + 32 * h));
     if (pf)  // the next panels' header of this super-block
-      for (size_t k = 0; k < Q4K_Q; k += 64) _mm_prefetch((const char*)(pf + (size_t)s * Q4K_SUPER + k), _MM_HINT_T0);
+      prefetch_range(pf + (size_t)s * Q4K_SUPER, Q4K_Q);
     float da[R];
     for (int r = 0; r < R; r++) std::memcpy(&da[r], ar[r] + soff + 4 * s, 4);
     for (int j = 0; j < 8; j++) {
       const int b = 8 * s + j;
       const size_t qo = (size_t)s * Q4K_SUPER + Q4K_Q + 256 * j;
       if (pf)
-        for (int k = 0; k < 4; k++) _mm_prefetch((const char*)(pf + qo + 64 * k), _MM_HINT_T0);
+        prefetch_range(pf + qo, 256);
       __m256i id[R];
       for (int r = 0; r < R; r++) id[r] = _mm256_setzero_si256();
       nib_block<R>(pw + qo + 32 * h, ar, 32 * b, id);

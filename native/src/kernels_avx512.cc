@@ -275,7 +275,7 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
     }
     if (pf)  // the next panels' block b, on its way from memory while these rows are computed
       for (int c = 0; c < C; c++)
-        for (int k = 0; k < BL / 4; k++) _mm_prefetch((const char*)(pf[c] + (size_t)b * 16 * BL + 64 * k), _MM_HINT_T0);
+        prefetch_range(pf[c] + (size_t)b * 16 * BL, 16 * BL);
     for (int k = 0; k < BL / 4; k++) {
       __m512i w[C];
       for (int c = 0; c < C; c++) w[c] = _mm512_load_si512((const void*)(pw[c] + (size_t)b * 16 * BL + 64 * k));
@@ -320,7 +320,7 @@ void gemm_nib_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
     const size_t pair = (size_t)(b & ~1) * bb, qo = pair + 256 * i, so = pair + 256 * cnt + 32 * i;
     if (pf && i == 0)  // the next panels' pair of blocks, on its way while these rows are computed
       for (int c = 0; c < C; c++)
-        for (size_t k = 0; k < cnt * bb; k += 64) _mm_prefetch((const char*)(pf[c] + pair + k), _MM_HINT_T0);
+        prefetch_range(pf[c] + pair, cnt * bb);
     __m512i id[R][C];
     for (int r = 0; r < R; r++) {
       const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
@@ -376,7 +376,7 @@ void gemm_q4k_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
     }
     if (pf)  // the next panels' header of this super-block
       for (int c = 0; c < C; c++)
-        for (size_t k = 0; k < Q4K_Q; k += 64) _mm_prefetch((const char*)(pf[c] + (size_t)s * Q4K_SUPER + k), _MM_HINT_T0);
+        prefetch_range(pf[c] + (size_t)s * Q4K_SUPER, Q4K_Q);
     float da[R];
     for (int r = 0; r < R; r++) std::memcpy(&da[r], ar[r] + soff + 4 * s, 4);
     for (int j = 0; j < 8; j++) {
@@ -387,7 +387,7 @@ void gemm_q4k_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
         for (int c = 0; c < C; c++) id[r][c] = _mm512_setzero_si512();
       if (pf)
         for (int c = 0; c < C; c++)
-          for (int k = 0; k < 4; k++) _mm_prefetch((const char*)(pf[c] + qo + 64 * k), _MM_HINT_T0);
+          prefetch_range(pf[c] + qo, 256);
       for (int k = 0; k < 4; k++) {
         __m512i lo[C], hi[C];
         for (int c = 0; c < C; c++) {
