@@ -173,6 +173,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   const shown = c.shown ?? new Set<number>();
   duplicatedBesideItself(c.output, c.added, shown);
   unreachableKeptLine(c.output, c.added, c.language);
+  bodyBesideItsOpener(c.output, c.added, c.original.lines, c.language);
   tidiedCopyBesideOriginal(c.output, c.added, shown, c.language);
   keySetTwice(c.output, c.added, shown, c.language);
 
@@ -286,6 +287,58 @@ function unreachableKeptLine(out: string[], added: Set<number>, language: Langua
     if (AFTER_JUMP.test(t) || /^(?:async\s+)?function\b/.test(t) || indentColumns(out[prev]) !== indentColumns(out[row])) continue;
     refuseUnreachable(out, language, prev, row, 'kept');
   }
+}
+
+/** A line that opens a brace block: ends with `{` (a trailing line comment aside). */
+const opensBrace = (line: string) => /\{\s*(?:\/\/.*)?$/.test(line);
+/** Blocks whose bodies sit at their opener's depth by custom. */
+const FLAT_BLOCK = /^(?:namespace\b|extern\s+"C")/;
+/** Lines a block may hold at its opener's depth: closers, labels and cases, preprocessor lines. */
+const AT_OPENER_DEPTH = /^(?:[}\])]|case\b|default\b|#|\w+:\s*$|(?:public|private|protected)\s*:)/;
+/** A code line after which a new statement starts (so the next line's indentation is its depth). */
+const ENDS_STATEMENT = (line: string) => /(?:[;{}]|\*\/)\s*(?:\/\/.*)?$/.test(line) || /^(?:case\b.*|default|\w+|(?:public|private|protected)\s*):\s*$/.test(line.trim());
+
+/**
+ * For each of `rows` that is the first code line of a brace block: how much deeper than its opener
+ * it sits, in columns. Only openers that start their statement count: a header continued over lines
+ * (`, int b) {`, `: base(x) {`) sits at whatever depth its continuation does.
+ */
+function bodySteps(lines: string[], rows: Iterable<number>, language: Language): { row: number; step: number }[] {
+  // (preprocessor lines and any line a backslash continues are no statements)
+  const code = (r: number) => lines[r].trim() !== '' && !isCommentLine(lines[r], language) && !lines[r].trim().startsWith('#') && !(r > 0 && lines[r - 1].endsWith('\\'));
+  const prevCode = (r: number) => {
+    let p = r - 1;
+    while (p >= 0 && !code(p)) p--;
+    return p;
+  };
+  const steps: { row: number; step: number }[] = [];
+  for (const row of rows) {
+    if (!code(row) || AT_OPENER_DEPTH.test(lines[row].trim())) continue;
+    const opener = prevCode(row);
+    if (opener < 0 || !opensBrace(lines[opener]) || FLAT_BLOCK.test(lines[opener].trim())) continue;
+    const before = prevCode(opener);
+    if (before < 0 || ENDS_STATEMENT(lines[before])) steps.push({ row, step: indentColumns(lines[row]) - indentColumns(lines[opener]) });
+  }
+  return steps;
+}
+
+/**
+ * Refuse a new line that opens a brace block's body at its opener's depth, in a file that never
+ * writes a block body so (a `namespace {` or `extern "C" {` body at column 0 is its own habit). A
+ * snippet re-indented from another unit can collapse two depths into one (4 -> 2 columns in a file
+ * nesting by 2 at places): its new body line then reads as a sibling of its opener. (The mirror, a
+ * body deeper than any of the file's blocks step in, was tried: real edits restyle a file's
+ * indentation too often, 5 clean edits of 1,989 refused and no wrong answer saved.)
+ */
+function bodyBesideItsOpener(out: string[], added: Set<number>, original: string[], language: Language): void {
+  if (language.id === 'python' || language.id === 'yaml') return;
+  const flat = bodySteps(out, added, language).find(({ step }) => step <= 0);
+  if (!flat || bodySteps(original, original.keys(), language).some(({ step }) => step <= 0)) return;
+  throw new MergeRefusal(
+    'check_failed',
+    `The update's line "${out[flat.row].trim().slice(0, 80)}" would sit at the depth of the block the line above it opens, which the file never does: its indentation was likely lost. Copy the lines with the indentation the file gives them.`,
+    { line: flat.row + 1, kind: 'flat_block_body' },
+  );
 }
 
 /** A jump that ends its statement on its line (not `return x if y`, not `return (` going on). */
