@@ -196,6 +196,10 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       while (kept.length > 1 && seg.lines[kept[kept.length - 1][0]].trim() === '') paired.delete(kept.pop()![0]);
       p.to = kept[kept.length - 1][1];
     }
+    if (splitsBlankRun(seg, orig.lines, kept, p.to)) {
+      paired.delete(kept.pop()![0]);
+      p.to = kept[kept.length - 1][1];
+    }
     // Lines the snippet skips between two kept lines it shows side by side: a deletion, unless
     // they are lines models drop by accident (refused). A whole-file snippet too: rewriting a file,
     // models drop its blank lines and comments all the same (blank-lines eval: 4 wrong answers of
@@ -259,6 +263,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // A segment that opens on new code after a blank line the snippet wrote (trimmed for anchoring)
     // keeps that blank between the file's code and its own (a method added after another).
     if (seg.blankBefore && !paired.has(0) && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
+    else if (separatesLikeItsNeighbour(seg, orig.lines, kept, p.from) && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
       if (o !== undefined) {
@@ -290,6 +295,36 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   commentsGoWithEdit(orig.lines, edit, language);
   skippedBesideEdit(orig.lines, edit);
   return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted: edit.deleted.size, largestGap, deleted: edit.deleted, sources };
+}
+
+/**
+ * A segment that ends on new lines after a blank line it shares with the file, where the file's
+ * blank run goes on (two blank lines before the next top-level `def`): that blank is the new code's
+ * separator from the code above, not the first of the run, which stays whole after the new code
+ * (else a method added at the end of a class leaves one blank line before the next `def`).
+ * `kept`: the segment's kept lines as [snippet line, original line]; `to`: the last original line it spans.
+ */
+function splitsBlankRun(seg: Segment, original: string[], kept: [number, number][], to: number): boolean {
+  const n = kept.length;
+  if (!seg.markerAfter || n < 2) return false;
+  const [s, o] = kept[n - 1];
+  return to === o && s < seg.lines.length - 1 && seg.lines[s].trim() === '' && original[o + 1]?.trim() === '' && kept[n - 2][1] === o - 1;
+}
+
+/**
+ * A segment that opens on new code right after a marker and goes on to a blank line and the file's
+ * next sibling at the new code's depth (`// ... existing code ...`, `func added() {...}`, blank,
+ * `func main() {`): the snippet separates its new definition from the one after it, and the file's
+ * line before it (the previous definition's `}`) deserves the same blank line. Without it the new
+ * code would be glued to the code above.
+ */
+function separatesLikeItsNeighbour(seg: Segment, original: string[], kept: [number, number][], from: number): boolean {
+  if (!seg.markerBefore || kept.length < 2) return false;
+  const [[s0, o0], [s1, o1]] = kept;
+  if (from === 0 || s0 === 0 || o0 !== from || original[o0].trim() !== '' || s1 !== s0 + 1 || o1 !== o0 + 1) return false;
+  const first = seg.lines[0];
+  const above = original[from - 1];
+  return first.trim() !== '' && indentColumns(first) === indentColumns(original[o1]) && above.trim() !== '' && indentColumns(above) <= indentColumns(first);
 }
 
 /**
