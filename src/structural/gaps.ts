@@ -156,15 +156,16 @@ export function skippedBesideEdit(original: string[], edit: EditShape): void {
 }
 
 /**
- * Whether skipped lines belong to the edit: a name the file rarely uses is in its new or deleted
- * lines; a skipped line is among the new ones (moved), or assigns what a new line assigns; or a
- * name the skipped lines use is in lines the edit deletes and in none it adds (its uses removed).
+ * Whether skipped lines belong to the edit: a name the file rarely uses, and only code would
+ * (CODE_NAME), is in its new or deleted lines; a skipped line is among the new ones (moved), or
+ * assigns what a new line assigns; or a name the skipped lines use is in lines the edit deletes
+ * and in none it adds (its uses removed).
  */
 function relatedToEdit(gap: string[], addedText: string[], addedHeads: Set<string>, deleted: string[], counts: Map<number | string, number>): boolean {
   const names = new Set(gap.flatMap((l) => l.match(IDENT) ?? []));
   const added = addedText.join('\n');
   const removed = deleted.join('\n');
-  if ([...names].some((w) => counts.get(w)! <= RARE && (usesName(added, w) || usesName(removed, w)))) return true;
+  if ([...names].some((w) => CODE_NAME.test(w) && counts.get(w)! <= RARE && (usesName(added, w) || usesName(removed, w)))) return true;
   if (gap.some((l) => !isBlank(l) && (addedText.includes(l.trim()) || addedHeads.has(head(l) ?? '')))) return true;
   return [...names].some((w) => usesName(removed, w) && !usesName(added, w));
 }
@@ -187,6 +188,12 @@ function deletesWithEdit(gap: string[], addedText: string[], deleted: string[]):
 function usesName(text: string, w: string): boolean {
   return new RegExp(`(?<![\\w$])${w.replace(/\$/g, '\\$')}(?![\\w$])`).test(text);
 }
+
+/**
+ * A name only code would use (camelCase, snake_case, digits, `$`): a plain word (`result`, `set`,
+ * `void`, `top`) may be rare in one file and still say nothing of what the edit touches.
+ */
+const CODE_NAME = /[a-z][A-Z]|_|\d|\$/;
 
 /** Words too common to tie code together. */
 const KEYWORDS = new Set(['if', 'else', 'endif', 'ifdef', 'ifndef', 'define', 'return', 'const', 'let', 'var', 'new', 'this', 'self', 'true', 'false', 'null', 'nil', 'void', 'int', 'for', 'while', 'def', 'end', 'function', 'typedef', 'struct', 'static', 'public', 'private', 'import', 'from', 'export']);
