@@ -215,9 +215,12 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // no clear insertion.
     if (kept.length > 0 && !p.wholeFile) {
       const [fs, fo] = kept[0];
+      // (a run of new lines: the file's line beside it may be what its first line or its last rewrites)
       if (seg.markerBefore && fs > 0 && p.from === fo) editedEdgeLine(seg.lines, orig.lines, [fs - 1, fo - 1], -1);
+      if (seg.markerBefore && fs > 1 && p.from === fo) editedEdgeLine(seg.lines, orig.lines, [0, fo - 1], -1);
       const [ls, lo] = kept[kept.length - 1];
       if (seg.markerAfter && ls < seg.lines.length - 1 && p.to === lo) editedEdgeLine(seg.lines, orig.lines, [ls + 1, lo + 1], 1);
+      if (seg.markerAfter && ls < seg.lines.length - 2 && p.to === lo) editedEdgeLine(seg.lines, orig.lines, [seg.lines.length - 1, lo + 1], 1);
       // Kept lines that say nothing of where they are (` *`, `}`) at the edge, then a new line: that
       // line stands beside the file's line past them just the same (` * Version 2.14.2` after a kept
       // ` *`, below the file's ` * Version 2.14.1`, when the snippet dropped the line above).
