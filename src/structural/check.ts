@@ -41,6 +41,40 @@ function swallowedComment(root: Node, output: string[], added: Set<number>, lang
   }
 }
 
+/** Share of words two comment blocks must have in common to read as one text and its rewrite. */
+const REWRITE_OVERLAP = 0.6;
+
+/**
+ * A run of new comment lines right beside a run of kept ones the update does not show, most of
+ * their words in common: a paragraph and its rewrite side by side (the snippet rewrote the file's
+ * comment but dropped its first line, the context that placed it, so the merge inserted the new
+ * paragraph beside the old one). A new comment is rarely written against one that says the same.
+ * Refused.
+ */
+function rewrittenCommentBesideOriginal(output: string[], added: Set<number>, shown: Set<number>, lang: Language): void {
+  const isComment = (r: number) => r >= 0 && r < output.length && commentWords(output[r], lang) !== null;
+  const words = (rows: number[]) => new Set(rows.flatMap((r) => commentWords(output[r], lang)!.split(' ').filter((w) => w.length > 2)));
+  for (const [from, end] of runsOf(new Set([...added].filter(isComment)))) {
+    const to = end - 1;
+    if (to - from < 1) continue;
+    for (const step of [-1, 1]) {
+      const rows: number[] = [];
+      for (let r = step < 0 ? from - 1 : to + 1; isComment(r) && !added.has(r) && !shown.has(r); r += step) rows.push(r);
+      if (rows.length < 2) continue;
+      const mine = words(Array.from({ length: to - from + 1 }, (_, k) => from + k));
+      const theirs = words(rows);
+      const common = [...mine].filter((w) => theirs.has(w)).length;
+      if (common < REWRITE_OVERLAP * Math.min(mine.size, theirs.size) || mine.size < 6) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The update's comment on lines ${from + 1}-${to + 1} of the result reads like the file's comment right ${step < 0 ? 'above' : 'below'} it (lines ${Math.min(...rows) + 1}-${Math.max(...rows) + 1}), which the merge would keep: it may rewrite that comment or be added beside it. ` +
+          'Include the first (or last) line of the file\'s comment as it stands, so the update shows which.',
+        { start_line: from + 1, end_line: to + 1, kind: 'rewritten_comment' },
+      );
+    }
+  }
+}
+
 /**
  * A new line that is a kept line nearby, the update does not show, restyled: a comment with only its
  * case or closing period changed (`// First, give plugins...` above the file's `// first, give
@@ -175,6 +209,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   unreachableKeptLine(c.output, c.added, c.language);
   bodyBesideItsOpener(c.output, c.added, c.original.lines, c.language);
   tidiedCopyBesideOriginal(c.output, c.added, shown, c.language);
+  rewrittenCommentBesideOriginal(c.output, c.added, shown, c.language);
   keySetTwice(c.output, c.added, shown, c.language);
 
   // Every code line of the snippet, in order, in the output.
