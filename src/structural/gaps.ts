@@ -258,7 +258,7 @@ export function droppedTrailingComment(seg: string[], original: string[], prev: 
   if (o + 1 >= next[1] || !isCommentLine(original[o], lang) || !isCommentLine(original[o + 1], lang)) return;
   const kind = commentKind(original[o]);
   if (commentKind(original[o + 1]) !== kind) return;
-  if (isCommentLine(seg[s + 1], lang) && commentKind(seg[s + 1]) === kind) return;
+  if (isCommentLine(seg[s + 1], lang) && commentKind(seg[s + 1]) === kind && !sentenceCut(original[o], original[o + 1], seg[s + 1])) return;
   let c = o + 1;
   while (c + 1 < next[1] && isCommentLine(original[c + 1], lang) && commentKind(original[c + 1]) === kind) c++;
   if (edit) return void edit.comments.push({ from: o + 1, to: c + 1, refuse: () => droppedTrailingComment(seg, original, prev, next, lang) });
@@ -268,6 +268,18 @@ export function droppedTrailingComment(seg: string[], original: string[], prev: 
       'Models stop copying a comment part way through, so this is not read as a deletion: include the rest of the comment if it is to be kept.',
     { start_line: o + 2, end_line: c + 1, kind: 'trailing_comment' },
   );
+}
+
+/**
+ * A kept comment line that stops mid-sentence (a word or a comma last), whose sentence the file's
+ * next line goes on with (in lower case), followed in the snippet by a comment line that cannot go
+ * on with it (empty, or a new sentence): the sentence's end was dropped, not rewritten, whatever
+ * the snippet adds after it.
+ */
+function sentenceCut(kept: string, rest: string, next: string): boolean {
+  const body = commentBody(kept);
+  const after = commentBody(next);
+  return /[\p{Ll},]$/u.test(body) && body.split(' ').length >= 4 && /^\p{Ll}/u.test(commentBody(rest)) && (after === '' || /^\p{Lu}/u.test(after));
 }
 
 /** A comment line's family: a line comment (`//`, `#`, `--`) or a line of a block comment (opener, ` * ` continuation, closer). */
