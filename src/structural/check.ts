@@ -41,6 +41,42 @@ function swallowedComment(root: Node, output: string[], added: Set<number>, lang
   }
 }
 
+/** A doc tag line that documents a name: `@param {Number} [options.maxPayload=0] ...`, `@property key`. */
+const DOC_TAG = /^\s*(?:\*|\/\/\/|#)?\s*@(?:param|arg|argument|property|prop)\b\s*(?:\{[^}]*\}\s*)?\[?([\w$.]+)/;
+
+/**
+ * A doc tag line the merge deletes (`@param {Number} [options.maxPayload=0] The maximum...`) from a
+ * doc comment it keeps, whose name the file's code still uses and no doc line of the result
+ * documents: a model dropped it from the doc comment it copied as context (the parameter is not
+ * gone). Refused.
+ * `sources`: the original row each output row keeps (-1: added).
+ */
+function docTagDroppedForLiveName(original: string[], output: string[], sources: number[], lang: Language): void {
+  const kept = new Set(sources);
+  const documented = new Set(output.map((l) => l.match(DOC_TAG)?.[1].split('.').pop()).filter((n) => n !== undefined));
+  let code: string | null = null;
+  for (let o = 0; o < original.length; o++) {
+    if (kept.has(o)) continue;
+    const name = original[o].match(DOC_TAG)?.[1].split('.').pop();
+    if (!name || name.length < 3 || documented.has(name)) continue;
+    // (a line or two gone from a doc comment that stays around them, not a doc comment deleted)
+    let a = o;
+    let b = o + 1;
+    while (a > 0 && !kept.has(a - 1)) a--;
+    while (b < original.length && !kept.has(b)) b++;
+    const keptComment = (r: number) => r >= 0 && r < original.length && kept.has(r) && isCommentLine(original[r], lang);
+    if (b - a > 2 || !keptComment(a - 1) || !keptComment(b)) continue;
+    code ??= output.filter((l) => !isCommentLine(l, lang)).join('\n');
+    if (!new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(code)) continue;
+    throw new MergeRefusal(
+      'check_failed',
+      `The merge would delete line ${o + 1} of the file, the doc line for \`${name}\`, which the code still uses and no doc line of the result documents: it was likely dropped from the comment the update copied. ` +
+        'Include it if it is to be kept.',
+      { line: o + 1, kind: 'doc_tag_dropped', name },
+    );
+  }
+}
+
 /** Share of words two comment blocks must have in common to read as one text and its rewrite. */
 const REWRITE_OVERLAP = 0.6;
 
@@ -210,6 +246,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   bodyBesideItsOpener(c.output, c.added, c.original.lines, c.language);
   tidiedCopyBesideOriginal(c.output, c.added, shown, c.language);
   rewrittenCommentBesideOriginal(c.output, c.added, shown, c.language);
+  if (c.sources) docTagDroppedForLiveName(c.original.lines, c.output, c.sources, c.language);
   keySetTwice(c.output, c.added, shown, c.language);
 
   // Every code line of the snippet, in order, in the output.
