@@ -2,7 +2,7 @@
 // lines beside it which the snippet did not show (context re-indented and read as new code). Seed:
 // a reindented ObjC snippet on the real-edit eval whose `if` block came out twice.
 import { describe, expect, it } from 'vitest';
-import { duplicatedBesideItself } from '../src/structural/check.js';
+import { duplicatedBesideItself } from '../src/structural/check-neighbours.js';
 import { MergeRefusal } from '../src/structural/refusal.js';
 
 const out = [

@@ -1,0 +1,181 @@
+// Acceptance checks on new lines against the kept lines around them: a line set twice, repeated
+// beside itself, made unreachable, or written at its block opener's depth.
+import type { Language } from '../languages/registry.js';
+import { isCommentLine } from './gaps.js';
+import { subjectOf } from './lines.js';
+import { MergeRefusal } from './refusal.js';
+import { indentColumns } from './indent.js';
+
+/** Where the same property set twice in a row is an idiom (a fallback for older browsers). */
+const REPEATS_KEYS = new Set(['css', 'scss']);
+
+/**
+ * A new line that sets a key or a name (`mode: 'production',`, `const limit = 10`, `limit = 10`;
+ * subjectOf) right beside a kept line, which the snippet does not show, setting the same at the same
+ * indentation: the snippet meant to change that line (`mode: 'development',`) and the merge kept
+ * both, which an object literal reads as the last one winning, silently. Refused: the snippet should
+ * show the line it replaces. (One such line alone beside a marker replaces it: extendAtMarkers.)
+ */
+export function keySetTwice(output: string[], added: Set<number>, shown: Set<number>, lang: Language): void {
+  if (REPEATS_KEYS.has(lang.id)) return;
+  const nearestKept = (from: number, step: number) => {
+    let r = from;
+    while (r >= 0 && r < output.length && (added.has(r) || output[r].trim() === '')) r += step;
+    return r >= 0 && r < output.length ? r : -1;
+  };
+  for (const row of added) {
+    const key = subjectOf(output[row]);
+    if (key === null) continue;
+    for (const kept of [nearestKept(row, -1), nearestKept(row, 1)]) {
+      if (kept < 0 || shown.has(kept) || subjectOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The update's line ${row + 1} of the result sets "${key}", and the file's line beside it (line ${kept + 1}), which the update does not show, sets it too: the update likely meant to change that line, and the merge would keep both. ` +
+          'Show the lines around the change as they stand in the file.',
+        { line: row + 1, kept_line: kept + 1, key },
+      );
+    }
+  }
+}
+
+/** A statement after which nothing in its block runs: `return`, `throw`, `raise`, `break`, `continue`. */
+const JUMP = /^(?:return|throw|raise|break|continue)\b/;
+/** Lines that may follow one: a closer, another branch or case, a preprocessor line, a label. */
+const AFTER_JUMP = /^(?:[}\])]|end\b|else\b|elif\b|elsif\b|except\b|finally\b|catch\b|case\b|default\b|when\b|rescue\b|ensure\b|esac\b|fi\b|done\b|;;|#|@|\w+:\s*$)/;
+
+/**
+ * Refuse new lines that make a kept line unreachable: an added `return` (`throw`, `break`...) ending
+ * its statement, followed in the same block (next code line, same column) by a kept line that jumps
+ * the same way (a second `return`).
+ * The update's new line was meant to replace that line (`return default` over the file's `return
+ * 0.0`), and the merge put it beside it. Ruby's `return x if y` is conditional and left alone.
+ */
+export function unreachableKeptLine(out: string[], added: Set<number>, language: Language): void {
+  const code = (r: number) => out[r].trim() !== '' && !isCommentLine(out[r], language);
+  for (const row of added) {
+    const t = out[row].trim();
+    if (!endsBlock(t)) continue;
+    let next = row + 1;
+    while (next < out.length && !code(next)) next++;
+    if (next >= out.length || added.has(next)) continue;
+    const n = out[next].trim();
+    // (the kept line a jump of the same kind: a `function` declared after a `return` is hoisted)
+    if (AFTER_JUMP.test(n) || indentColumns(out[next]) !== indentColumns(out[row]) || n.match(/^\w+/)?.[0] !== t.match(/^\w+/)?.[0]) continue;
+    refuseUnreachable(out, language, row, next, 'new');
+  }
+  // The mirror: a new line right after a kept jump, in its block, would never run (`return total /
+  // n` after a marker, placed below the file's `return total` it was meant to replace).
+  for (const row of added) {
+    let prev = row - 1;
+    while (prev >= 0 && !code(prev)) prev--;
+    if (prev < 0 || added.has(prev) || !code(row) || !endsBlock(out[prev].trim())) continue;
+    const t = out[row].trim();
+    if (AFTER_JUMP.test(t) || /^(?:async\s+)?function\b/.test(t) || indentColumns(out[prev]) !== indentColumns(out[row])) continue;
+    refuseUnreachable(out, language, prev, row, 'kept');
+  }
+}
+
+/** A line that opens a brace block: ends with `{` (a trailing line comment aside). */
+const opensBrace = (line: string) => /\{\s*(?:\/\/.*)?$/.test(line);
+/** Blocks whose bodies sit at their opener's depth by custom. */
+const FLAT_BLOCK = /^(?:namespace\b|extern\s+"C")/;
+/** Lines a block may hold at its opener's depth: closers, labels and cases, preprocessor lines. */
+const AT_OPENER_DEPTH = /^(?:[}\])]|case\b|default\b|#|\w+:\s*$|(?:public|private|protected)\s*:)/;
+/** A code line after which a new statement starts (so the next line's indentation is its depth). */
+const ENDS_STATEMENT = (line: string) => /(?:[;{}]|\*\/)\s*(?:\/\/.*)?$/.test(line) || /^(?:case\b.*|default|\w+|(?:public|private|protected)\s*):\s*$/.test(line.trim());
+
+/**
+ * For each of `rows` that is the first code line of a brace block: how much deeper than its opener
+ * it sits, in columns. Only openers that start their statement count: a header continued over lines
+ * (`, int b) {`, `: base(x) {`) sits at whatever depth its continuation does.
+ */
+function bodySteps(lines: string[], rows: Iterable<number>, language: Language): { row: number; step: number }[] {
+  // (preprocessor lines and any line a backslash continues are no statements)
+  const code = (r: number) => lines[r].trim() !== '' && !isCommentLine(lines[r], language) && !lines[r].trim().startsWith('#') && !(r > 0 && lines[r - 1].endsWith('\\'));
+  const prevCode = (r: number) => {
+    let p = r - 1;
+    while (p >= 0 && !code(p)) p--;
+    return p;
+  };
+  const steps: { row: number; step: number }[] = [];
+  for (const row of rows) {
+    if (!code(row) || AT_OPENER_DEPTH.test(lines[row].trim())) continue;
+    const opener = prevCode(row);
+    if (opener < 0 || !opensBrace(lines[opener]) || FLAT_BLOCK.test(lines[opener].trim())) continue;
+    const before = prevCode(opener);
+    if (before < 0 || ENDS_STATEMENT(lines[before])) steps.push({ row, step: indentColumns(lines[row]) - indentColumns(lines[opener]) });
+  }
+  return steps;
+}
+
+/**
+ * Refuse a new line that opens a brace block's body at its opener's depth, in a file that never
+ * writes a block body so (a `namespace {` or `extern "C" {` body at column 0 is its own habit). A
+ * snippet re-indented from another unit can collapse two depths into one (4 -> 2 columns in a file
+ * nesting by 2 at places): its new body line then reads as a sibling of its opener. (The mirror, a
+ * body deeper than any of the file's blocks step in, was tried: real edits restyle a file's
+ * indentation too often, 5 clean edits of 1,989 refused and no wrong answer saved.)
+ */
+export function bodyBesideItsOpener(out: string[], added: Set<number>, original: string[], language: Language): void {
+  if (language.id === 'python' || language.id === 'yaml') return;
+  const flat = bodySteps(out, added, language).find(({ step }) => step <= 0);
+  if (!flat || bodySteps(original, original.keys(), language).some(({ step }) => step <= 0)) return;
+  throw new MergeRefusal(
+    'check_failed',
+    `The update's line "${out[flat.row].trim().slice(0, 80)}" would sit at the depth of the block the line above it opens, which the file never does: its indentation was likely lost. Copy the lines with the indentation the file gives them.`,
+    { line: flat.row + 1, kind: 'flat_block_body' },
+  );
+}
+
+/** A jump that ends its statement on its line (not `return x if y`, not `return (` going on). */
+const endsBlock = (t: string) => JUMP.test(t) && !/\b(?:if|unless)\b/.test(t) && !/[([{,\\+\-*/=&|?:.]$/.test(t.replace(/\s*(?:\/\/|#).*$/, ''));
+
+function refuseUnreachable(out: string[], language: Language, jump: number, dead: number, which: 'new' | 'kept'): never {
+  const [how, fix] =
+    which === 'new'
+      ? [`line ${dead + 1}, which the merge kept, would never run: the update likely meant to replace it.`, 'Show the lines after the new one as they should read.']
+      : [`the update's line ${dead + 1} would never run: it likely replaces line ${jump + 1}.`, 'Show the lines before the new one as they should read.'];
+  throw new MergeRefusal(
+    'check_failed',
+    `Line ${jump + 1} of the merged file, ${which}, ends its block ("${out[jump].trim().slice(0, 60)}"), so ${how} ${fix}`,
+    { line: jump + 1, unreachable: dead + 1, language: language.id },
+  );
+}
+
+/**
+ * Refuse an added run whose last (first) two or more code lines equal, indentation aside, the lines
+ * right after (before) it that the merge kept without the snippet showing them. (Kept lines the
+ * snippet shows are its own second copy: a new function that ends like the one after it.)
+ */
+export function duplicatedBesideItself(out: string[], added: Set<number>, shown: Set<number>): void {
+  const rows = [...added].sort((a, b) => a - b);
+  const kept = (at: number, text: string) => at >= 0 && at < out.length && !added.has(at) && !shown.has(at) && out[at].trim() === text;
+  for (let i = 0; i < rows.length; ) {
+    let j = i;
+    while (j + 1 < rows.length && rows[j + 1] === rows[j] + 1) j++;
+    const from = rows[i];
+    const to = rows[j] + 1;
+    // The longest k for which the run's k lines from runAt(k) equal the k lines from keptAt(k).
+    const longest = (runAt: (k: number) => number, keptAt: (k: number) => number) => {
+      for (let k = to - from; k >= 1; k--) {
+        let ok = true;
+        for (let q = 0; q < k && ok; q++) ok = kept(keptAt(k) + q, out[runAt(k) + q].trim());
+        if (ok) return k;
+      }
+      return 0;
+    };
+    const after = longest((k) => to - k, () => to); // the run's tail, repeated right after it
+    const before = longest(() => from, (k) => from - k); // its head, repeated right before it
+    const codeIn = (a: number, b: number) => out.slice(a, b).filter((l) => l.trim() !== '').length;
+    const dupAfter = after > 0 ? codeIn(to - after, to) : 0;
+    const dupBefore = before > 0 ? codeIn(from, from + before) : 0;
+    if (dupAfter >= 2 || dupBefore >= 2) {
+      const [a, b] = dupAfter >= 2 ? [to - after, to] : [from, from + before];
+      throw new MergeRefusal('check_failed', `Lines ${a + 1}-${b} of the merged file would repeat the ${b - a} lines next to them: the update's context was probably read as new code (it is indented differently from the file). Indent the context as the file does.`, {
+        start_line: a + 1,
+        end_line: b,
+      });
+    }
+    i = j + 1;
+  }
+}
