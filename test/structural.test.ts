@@ -21,6 +21,8 @@ describe('markers', () => {
     '// ... keep calculateTotal ...',
     '...',
     '  …',
+    '// existing code...',
+    '// rest of the file unchanged …',
   ])('%s is a marker', (line) => expect(isMarkerLine(line, ts)).toBe(true));
 
   it.each([
@@ -29,6 +31,8 @@ describe('markers', () => {
     'const x = [...items];',
     '...args,',
     'return x; // ... existing',
+    '// Loading...',
+    '// Other options are ignored...',
   ])('%s is code', (line) => expect(isMarkerLine(line, ts)).toBe(false));
 
   it('a bare ... after a colon is a Python body, not a marker', () => {

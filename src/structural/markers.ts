@@ -6,6 +6,8 @@ const ONLY_ELLIPSIS = new RegExp(`^${ELLIPSIS}$`);
 /** `... words ...` or `... words`: ellipsis-led prose, not code. */
 const ELLIPSIS_PROSE = new RegExp(String.raw`^${ELLIPSIS}\s*([^;{}=<>]*?)\s*${ELLIPSIS}?$`);
 const PROSE = /^[\p{L}\p{N}\s'’,:()\/._-]*$/u;
+/** `words ...`: prose that trails off into an ellipsis. */
+const TRAILING_ELLIPSIS = new RegExp(String.raw`^(\S.*?)\s*${ELLIPSIS}$`);
 /** Phrases models write for skipped code without ellipses: "existing code", "rest of the file unchanged". */
 const PHRASE =
   /^(?:keep(?:ing)?\s+)?(?:the\s+|all\s+)?(?:existing|rest\s+of|remaining|unchanged|other|previous|omitted|same)\b[\p{L}\p{N}\s'’,:()\/._-]*$/iu;
@@ -38,6 +40,9 @@ function isMarkerBody(body: string, phrases = true): boolean {
   if (ONLY_ELLIPSIS.test(body)) return true;
   const m = ELLIPSIS_PROSE.exec(body);
   if (m && PROSE.test(m[1] ?? '')) return true;
+  // `existing code...`: the phrase with a trailing ellipsis (not a sentence's closing period)
+  const trailing = TRAILING_ELLIPSIS.exec(body);
+  if (trailing) body = trailing[1];
   return phrases && body.length <= 80 && body.split(/\s+/).length <= MAX_PHRASE_WORDS && !/\.$/.test(body) && PHRASE.test(body) && CODE_NOUN.test(body);
 }
 
