@@ -209,7 +209,10 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // Closers after new lines that open blocks close those first: a segment of new methods ending
   // `  }` / `}` pairs only the `}` the new lines leave open with the file's.
   if (commonOnly) {
-    first.matches = first.matches.filter((m) => !closesOwnBlock(seg, m.s));
+    // (and a lone `{` under a new header, Allman style, opens that header's block)
+    const matched = new Set(first.matches.map((m) => m.s));
+    const opensOwnBlock = (s: number) => seg[s].trim() === '{' && s > 0 && !isBlank(seg[s - 1]) && !matched.has(s - 1);
+    first.matches = first.matches.filter((m) => !closesOwnBlock(seg, m.s) && !opensOwnBlock(m.s));
     // (all of them its own: new code that says nothing of where it goes)
     if (first.matches.length === 0) return { best: null, rivals: [] };
   }
