@@ -105,8 +105,20 @@ function netOpens(lines: string[]): number {
   return n;
 }
 
+/** Keyword blocks (Ruby, Lua, Elixir) the lines open and leave open: `def`/`do`/`if ...` minus `end`. */
+function netKeywordOpens(lines: string[]): number {
+  let n = 0;
+  for (const line of lines) {
+    const t = line.trim();
+    if (/^end\b/.test(t)) n--;
+    else if (/^(?:def|class|module|if|unless|while|until|case|begin|for|function)\b/.test(t) || /\bdo(?:\s*\|[^|]*\|)?$/.test(t)) n++;
+  }
+  return n;
+}
+
 /** Line `s` starts with a closer that closes a block the lines above it (new code) leave open. */
 export function closesOwnBlock(lines: string[], s: number): boolean {
+  if (/^\s*end\s*$/.test(lines[s])) return netKeywordOpens(lines.slice(0, s)) > 0;
   return /^\s*[\]})]/.test(lines[s]) && netOpens(lines.slice(0, s)) > 0;
 }
 
