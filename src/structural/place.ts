@@ -46,7 +46,7 @@ export function placeSegments(
   if (markers > 0) {
     refuseUnmarkedTopLevelEnds(segments, placements, orig, root, language);
     extendToUnmarkedEnds(segments, placements, orig);
-  } else spanWholeFile(segments, placements, orig);
+  } else spanWholeFile(segments, placements, orig, language);
   return placements;
 }
 
@@ -553,7 +553,7 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
  */
 const WHOLE_FILE_SHARE = 0.5;
 
-function spanWholeFile(segments: Segment[], placements: Placement[], orig: SourceText): void {
+function spanWholeFile(segments: Segment[], placements: Placement[], orig: SourceText, language: Language): void {
   const p = placements[0];
   if (segments.length !== 1 || p.kind !== 'anchor') return;
   const squash = (l: string) => l.trim().replace(/\s+/g, ' ');
@@ -578,12 +578,21 @@ function spanWholeFile(segments: Segment[], placements: Placement[], orig: Sourc
   // `a = 1 / b = 2` kept both b lines.)
   const nonBlank = (a: number, b: number) => nonBlankIn(orig.lines, a, b);
   const n = orig.lines.length;
-  if (startsAtTop && chain[chain.length - 1].s < seg.length - 1 && nonBlank(p.to + 1, n) <= UNMARKED_END_LIMIT) p.to = n - 1;
-  if (endsAtBottom && chain[0].s > 0 && nonBlank(0, p.from) <= UNMARKED_END_LIMIT) p.from = 0;
+  // New lines that are only a comment, right above (below) the first (last) anchored line, are that
+  // line's doc comment: the snippet is the one definition it documents, a fragment (a JSDoc added
+  // over the file's last function does not replace the functions above it).
+  const head = seg.slice(0, chain[0].s);
+  const tail = seg.slice(chain[chain.length - 1].s + 1);
+  // (attached to it: no blank line between; a comment block set apart opens a new file's section)
+  const documents = (ls: string[], code: string) => ls.every((l) => isCommentLine(l, language)) && !isCommentLine(code, language);
+  const docHead = documents(head, seg[chain[0].s]);
+  const docTail = documents(tail, seg[chain[chain.length - 1].s]);
+  if (startsAtTop && tail.length > 0 && !docTail && nonBlank(p.to + 1, n) <= UNMARKED_END_LIMIT) p.to = n - 1;
+  if (endsAtBottom && head.length > 0 && !docHead && nonBlank(0, p.from) <= UNMARKED_END_LIMIT) p.from = 0;
   // Otherwise a file-sized snippet that starts (ends) on new lines, with file lines beyond its
   // first (last) anchor: as the new file it replaces them, as a fragment it keeps them.
-  const beyond = chain[0].s > 0 ? nonBlank(0, p.from) : 0;
-  const after = chain[chain.length - 1].s < seg.length - 1 ? nonBlank(p.to + 1, n) : 0;
+  const beyond = head.length > 0 && !docHead ? nonBlank(0, p.from) : 0;
+  const after = tail.length > 0 && !docTail ? nonBlank(p.to + 1, n) : 0;
   if (beyond > 0 || after > 0) {
     const where = beyond > 0 ? 'start' : 'end';
     throw new MergeRefusal(
