@@ -2,7 +2,7 @@
 // rewrites a kept one beside it, or a doc line the merge drops though the code still needs it.
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { commentWords, isCommentLine } from './gaps.js';
+import { commentWords, isCommentLine, usesName } from './gaps.js';
 import { leadingLength, runsOf } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -35,6 +35,9 @@ export function swallowedComment(root: Node, output: string[], added: Set<number
 /** A doc tag line that documents a name: `@param {Number} [options.maxPayload=0] ...`, `@property key`. */
 const DOC_TAG = /^\s*(?:\*|\/\/\/|#)?\s*@(?:param|arg|argument|property|prop)\b\s*(?:\{[^}]*\}\s*)?\[?([\w$.]+)/;
 
+/** The name a doc tag line documents, its last part (`options.maxPayload` -> `maxPayload`). */
+const documentedName = (line: string) => line.match(DOC_TAG)?.[1].split('.').pop();
+
 /**
  * A doc tag line the merge deletes (`@param {Number} [options.maxPayload=0] The maximum...`) from a
  * doc comment it keeps, whose name the file's code still uses and no doc line of the result
@@ -44,21 +47,21 @@ const DOC_TAG = /^\s*(?:\*|\/\/\/|#)?\s*@(?:param|arg|argument|property|prop)\b\
  */
 export function docTagDroppedForLiveName(original: string[], output: string[], sources: number[], lang: Language): void {
   const kept = new Set(sources);
-  const documented = new Set(output.map((l) => l.match(DOC_TAG)?.[1].split('.').pop()).filter((n) => n !== undefined));
+  const documented = new Set(output.map(documentedName).filter((n) => n !== undefined));
+  const keptComment = (r: number) => r >= 0 && r < original.length && kept.has(r) && isCommentLine(original[r], lang);
   let code: string | null = null;
   for (let o = 0; o < original.length; o++) {
     if (kept.has(o)) continue;
-    const name = original[o].match(DOC_TAG)?.[1].split('.').pop();
+    const name = documentedName(original[o]);
     if (!name || name.length < 3 || documented.has(name)) continue;
     // (a line or two gone from a doc comment that stays around them, not a doc comment deleted)
     let a = o;
     let b = o + 1;
     while (a > 0 && !kept.has(a - 1)) a--;
     while (b < original.length && !kept.has(b)) b++;
-    const keptComment = (r: number) => r >= 0 && r < original.length && kept.has(r) && isCommentLine(original[r], lang);
     if (b - a > 2 || !keptComment(a - 1) || !keptComment(b)) continue;
     code ??= output.filter((l) => !isCommentLine(l, lang)).join('\n');
-    if (!new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(code)) continue;
+    if (!usesName(code, name)) continue;
     throw new MergeRefusal(
       'check_failed',
       `The merge would delete line ${o + 1} of the file, the doc line for \`${name}\`, which the code still uses and no doc line of the result documents: it was likely dropped from the comment the update copied. ` +
@@ -84,11 +87,11 @@ export function rewrittenCommentBesideOriginal(output: string[], added: Set<numb
   for (const [from, end] of runsOf(new Set([...added].filter(isComment)))) {
     const to = end - 1;
     if (to - from < 1) continue;
+    const mine = words(Array.from({ length: to - from + 1 }, (_, k) => from + k));
     for (const step of [-1, 1]) {
       const rows: number[] = [];
       for (let r = step < 0 ? from - 1 : to + 1; isComment(r) && !added.has(r) && !shown.has(r); r += step) rows.push(r);
       if (rows.length < 2) continue;
-      const mine = words(Array.from({ length: to - from + 1 }, (_, k) => from + k));
       const theirs = words(rows);
       const common = [...mine].filter((w) => theirs.has(w)).length;
       if (common < REWRITE_OVERLAP * Math.min(mine.size, theirs.size) || mine.size < 6) continue;

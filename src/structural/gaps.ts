@@ -185,7 +185,7 @@ function deletesWithEdit(gap: string[], addedText: string[], deleted: string[]):
 }
 
 /** Does `text` use the name `w` as a whole word? */
-function usesName(text: string, w: string): boolean {
+export function usesName(text: string, w: string): boolean {
   return new RegExp(`(?<![\\w$])${w.replace(/\$/g, '\\$')}(?![\\w$])`).test(text);
 }
 

@@ -216,11 +216,10 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     if (kept.length > 0 && !p.wholeFile) {
       const [fs, fo] = kept[0];
       // (a run of new lines: the file's line beside it may be what its first line or its last rewrites)
-      if (seg.markerBefore && fs > 0 && p.from === fo) editedEdgeLine(seg.lines, orig.lines, [fs - 1, fo - 1], -1);
-      if (seg.markerBefore && fs > 1 && p.from === fo) editedEdgeLine(seg.lines, orig.lines, [0, fo - 1], -1);
+      if (seg.markerBefore && fs > 0 && p.from === fo) for (const s of new Set([fs - 1, 0])) editedEdgeLine(seg.lines, orig.lines, [s, fo - 1], -1);
       const [ls, lo] = kept[kept.length - 1];
-      if (seg.markerAfter && ls < seg.lines.length - 1 && p.to === lo) editedEdgeLine(seg.lines, orig.lines, [ls + 1, lo + 1], 1);
-      if (seg.markerAfter && ls < seg.lines.length - 2 && p.to === lo) editedEdgeLine(seg.lines, orig.lines, [seg.lines.length - 1, lo + 1], 1);
+      const end = seg.lines.length - 1;
+      if (seg.markerAfter && ls < end && p.to === lo) for (const s of new Set([ls + 1, end])) editedEdgeLine(seg.lines, orig.lines, [s, lo + 1], 1);
       // Kept lines that say nothing of where they are (` *`, `}`) at the edge, then a new line: that
       // line stands beside the file's line past them just the same (` * Version 2.14.2` after a kept
       // ` *`, below the file's ` * Version 2.14.1`, when the snippet dropped the line above).
@@ -265,8 +264,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     }
     // A segment that opens on new code after a blank line the snippet wrote (trimmed for anchoring)
     // keeps that blank between the file's code and its own (a method added after another).
-    if (seg.blankBefore && !paired.has(0) && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
-    else if (separatesLikeItsNeighbour(seg, orig.lines, kept, p.from) && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
+    const separated = (seg.blankBefore && !paired.has(0)) || separatesLikeItsNeighbour(seg, orig.lines, kept, p.from);
+    if (separated && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
       if (o !== undefined) {
