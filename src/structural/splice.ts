@@ -32,8 +32,28 @@ export interface Spliced {
   sources: number[];
 }
 
+/** A line that starts by closing a block: `}`, `};  // namespace`, `end`, `]`. */
+const STARTS_CLOSING = /^\s*(?:[\]})]|end\b)/;
+
 /** A line that only closes: `}`, `});`, `end`, `]`. */
 const CLOSER = /^\s*(?:[\]})]+[;,)]*|end)\s*$/;
+
+/**
+ * A segment between two markers that shows only lines the file has, in order, skipping one
+ * stretch of blank or comment lines between two statements: read as context it changes nothing,
+ * so it exists to delete that stretch. (One that skips code as well says so, and a blank or
+ * comment line it skips besides may be a model's slip; so may a second stretch, or one beside a
+ * closing `}`: a segment that shows where a function or the file ends, to say where it is.)
+ */
+function statesItsOneGap(seg: Segment, original: string[], kept: [number, number][], lang: Language): boolean {
+  if (!seg.markerBefore || !seg.markerAfter || kept.length !== seg.lines.length) return false;
+  const gapsAfter = kept.map((_, k) => k).filter((k) => k > 0 && kept[k][1] - kept[k - 1][1] > 1);
+  if (gapsAfter.length !== 1) return false;
+  const from = kept[gapsAfter[0] - 1][1];
+  const to = kept[gapsAfter[0]][1];
+  const gap = original.slice(from + 1, to);
+  return gap.every((l) => isBlank(l) || isCommentLine(l, lang)) && !STARTS_CLOSING.test(original[from]) && !STARTS_CLOSING.test(original[to]);
+}
 
 /** Some named node ends on row `end` and starts in [from, end): a construct wholly inside the stretch. */
 function closesWithin(root: Node, from: number, end: number): boolean {
@@ -204,9 +224,10 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // they are lines models drop by accident (refused). A whole-file snippet too: rewriting a file,
     // models drop its blank lines and comments all the same (blank-lines eval: 4 wrong answers of
     // 17 were whole files). Part of a construct it may delete: its new nesting is its own.
+    const meansItsGaps = !p.wholeFile && statesItsOneGap(seg, orig.lines, kept, language);
     for (let k = 1; k < kept.length; k++) {
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
-      unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language, edit);
+      if (!meansItsGaps) unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language, edit);
       if (!p.wholeFile) emptiedBlock(root, orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
       const cut = p.wholeFile ? null : cutConstruct(root, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
@@ -252,8 +273,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     for (let k = 1; k < kept.length && !p.wholeFile; k++) {
       slidingReplacement(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       blankSlidOver(seg.lines, orig.lines, kept[k - 1], kept[k]);
-      droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
-      droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
+      if (!meansItsGaps) droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
+      if (!meansItsGaps) droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       // Where the snippet replaces lines, the ones it merely edited (a URL, a word) stand in for
       // kept lines: blank or comment lines skipped beside them are the same unstated deletion.
       const edited = pairEditedLines(seg.lines, orig.lines, kept[k - 1][0] + 1, kept[k][0], kept[k - 1][1] + 1, kept[k][1]);
