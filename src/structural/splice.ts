@@ -4,7 +4,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
-import { chooseUnitMapping, indentColumns, reindenter, snippetIndentUnit } from './indent.js';
+import { chooseUnitMapping, indentColumns, nesting, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
 import { firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
@@ -200,8 +200,16 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       }
     }
     // A line the snippet shows at another depth than the file (relative to the segment's other
-    // context) was moved by the edit: it is written as the snippet has it, not kept.
-    for (const [s, o] of paired) if (!re.agrees(seg.lines[s], orig.lines[o])) paired.delete(s);
+    // context) was moved by the edit: it is written as the snippet has it, not kept. Not a line
+    // copied byte for byte, at a column no whole number of the file's units, first in its segment
+    // or below the line the file has above it: alignment (a block comment's ` * ` under its `/*`)
+    // that a re-indented snippet left as the file has it.
+    const leftAligned = (s: number, o: number) =>
+      unitMapping.from !== unitMapping.to &&
+      seg.lines[s] === orig.lines[o] &&
+      !nesting([seg.lines[s], orig.lines[o]], orig.indent) &&
+      (s === 0 || paired.get(s - 1) === o - 1 || re.apply(seg.lines[s - 1]) === orig.lines[o - 1]);
+    for (const [s, o] of [...paired].sort((x, y) => x[0] - y[0])) if (!re.agrees(seg.lines[s], orig.lines[o]) && !leftAligned(s, o)) paired.delete(s);
     // The rung says how lines matched; a segment whose new lines had to be re-indented says so too.
     rungs.push(anchor.rung !== 'trimmed' && re.verbatim ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
