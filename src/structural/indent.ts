@@ -114,14 +114,17 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
   const units = snippetTabs ? [TAB_COLUMNS] : [2, 4, 8];
   const mappings = [identity, ...units.filter((f) => f !== to).map((from) => ({ from, to }))];
   const others = units.flatMap((from) => [2, 4, 8].filter((t) => t !== from && t !== to).map((t) => ({ from, to: t })));
-  let best = { m: identity, votes: -1, cost: Infinity };
+  let best = { m: identity, votes: -1, cost: Infinity, nests: -1 };
   for (const m of [...mappings, ...others]) {
     let votes = 0;
     let cost = 0;
+    // (of the votes, those of lines whose column is nesting, not alignment: on a tie they decide)
+    let nests = 0;
     for (const pairs of segmentPairs) {
       const { shift, n } = topShift(shiftVotes(pairs, m));
       votes += n;
       cost += Math.abs(shift);
+      nests += shiftVotes(pairs.filter((pair) => nesting(pair, unit)), m).get(shift) ?? 0;
     }
     const margin = others.includes(m) ? 2 : 0;
     // On a tie, a mapping that reads the snippet by its own unit and puts the snippet's column 0 at
@@ -130,8 +133,11 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
     // columns out of a 2-column file, cut into many short segments each shifted). A unit the snippet
     // does not nest by only explains its depths by chance (a 4-column snippet dedented by 4 reads
     // as one scaled from 2 to 4 columns, its new lines at column 0 left there).
+    // An exact tie is decided first by the lines whose columns are nesting: a re-indented snippet
+    // may leave alignment (a block comment's ` * `) as the file has it, voting for no re-indentation.
     const ownUnit = snippetUnit === null || m.from === snippetUnit;
-    if (votes > best.votes + margin || (votes === best.votes && margin === 0 && ownUnit && ((cost === 0 && best.cost > 0) || cost < best.cost))) best = { m, votes, cost };
+    const tie = votes === best.votes && margin === 0;
+    if (votes > best.votes + margin || (tie && nests > best.nests) || (tie && nests === best.nests && ownUnit && ((cost === 0 && best.cost > 0) || cost < best.cost))) best = { m, votes, cost, nests };
   }
   // The shift most segments agree on: a segment whose own lines barely say otherwise takes it.
   const total = new Map<number, number>();
