@@ -2,7 +2,7 @@
 // beside itself, made unreachable, or written at its block opener's depth.
 import type { Language } from '../languages/registry.js';
 import { isCommentLine } from './gaps.js';
-import { subjectOf } from './lines.js';
+import { declaredName, subjectOf } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
 
@@ -24,10 +24,11 @@ export function keySetTwice(output: string[], added: Set<number>, shown: Set<num
     return r >= 0 && r < output.length ? r : -1;
   };
   for (const row of added) {
-    const key = subjectOf(output[row]);
+    const nameOf = (line: string) => subjectOf(line) ?? declaredName(line, lang.id);
+    const key = nameOf(output[row]);
     if (key === null) continue;
     for (const kept of [nearestKept(row, -1), nearestKept(row, 1)]) {
-      if (kept < 0 || shown.has(kept) || subjectOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
+      if (kept < 0 || shown.has(kept) || nameOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
       throw new MergeRefusal(
         'check_failed',
         `The update's line ${row + 1} of the result sets "${key}", and the file's line beside it (line ${kept + 1}), which the update does not show, sets it too: the update likely meant to change that line, and the merge would keep both. ` +

@@ -99,6 +99,29 @@ const DECLARED = /^(?:(?:export|public|private|protected|internal|static|final|r
 /** ...or a name it assigns (`DefaultPort = 9090`, `self.base = url`; not `==`, `=>` or `+=`). */
 const ASSIGNED = /^([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*=(?![=>])/;
 
+/** First words that start a statement, not a declaration with a type (`return x;`, `delete p;`). */
+const NOT_A_TYPE = new Set('return delete throw goto case else new await yield typeof import export package using namespace echo print puts raise assert not in of do'.split(' '));
+/** A name declared with a type: `std::size_t hits_ = 0;`, `std::atomic<int> n{0};`, `private final Map<K, V> cache = ...`, `public int Count { get; set; }`. */
+const TYPED = /^(?:(?:static|const|constexpr|mutable|volatile|inline|extern|unsigned|signed|struct|final|private|public|protected|internal|readonly)\s+)*([A-Za-z_][\w:]*)(?:\s*<[^;={}()]*>)?[\s*&]+([A-Za-z_]\w*)\s*(?:=(?!=)|\{|;|\[)/;
+/** A class field behind modifiers alone: `private cache = new Map()`, `readonly limit: number;`. */
+const MODIFIED = /^(?:(?:public|private|protected|internal|static|readonly|declare|override|abstract)\s+)+([A-Za-z_$][\w$]*)[?!]?\s*(?:[:=;]|$)/;
+/** A Go struct field or grouped declaration: `Total     float64`, `Tags []string \`json:"tags"\``. */
+const GO_FIELD = /^([A-Za-z_]\w*)\s+(?:\*|\[\]|map\[[^\]]*\])*[A-Za-z_][\w.]*(?:\s+`[^`]*`)?(?:\s*\/\/.*)?$/;
+/** An enumerator alone on its line: `CMD_NONE,`. */
+const ENUMERATOR = /^([A-Za-z_]\w*)\s*,$/;
+
+/**
+ * A name a line declares the way typed languages do (its type before it, modifiers alone, a Go
+ * field, an enumerator), where subjectOf sees none; null for anything else.
+ */
+export function declaredName(line: string, language: string): string | null {
+  const t = line.trim();
+  const typed = TYPED.exec(t);
+  if (typed && !NOT_A_TYPE.has(typed[1])) return typed[2];
+  const modified = MODIFIED.exec(t) ?? ENUMERATOR.exec(t) ?? (language === 'go' ? GO_FIELD.exec(t) : null);
+  return modified && !NOT_A_TYPE.has(modified[1]) ? modified[1] : null;
+}
+
 /** What a line sets, by name (a key, a declared or an assigned name), or null. */
 export function subjectOf(line: string): string | null {
   const t = line.trim();

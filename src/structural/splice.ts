@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
-import { firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
+import { declaredName, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -248,7 +248,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     }
     const { anchor } = p;
     ({ from: p.from, to: p.to } = pairRewordedComments(seg.lines, orig.lines, pairs[i], p.from, p.to, language));
-    ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)]));
+    ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)], language.id));
     p.from = replacedHeader(seg, orig.lines, pairs[i], p.from, cursor);
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
@@ -539,7 +539,7 @@ function describeEdit(edit: EditShape, seg: string[], paired: Map<number, number
  * segments' placements (`bounds`: [first line free, line after the last free]). `paired` is
  * extended in place; returns the placement's range grown.
  */
-function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, number>, from: number, to: number, [floor, ceiling]: [number, number]): { from: number; to: number } {
+function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, number>, from: number, to: number, [floor, ceiling]: [number, number], language: string): { from: number; to: number } {
   const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
   if (kept.length === 0) return { from, to };
   const same = (s: number, o: number) => seg.lines[s].trim() === original[o].trim();
@@ -552,23 +552,25 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
     // (a closer the snippet's new lines above it leave a block open for is theirs, not the file's)
     while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1) && !closesOwnBlock(seg.lines, s - 1)) paired.set(--s, (from = --o));
   }
-  // One new line between the kept ones and the marker that sets what the file's line past them sets
+  // A new line between the kept ones and the marker that sets what the file's line past them sets
   // (`var theme = "dark"` below `struct Settings {`, over the file's `var theme = "light"`), at the
   // same depth, is that line edited: it replaces it. (Beside it, the name would be set twice.)
   // (a `return` beside the file's `return` too: one of the two would never run)
-  const subject = (line: string) => subjectOf(line) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
+  const subject = (line: string) => subjectOf(line) ?? declaredName(line, language) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
   const setsSame = (s: number, o: number) => {
     const what = subject(seg.lines[s]);
     return what !== null && !same(s, o) && subject(original[o]) === what && indentColumns(seg.lines[s]) - indentColumns(original[o]) === shiftAt(seg, original, paired);
   };
+  // (so are several, each over the file's line at its place: `hits_` and `misses_` retyped)
   const now = [...paired.entries()].sort((x, y) => x[0] - y[0]);
   if (seg.markerAfter) {
     const [s, o] = now[now.length - 1];
-    if (o === to && s + 2 === seg.lines.length && o + 1 < ceiling && setsSame(s + 1, o + 1)) to = o + 1;
+    const k = seg.lines.length - 1 - s;
+    if (o === to && k > 0 && o + k < ceiling && Array.from({ length: k }, (_, j) => setsSame(s + 1 + j, o + 1 + j)).every(Boolean)) to = o + k;
   }
   if (seg.markerBefore) {
     const [s, o] = now[0];
-    if (o === from && s === 1 && o - 1 >= floor && setsSame(0, o - 1)) from = o - 1;
+    if (o === from && s > 0 && o - s >= floor && Array.from({ length: s }, (_, j) => setsSame(j, o - s + j)).every(Boolean)) from = o - s;
   }
   return { from, to };
 }
