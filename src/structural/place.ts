@@ -5,7 +5,7 @@
 import type { Node, Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { withTree } from '../languages/parser.js';
-import { anchorAtRung, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
+import { anchorAtRung, closesOwnBlock, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
 import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, RUNGS, type Rung } from './lines.js';
@@ -273,7 +273,8 @@ function resolvePlacements(
     let ts = seg.lines.length;
     while (ts > 0 && (isBlank(seg.lines[ts - 1]) || isTrivial(seg.lines[ts - 1]))) ts--;
     while (ts < seg.lines.length && isBlank(seg.lines[ts])) ts++;
-    if (ts === seg.lines.length) return null;
+    // (closers of a block the segment opens itself, `if (id <= 0) {` ... `}`, close nothing of its predecessor's)
+    if (ts === seg.lines.length || closesOwnBlock(seg.lines, ts)) return null;
     // (without a tree, by indentation: the last closer is the one at the block's own depth)
     let te = seg.lines.length - 1;
     while (isBlank(seg.lines[te])) te--;
