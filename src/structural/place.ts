@@ -273,11 +273,13 @@ function resolvePlacements(
     let ts = seg.lines.length;
     while (ts > 0 && (isBlank(seg.lines[ts - 1]) || isTrivial(seg.lines[ts - 1]))) ts--;
     while (ts < seg.lines.length && isBlank(seg.lines[ts])) ts++;
-    // (closers of a block the segment opens itself, `if (id <= 0) {` ... `}`, close nothing of its predecessor's)
-    if (ts === seg.lines.length || closesOwnBlock(seg.lines, ts)) return null;
+    if (ts === seg.lines.length) return null;
     // (without a tree, by indentation: the last closer is the one at the block's own depth)
     let te = seg.lines.length - 1;
     while (isBlank(seg.lines[te])) te--;
+    // (a last closer that closes a block the segment opens itself, `if (id <= 0) {` ... `}`, closes
+    // nothing of its predecessor's)
+    if (closesOwnBlock(seg.lines, te)) return null;
     const [lo, hi] = bounds(i);
     for (const rung of KEY_RUNGS) {
       const at = index.positions(lineKey(seg.lines[ts], rung), rung).filter((o) => o >= lo + ts && o < hi);
