@@ -8,6 +8,22 @@ import { MergeRefusal } from './refusal.js';
 
 const NAME = /^[A-Za-z_$][\w$]*$/;
 
+/**
+ * A new import line `a` that is the file's import line `b` edited: it binds the same names (the
+ * file cannot bind a name twice: `import { pool as db } from './pg'` over `import { db } from
+ * './db'`), or imports from the same module while the file uses none of `b`'s names elsewhere
+ * (`import { createLogger } from './logger'` over an unused `import { logger } from './logger'`;
+ * were `logger` used, the new line would be one more import).
+ */
+export function sameImport(a: string, b: string, lang: Language, usedElsewhere: (name: string) => boolean): boolean {
+  const [na, nb] = [importedNames(a, lang), importedNames(b, lang)];
+  if (!na || !nb || na.length === 0 || nb.length === 0) return false;
+  if ([...na].sort().join(',') === [...nb].sort().join(',')) return true;
+  const from = (line: string) => /\bfrom\s+(['"]?)([^'"\s]+)\1/.exec(line.trim())?.[2] ?? null;
+  const [fa, fb] = [from(a), from(b)];
+  return fa !== null && fa === fb && !nb.some(usedElsewhere);
+}
+
 /** The names an import line binds in the file, or null when the line is no import we read. */
 export function importedNames(line: string, lang: Language): string[] | null {
   const t = line.trim();

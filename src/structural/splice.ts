@@ -10,8 +10,9 @@ import { declaredName, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subje
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentsGoWithEdit, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { usesName, commentsGoWithEdit, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
+import { sameImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -248,7 +249,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     }
     const { anchor } = p;
     ({ from: p.from, to: p.to } = pairRewordedComments(seg.lines, orig.lines, pairs[i], p.from, p.to, language));
-    ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)], language.id));
+    ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)], language));
     p.from = replacedHeader(seg, orig.lines, pairs[i], p.from, cursor);
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
@@ -539,7 +540,7 @@ function describeEdit(edit: EditShape, seg: string[], paired: Map<number, number
  * segments' placements (`bounds`: [first line free, line after the last free]). `paired` is
  * extended in place; returns the placement's range grown.
  */
-function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, number>, from: number, to: number, [floor, ceiling]: [number, number], language: string): { from: number; to: number } {
+function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, number>, from: number, to: number, [floor, ceiling]: [number, number], language: Language): { from: number; to: number } {
   const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
   if (kept.length === 0) return { from, to };
   const same = (s: number, o: number) => seg.lines[s].trim() === original[o].trim();
@@ -556,10 +557,12 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   // (`var theme = "dark"` below `struct Settings {`, over the file's `var theme = "light"`), at the
   // same depth, is that line edited: it replaces it. (Beside it, the name would be set twice.)
   // (a `return` beside the file's `return` too: one of the two would never run)
-  const subject = (line: string) => subjectOf(line) ?? declaredName(line, language) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
+  const subject = (line: string) => subjectOf(line) ?? declaredName(line, language.id) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
   const setsSame = (s: number, o: number) => {
     const what = subject(seg.lines[s]);
-    return what !== null && !same(s, o) && subject(original[o]) === what && indentColumns(seg.lines[s]) - indentColumns(original[o]) === shiftAt(seg, original, paired);
+    const usedElsewhere = (name: string) => original.some((line, r) => r !== o && usesName(line, name));
+    const alike = (what !== null && subject(original[o]) === what) || sameImport(seg.lines[s], original[o], language, usedElsewhere);
+    return alike && !same(s, o) && indentColumns(seg.lines[s]) - indentColumns(original[o]) === shiftAt(seg, original, paired);
   };
   // (so are several, each over the file's line at its place: `hits_` and `misses_` retyped)
   const now = [...paired.entries()].sort((x, y) => x[0] - y[0]);
