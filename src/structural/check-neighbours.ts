@@ -2,7 +2,7 @@
 // beside itself, made unreachable, or written at its block opener's depth.
 import type { Language } from '../languages/registry.js';
 import { isCommentLine } from './gaps.js';
-import { declaredName, subjectOf } from './lines.js';
+import { nameSetBy } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
 
@@ -23,8 +23,8 @@ export function keySetTwice(output: string[], added: Set<number>, shown: Set<num
     while (r >= 0 && r < output.length && (added.has(r) || output[r].trim() === '')) r += step;
     return r >= 0 && r < output.length ? r : -1;
   };
+  const nameOf = (line: string) => nameSetBy(line, lang.id);
   for (const row of added) {
-    const nameOf = (line: string) => subjectOf(line) ?? declaredName(line, lang.id);
     const key = nameOf(output[row]);
     if (key === null) continue;
     for (const kept of [nearestKept(row, -1), nearestKept(row, 1)]) {

@@ -114,12 +114,17 @@ const ENUMERATOR = /^([A-Za-z_]\w*)\s*,$/;
  * A name a line declares the way typed languages do (its type before it, modifiers alone, a Go
  * field, an enumerator), where subjectOf sees none; null for anything else.
  */
-export function declaredName(line: string, language: string): string | null {
+function declaredName(line: string, language: string): string | null {
   const t = line.trim();
   const typed = TYPED.exec(t);
   if (typed && !NOT_A_TYPE.has(typed[1])) return typed[2];
   const modified = MODIFIED.exec(t) ?? ENUMERATOR.exec(t) ?? (language === 'go' ? GO_FIELD.exec(t) : null);
   return modified && !NOT_A_TYPE.has(modified[1]) ? modified[1] : null;
+}
+
+/** What a line sets or declares by name, in any of the ways above; null for anything else. */
+export function nameSetBy(line: string, language: string): string | null {
+  return subjectOf(line) ?? declaredName(line, language);
 }
 
 /** What a line sets, by name (a key, a declared or an assigned name), or null. */

@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, realignContinuation } from './continuations.js';
-import { declaredName, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
+import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -557,7 +557,7 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   // (`var theme = "dark"` below `struct Settings {`, over the file's `var theme = "light"`), at the
   // same depth, is that line edited: it replaces it. (Beside it, the name would be set twice.)
   // (a `return` beside the file's `return` too: one of the two would never run)
-  const subject = (line: string) => subjectOf(line) ?? declaredName(line, language.id) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
+  const subject = (line: string) => nameSetBy(line, language.id) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
   const setsSame = (s: number, o: number) => {
     const what = subject(seg.lines[s]);
     const usedElsewhere = (name: string) => original.some((line, r) => r !== o && usesName(line, name));
@@ -569,11 +569,11 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   if (seg.markerAfter) {
     const [s, o] = now[now.length - 1];
     const k = seg.lines.length - 1 - s;
-    if (o === to && k > 0 && o + k < ceiling && Array.from({ length: k }, (_, j) => setsSame(s + 1 + j, o + 1 + j)).every(Boolean)) to = o + k;
+    if (o === to && k > 0 && o + k < ceiling && Array.from({ length: k }, (_, j) => j).every((j) => setsSame(s + 1 + j, o + 1 + j))) to = o + k;
   }
   if (seg.markerBefore) {
     const [s, o] = now[0];
-    if (o === from && s > 0 && o - s >= floor && Array.from({ length: s }, (_, j) => setsSame(j, o - s + j)).every(Boolean)) from = o - s;
+    if (o === from && s > 0 && o - s >= floor && Array.from({ length: s }, (_, j) => j).every((j) => setsSame(j, o - s + j))) from = o - s;
   }
   return { from, to };
 }
