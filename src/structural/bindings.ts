@@ -31,8 +31,10 @@ const BINDS: Record<string, string | string[] | null> = {
   short_var_declaration: 'left', // Go (through its expression_list)
   var_spec: 'name',
   variable_declaration: null, // Kotlin: `val size = ...` (JS's holds declarators, not names)
+  assignment: 'left', // Python, Ruby: `artifact_name = "..."` declares by assigning
+  assignment_expression: 'left', // PHP: `$tabs_id = ...` (only a variable_name: see bindingParent)
 };
-const IDENTIFIER = ['identifier', 'simple_identifier'];
+const IDENTIFIER = ['identifier', 'simple_identifier', 'variable_name'];
 const NESTED_DECLARATOR = /^(?:pointer|reference|array|init)_declarator$/;
 const FUNCTION = /function|method|constructor|lambda|arrow|closure|func_literal/;
 
@@ -49,6 +51,8 @@ function bindingParent(id: Node): Node | null {
   // (Swift: `let x =`, `for x in`, `if let x`, `guard let x` name it their bound_identifier)
   if (fieldOf(parent, node) === 'bound_identifier') return parent;
   if (!(parent.type in BINDS)) return null;
+  // (elsewhere an assignment only rebinds a name declared before: `count = 0` in JS or C)
+  if (parent.type === 'assignment_expression' && node.type !== 'variable_name') return null;
   const field = BINDS[parent.type];
   if (parent.type === 'parameter_declaration' && fieldOf(parent, node) === 'name') return parent; // Go
   if (field === null) return node.parent?.id === parent.id ? parent : null;
@@ -100,8 +104,12 @@ function rewrittenWhole(fn: Node, deleted: Set<number>): boolean {
 }
 
 const STRING = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
-/** A line with its string literals' contents blanked (same length: columns still point into the line). */
-const blankStrings = (line: string) => line.replace(STRING, (q) => q[0] + ' '.repeat(q.length - 2) + q[0]);
+/**
+ * A line with its string literals' contents blanked (same length: columns still point into the
+ * line), but for interpolations (`"#{name}"`, `` `${name}` ``): code that uses names.
+ */
+const blankStrings = (line: string) =>
+  line.replace(STRING, (q) => q[0] + q.slice(1, -1).replace(/[#$]\{[^}]*\}|[^]/g, (m) => (m.length > 1 ? m : ' ')) + q[0]);
 
 /**
  * Refuses a merge that deletes the line binding a local name (`deleted`: original rows) where a
@@ -194,6 +202,8 @@ function declares(id: Node): boolean {
   let node: Node = id;
   for (let up = 0; up < 4 && node.parent; up++) {
     const parent: Node = node.parent;
+    // (`$counts[ $id ] = 0` and `a.b = 1` assign an element or a field: the name in them is read)
+    if (/subscript|member|field_expression|element_reference|index_expression/.test(parent.type)) return false;
     if (/assignment/.test(parent.type)) return fieldOf(parent, node) === 'left';
     if (PATTERN_BINDING.test(parent.type) && !/expression|call|argument/.test(node.type)) return fieldOf(parent, node) !== 'value' && fieldOf(parent, node) !== 'right';
     node = parent;
@@ -202,7 +212,7 @@ function declares(id: Node): boolean {
 }
 
 /** Identifier node types, destructuring's shorthand ones included. */
-const ANY_NAME = ['identifier', 'shorthand_property_identifier_pattern', 'simple_identifier'];
+const ANY_NAME = ['identifier', 'shorthand_property_identifier_pattern', 'simple_identifier', 'variable_name'];
 
 /** Languages where a block may not declare one local twice (not Rust's shadowing `let`, nor JS's `var`). */
 const NO_REDECLARATION = new Set(['c', 'cpp', 'objc', 'java', 'kotlin', 'javascript', 'typescript', 'tsx', 'go', 'csharp']);
