@@ -33,15 +33,18 @@ const cols = unitColumns;
 const mapColumns = (c: number, m: UnitMapping) => Math.floor(c / m.from) * m.to + (c % m.from);
 
 /**
- * The unit a snippet nests by, when its own lines say so: tabs, or 2 or 4 spaces with a step into
- * a deeper indent of that width. Null for a snippet too flat to tell. (One step is enough: the
+ * The unit a snippet nests by, when its own lines say so: tabs, or 2, 4 or 8 spaces with a step
+ * into a deeper indent of that width (8: a snippet re-indented from 4, `public:` then its members). Null for a snippet too flat to tell. (One step is enough: the
  * file's own steps guard the mapping, see nestsBy; measured, two steps missed 8 re-indented
  * snippets one level deep and saved no clean edit.)
  */
 export function snippetIndentUnit(lines: string[]): IndentUnit | null {
   const u = detectIndentUnit(lines);
   if (u.kind === 'tab') return u;
-  return (u.width === 2 || u.width === 4) && (indentSteps(lines).get(u.width) ?? 0) >= 1 ? u : null;
+  const steps = indentSteps(lines);
+  // (8 only where no line steps in by less: a continuation indented by 8 in a 4-column snippet is not its unit)
+  if (u.width === 8) return (steps.get(8) ?? 0) >= 1 && ![1, 2, 3, 4, 5, 6, 7].some((w) => steps.has(w)) ? u : null;
+  return (u.width === 2 || u.width === 4) && (steps.get(u.width) ?? 0) >= 1 ? u : null;
 }
 
 /**
@@ -89,7 +92,8 @@ export interface UnitEvidence {
 
 export function chooseUnitMapping(segmentPairs: [string, string][][], unit: IndentUnit, evidence: UnitEvidence = {}): UnitMapping {
   const { fileSteps = new Map<number, number>() } = evidence;
-  const snippetUnit = evidence.snippetUnit ? cols(evidence.snippetUnit) : null;
+  // (a snippet nesting by 8 is one re-indented from a 4-column file; from 2, it nests by 4 and skips levels)
+  const snippetUnit = evidence.snippetUnit && (cols(evidence.snippetUnit) !== 8 || cols(unit) === 4) ? cols(evidence.snippetUnit) : null;
   const snippetTabs = evidence.snippetUnit?.kind === 'tab';
   const identity = { from: 1, to: 1 };
   if (segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o)))) {
