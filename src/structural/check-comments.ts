@@ -3,7 +3,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { commentWords, isCommentLine, usesName } from './gaps.js';
-import { leadingLength, runsOf } from './lines.js';
+import { documentedPath, leadingLength, runsOf, withoutProperties } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 
 /**
@@ -32,11 +32,8 @@ export function swallowedComment(root: Node, output: string[], added: Set<number
   }
 }
 
-/** A doc tag line that documents a name: `@param {Number} [options.maxPayload=0] ...`, `@property key`. */
-const DOC_TAG = /^\s*(?:\*|\/\/\/|#)?\s*@(?:param|arg|argument|property|prop)\b\s*(?:\{[^}]*\}\s*)?\[?([\w$.]+)/;
-
 /** The name a doc tag line documents, its last part (`options.maxPayload` -> `maxPayload`). */
-const documentedName = (line: string) => line.match(DOC_TAG)?.[1].split('.').pop();
+const documentedName = (line: string) => documentedPath(line)?.split('.').pop();
 
 /**
  * A doc tag line the merge deletes (`@param {Number} [options.maxPayload=0] The maximum...`) from a
@@ -61,7 +58,8 @@ export function docTagDroppedForLiveName(original: string[], output: string[], s
     while (b < original.length && !kept.has(b)) b++;
     if (b - a > 2 || !keptComment(a - 1) || !keptComment(b)) continue;
     code ??= output.filter((l) => !isCommentLine(l, lang)).join('\n');
-    if (!usesName(code, name)) continue;
+    // (a parameter's name, not a property's: `builder.count` does not use the parameter `count`)
+    if (!usesName(documentedPath(original[o])!.includes('.') ? code : withoutProperties(code), name)) continue;
     throw new MergeRefusal(
       'check_failed',
       `The merge would delete line ${o + 1} of the file, the doc line for \`${name}\`, which the code still uses and no doc line of the result documents: it was likely dropped from the comment the update copied. ` +

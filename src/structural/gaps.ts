@@ -7,7 +7,7 @@
 // re-capitalised or re-punctuated are paired with the file's own.
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { isBlank, isTrivial, lcsPairs, leadingLength } from './lines.js';
+import { documentedPath, isBlank, isTrivial, lcsPairs, leadingLength, withoutProperties } from './lines.js';
 import { lastRow } from './closers.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -39,6 +39,8 @@ export function unstatedDeletion(original: string[], from: number, to: number, l
     const what = code.length === 0 ? 'blank' : 'comment';
     // (comments that name what the edit takes out elsewhere are judged once the whole edit is known)
     if (what === 'comment' && edit) return void edit.comments.push({ from, to, refuse: () => unstatedDeletion(original, from, to, lang) });
+    // (blank lines alone, by how the snippet treats the blank lines of its context: blanksGoWithEdit)
+    if (edit) return void edit.blanks.push({ from, to, refuse: () => unstatedDeletion(original, from, to, lang) });
     throw new MergeRefusal(
       'unstated_deletion',
       `The update shows lines ${from} and ${to + 1} of the file next to each other, which would delete the ${gap.length} ${what} line${gap.length === 1 ? '' : 's'} between them. ` +
@@ -84,8 +86,24 @@ export interface EditShape {
   silent: [number, number][];
   /** Those of them that hold comment lines only (unstatedDeletion), judged by commentsGoWithEdit. */
   comments: { from: number; to: number; refuse: () => void }[];
+  /** Those of them whose deletion takes blank lines between kept ones (unstatedDeletion), judged by blanksGoWithEdit. */
+  blanks: { from: number; to: number; refuse: () => void }[];
+  /** Single blank lines the snippet shows between two kept lines, where the file has them. */
+  faithfulBlanks: number;
   /** Those of them that cut through a construct (cutConstruct). */
   cuts: { from: number; to: number; type: string; start: number; end: number }[];
+}
+
+/**
+ * Blank lines the snippet drops between two kept lines (alone, or with code it deletes): refused
+ * (unstatedDeletion), unless the snippet copies its context's blank lines faithfully elsewhere (a
+ * single blank line between two kept lines, as the file has it) and drops blank lines at this one
+ * place only. A model that drops blank lines from its context drops them all; one that keeps them
+ * and leaves one out means it.
+ */
+export function blanksGoWithEdit(edit: EditShape): void {
+  if (edit.blanks.length === 1 && edit.faithfulBlanks > 0) return;
+  for (const { refuse } of edit.blanks) refuse();
 }
 
 /**
@@ -98,6 +116,7 @@ export function commentsGoWithEdit(original: string[], edit: EditShape, lang: La
   const gaps = new Set(edit.comments.flatMap(({ from, to }) => Array.from({ length: to - from }, (_, k) => from + k)));
   const removed = [...edit.deleted].filter((o) => !gaps.has(o) && !isCommentLine(original[o], lang)).map((o) => original[o]).join('\n');
   const added = edit.added.join('\n');
+  const addedVariables = withoutProperties(added);
   const code = original.filter((l) => !isCommentLine(l, lang)).join('\n');
   for (const { from, to, refuse } of edit.comments) {
     // (blank lines beside the comment are no name's; and prose words such as "import" say nothing:
@@ -106,6 +125,9 @@ export function commentsGoWithEdit(original: string[], edit: EditShape, lang: La
     if (gap.some(isBlank)) refuse();
     const names = new Set(gap.flatMap((l) => l.match(IDENT) ?? []).filter((w) => /[a-z][A-Z]|_|\d|\$/.test(w)));
     if ([...names].some((w) => usesName(code, w) && usesName(removed, w) && !usesName(added, w))) continue;
+    // (a parameter's documentation, `@param {number} count`, goes with the parameter, whatever its
+    // name; the new code may still read a property of that name, `options.count`)
+    if (gap.map(documentedPath).some((w) => w !== undefined && !w.includes('.') && usesName(code, w) && usesName(removed, w) && !usesName(addedVariables, w))) continue;
     refuse();
   }
 }
@@ -119,7 +141,7 @@ export function commentsGoWithEdit(original: string[], edit: EditShape, lang: La
  * stands apart from the other changes; an unrelated few lines gone right beside a change are what
  * a skip looks like. Refused.
  */
-export function skippedBesideEdit(original: string[], edit: EditShape): void {
+export function skippedBesideEdit(original: string[], edit: EditShape, lang: Language): void {
   if (edit.silent.length === 0 && edit.cuts.length === 0) return;
   const counts = new Map<number | string, number>();
   for (const line of original) for (const w of line.match(IDENT) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
@@ -129,7 +151,10 @@ export function skippedBesideEdit(original: string[], edit: EditShape): void {
   // A skipped stretch that cuts through a construct, whatever its size, unless the edit explains it.
   for (const cut of edit.cuts) {
     const { from, to } = cut;
-    if (deletesWithEdit(original.slice(from, to), addedText, [...edit.deleted].filter((o) => o < from || o >= to).map((o) => original[o]))) continue;
+    // (code deleted with part of a comment beside it: whatever the code's deletion means, the
+    // comment's other part stays, so its lines were skipped, not deleted)
+    const halfComment = cut.type.includes('comment') && original.slice(from, to).some((l) => !isBlank(l) && !isCommentLine(l, lang));
+    if (!halfComment && deletesWithEdit(original.slice(from, to), addedText, [...edit.deleted].filter((o) => o < from || o >= to).map((o) => original[o]))) continue;
     throw new MergeRefusal(
       'unstated_deletion',
       `The update shows lines ${from} and ${to + 1} of the file next to each other, which would delete lines ${from + 1}-${to} and with them part of a ${cut.type} (lines ${cut.start + 1}-${cut.end + 1}). ` +
@@ -457,6 +482,11 @@ export function commentWords(line: string, lang: Language): string | null {
 }
 
 /** A comment line's text without its delimiters (line comment, block opener, ` * ` or closer) or outer spacing. */
+function commentDelimiters(line: string): string {
+  const t = line.trim();
+  return `${/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)/.exec(t)?.[0] ?? ''} ${/(?:\*\/|-->)$/.exec(t)?.[0] ?? ''}`;
+}
+
 function commentBody(line: string): string {
   return line.trim().replace(/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)\s*/, '').replace(/\s*(?:\*\/|-->)$/, '');
 }
@@ -469,6 +499,8 @@ function commentBody(line: string): string {
  */
 function tidiedComment(seg: string[], s: number, line: string, lang: Language): boolean {
   if (!isCommentLine(seg[s], lang) || !isCommentLine(line, lang)) return false;
+  // (`//` made `///`: a doc comment now, an edit; models tidy the words, not the delimiters)
+  if (commentDelimiters(seg[s]) !== commentDelimiters(line)) return false;
   let a = commentBody(seg[s]);
   let b = commentBody(line);
   if (a === b) return /[A-Za-z]{2}/.test(a);
@@ -596,25 +628,43 @@ const NOT_CONSTRUCT = new Set(['statements', 'ERROR']);
  * and ends outside, or the reverse) is likelier context a model skipped, unless the rest of the edit
  * explains it (skippedBesideEdit decides). Returns the construct cut, or null.
  */
-export function cutConstruct(root: Node | null, from: number, to: number): { type: string; start: number; end: number } | null {
+export function cutConstruct(root: Node | null, from: number, to: number, original?: string[]): { type: string; start: number; end: number } | null {
   if (!root || to <= from) return null;
+  if (original) {
+    // Between equal lines the deleted stretch may slide (`/**` kept above it, `/**` its last line):
+    // the result is the same, and the reading that cuts no comment (or nothing) is the one that counts.
+    let found = cutConstruct(root, from, to);
+    const better = (c: ReturnType<typeof cutConstruct>) => c === null || (found !== null && found.type.includes('comment') && !c.type.includes('comment'));
+    for (let f = from - 1, t = to - 1; found && f >= 0 && original[f] === original[t]; f--, t--) {
+      const c = cutConstruct(root, f, t);
+      if (better(c)) found = c;
+    }
+    for (let f = from + 1, t = to + 1; found && t <= original.length && original[f - 1] === original[t - 1]; f++, t++) {
+      const c = cutConstruct(root, f, t);
+      if (better(c)) found = c;
+    }
+    return found;
+  }
   const last = to - 1;
+  // (the first construct cut; a comment cut anywhere is reported before it: see skippedBesideEdit)
   let cut: Node | null = null;
+  let comment: Node | null = null;
   const visit = (n: Node) => {
-    if (cut) return;
+    if (comment) return;
     const a = n.startPosition.row;
     const b = lastRow(n);
     if (b < from || a > last) return;
     const startsIn = a >= from && a <= last;
     const endsIn = b >= from && b <= last;
     if (n.isNamed && startsIn !== endsIn && !NOT_CONSTRUCT.has(n.type)) {
-      cut = n;
+      if (n.type.includes('comment')) comment = n;
+      cut ??= n;
       return;
     }
     for (const c of n.children) if (c) visit(c);
   };
   visit(root);
-  const n = cut as Node | null;
+  const n = (comment ?? cut) as Node | null;
   return n ? { type: n.type, start: n.startPosition.row, end: lastRow(n) } : null;
 }
 

@@ -135,3 +135,18 @@ export function subjectOf(line: string): string | null {
   const m = KEY_LINE.exec(t);
   return m && (m[1] ?? m[2] ?? m[3]);
 }
+
+/**
+ * A doc tag line that documents a name: `@param {Number} [options.maxPayload=0] ...`, `@property
+ * key`, PHP's `@param array $name`, Python's `:param int size:`. Returns the name as written.
+ */
+export function documentedPath(line: string): string | undefined {
+  return (DOC_TAG.exec(line) ?? PY_PARAM.exec(line))?.[1];
+}
+const DOC_TAG = /^\s*(?:\*|\/\/\/|#)?\s*@(?:param|arg|argument|property|prop)\b\s*(?:\{[^}]*\}\s*)?(?:[\w|\\<>[\]?]+\s+(?=\$))?\[?([\w$.]+)/;
+const PY_PARAM = /^\s*:param\s+(?:\w+\s+)?(\w+):/;
+
+/** Code with its property accesses blanked (`builder.count` -> `builder.`): what remains reads variables. */
+export function withoutProperties(code: string): string {
+  return code.replace(/\.\s*[A-Za-z_$][\w$]*/g, '.');
+}

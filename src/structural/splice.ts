@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectO
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { usesName, commentsGoWithEdit, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { usesName, blanksGoWithEdit, commentsGoWithEdit, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -215,7 +215,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   let largestGap = 0;
   let fileAligns: boolean | undefined;
   // What the edit does, for the check of deletions it leaves unstated (skippedBesideEdit).
-  const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [], comments: [], cuts: [] };
+  const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [], comments: [], blanks: [], faithfulBlanks: 0, cuts: [] };
   const keep = (from: number, to: number) => {
     for (let o = from; o < to; o++) {
       lines.push(orig.lines[o]);
@@ -309,7 +309,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       if (!meansItsGaps) unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language, edit);
       if (!p.wholeFile) emptiedBlock(root, orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
-      const cut = p.wholeFile ? null : cutConstruct(root, kept[k - 1][1] + 1, kept[k][1]);
+      const cut = p.wholeFile ? null : cutConstruct(root, kept[k - 1][1] + 1, kept[k][1], orig.lines);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
     // New lines at an edge next to a marker sit beside the file's line there; a near-copy of it is
@@ -401,7 +401,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   });
   keep(cursor, orig.lines.length);
   commentsGoWithEdit(orig.lines, edit, language);
-  skippedBesideEdit(orig.lines, edit);
+  blanksGoWithEdit(edit);
+  skippedBesideEdit(orig.lines, edit, language);
   return { content: joinText(orig, lines, eols), lines, added, shown, rungs, definitionAnchors, linesAdded, linesDeleted: edit.deleted.size, largestGap, deleted: edit.deleted, sources };
 }
 
@@ -520,8 +521,12 @@ function describeEdit(edit: EditShape, seg: string[], paired: Map<number, number
   const used = new Set(paired.values());
   for (let o = from; o <= to; o++) if (!used.has(o)) edit.deleted.add(o);
   let before = from - 1;
+  // (a blank line amid a run of lines the snippet copies as the file has them: new lines that
+  // happen to match the file's do not make such a run)
+  const inRun = (s: number, o: number) => [-3, -2, -1, 1, 2, 3].every((d) => paired.get(s + d) === o + d) && !isBlank(seg[s - 1]) && !isBlank(seg[s + 1]);
   seg.forEach((line, s) => {
     const o = paired.get(s);
+    if (o !== undefined && isBlank(line) && inRun(s, o)) edit.faithfulBlanks++;
     if (o !== undefined) {
       const next = o;
       if (s > 0 && paired.has(s - 1) && next - before > 1) edit.silent.push([before + 1, next]);
