@@ -442,6 +442,14 @@ function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[]
     // Only blank lines above: a deletion of blank lines reads exactly like a model's slip (the
     // file's leading blank line dropped with its marker), as blank lines skipped inside do.
     if (cut > 0 && above.length === 0) refuse('start', 0);
+    // Starting part way through a run of like lines (the second `#include` of the file) whose next
+    // line it deletes (shows the lines after it, not it): the run's first lines may be what the edit
+    // deletes as well, or what a forgotten marker keeps. (A snippet adding an import there, or
+    // stopping at a marker, says nothing of them.)
+    const shown = segments[0].lines.slice(1, 6).map((l) => l.trim()).filter((l) => l !== '');
+    const next = lines[cut + 1];
+    const prunes = continuesRun(lines[cut], next) && !shown.includes(next.trim()) && lines.slice(cut + 2, cut + 6).some((l) => !isBlank(l) && shown.includes(l.trim()));
+    if (above.length > 0 && above.length <= UNMARKED_START_DELETION && continuesRun(lines[cut - 1], lines[cut]) && prunes) refuse('start', above.length);
   }
   const lastSeg = segments[segments.length - 1];
   const last = placements[placements.length - 1];
