@@ -19,10 +19,24 @@ export function sameImport(a: string, b: string, lang: Language, usedElsewhere: 
   const [na, nb] = [importedNames(a, lang), importedNames(b, lang)];
   if (!na || !nb || na.length === 0 || nb.length === 0) return false;
   if ([...na].sort().join(',') === [...nb].sort().join(',')) return true;
-  const from = (line: string) => /\bfrom\s+(['"]?)([^'"\s]+)\1/.exec(line.trim())?.[2] ?? null;
-  const [fa, fb] = [from(a), from(b)];
+  const [fa, fb] = [moduleOf(a), moduleOf(b)];
   return fa !== null && fa === fb && !nb.some(usedElsewhere);
 }
+
+/**
+ * A new import line `a` that extends or trims the file's import line `b`: from the same module, the
+ * names of one a strict subset of the other's (`import React, { useState, useMemo } from "react"` over
+ * `import React, { useState } from "react"`).
+ */
+export function widenedImport(a: string, b: string, lang: Language): boolean {
+  const [na, nb] = [importedNames(a, lang), importedNames(b, lang)];
+  if (!na || !nb || na.length === 0 || nb.length === 0) return false;
+  const [fa, fb] = [moduleOf(a), moduleOf(b)];
+  if (fa === null || fa !== fb) return false;
+  return na.length !== nb.length && (na.every((n) => nb.includes(n)) || nb.every((n) => na.includes(n)));
+}
+
+const moduleOf = (line: string) => /\bfrom\s+(['"]?)([^'"\s]+)\1/.exec(line.trim())?.[2] ?? null;
 
 /** The names an import line binds in the file, or null when the line is no import we read. */
 export function importedNames(line: string, lang: Language): string[] | null {

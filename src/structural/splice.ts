@@ -10,9 +10,9 @@ import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectO
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { usesName, blanksGoWithEdit, commentsGoWithEdit, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentWords, likeness, usesName, blanksGoWithEdit, commentsGoWithEdit, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
-import { sameImport } from './imports.js';
+import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
 import { MergeRefusal } from './refusal.js';
 
@@ -243,6 +243,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         // (a blank line the snippet wrote before it, trimmed for anchoring, separates it from the file's end)
         if (seg.blankBefore && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
       }
+      if (p.kind === 'top') importEditedAtTop(seg.lines, orig.lines, language);
       for (const l of seg.lines) addRow(l);
       rungs.push('exact');
       return;
@@ -251,6 +252,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     ({ from: p.from, to: p.to } = pairRewordedComments(seg.lines, orig.lines, pairs[i], p.from, p.to, language));
     ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)], language));
     p.from = replacedHeader(seg, orig.lines, pairs[i], p.from, cursor);
+    p.from = replacedDocComment(seg, orig.lines, anchor.chain.matches[0], p.from, cursor, language);
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
     const paired = pairs[i];
@@ -635,6 +637,51 @@ function replacedHeader(seg: Segment, original: string[], paired: Map<number, nu
   if (!OPENS_BLOCK.test(fresh) || !OPENS_BLOCK.test(old) || fresh.trim() === '' || old.trim() === '') return from;
   const depth = (header: string, body: string) => indentColumns(body) - indentColumns(header);
   return depth(fresh, seg.lines[fs]) === depth(old, original[fo]) && depth(old, original[fo]) > 0 ? fo - 1 : from;
+}
+
+/**
+ * After a marker, new lines that are only a block comment (a doc comment; blank lines before it
+ * aside) right above the segment's first anchored line (kept, or the definition it rewrites), where
+ * the file has a block comment right above that line too: the snippet shows the
+ * definition with its new doc comment, which replaces the file's (kept beside it, the definition
+ * would carry both). The placement takes the file's comment in. Returns the placement's start.
+ */
+function replacedDocComment(seg: Segment, original: string[], first: { s: number; o: number } | undefined, from: number, floor: number, lang: Language): number {
+  if (!seg.markerBefore || first === undefined || first.s === 0 || first.o !== from) return from;
+  const fresh = seg.lines.slice(0, first.s);
+  const firstCode = fresh.findIndex((l) => !isBlank(l));
+  if (firstCode < 0 || !fresh.slice(firstCode).every((l) => isCommentLine(l, lang))) return from;
+  // (whole block comments on both sides, opened and closed: a run of `//` lines may be the end of a
+  // longer comment, cut by the marker)
+  const whole = (ls: string[]) => ls.length > 0 && /^\s*\/\*/.test(ls[0]) && /\*\/\s*$/.test(ls[ls.length - 1]);
+  if (!whole(fresh.slice(firstCode))) return from;
+  let k = from;
+  while (k - 1 >= floor && isCommentLine(original[k - 1], lang)) k--;
+  if (!whole(original.slice(k, from))) return from;
+  // (a comment of the file's tidied, `// foo` as `// Foo.`, is the file's, copied: pairRewordedComments)
+  const words = new Set(original.slice(k, from).map((l) => commentWords(l, lang)));
+  return fresh.some((l) => words.has(commentWords(l, lang)) || original.slice(k, from).some((o) => likeness(l, o) >= 0.75)) ? from : k;
+}
+
+/**
+ * A first segment that shares no line with the file goes at its top; but where one of its lines is
+ * an import of the file's edited (`import React, { useState, useMemo }` over the file's `import
+ * React, { useState }`), the snippet rewrites that import, and adding it above would bind its
+ * names twice. With no unchanged line beside it to say where it stands: refused.
+ */
+function importEditedAtTop(seg: string[], original: string[], lang: Language): void {
+  for (const line of seg) {
+    for (let o = 0; o < original.length; o++) {
+      // (the same names copied with other quotes are the file's line, for the check to judge)
+      if (!widenedImport(line, original[o], lang)) continue;
+      throw new MergeRefusal(
+        'ambiguous_anchor',
+        `The update's line "${line.trim().slice(0, 80)}" edits the file's import on line ${o + 1}, but it starts the update with no line of the file beside it: it may replace that import or be added above it. ` +
+          'Start the update with a marker, or show the lines around the import as they stand in the file.',
+        { line: o + 1 },
+      );
+    }
+  }
 }
 
 /** Where the next anchored segment's placement starts (`end` when none follows). */
