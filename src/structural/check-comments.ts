@@ -49,8 +49,9 @@ export function docTagDroppedForLiveName(original: string[], output: string[], s
   let code: string | null = null;
   for (let o = 0; o < original.length; o++) {
     if (kept.has(o)) continue;
-    const name = documentedName(original[o]);
-    if (!name || name.length < 3 || documented.has(name)) continue;
+    const path = documentedPath(original[o]);
+    const name = path?.split('.').pop();
+    if (!path || !name || name.length < 3 || documented.has(name)) continue;
     // (a line or two gone from a doc comment that stays around them, not a doc comment deleted)
     let a = o;
     let b = o + 1;
@@ -59,7 +60,7 @@ export function docTagDroppedForLiveName(original: string[], output: string[], s
     if (b - a > 2 || !keptComment(a - 1) || !keptComment(b)) continue;
     code ??= output.filter((l) => !isCommentLine(l, lang)).join('\n');
     // (a parameter's name, not a property's: `builder.count` does not use the parameter `count`)
-    if (!usesName(documentedPath(original[o])!.includes('.') ? code : withoutProperties(code), name)) continue;
+    if (!usesName(path.includes('.') ? code : withoutProperties(code), name)) continue;
     throw new MergeRefusal(
       'check_failed',
       `The merge would delete line ${o + 1} of the file, the doc line for \`${name}\`, which the code still uses and no doc line of the result documents: it was likely dropped from the comment the update copied. ` +

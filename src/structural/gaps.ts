@@ -519,14 +519,22 @@ export function commentWords(line: string, lang: Language): string | null {
   return /[a-z]{2}/.test(words) ? words : null;
 }
 
-/** A comment line's text without its delimiters (line comment, block opener, ` * ` or closer) or outer spacing. */
+/** A comment line's opening delimiter (line comment, block opener, ` * `) and its closer. */
+const COMMENT_OPEN = /^(?:\/\/+|#+|\/\*+|\*+|<!--|--)/;
+const COMMENT_CLOSE = /(?:\*\/|-->)$/;
+
+/** The delimiters a comment line opens and closes with (`//`, `///`, `/**`, ` * `, `*\/`). */
 function commentDelimiters(line: string): string {
   const t = line.trim();
-  return `${/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)/.exec(t)?.[0] ?? ''} ${/(?:\*\/|-->)$/.exec(t)?.[0] ?? ''}`;
+  return `${COMMENT_OPEN.exec(t)?.[0] ?? ''} ${COMMENT_CLOSE.exec(t)?.[0] ?? ''}`;
 }
 
+/** A comment line's text without its delimiters (line comment, block opener, ` * ` or closer) or outer spacing. */
 function commentBody(line: string): string {
-  return line.trim().replace(/^(?:\/\/+|#+|\/\*+|\*+|<!--|--)\s*/, '').replace(/\s*(?:\*\/|-->)$/, '');
+  const t = line.trim();
+  const rest = t.slice(COMMENT_OPEN.exec(t)?.[0].length ?? 0).trimStart();
+  const close = COMMENT_CLOSE.exec(rest);
+  return close ? rest.slice(0, close.index).trimEnd() : rest;
 }
 
 /**
@@ -666,23 +674,8 @@ const NOT_CONSTRUCT = new Set(['statements', 'ERROR']);
  * and ends outside, or the reverse) is likelier context a model skipped, unless the rest of the edit
  * explains it (skippedBesideEdit decides). Returns the construct cut, or null.
  */
-export function cutConstruct(root: Node | null, from: number, to: number, original?: string[]): { type: string; start: number; end: number } | null {
+export function cutConstruct(root: Node | null, from: number, to: number): Cut | null {
   if (!root || to <= from) return null;
-  if (original) {
-    // Between equal lines the deleted stretch may slide (`/**` kept above it, `/**` its last line):
-    // the result is the same, and the reading that cuts no comment (or nothing) is the one that counts.
-    let found = cutConstruct(root, from, to);
-    const better = (c: ReturnType<typeof cutConstruct>) => c === null || (found !== null && found.type.includes('comment') && !c.type.includes('comment'));
-    for (let f = from - 1, t = to - 1; found && f >= 0 && original[f] === original[t]; f--, t--) {
-      const c = cutConstruct(root, f, t);
-      if (better(c)) found = c;
-    }
-    for (let f = from + 1, t = to + 1; found && t <= original.length && original[f - 1] === original[t - 1]; f++, t++) {
-      const c = cutConstruct(root, f, t);
-      if (better(c)) found = c;
-    }
-    return found;
-  }
   const last = to - 1;
   // (the first construct cut; a comment cut anywhere is reported before it: see skippedBesideEdit)
   let cut: Node | null = null;
@@ -704,6 +697,28 @@ export function cutConstruct(root: Node | null, from: number, to: number, origin
   visit(root);
   const n = (comment ?? cut) as Node | null;
   return n ? { type: n.type, start: n.startPosition.row, end: lastRow(n) } : null;
+}
+
+/** A construct a deleted stretch cuts through: its type and its first and last rows. */
+type Cut = { type: string; start: number; end: number };
+
+/**
+ * cutConstruct for a stretch between two kept lines, which may slide between equal lines (`/**`
+ * kept above it, `/**` its last line) with the same result: the reading that cuts no comment (or
+ * nothing) is the one that counts.
+ */
+export function cutConstructSliding(root: Node | null, original: string[], from: number, to: number): Cut | null {
+  let found = cutConstruct(root, from, to);
+  const better = (c: Cut | null) => c === null || (found !== null && found.type.includes('comment') && !c.type.includes('comment'));
+  for (let f = from - 1, t = to - 1; found && f >= 0 && original[f] === original[t]; f--, t--) {
+    const c = cutConstruct(root, f, t);
+    if (better(c)) found = c;
+  }
+  for (let f = from + 1, t = to + 1; found && t <= original.length && original[f - 1] === original[t - 1]; f++, t++) {
+    const c = cutConstruct(root, f, t);
+    if (better(c)) found = c;
+  }
+  return found;
 }
 
 /**

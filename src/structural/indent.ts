@@ -34,9 +34,10 @@ const mapColumns = (c: number, m: UnitMapping) => Math.floor(c / m.from) * m.to 
 
 /**
  * The unit a snippet nests by, when its own lines say so: tabs, or 2, 4 or 8 spaces with a step
- * into a deeper indent of that width (8: a snippet re-indented from 4, `public:` then its members). Null for a snippet too flat to tell. (One step is enough: the
- * file's own steps guard the mapping, see nestsBy; measured, two steps missed 8 re-indented
- * snippets one level deep and saved no clean edit.)
+ * into a deeper indent of that width (8: a snippet re-indented from 4, `public:` then its
+ * members; chooseUnitMapping reads it so against a 4-column file only). Null for a snippet too flat
+ * to tell. (One step is enough: the file's own steps guard the mapping, see nestsBy; measured, two
+ * steps missed 8 re-indented snippets one level deep and saved no clean edit.)
  */
 export function snippetIndentUnit(lines: string[]): IndentUnit | null {
   const u = detectIndentUnit(lines);

@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectO
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentWords, likeness, usesName, blanksGoWithEdit, commentsGoWithEdit, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstruct, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentWords, likeness, usesName, blanksGoWithEdit, commentsGoWithEdit, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -311,7 +311,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       if (!meansItsGaps) unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language, edit);
       if (!p.wholeFile) emptiedBlock(root, orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
-      const cut = p.wholeFile ? null : cutConstruct(root, kept[k - 1][1] + 1, kept[k][1], orig.lines);
+      const cut = p.wholeFile ? null : cutConstructSliding(root, orig.lines, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
     // New lines at an edge next to a marker sit beside the file's line there; a near-copy of it is
@@ -657,10 +657,11 @@ function replacedDocComment(seg: Segment, original: string[], first: { s: number
   if (!whole(fresh.slice(firstCode))) return from;
   let k = from;
   while (k - 1 >= floor && isCommentLine(original[k - 1], lang)) k--;
-  if (!whole(original.slice(k, from))) return from;
+  const old = original.slice(k, from);
+  if (!whole(old)) return from;
   // (a comment of the file's tidied, `// foo` as `// Foo.`, is the file's, copied: pairRewordedComments)
-  const words = new Set(original.slice(k, from).map((l) => commentWords(l, lang)));
-  return fresh.some((l) => words.has(commentWords(l, lang)) || original.slice(k, from).some((o) => likeness(l, o) >= 0.75)) ? from : k;
+  const words = new Set(old.map((l) => commentWords(l, lang)));
+  return fresh.some((l) => words.has(commentWords(l, lang)) || old.some((o) => likeness(l, o) >= 0.75)) ? from : k;
 }
 
 /**
