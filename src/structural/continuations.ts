@@ -47,6 +47,27 @@ export function openBracketColumn(lines: string[], row: number): number | null {
   return null;
 }
 
+/**
+ * The row of the `(` or `[` left open before `row` (the call or list the line continues), when one
+ * is within REACH lines and no `{` or statement end comes first; else null.
+ */
+export function openerRow(lines: string[], row: number): number | null {
+  let depth = 0;
+  for (let r = row - 1; r >= 0 && r >= row - REACH; r--) {
+    const line = codeOf(lines[r]);
+    if (r < row - 1 && /[;{}]\s*$/.test(line)) return null;
+    for (let c = line.length - 1; c >= 0; c--) {
+      const ch = line[c];
+      if (ch === ')' || ch === ']' || ch === '}') depth++;
+      else if (ch === '(' || ch === '[' || ch === '{') {
+        if (depth > 0) depth--;
+        else return ch === '{' ? null : r;
+      }
+    }
+  }
+  return null;
+}
+
 /** Does the file align its continuation lines with their open bracket (most of them, enough to tell)? */
 export function alignsContinuations(lines: string[]): boolean {
   let aligned = 0;

@@ -5,7 +5,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, snippetIndentUnit } from './indent.js';
-import { alignsContinuations, realignContinuation } from './continuations.js';
+import { alignsContinuations, openBracketColumn, openerRow, realignContinuation } from './continuations.js';
 import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
@@ -37,8 +37,10 @@ export interface Spliced {
 /** A line that starts by closing a block: `}`, `};  // namespace`, `end`, `]`. */
 const STARTS_CLOSING = /^\s*(?:[\]})]|end\b)/;
 
-/** A line that only closes: `}`, `});`, `end`, `]`. */
-const CLOSER = /^\s*(?:[\]})]+[;,)]*|end)\s*$/;
+/** A line that annotates the one after it: `@Override`, `@app.route(...)`, `#[derive(...)]`, `[Fact]`. */
+const ANNOTATION = /^\s*(?:@[A-Za-z_][\w.]*(?:\(.*\))?|#\[.*\]|\[[A-Z]\w*(?:\(.*\))?\])\s*$/;
+/** A line that only closes: `}`, `});`, `end`, `]`, a shell `fi`, `done`, `esac`. */
+const CLOSER = /^\s*(?:[\]})]+[;,)]*|end|fi|done|esac)\s*$/;
 
 /**
  * A segment between two markers that shows only lines the file has, in order, skipping one
@@ -283,7 +285,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       seg.lines[s] === orig.lines[o] &&
       !nesting([seg.lines[s], orig.lines[o]], orig.indent) &&
       (s === 0 || paired.get(s - 1) === o - 1 || re.apply(seg.lines[s - 1]) === orig.lines[o - 1]);
-    for (const [s, o] of [...paired].sort((x, y) => x[0] - y[0])) if (!re.agrees(seg.lines[s], orig.lines[o]) && !leftAligned(s, o)) paired.delete(s);
+    const moved: [number, number][] = [];
+    for (const [s, o] of [...paired].sort((x, y) => x[0] - y[0])) if (!re.agrees(seg.lines[s], orig.lines[o]) && !leftAligned(s, o)) (paired.delete(s), moved.push([s, o]));
+    movedUnderKeptOpener(seg.lines, orig.lines, paired, moved, p.from, p.to, re.apply);
     // The rung says how lines matched; a segment whose new lines had to be re-indented says so too.
     rungs.push(anchor.rung !== 'trimmed' && re.verbatim ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
@@ -291,12 +295,25 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // that starts among the lines those new lines replace: the closer is the new code's own, and the
     // construct (a method after the edited one) is not the snippet's to delete. Read it as an
     // insertion after the last line the snippet really shows.
-    const n = kept.length;
-    if (root && !p.wholeFile && n >= 2 && p.to === kept[n - 1][1] && kept[n - 1][0] - kept[n - 2][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && closesWithin(root, kept[n - 2][1] + 1, kept[n - 1][1])) {
-      paired.delete(kept.pop()![0]);
+    // (blank lines kept after the closer go with it)
+    let n = kept.length;
+    while (n > 2 && isBlank(seg.lines[kept[n - 1][0]]) && kept[n - 1][0] - kept[n - 2][0] === 1 && kept[n - 1][1] - kept[n - 2][1] === 1) n--;
+    if (root && !p.wholeFile && n >= 2 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[n - 2][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && closesWithin(root, kept[n - 2][1] + 1, kept[n - 1][1])) {
+      while (kept.length >= n) paired.delete(kept.pop()![0]);
       // (a blank line paired on the way goes with it: the new code brought its own)
       while (kept.length > 1 && seg.lines[kept[kept.length - 1][0]].trim() === '') paired.delete(kept.pop()![0]);
       p.to = kept[kept.length - 1][1];
+    }
+    // The last kept line an annotation (`@Override`) with new lines after it, while the line it
+    // annotates in the file comes after the placement (kept by the marker): it is the new code's
+    // own annotation, not the file's, which stays with its definition.
+    if (!p.wholeFile && seg.markerAfter && kept.length > 1) {
+      const [ls, lo] = kept[kept.length - 1];
+      if (lo === p.to && ANNOTATION.test(seg.lines[ls]) && ls + 1 < seg.lines.length && !paired.has(ls + 1) && !isBlank(seg.lines[ls + 1])) {
+        paired.delete(kept.pop()![0]);
+        while (kept.length > 1 && seg.lines[kept[kept.length - 1][0]].trim() === '') paired.delete(kept.pop()![0]);
+        p.to = kept[kept.length - 1][1];
+      }
     }
     if (splitsBlankRun(seg, orig.lines, kept, p.to)) {
       paired.delete(kept.pop()![0]);
@@ -808,3 +825,50 @@ const INSERTION_SCAN = 200;
  * exact ones: small rewrites of repetitive code have an insertion reading by chance.)
  */
 const REWRITE_DELETES = 10;
+
+/**
+ * A line the snippet shows at another depth than the file (paired and moved, or left unpaired
+ * beside its own copy in a gap), inside a call or list whose opening line the snippet keeps where it
+ * was: the edit did not re-nest it (its opener did not move); the snippet's columns are another
+ * indentation of the same lines (a re-indented snippet's alignment, 6 and 4 columns both read as
+ * 2), and the new lines' columns among them cannot be told.
+ */
+function movedUnderKeptOpener(snippet: string[], original: string[], paired: Map<number, number>, moved: [number, number][], from: number, to: number, reindent: (line: string) => string): void {
+  const keptRows = new Set(paired.values());
+  // (the segment's edges too: new lines past its last kept line replace the file's up to `to`)
+  const kept: [number, number][] = [[-1, from - 1], ...[...paired].sort((x, y) => x[0] - y[0]), [snippet.length, to + 1]];
+  const respaced: [number, number][] = [...moved];
+  for (let k = 1; k < kept.length; k++) {
+    const [s0, o0] = kept[k - 1];
+    const [s1, o1] = kept[k];
+    if (s1 - s0 < 2 || o1 - o0 < 2) continue;
+    const rows = new Map<string, number[]>();
+    for (let o = o0 + 1; o < o1; o++) {
+      const t = original[o].trim();
+      if (t === '') continue;
+      const list = rows.get(t);
+      if (list) list.push(o);
+      else rows.set(t, [o]);
+    }
+    for (let s = s0 + 1; s < s1; s++) {
+      const t = snippet[s].trim();
+      if (t !== '') for (const o of rows.get(t) ?? []) if (reindent(snippet[s]) !== original[o]) respaced.push([s, o]);
+    }
+  }
+  // (a column scaled between units of 2 and 4, as mapColumns does: a formatter re-aligning by a few columns is no re-indentation)
+  const scaled = (c: number, a: number, b: number) => Math.floor(c / a) * b + (c % a);
+  for (const [s, o] of respaced) {
+    const [sc, oc] = [indentColumns(snippet[s]), indentColumns(original[o])];
+    if (snippet[s].trim() === '' || (scaled(oc, 2, 4) !== sc && scaled(oc, 4, 2) !== sc)) continue;
+    // (a line aligned under its bracket in a file that aligns them goes back there: realignContinuation)
+    if (openBracketColumn(original, o) === oc && alignsContinuations(original)) continue;
+    const opener = openerRow(original, o);
+    if (opener === null || !keptRows.has(opener)) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update shows "${snippet[s].trim().slice(0, 80)}" at another indentation than the file while the line that opens it ("${original[opener].trim().slice(0, 80)}") stays where it is: ` +
+        'the update looks re-indented, and where its new lines go cannot be told. Copy the lines around the change with the indentation the file gives them.',
+      { kind: 'indent_moved_continuation', line: o + 1, opener: opener + 1 },
+    );
+  }
+}
