@@ -180,3 +180,51 @@ export function duplicatedBesideItself(out: string[], added: Set<number>, shown:
     i = j + 1;
   }
 }
+
+/** Lines that say where they belong: long enough, with a name in them, not a lone bracket or keyword. */
+const telling = (t: string) => t.length >= 16 && /[A-Za-z_$][\w$]{3,}/.test(t);
+/** A stretch of the file that many added lines repeat: this many of its lines... */
+const COPIED_LINES = 3;
+/** ...within this many rows of each other. */
+const COPIED_WINDOW = 24;
+
+/**
+ * Refuse added lines that repeat, indentation aside, several telling lines of one stretch of the
+ * file that the merge keeps elsewhere, untouched and unshown, while deleting lines where it put
+ * some of them: the snippet rewrote that stretch (re-nested, so its lines were read as new) and was placed
+ * at a look-alike (another route with the same `try {` / `} catch` lines).
+ */
+export function copiedFromElsewhere(out: string[], added: Set<number>, shown: Set<number>, sources: number[], original: string[]): void {
+  const once = new Map<string, number>();
+  original.forEach((l, o) => {
+    const t = l.trim();
+    if (telling(t)) once.set(t, once.has(t) ? -1 : o);
+  });
+  const keptAt = new Map<number, number>();
+  sources.forEach((o, row) => o >= 0 && !shown.has(row) && keptAt.set(o, row));
+  // Does the run of added lines around `row` stand where the file had other lines?
+  const replaces = (row: number) => {
+    let [a, b] = [row, row];
+    while (a > 0 && sources[a - 1] < 0) a--;
+    while (b + 1 < sources.length && sources[b + 1] < 0) b++;
+    const before = a > 0 ? sources[a - 1] : -1;
+    const after = b + 1 < sources.length ? sources[b + 1] : original.length;
+    return after - before > 1;
+  };
+  const copies = new Map<number, boolean>();
+  for (const row of added) {
+    const o = once.get(out[row].trim());
+    if (o !== undefined && o >= 0 && keptAt.has(o) && out[keptAt.get(o)!] === original[o] && out[row] !== original[o]) copies.set(o, (copies.get(o) ?? false) || replaces(row));
+  }
+  const rows = [...copies.keys()].sort((a, b) => a - b);
+  for (let i = 0; i + COPIED_LINES - 1 < rows.length; i++) {
+    const [a, b] = [rows[i], rows[i + COPIED_LINES - 1]];
+    if (b - a > COPIED_WINDOW || !rows.slice(i, i + COPIED_LINES).some((o) => copies.get(o))) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's new lines repeat lines ${a + 1}-${b + 1} of the file, indented otherwise, while the merge keeps those and replaces other lines: the update probably rewrites that stretch. ` +
+        'Copy the first line of the code you change as the file has it, so its place is clear.',
+      { kind: 'copied_from_elsewhere', start_line: a + 1, end_line: b + 1 },
+    );
+  }
+}

@@ -7,7 +7,7 @@ import { isMarkerLine } from './markers.js';
 import { definedTwice, prototypedTwice } from './definitions.js';
 import { declaredTwice, redeclared, type Rebinding } from './bindings.js';
 import { docTagDroppedForLiveName, rewrittenCommentBesideOriginal, swallowedComment, tidiedCopyBesideOriginal } from './check-comments.js';
-import { bodyBesideItsOpener, duplicatedBesideItself, keySetTwice, unreachableKeptLine } from './check-neighbours.js';
+import { bodyBesideItsOpener, copiedFromElsewhere, duplicatedBesideItself, keySetTwice, unreachableKeptLine } from './check-neighbours.js';
 import { commentWords } from './gaps.js';
 import type { Segment } from './normalise.js';
 import { isBlank, runsOf } from './lines.js';
@@ -72,6 +72,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   tidiedCopyBesideOriginal(c.output, c.added, shown, c.language);
   rewrittenCommentBesideOriginal(c.output, c.added, shown, c.language);
   if (c.sources) docTagDroppedForLiveName(c.original.lines, c.output, c.sources, c.language);
+  if (c.sources) copiedFromElsewhere(c.output, c.added, shown, c.sources, c.original.lines);
   keySetTwice(c.output, c.added, shown, c.language);
 
   // Every code line of the snippet, in order, in the output.
