@@ -454,13 +454,28 @@ function refuseUnmarkedTopLevelEnds(segments: Segment[], placements: Placement[]
   const lastSeg = segments[segments.length - 1];
   const last = placements[placements.length - 1];
   const chain = last.kind === 'anchor' ? last.anchor.chain.matches : [];
+  // A snippet that starts without a marker below code it keeps and spans exactly one construct of
+  // the file (one function given whole, an inner marker for its body) is that construct: the lines
+  // below it are no more its to delete than those above.
+  const fragment =
+    root !== null && first.kind === 'anchor' && last.kind === 'anchor' && !segments[0].markerBefore && nonBlankIn(lines, 0, first.from) > 0 && spansOneConstruct(root, first.from, last.to);
   // (ending on context: its last line is the file's, not a definition's new last line paired by name)
-  if (last.kind === 'anchor' && !lastSeg.markerAfter && chain.length > 0 && chain[chain.length - 1].s === lastSeg.lines.length - 1 && lastSeg.lines[lastSeg.lines.length - 1].trim() === lines[last.to].trim()) {
+  if (last.kind === 'anchor' && !fragment && !lastSeg.markerAfter && chain.length > 0 && chain[chain.length - 1].s === lastSeg.lines.length - 1 && lastSeg.lines[lastSeg.lines.length - 1].trim() === lines[last.to].trim()) {
     const cut = last.to + 1;
     const below = nonBlankIn(lines, cut, lines.length);
     const kept = lines[last.to];
     if (below > 0 && below <= UNMARKED_END_DELETION && cutAtTopLevel(root, lines, cut) && !isCommentLine(kept, language) && !continuesRun(kept, lines[cut])) refuse('end', below);
   }
+}
+
+/** Is there a construct (short of the whole file) from row `from` to row `to` exactly? */
+function spansOneConstruct(root: Node, from: number, to: number): boolean {
+  let node: Node | null = root;
+  while (node) {
+    if (node !== root && node.startPosition.row === from && lastRow(node) === to) return true;
+    node = node.children.find((c): c is Node => c !== null && c.startPosition.row <= from && lastRow(c) >= to) ?? null;
+  }
+  return false;
 }
 
 /** A string-literal directive (`"use strict";`, `'use client'`) or a lint or format pragma comment. */
