@@ -255,6 +255,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)], language));
     p.from = replacedHeader(seg, orig.lines, pairs[i], p.from, cursor);
     p.from = replacedDocComment(seg, orig.lines, anchor.chain.matches[0], p.from, cursor, language);
+    p.from = rewrittenLeadingComment(seg, orig.lines, pairs[i], anchor.chain.matches, p.from, cursor, language);
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
     const paired = pairs[i];
@@ -679,6 +680,44 @@ function replacedDocComment(seg: Segment, original: string[], first: { s: number
   // (a comment of the file's tidied, `// foo` as `// Foo.`, is the file's, copied: pairRewordedComments)
   const words = new Set(old.map((l) => commentWords(l, lang)));
   return fresh.some((l) => words.has(commentWords(l, lang)) || old.some((o) => likeness(l, o) >= 0.75)) ? from : k;
+}
+
+/** New lines a rewritten comment block must have, beyond the file's, for it to read as rewritten, not drifted. */
+const REWRITTEN_COMMENT_LINES = 2;
+
+/**
+ * After a marker and a blank line, a comment block right above the segment's first code line (kept,
+ * or the definition it rewrites),
+ * where the file has a comment block (set off by a blank or code line) right above that line too,
+ * and the snippet's shares some lines with the file's (`///`, `- Returns:`) but brings two or more
+ * new ones: the snippet rewrote the doc comment, whole (it starts after a blank line, so the marker
+ * cut none of it). Its lines replace the file's block; the few it shares are not context that
+ * splits it (kept, they would leave the old block's head above the new one). A comment that differs
+ * by one line dropped or reworded is a model's drift, for the comment checks to judge.
+ */
+function rewrittenLeadingComment(seg: Segment, original: string[], paired: Map<number, number>, chain: { s: number; o: number }[], from: number, floor: number, lang: Language): number {
+  if (!seg.markerBefore) return from;
+  let a = 0;
+  while (a < seg.lines.length && isBlank(seg.lines[a])) a++;
+  if (a === 0 && !seg.blankBefore) return from;
+  let d = a;
+  while (d < seg.lines.length && isCommentLine(seg.lines[d], lang)) d++;
+  // (the code line kept, or the definition it rewrites, paired by name)
+  const od = paired.get(d) ?? chain.find((m) => m.s === d)?.o;
+  if (d === a || od === undefined || isBlank(seg.lines[d])) return from;
+  let k = od;
+  while (k - 1 >= floor && isCommentLine(original[k - 1], lang)) k--;
+  if (k === od || k - 1 < floor || (k - 1 >= 0 && !isBlank(original[k - 1]) && isCommentLine(original[k - 1], lang))) return from;
+  if (k < from && [...paired.values()].some((o) => o >= from && o < k)) return from;
+  const fresh = seg.lines.slice(a, d);
+  const old = original.slice(k, od);
+  const inOld = new Set(old.map((l) => l.trim()));
+  const inFresh = new Set(fresh.map((l) => l.trim()));
+  const added = fresh.filter((l) => !inOld.has(l.trim()) && !old.some((o) => likeness(l, o) >= 0.75)).length;
+  const shared = fresh.filter((l) => inOld.has(l.trim())).length;
+  if (added < REWRITTEN_COMMENT_LINES || shared === 0 || old.every((l) => inFresh.has(l.trim()))) return from;
+  for (let s = a; s < d; s++) paired.delete(s);
+  return Math.min(from, k);
 }
 
 /**
