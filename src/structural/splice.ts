@@ -292,6 +292,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // The rung says how lines matched; a segment whose new lines had to be re-indented says so too.
     rungs.push(anchor.rung !== 'trimmed' && re.verbatim ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
     const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
+    closerLeftNew(seg, orig.lines, paired, kept, re.apply, cursor, p.to);
     // A segment that ends on new lines and then a closer (`}`) paired with the closer of a construct
     // that starts among the lines those new lines replace: the closer is the new code's own, and the
     // construct (a method after the edited one) is not the snippet's to delete. Read it as an
@@ -908,6 +909,33 @@ function movedUnderKeptOpener(snippet: string[], original: string[], paired: Map
       `The update shows "${snippet[s].trim().slice(0, 80)}" at another indentation than the file while the line that opens it ("${original[opener].trim().slice(0, 80)}") stays where it is: ` +
         'the update looks re-indented, and where its new lines go cannot be told. Copy the lines around the change with the indentation the file gives them.',
       { kind: 'indent_moved_continuation', line: o + 1, opener: opener + 1 },
+    );
+  }
+}
+
+/**
+ * A segment that starts, after a marker, on a closer (`}`) the placement reads as new, with its
+ * first kept line deeper than that closer, and the file closes the block around that kept line
+ * with the same closer only after it (none between the marker's start and it): the marker stood
+ * for that block's body and the closer is the file's, so the kept lines were paired with a
+ * look-alike inside the block (a `_state.update {` of the branch it closes, equal to one of a new
+ * branch). Refused rather than close the block early and move its lines into the new one.
+ */
+function closerLeftNew(seg: Segment, original: string[], paired: Map<number, number>, kept: [number, number][], reindent: (line: string) => string, floor: number, to: number): void {
+  if (!seg.markerBefore || kept.length === 0) return;
+  const s = seg.lines.findIndex((l) => !isBlank(l));
+  if (s < 0 || paired.has(s) || !CLOSER.test(seg.lines[s]) || s >= kept[0][0]) return;
+  const want = reindent(seg.lines[s]);
+  const first = kept[0][1];
+  if (indentColumns(original[first]) <= indentColumns(want)) return;
+  for (let o = floor; o < first; o++) if (original[o] === want) return;
+  for (let o = first + 1; o <= to; o++) {
+    if (original[o] !== want) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's first line after its marker, "${want.trim()}", closes the block its marker stands in, which the file closes at line ${o + 1}, but the lines after it were matched inside that block, at line ${first + 1}: they may be a look-alike of new code. ` +
+        'Show a few more unchanged lines before the change, so its place is clear.',
+      { kind: 'closer_left_new', line: o + 1 },
     );
   }
 }
