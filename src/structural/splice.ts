@@ -300,8 +300,30 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // (blank lines kept after the closer go with it)
     let n = kept.length;
     while (n > 2 && isBlank(seg.lines[kept[n - 1][0]]) && kept[n - 1][0] - kept[n - 2][0] === 1 && kept[n - 1][1] - kept[n - 2][1] === 1) n--;
-    if (root && !p.wholeFile && n >= 2 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[n - 2][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && closesWithin(root, kept[n - 2][1] + 1, kept[n - 1][1])) {
-      while (kept.length >= n) paired.delete(kept.pop()![0]);
+    const closes = (b: number) =>
+      root !== null && !p.wholeFile && b >= 0 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[b][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && closesWithin(root, kept[b][1] + 1, kept[n - 1][1]);
+    // (failing that, lines that say nothing of where they are, closers, annotations, blank lines,
+    // kept among the new lines before the closer: `@Test` and `}` paired with the next test's, whose
+    // `}` the closer took; read from the first new line after the last kept line that says where it is)
+    let before = n - 2;
+    const says = (k: number) => !ANNOTATION.test(seg.lines[kept[k][0]]) && !isTrivial(seg.lines[kept[k][0]]);
+    const original = (a: number, b: number) => orig.lines.slice(a, b).filter((l) => !isBlank(l));
+    if (n >= 3 && !says(n - 2)) {
+      let k = n - 2;
+      while (k > 0 && !says(k)) k--;
+      const fresh = (a: number, b: number) => seg.lines.slice(a + 1, b).some((l, j) => !isBlank(l) && !paired.has(a + 1 + j));
+      let m = k + 1;
+      while (m < n - 1 && !fresh(kept[m - 1][0], kept[m][0])) m++;
+      // (new lines that read like the file's lines they stand over are those lines edited: the kept
+      // lines after them are theirs, an `if` condition changed above its body)
+      const [s0, o0] = kept[m - 1];
+      const edits = m < n - 1 && seg.lines.slice(s0 + 1, kept[m][0]).some((l) => original(o0 + 1, kept[m][1]).some((o) => likeness(l, o) >= 0.5));
+      // (and only where they stand over lines of the file: kept right after the line before them, the
+      // closers are the file's, `esac` and `done` after a new `case` branch)
+      if (m < n - 1 && !edits && kept[m][1] - o0 > 1) before = m - 1;
+    }
+    if (n >= 2 && closes(before)) {
+      while (kept.length > before + 1) paired.delete(kept.pop()![0]);
       // (a blank line paired on the way goes with it: the new code brought its own)
       while (kept.length > 1 && seg.lines[kept[kept.length - 1][0]].trim() === '') paired.delete(kept.pop()![0]);
       p.to = kept[kept.length - 1][1];
