@@ -23,6 +23,8 @@ describe('markers', () => {
     '  …',
     '// existing code...',
     '// rest of the file unchanged …',
+    '// other helper methods',
+    '// same as before',
   ])('%s is a marker', (line) => expect(isMarkerLine(line, ts)).toBe(true));
 
   it.each([
@@ -33,6 +35,7 @@ describe('markers', () => {
     'return x; // ... existing',
     '// Loading...',
     '// Other options are ignored...',
+    '// Other tabs writing the same key',
   ])('%s is code', (line) => expect(isMarkerLine(line, ts)).toBe(false));
 
   it('a bare ... after a colon is a Python body, not a marker', () => {

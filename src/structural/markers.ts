@@ -43,7 +43,21 @@ function isMarkerBody(body: string, phrases = true): boolean {
   // `existing code...`: the phrase with a trailing ellipsis (not a sentence's closing period)
   const trailing = TRAILING_ELLIPSIS.exec(body);
   if (trailing) body = trailing[1];
-  return phrases && body.length <= 80 && body.split(/\s+/).length <= MAX_PHRASE_WORDS && !/\.$/.test(body) && PHRASE.test(body) && CODE_NOUN.test(body);
+  return phrases && body.length <= 80 && body.split(/\s+/).length <= MAX_PHRASE_WORDS && !/\.$/.test(body) && PHRASE.test(body) && namesCodeEarly(body);
+}
+
+/** The words a phrase marker's code noun may stand after its lead word: "other helper methods". */
+const NOUN_REACH = 3;
+
+/**
+ * A phrase marker names the code it stands for right after its lead word ("other methods", "rest of
+ * the file", "existing helper functions"); a comment that only ends on such a noun is a sentence
+ * ("Other tabs writing the same key").
+ */
+function namesCodeEarly(body: string): boolean {
+  const words = body.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const lead = words.findIndex((w) => /^(?:existing|rest|remaining|unchanged|other|previous|omitted|same)$/.test(w));
+  return lead >= 0 && CODE_NOUN.test(words.slice(lead, lead + NOUN_REACH + 1).join(' '));
 }
 
 /**
