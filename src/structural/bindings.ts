@@ -221,8 +221,9 @@ const BLOCK = /^(?:compound_statement|statement_block|block|statements|statement
 /** The statement a local binding declares in, when it is one a block may hold only once per name. */
 function statementOf(binding: Node): Node | null {
   switch (binding.type) {
-    case 'variable_declarator': // (JS `var` may repeat)
-      return binding.parent && binding.parent.type !== 'variable_declaration' ? binding.parent : null;
+    case 'variable_declarator': // (JS `var` may repeat; C#'s `var` is a local_declaration_statement's)
+      if (binding.parent?.type === 'variable_declaration') return binding.parent.parent?.type === 'local_declaration_statement' ? binding.parent.parent : null;
+      return binding.parent;
     case 'declaration':
       return binding;
     case 'variable_declaration': // Kotlin: `val size = ...`
