@@ -422,7 +422,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       }
     });
     if (seg.blankAfter && !paired.has(seg.lines.length - 1) && p.to + 1 < orig.lines.length && orig.lines[p.to + 1].trim() !== '') addRow('');
-    insertionElsewhere(seg, orig.lines, index, paired, p.from, p.to);
+    insertionElsewhere(seg, orig.lines, index, paired, p.from, p.to, anchor.chain.matches.map((m) => m.s));
     if (!p.wholeFile) {
       const ordered = [...paired.entries()].sort((x, y) => x[0] - y[0]);
       if (seg.markerAfter) newBlockOrRewrite(seg.lines, orig.lines, ordered, index, 1);
@@ -824,13 +824,22 @@ function pairLines(seg: Segment, orig: SourceText, anchor: SegmentAnchor, from: 
  * function after the last of several that end alike). Of a rewrite and an insertion the snippet
  * reads as equally, the merge cannot tell which is meant: refused with both places.
  */
-function insertionElsewhere(seg: Segment, original: string[], index: OriginalIndex, paired: Map<number, number>, from: number, to: number): void {
+function insertionElsewhere(seg: Segment, original: string[], index: OriginalIndex, paired: Map<number, number>, from: number, to: number, anchored: number[]): void {
   const n = seg.lines.length;
   if (!seg.markerBefore || !seg.markerAfter || n > INSERTION_SCAN) return;
   const kept = new Set(paired.values());
   let deletes = 0;
   for (let o = from; o <= to; o++) if (!kept.has(o) && !isBlank(original[o])) deletes++;
-  if (deletes < REWRITE_DELETES) return;
+  // (fewer, where the segment starts on new lines and what it deletes is a construct's head line,
+  // replaced by another head: the rewrite reading renames a test or a function that the insertion
+  // reading leaves as it is)
+  const heads = (lines: string[]) => lines.filter((l) => OPENS_BLOCK.test(l) && /[A-Za-z_$][\w$]{2,}/.test(l) && !isTrivial(l));
+  const newHeads = heads(seg.lines.filter((_, s) => ![...paired.keys()].includes(s)));
+  const oldHeads = heads(original.slice(from, to + 1).filter((_, k) => !kept.has(from + k)));
+  const first = seg.lines.findIndex((l) => !isBlank(l));
+  // (its first line neither kept nor the definition it rewrites, paired by name)
+  const bareStart = !paired.has(first) && !anchored.includes(first);
+  if (deletes < REWRITE_DELETES && (!bareStart || newHeads.length === 0 || oldHeads.length === 0)) return;
   const telling = (lines: string[]) => lines.some((l) => !isBlank(l) && !isTrivial(l));
   for (let q = 1; q < n; q++) {
     if (isBlank(seg.lines[q])) continue;
@@ -847,7 +856,10 @@ function insertionElsewhere(seg: Segment, original: string[], index: OriginalInd
         if (isBlank(seg.lines[k]) || !seg.lines.slice(k + 1, q).some((l) => !isBlank(l))) continue;
         if (runFrom(seg.lines, k, original, o, -1) === nonBlankIn(seg.lines, 0, k + 1)) e = k;
       }
-      if (e < 0 || !telling(seg.lines.slice(0, e + 1)) || !telling(seg.lines.slice(q))) continue;
+      // (a segment that starts on new lines, right after its marker, needs no context before them:
+      // they go right above the block, set off by a blank line, that it ends on)
+      const bare = e < 0 && isBlank(seg.lines[q - 1]) && bareStart;
+      if ((e < 0 && !bare) || (!bare && !telling(seg.lines.slice(0, e + 1))) || !telling(seg.lines.slice(q))) continue;
       throw new MergeRefusal(
         'ambiguous_anchor',
         `The update's lines around its new code stand next to each other at lines ${o + 1}-${t + 1} of the file, where they read as an insertion, and the merge placed them at lines ${from + 1}-${to + 1}, where they delete lines of the file. ` +
