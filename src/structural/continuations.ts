@@ -27,19 +27,19 @@ function codeOf(line: string): string {
 const closes = (line: string) => /^\s*[)\]]/.test(line);
 
 /**
- * The column right after the innermost bracket left open before `row`, when text follows it on its
- * line (an alignment target); null when none is open within REACH lines or a statement ended first.
+ * The innermost bracket left open before `row` (`(` and `[`, and `{` where `braces`), within REACH
+ * lines and before a statement ends; null when none is.
  */
-export function openBracketColumn(lines: string[], row: number): number | null {
+function innermostOpen(lines: string[], row: number, braces: boolean): { row: number; col: number; ch: string } | null {
   let depth = 0;
   for (let r = row - 1; r >= 0 && r >= row - REACH; r--) {
     const line = codeOf(lines[r]);
     if (r < row - 1 && /[;{}]\s*$/.test(line)) return null;
     for (let c = line.length - 1; c >= 0; c--) {
       const ch = line[c];
-      if (ch === ')' || ch === ']') depth++;
-      else if (ch === '(' || ch === '[') {
-        if (depth === 0) return /\S/.test(line.slice(c + 1)) ? c + 1 : null;
+      if (ch === ')' || ch === ']' || (braces && ch === '}')) depth++;
+      else if (ch === '(' || ch === '[' || (braces && ch === '{')) {
+        if (depth === 0) return { row: r, col: c, ch };
         depth--;
       }
     }
@@ -48,24 +48,21 @@ export function openBracketColumn(lines: string[], row: number): number | null {
 }
 
 /**
+ * The column right after the innermost bracket left open before `row`, when text follows it on its
+ * line (an alignment target); null when none is open within REACH lines or a statement ended first.
+ */
+export function openBracketColumn(lines: string[], row: number): number | null {
+  const open = innermostOpen(lines, row, false);
+  return open && /\S/.test(codeOf(lines[open.row]).slice(open.col + 1)) ? open.col + 1 : null;
+}
+
+/**
  * The row of the `(` or `[` left open before `row` (the call or list the line continues), when one
  * is within REACH lines and no `{` or statement end comes first; else null.
  */
 export function openerRow(lines: string[], row: number): number | null {
-  let depth = 0;
-  for (let r = row - 1; r >= 0 && r >= row - REACH; r--) {
-    const line = codeOf(lines[r]);
-    if (r < row - 1 && /[;{}]\s*$/.test(line)) return null;
-    for (let c = line.length - 1; c >= 0; c--) {
-      const ch = line[c];
-      if (ch === ')' || ch === ']' || ch === '}') depth++;
-      else if (ch === '(' || ch === '[' || ch === '{') {
-        if (depth > 0) depth--;
-        else return ch === '{' ? null : r;
-      }
-    }
-  }
-  return null;
+  const open = innermostOpen(lines, row, true);
+  return open && open.ch !== '{' ? open.row : null;
 }
 
 /** Does the file align its continuation lines with their open bracket (most of them, enough to tell)? */

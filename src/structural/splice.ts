@@ -287,7 +287,11 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       !nesting([seg.lines[s], orig.lines[o]], orig.indent) &&
       (s === 0 || paired.get(s - 1) === o - 1 || re.apply(seg.lines[s - 1]) === orig.lines[o - 1]);
     const moved: [number, number][] = [];
-    for (const [s, o] of [...paired].sort((x, y) => x[0] - y[0])) if (!re.agrees(seg.lines[s], orig.lines[o]) && !leftAligned(s, o)) (paired.delete(s), moved.push([s, o]));
+    for (const [s, o] of [...paired].sort((x, y) => x[0] - y[0])) {
+      if (re.agrees(seg.lines[s], orig.lines[o]) || leftAligned(s, o)) continue;
+      paired.delete(s);
+      moved.push([s, o]);
+    }
     movedUnderKeptOpener(seg.lines, orig.lines, paired, moved, p.from, p.to, re.apply);
     // The rung says how lines matched; a segment whose new lines had to be re-indented says so too.
     rungs.push(anchor.rung !== 'trimmed' && re.verbatim ? anchor.rung : re.verbatim ? 'whitespace' : re.uniform ? 'indent_shift' : 'trimmed');
@@ -302,26 +306,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     while (n > 2 && isBlank(seg.lines[kept[n - 1][0]]) && kept[n - 1][0] - kept[n - 2][0] === 1 && kept[n - 1][1] - kept[n - 2][1] === 1) n--;
     const closes = (b: number) =>
       root !== null && !p.wholeFile && b >= 0 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[b][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && closesWithin(root, kept[b][1] + 1, kept[n - 1][1]);
-    // (failing that, lines that say nothing of where they are, closers, annotations, blank lines,
-    // kept among the new lines before the closer: `@Test` and `}` paired with the next test's, whose
-    // `}` the closer took; read from the first new line after the last kept line that says where it is)
-    let before = n - 2;
-    const says = (k: number) => !ANNOTATION.test(seg.lines[kept[k][0]]) && !isTrivial(seg.lines[kept[k][0]]);
-    const original = (a: number, b: number) => orig.lines.slice(a, b).filter((l) => !isBlank(l));
-    if (n >= 3 && !says(n - 2)) {
-      let k = n - 2;
-      while (k > 0 && !says(k)) k--;
-      const fresh = (a: number, b: number) => seg.lines.slice(a + 1, b).some((l, j) => !isBlank(l) && !paired.has(a + 1 + j));
-      let m = k + 1;
-      while (m < n - 1 && !fresh(kept[m - 1][0], kept[m][0])) m++;
-      // (new lines that read like the file's lines they stand over are those lines edited: the kept
-      // lines after them are theirs, an `if` condition changed above its body)
-      const [s0, o0] = kept[m - 1];
-      const edits = m < n - 1 && seg.lines.slice(s0 + 1, kept[m][0]).some((l) => original(o0 + 1, kept[m][1]).some((o) => likeness(l, o) >= 0.5));
-      // (and only where they stand over lines of the file: kept right after the line before them, the
-      // closers are the file's, `esac` and `done` after a new `case` branch)
-      if (m < n - 1 && !edits && kept[m][1] - o0 > 1) before = m - 1;
-    }
+    // (read from the first new line after the last kept line that says where it is)
+    const before = lastTellingBeforeNewCode(seg, orig.lines, kept, paired, n);
     if (n >= 2 && closes(before)) {
       while (kept.length > before + 1) paired.delete(kept.pop()![0]);
       // (a blank line paired on the way goes with it: the new code brought its own)
@@ -710,8 +696,8 @@ const REWRITTEN_COMMENT_LINES = 2;
 
 /**
  * After a marker and a blank line, a comment block right above the segment's first code line (kept,
- * or the definition it rewrites),
- * where the file has a comment block (set off by a blank or code line) right above that line too,
+ * or the definition it rewrites), where the file has a comment block (set off by a blank or code
+ * line) right above that line too,
  * and the snippet's shares some lines with the file's (`///`, `- Returns:`) but brings two or more
  * new ones: the snippet rewrote the doc comment, whole (it starts after a blank line, so the marker
  * cut none of it). Its lines replace the file's block; the few it shares are not context that
@@ -834,7 +820,7 @@ function insertionElsewhere(seg: Segment, original: string[], index: OriginalInd
   // replaced by another head: the rewrite reading renames a test or a function that the insertion
   // reading leaves as it is)
   const heads = (lines: string[]) => lines.filter((l) => OPENS_BLOCK.test(l) && /[A-Za-z_$][\w$]{2,}/.test(l) && !isTrivial(l));
-  const newHeads = heads(seg.lines.filter((_, s) => ![...paired.keys()].includes(s)));
+  const newHeads = heads(seg.lines.filter((_, s) => !paired.has(s)));
   const oldHeads = heads(original.slice(from, to + 1).filter((_, k) => !kept.has(from + k)));
   const first = seg.lines.findIndex((l) => !isBlank(l));
   // (its first line neither kept nor the definition it rewrites, paired by name)
@@ -899,6 +885,30 @@ const INSERTION_SCAN = 200;
  * exact ones: small rewrites of repetitive code have an insertion reading by chance.)
  */
 const REWRITE_DELETES = 10;
+
+/**
+ * Of a segment's kept lines before its closing line kept[n - 1], the one after which its new code
+ * starts, when only lines that say nothing of where they are (closers, annotations, blank lines)
+ * are kept between that new code and the closer: `@Test` and `}` paired with the next test's, whose
+ * `}` the closer took. Those new lines must stand over lines of the file (kept right after the line
+ * before them, the closers are the file's: `esac` and `done` after a new `case` branch) and not read
+ * like them (lines edited: the kept lines after them are theirs, an `if` changed above its body).
+ * Else n - 2, the kept line right before the closer.
+ */
+function lastTellingBeforeNewCode(seg: Segment, original: string[], kept: [number, number][], paired: Map<number, number>, n: number): number {
+  const says = (k: number) => !ANNOTATION.test(seg.lines[kept[k][0]]) && !isTrivial(seg.lines[kept[k][0]]);
+  if (n < 3 || says(n - 2)) return n - 2;
+  let k = n - 2;
+  while (k > 0 && !says(k)) k--;
+  const fresh = (a: number, b: number) => seg.lines.slice(a + 1, b).some((l, j) => !isBlank(l) && !paired.has(a + 1 + j));
+  let m = k + 1;
+  while (m < n - 1 && !fresh(kept[m - 1][0], kept[m][0])) m++;
+  if (m >= n - 1) return n - 2;
+  const [s0, o0] = kept[m - 1];
+  const over = original.slice(o0 + 1, kept[m][1]).filter((l) => !isBlank(l));
+  const edits = seg.lines.slice(s0 + 1, kept[m][0]).some((l) => over.some((o) => likeness(l, o) >= 0.5));
+  return !edits && kept[m][1] - o0 > 1 ? m - 1 : n - 2;
+}
 
 /**
  * A line the snippet shows at another depth than the file (paired and moved, or left unpaired
