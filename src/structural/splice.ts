@@ -254,6 +254,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     ({ from: p.from, to: p.to } = pairRewordedComments(seg.lines, orig.lines, pairs[i], p.from, p.to, language));
     ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)], language));
     p.from = replacedHeader(seg, orig.lines, pairs[i], p.from, cursor);
+    p.from = widenedBesideMarker(seg, orig.lines, pairs[i], anchor.chain.matches[0]?.s ?? 0, p.from, cursor);
     p.from = replacedDocComment(seg, orig.lines, anchor.chain.matches[0], p.from, cursor, language);
     p.from = rewrittenLeadingComment(seg, orig.lines, pairs[i], anchor.chain.matches, p.from, cursor, language);
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
@@ -525,21 +526,22 @@ function refuseSlid(a: number, blank: number): never {
 /**
  * A segment with nothing in common with the file, after a marker at the snippet's end, goes at the
  * file's end. Where one of its lines calls what the file's last statement calls, with other
- * arguments (`app.listen(process.env.PORT || 3000);` below `app.listen(3000);`), it may be that
- * statement edited rather than one more: refused. `from`: the first line the segment may follow.
+ * arguments (`app.listen(process.env.PORT || 3000);` below `app.listen(3000);`), or widens it
+ * (`export { a, b, c };` below `export { a, b };`), it may be that statement edited rather than one
+ * more: refused. `from`: the first line the segment may follow.
  */
 function callEditedAtEnd(seg: string[], original: string[], from: number): void {
   let last = original.length - 1;
   while (last >= from && isBlank(original[last])) last--;
   if (last < from) return;
   const callee = (line: string) => line.trim().match(/^((?:await\s+)?[\w$.]+)\(.*\);?$/)?.[1];
-  const theirs = callee(original[last]);
+  const theirs = callee(original[last]) ?? firstWord(original[last]);
   if (!theirs) return;
-  const line = seg.find((l) => callee(l) === theirs && l.trim() !== original[last].trim());
+  const line = seg.find((l) => (callee(l) === theirs && l.trim() !== original[last].trim()) || widens(l, original[last]));
   if (line !== undefined) {
     throw new MergeRefusal(
       'ambiguous_anchor',
-      `The update's line "${line.trim().slice(0, 80)}" goes after a marker at the end of the file, whose last line ${last + 1} calls ${theirs} too: it may replace that line or follow it. ` +
+      `The update's line "${line.trim().slice(0, 80)}" goes after a marker at the end of the file, whose last line ${last + 1} ("${original[last].trim().slice(0, 80)}") it reads like: it may replace that line or follow it. ` +
         'Include the line before it as it stands in the file.',
       { line: last + 1 },
     );
@@ -982,4 +984,39 @@ function closerLeftNew(seg: Segment, original: string[], paired: Map<number, num
       { kind: 'closer_left_new', line: o + 1 },
     );
   }
+}
+
+/** The words of a line: names and keywords, in order. */
+const wordsOf = (line: string) => line.match(/[A-Za-z_$][\w$]*/g) ?? [];
+
+/**
+ * Does new line `a` widen the file's line `b`: the same statement (first word) with every word of
+ * b's, in order, and more (`attr_reader :a, :b, :c` over `attr_reader :a, :b`, an export list grown)?
+ */
+function widens(a: string, b: string): boolean {
+  const [wa, wb] = [wordsOf(a), wordsOf(b)];
+  // (comments are prose: a reworded one is for the comment checks)
+  if (/^\s*(?:\/\/|#|\/\*|\*|--|<!--)/.test(b)) return false;
+  if (a.trim() === b.trim() || wb.length < 2 || wa.length <= wb.length || firstWord(a) !== firstWord(b)) return false;
+  let k = 0;
+  for (const w of wa) if (k < wb.length && w === wb[k]) k++;
+  return k === wb.length;
+}
+
+/**
+ * After a marker, a new line before the segment's first anchored line that widens one of the file's
+ * few lines just above the placement (`attr_reader :endpoint, :secret, :max_retries, :open_timeout`
+ * over the file's `attr_reader ... :max_retries`, a blank line and the rewritten `def initialize`
+ * below): it is that line edited, and the placement takes it in to be replaced (beside it, the
+ * file would hold both). Only where the file has nothing else between that line and the placement
+ * than blank lines. Returns the placement's start.
+ */
+function widenedBesideMarker(seg: Segment, original: string[], paired: Map<number, number>, firstAnchored: number, from: number, floor: number): number {
+  if (!seg.markerBefore) return from;
+  const fresh = seg.lines.slice(0, firstAnchored).filter((l, s) => !isBlank(l) && !paired.has(s));
+  for (let o = from - 1; o >= floor && o >= from - 4; o--) {
+    if (isBlank(original[o])) continue;
+    return fresh.some((l) => widens(l, original[o])) ? o : from;
+  }
+  return from;
 }
