@@ -167,6 +167,8 @@ export interface Reindent {
   uniform: boolean;
   /** True when nothing moves: added lines are kept byte for byte. */
   verbatim: boolean;
+  /** An edge line (next to a marker) says another shift than the one taken from the lines between. */
+  edgeDisagrees: boolean;
   /** Does the original line sit where the mapping puts the snippet line? (Else the snippet moved it.) */
   agrees(snippetLine: string, originalLine: string): boolean;
   apply(line: string): string;
@@ -194,6 +196,7 @@ export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitM
   const respell = (line: string) => tabsOnly && /^\t* +/.test(line);
   return {
     uniform: pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === target(s)),
+    edgeDisagrees: !wholeFile && edges.length > 0 && [...edgeVotes.keys()].every((k) => k !== shift),
     verbatim,
     agrees: (s, o) => s.trim() === '' || Math.abs(indentColumns(o) - target(s)) <= tolerance,
     apply(line) {

@@ -255,6 +255,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     ({ from: p.from, to: p.to } = extendAtMarkers(seg, orig.lines, pairs[i], p.from, p.to, [cursor, nextFrom(placements, i, orig.lines.length)], language));
     p.from = replacedHeader(seg, orig.lines, pairs[i], p.from, cursor);
     p.from = widenedBesideMarker(seg, orig.lines, pairs[i], anchor.chain.matches[0]?.s ?? 0, p.from, cursor);
+    if (root) p.from = reopenedConstruct(seg, orig.lines, pairs[i], root, p.from, cursor);
     p.from = replacedDocComment(seg, orig.lines, anchor.chain.matches[0], p.from, cursor, language);
     p.from = rewrittenLeadingComment(seg, orig.lines, pairs[i], anchor.chain.matches, p.from, cursor, language);
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
@@ -287,6 +288,16 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       seg.lines[s] === orig.lines[o] &&
       !nesting([seg.lines[s], orig.lines[o]], orig.indent) &&
       (s === 0 || paired.get(s - 1) === o - 1 || re.apply(seg.lines[s - 1]) === orig.lines[o - 1]);
+    // A segment whose shared lines mostly moved (re-nested by the edit) while its edge line, next to
+    // a marker, sits where the file has it: where its new lines go cannot be told from the majority.
+    if (re.edgeDisagrees && !re.verbatim && seg.lines.some((l, s) => !paired.has(s) && !isBlank(l) && re.apply(l) !== l)) {
+      throw new MergeRefusal(
+        'ambiguous_anchor',
+        'The update indents most of the lines it shares with the file differently from the file, but its line next to a marker as the file does: it may have re-nested those lines or be indented otherwise throughout. ' +
+          'Copy the lines around the change with the indentation the file gives them.',
+        { kind: 'indent_edge_disagrees', segment: i },
+      );
+    }
     const moved: [number, number][] = [];
     for (const [s, o] of [...paired].sort((x, y) => x[0] - y[0])) {
       if (re.agrees(seg.lines[s], orig.lines[o]) || leftAligned(s, o)) continue;
@@ -1019,4 +1030,29 @@ function widenedBesideMarker(seg: Segment, original: string[], paired: Map<numbe
     return fresh.some((l) => widens(l, original[o])) ? o : from;
   }
   return from;
+}
+
+/**
+ * After a marker, new lines and then a first kept line that closes a construct (`</button>`, `}`)
+ * whose start the file has above the placement, where the new lines open a construct with the same
+ * first word (`<button` over `<button type="submit" ...>`): the snippet rewrote that construct
+ * (reformatted a tag over several lines), and its closer is the file's. The placement takes the
+ * file's construct in, to be replaced (beside it, the file would hold the old opener too). Returns
+ * the placement's start.
+ */
+function reopenedConstruct(seg: Segment, original: string[], paired: Map<number, number>, root: Node, from: number, floor: number): number {
+  if (!seg.markerBefore || paired.size === 0) return from;
+  const [fs, fo] = [...paired.entries()].reduce((a, b) => (b[0] < a[0] ? b : a));
+  if (fo !== from || fs === 0 || !/^\s*(?:<\/[\w.-]+>|[\]})]+[;,)]*|end)\s*$/.test(seg.lines[fs])) return from;
+  const fresh = seg.lines.slice(0, fs).filter((l) => !isBlank(l));
+  let start = -1;
+  const visit = (node: Node) => {
+    if (start >= 0 || node.startPosition.row > fo || lastRow(node) < fo) return;
+    if (node.isNamed && lastRow(node) === fo && node.startPosition.row >= floor && node.startPosition.row < from) start = node.startPosition.row;
+    else for (const c of node.children) if (c) visit(c);
+  };
+  visit(root);
+  if (start < 0) return from;
+  const opener = firstWord(original[start]);
+  return opener !== undefined && fresh.length > 0 && firstWord(fresh[0]) === opener ? start : from;
 }
