@@ -75,6 +75,14 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
   if (c.sources) copiedFromElsewhere(c.output, c.added, shown, c.sources, c.original.lines);
   keySetTwice(c.output, c.added, shown, c.language);
 
+  // A merge whose only change is blank lines added read a snippet that leaves lines out (a method
+  // between two of its lines) as one that adds space: no edit sends a snippet for that alone.
+  if (c.linesDeleted === 0 && c.added.size > 0 && [...c.added].every((row) => isBlank(c.output[row]))) {
+    throw new MergeRefusal('check_failed', 'The merge would only add blank lines: the update likely leaves out lines it means to delete, or shows lines the file has elsewhere. Show the lines around the change as they stand in the file.', {
+      blank_lines_added: c.added.size,
+    });
+  }
+
   // Every code line of the snippet, in order, in the output.
   const out = c.output.map((l) => l.trim());
   const words = c.output.map((l) => commentWords(l, c.language));
