@@ -3,6 +3,7 @@
 // (2 <-> 4 spaces) scales that column with the rest: 57 becomes 114 or 28. Where the file aligns its
 // continuations and a new line's column is such a scaling of the column of the bracket it continues,
 // it goes back under the bracket.
+import { rescaledBetween2And4 } from './indent.js';
 import { leadingLength } from './lines.js';
 
 /** Of the file's continuation lines, the share aligned with their bracket for the file to count as aligning... */
@@ -90,6 +91,5 @@ export function realignContinuation(out: string[], row: number, snippetColumn: n
   const col = openBracketColumn(out, row);
   if (col === null || col < MIN_COLUMN || leadingLength(line) === col) return;
   // (a unit mapping keeps the columns beyond whole units: 57 = 28 units of 2 + 1 becomes 28 * 4 + 1)
-  const scaled = (from: number, to: number) => Math.floor(col / from) * to + (col % from) === snippetColumn;
-  if ((scaled(2, 4) || scaled(4, 2)) && fileAligns()) out[row] = ' '.repeat(col) + line.trimStart();
+  if (rescaledBetween2And4(col, snippetColumn) && fileAligns()) out[row] = ' '.repeat(col) + line.trimStart();
 }

@@ -31,6 +31,8 @@ export const unitColumns = (u: IndentUnit) => (u.kind === 'tab' ? TAB_COLUMNS : 
 const cols = unitColumns;
 /** A snippet column in the file's units; the columns beyond whole units are alignment, kept. */
 const mapColumns = (c: number, m: UnitMapping) => Math.floor(c / m.from) * m.to + (c % m.from);
+/** Is `column` the column `c` re-indented between units of 2 and 4 columns (either way, alignment kept)? */
+export const rescaledBetween2And4 = (c: number, column: number) => mapColumns(c, { from: 2, to: 4 }) === column || mapColumns(c, { from: 4, to: 2 }) === column;
 
 /**
  * The unit a snippet nests by, when its own lines say so: tabs, or 2, 4 or 8 spaces with a step

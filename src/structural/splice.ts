@@ -4,7 +4,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
-import { chooseUnitMapping, indentColumns, nesting, reindenter, snippetIndentUnit } from './indent.js';
+import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, openBracketColumn, openerRow, realignContinuation } from './continuations.js';
 import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
@@ -129,22 +129,19 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
   );
 }
 
-/** Some named node ends on row `end` and starts in [from, end): a construct wholly inside the stretch. */
-function closesWithin(root: Node, from: number, end: number): boolean {
-  let found = false;
+/** Where the outermost named node that ends on row `end` and starts in [from, end) starts (a construct wholly inside the stretch); null when none does. */
+function constructEndingAt(root: Node, from: number, end: number): number | null {
+  let start: number | null = null;
   const visit = (node: Node) => {
-    if (found) return;
     const a = node.startPosition.row;
     const b = lastRow(node);
-    if (b < from || a > end) return;
-    if (node.isNamed && b === end && a >= from && a < end) {
-      found = true;
-      return;
-    }
-    for (const c of node.children) if (c) visit(c);
+    // (a node that ends before `end` holds none that ends there)
+    if (start !== null || b < end || a > end) return;
+    if (node.isNamed && b === end && a >= from && a < end) start = a;
+    else for (const c of node.children) if (c) visit(c);
   };
   visit(root);
-  return found;
+  return start;
 }
 
 /** A line that can only be itself: some words of its own, and once in the file. */
@@ -317,7 +314,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     let n = kept.length;
     while (n > 2 && isBlank(seg.lines[kept[n - 1][0]]) && kept[n - 1][0] - kept[n - 2][0] === 1 && kept[n - 1][1] - kept[n - 2][1] === 1) n--;
     const closes = (b: number) =>
-      root !== null && !p.wholeFile && b >= 0 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[b][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && closesWithin(root, kept[b][1] + 1, kept[n - 1][1]);
+      root !== null && !p.wholeFile && b >= 0 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[b][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && constructEndingAt(root, kept[b][1] + 1, kept[n - 1][1]) !== null;
     // (read from the first new line after the last kept line that says where it is)
     const before = lastTellingBeforeNewCode(seg, orig.lines, kept, paired, n);
     if (n >= 2 && closes(before)) {
@@ -952,11 +949,10 @@ function movedUnderKeptOpener(snippet: string[], original: string[], paired: Map
       if (t !== '') for (const o of rows.get(t) ?? []) if (reindent(snippet[s]) !== original[o]) respaced.push([s, o]);
     }
   }
-  // (a column scaled between units of 2 and 4, as mapColumns does: a formatter re-aligning by a few columns is no re-indentation)
-  const scaled = (c: number, a: number, b: number) => Math.floor(c / a) * b + (c % a);
   for (const [s, o] of respaced) {
     const [sc, oc] = [indentColumns(snippet[s]), indentColumns(original[o])];
-    if (snippet[s].trim() === '' || (scaled(oc, 2, 4) !== sc && scaled(oc, 4, 2) !== sc)) continue;
+    // (a column scaled between units of 2 and 4: a formatter re-aligning by a few columns is no re-indentation)
+    if (snippet[s].trim() === '' || !rescaledBetween2And4(oc, sc)) continue;
     // (a line aligned under its bracket in a file that aligns them goes back there: realignContinuation)
     if (openBracketColumn(original, o) === oc && alignsContinuations(original)) continue;
     const opener = openerRow(original, o);
@@ -1045,14 +1041,8 @@ function reopenedConstruct(seg: Segment, original: string[], paired: Map<number,
   const [fs, fo] = [...paired.entries()].reduce((a, b) => (b[0] < a[0] ? b : a));
   if (fo !== from || fs === 0 || !/^\s*(?:<\/[\w.-]+>|[\]})]+[;,)]*|end)\s*$/.test(seg.lines[fs])) return from;
   const fresh = seg.lines.slice(0, fs).filter((l) => !isBlank(l));
-  let start = -1;
-  const visit = (node: Node) => {
-    if (start >= 0 || node.startPosition.row > fo || lastRow(node) < fo) return;
-    if (node.isNamed && lastRow(node) === fo && node.startPosition.row >= floor && node.startPosition.row < from) start = node.startPosition.row;
-    else for (const c of node.children) if (c) visit(c);
-  };
-  visit(root);
-  if (start < 0) return from;
+  const start = constructEndingAt(root, floor, fo);
+  if (start === null) return from;
   const opener = firstWord(original[start]);
   return opener !== undefined && fresh.length > 0 && firstWord(fresh[0]) === opener ? start : from;
 }
