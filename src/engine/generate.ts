@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { meta, writeGGUF, type MetaEntry, type TensorToWrite } from './gguf.js';
-import { GGMLType } from './ggml-types.js';
+import { GGMLType, rowBytes } from './ggml-types.js';
 import { quantize } from './quant.js';
 import { trainBPE, BYTE_TO_CHAR, TokenType } from './tokenizer.js';
 import { expectedTensors, type Arch, type ModelConfig } from './config.js';
@@ -202,5 +202,28 @@ export function buildModel(o: GenerateOptions): { config: ModelConfig; metadata:
 export function writeModel(path: string, o: GenerateOptions): ModelConfig {
   const m = buildModel(o);
   writeGGUF(path, m.metadata, m.tensors);
+  return m.config;
+}
+
+/**
+ * One of `jobs` processes writing a model together (make-model --jobs): job -1 writes the header
+ * and sizes the file, job j ≥ 0 then the tensors it is given. Tensors go to jobs largest first,
+ * each to the job with the fewest bytes so far, so every process computes the same split.
+ */
+export function writeModelPart(path: string, o: GenerateOptions, job: number, jobs: number): ModelConfig {
+  const m = buildModel(o);
+  if (job < 0) {
+    writeGGUF(path, m.metadata, m.tensors, 32, { header: true });
+    return m.config;
+  }
+  const size = (t: TensorToWrite) => rowBytes(t.type, t.dims[0]) * t.dims.slice(1).reduce((a, b) => a * b, 1);
+  const load = new Array<number>(jobs).fill(0), owner = new Array<number>(m.tensors.length);
+  const order = m.tensors.map((t, i) => ({ i, b: size(t) })).sort((a, b) => b.b - a.b || a.i - b.i);
+  for (const { i, b } of order) {
+    const j = load.indexOf(Math.min(...load));
+    owner[i] = j;
+    load[j] += b;
+  }
+  writeGGUF(path, m.metadata, m.tensors, 32, { tensors: (i) => owner[i] === job });
   return m.config;
 }

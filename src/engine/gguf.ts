@@ -281,10 +281,18 @@ export interface TensorToWrite {
 }
 
 /**
+ * Which part of the file one writeGGUF call writes, so that several processes can fill one large
+ * file together: `header` writes the header and sizes the file (tensor data left as zeros),
+ * `tensors` writes the data of the tensors whose index it keeps at their offsets, into a file
+ * another call has sized. Without it, one call writes the whole file.
+ */
+export type GGUFPart = { header: true } | { tensors: (index: number) => boolean };
+
+/**
  * Write a GGUF v3 file. Tensors are written one by one so that large generated
  * models never need the whole file in memory.
  */
-export function writeGGUF(path: string, metadata: MetaEntry[], tensors: TensorToWrite[], alignment = 32): void {
+export function writeGGUF(path: string, metadata: MetaEntry[], tensors: TensorToWrite[], alignment = 32, part?: GGUFPart): void {
   const w = new Writer();
   w.u32(MAGIC);
   w.u32(3);
@@ -304,7 +312,7 @@ export function writeGGUF(path: string, metadata: MetaEntry[], tensors: TensorTo
       writeScalar(w, m.type, m.value as MetaScalar, m.key);
     }
   }
-  let offset = 0;
+  let offset = 0, end = 0;
   const offsets: number[] = [];
   for (const t of tensors) {
     const nrows = t.dims.slice(1).reduce((a, b) => a * b, 1);
@@ -318,18 +326,37 @@ export function writeGGUF(path: string, metadata: MetaEntry[], tensors: TensorTo
     w.u32(t.type);
     w.u64(offset);
     offsets.push(offset);
+    end = offset + expect;
     offset = Math.ceil((offset + expect) / alignment) * alignment;
   }
   const pad = Math.ceil(w.length / alignment) * alignment - w.length;
   w.push(new Uint8Array(pad));
+  const dataStart = w.length;
+  const dataOf = (t: TensorToWrite): Uint8Array => {
+    const data = t.data instanceof Uint8Array ? t.data : t.data();
+    const nrows = t.dims.slice(1).reduce((a, b) => a * b, 1);
+    if (data.byteLength !== rowBytes(t.type, t.dims[0]) * nrows) throw new GGUFError(`tensor ${t.name}: wrong data size ${data.byteLength}`);
+    return data;
+  };
+  if (part && 'tensors' in part) {
+    const fd = fs.openSync(path, 'r+');
+    try {
+      tensors.forEach((t, i) => { if (part.tensors(i)) fs.writeSync(fd, dataOf(t), 0, undefined, dataStart + offsets[i]); });
+    } finally {
+      fs.closeSync(fd);
+    }
+    return;
+  }
   const fd = fs.openSync(path, 'w');
   try {
     fs.writeSync(fd, w.bytes);
+    if (part?.header) {
+      fs.ftruncateSync(fd, dataStart + end);
+      return;
+    }
     let pos = 0;
     tensors.forEach((t, i) => {
-      const data = t.data instanceof Uint8Array ? t.data : t.data();
-      const nrows = t.dims.slice(1).reduce((a, b) => a * b, 1);
-      if (data.byteLength !== rowBytes(t.type, t.dims[0]) * nrows) throw new GGUFError(`tensor ${t.name}: wrong data size ${data.byteLength}`);
+      const data = dataOf(t);
       if (offsets[i] > pos) fs.writeSync(fd, new Uint8Array(offsets[i] - pos));
       fs.writeSync(fd, data);
       pos = offsets[i] + data.byteLength;

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { gguf as hfGguf } from '@huggingface/gguf';
 import { parseGGUF, readGGUFHeader, readGGUFFile, writeGGUF, meta, GGUFError, tensorData } from '../../src/engine/gguf.js';
 import { GGMLType } from '../../src/engine/ggml-types.js';
 import { readConfig, modelTensors } from '../../src/engine/config.js';
-import { buildModel } from '../../src/engine/generate.js';
+import { buildModel, writeModel, writeModelPart } from '../../src/engine/generate.js';
 import { Engine } from '../../src/engine/engine.js';
 import { quantize } from '../../src/engine/quant.js';
 import { tmp, tinyModel } from './helpers.js';
@@ -124,5 +125,23 @@ describe('clear errors for bad files', () => {
     expect(c).toMatchObject({ arch: 'qwen2', dim: 256, layers: 2, heads: 4, kvHeads: 2, headDim: 64, ropeNeox: true, qkvBias: true, tied: true });
     expect(modelTensors(g, c).length).toBe(2 + 2 * 12); // tied: no output.weight
     expect(() => parseGGUF(new Uint8Array([0x47, 0x47, 0x55, 0x46, 9, 0, 0, 0]))).toThrow(GGUFError);
+  });
+});
+
+describe('a model written by several processes (make-model --jobs)', () => {
+  it('header first, then each job its share of the tensors: the same bytes as one writer', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-parts-'));
+    try {
+      const opts = { preset: 'tiny', type: 'q4_k_m' as const, seed: 3 };
+      const whole = path.join(dir, 'whole.gguf'), parts = path.join(dir, 'parts.gguf');
+      writeModel(whole, opts);
+      writeModelPart(parts, opts, -1, 3);
+      expect(fs.statSync(parts).size).toBe(fs.statSync(whole).size);
+      expect(fs.readFileSync(parts).equals(fs.readFileSync(whole))).toBe(false);  // sized, data still zero
+      for (const j of [2, 0, 1]) writeModelPart(parts, opts, j, 3);
+      expect(fs.readFileSync(parts).equals(fs.readFileSync(whole))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
