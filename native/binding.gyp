@@ -20,7 +20,7 @@
       ["with_cuda==1", {
         "sources": [
           "cuda/probe.cu", "cuda/engine.cu", "cuda/matmul.cu", "cuda/norm.cu", "cuda/rope.cu", "cuda/kvcache.cu",
-          "cuda/attention.cu", "cuda/sample.cu"
+          "cuda/attention.cu", "cuda/sample.cu", "cuda/matmul_mma.cu"
         ],
         "defines": ["SPECEDIT_WITH_CUDA"],
         "rules": [{

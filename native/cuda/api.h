@@ -43,6 +43,7 @@ class DeviceEngine {
   virtual void copy_blocks(const std::vector<int32_t>& pairs) = 0;
   virtual size_t kv_bytes() const = 0;
   virtual size_t weight_bytes() const = 0;
+  virtual const char* matmul_kernel() const = 0;  // "mma" (tensor cores) or "fma": for benchmark reports
 };
 
 // Throws std::runtime_error (with the CUDA error's name) when the device cannot be used or

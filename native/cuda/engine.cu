@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -86,6 +87,10 @@ class CudaEngine final : public DeviceEngine {
   CudaEngine(const Model& m, int device, int n_blocks, int block_size, bool kv_int8) : c_(m.cfg), dev_(device) {
     if (c_.head_dim % 8 || c_.head_dim > 256)
       throw std::runtime_error("CUDA backend: head dimension " + std::to_string(c_.head_dim) + " (needs a multiple of 8, at most 256)");
+    // tensor cores for the quantized matrices unless SPECEDIT_CUDA_MATMUL=fma asks for the f32
+    // FMA kernel everywhere (the baseline the benchmarks compare against)
+    const char* mm = std::getenv("SPECEDIT_CUDA_MATMUL");
+    mma_ = !(mm && std::string(mm) == "fma");
     CUDA_CHECK(cudaSetDevice(device));
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream_.s, cudaStreamNonBlocking));
     upload(m);
@@ -106,6 +111,7 @@ class CudaEngine final : public DeviceEngine {
   }
 
   size_t kv_bytes() const override { return kv_bytes_; }
+  const char* matmul_kernel() const override { return mma_ ? "mma" : "fma"; }
   size_t weight_bytes() const override { return weight_bytes_; }
 
   void copy_blocks(const std::vector<int32_t>& pairs) override {
@@ -146,7 +152,9 @@ class CudaEngine final : public DeviceEngine {
             *h_koff = hc.take<int32_t>(R);
     std::copy(tokens.begin(), tokens.end(), h_tok);
     size_t bt = 0;
+    int parts = 1;  // attention partitions: enough for the furthest position in the batch
     for (auto& s : seqs) {
+      if (s.n > 0) parts = std::max(parts, (s.pos0 + s.n - 1) / ATT_PART + 1);
       for (int i = 0; i < s.n; i++) { h_pos[s.start + i] = s.pos0 + i; h_off[s.start + i] = (int32_t)bt; }
       std::copy(s.blocks.begin(), s.blocks.end(), h_tab + bt);
       bt += s.blocks.size();
@@ -156,11 +164,12 @@ class CudaEngine final : public DeviceEngine {
     // device workspace: the integers, the activations, the results
     Carver cw{nullptr};
     const auto carve = [&](Carver& cv) {
-      struct W { uint8_t* in; float *x, *xn, *q, *k, *v, *att, *g, *u, *xo, *xr, *logits, *tkv; int32_t *am, *tki; } w;
+      struct W { uint8_t* in; float *x, *xn, *q, *k, *v, *att, *attw, *g, *u, *xo, *xr, *logits, *tkv; int32_t *am, *tki; } w;
       w.in = cv.take<uint8_t>(in_bytes);
       w.x = cv.take<float>((size_t)N * D); w.xn = cv.take<float>((size_t)N * D);
       w.q = cv.take<float>((size_t)N * qd); w.k = cv.take<float>((size_t)N * kvd); w.v = cv.take<float>((size_t)N * kvd);
-      w.att = cv.take<float>((size_t)N * qd); w.g = cv.take<float>((size_t)N * F); w.u = cv.take<float>((size_t)N * F);
+      w.att = cv.take<float>((size_t)N * qd); w.attw = cv.take<float>(attention_workspace_floats(N, c_.heads, c_.head_dim, parts));
+      w.g = cv.take<float>((size_t)N * F); w.u = cv.take<float>((size_t)N * F);
       w.xo = cv.take<float>((size_t)R * D); w.xr = cv.take<float>((size_t)R * D); w.logits = cv.take<float>((size_t)R * V);
       w.tkv = cv.take<float>(std::max<size_t>(K, 1)); w.am = cv.take<int32_t>(R); w.tki = cv.take<int32_t>(std::max<size_t>(K, 1));
       return w;
@@ -179,22 +188,22 @@ class CudaEngine final : public DeviceEngine {
     for (int l = 0; l < c_.layers; l++) {
       const DevLayer& L = layers_[l];
       launch_rmsnorm(s, w.x, L.attn_norm, N, D, c_.eps, w.xn);
-      launch_matmul(s, L.wq, w.xn, N, w.q, qd, L.bq, EP_STORE, nullptr);
-      launch_matmul(s, L.wk, w.xn, N, w.k, kvd, L.bk, EP_STORE, nullptr);
-      launch_matmul(s, L.wv, w.xn, N, w.v, kvd, L.bv, EP_STORE, nullptr);
+      matmul(s, L.wq, w.xn, N, w.q, qd, L.bq, EP_STORE, nullptr);
+      matmul(s, L.wk, w.xn, N, w.k, kvd, L.bk, EP_STORE, nullptr);
+      matmul(s, L.wv, w.xn, N, w.v, kvd, L.bv, EP_STORE, nullptr);
       launch_rope(s, w.q, w.k, d_pos, N, c_.heads, c_.kv_heads, c_.head_dim, c_.rope_dim, c_.neox, inv_freq_);
       launch_kv_write(s, kv_, l, w.k, w.v, d_pos, d_off, d_tab, N);
-      launch_attention(s, kv_, l, w.q, d_pos, d_off, d_tab, N, c_.heads, w.att);
-      launch_matmul(s, L.wo, w.att, N, w.x, D, nullptr, EP_ADD, nullptr);
+      launch_attention(s, kv_, l, w.q, d_pos, d_off, d_tab, N, c_.heads, parts, w.attw, w.att);
+      matmul(s, L.wo, w.att, N, w.x, D, nullptr, EP_ADD, nullptr);
       launch_rmsnorm(s, w.x, L.ffn_norm, N, D, c_.eps, w.xn);
-      launch_matmul(s, L.wgate, w.xn, N, w.g, F, nullptr, EP_STORE, nullptr);
-      launch_matmul(s, L.wup, w.xn, N, w.u, F, nullptr, EP_SWIGLU, w.g);
-      launch_matmul(s, L.wdown, w.u, N, w.x, D, nullptr, EP_ADD, nullptr);
+      matmul(s, L.wgate, w.xn, N, w.g, F, nullptr, EP_STORE, nullptr);
+      matmul(s, L.wup, w.xn, N, w.u, F, nullptr, EP_SWIGLU, w.g);
+      matmul(s, L.wdown, w.u, N, w.x, D, nullptr, EP_ADD, nullptr);
     }
     if (R > 0) {  // a pass that only fills the cache asks for no rows (and a grid of 0 blocks is an error)
       launch_gather_rows(s, w.x, d_rows, R, D, w.xo);
       launch_rmsnorm(s, w.xo, out_norm_, R, D, c_.eps, w.xr);
-      launch_matmul(s, output_, w.xr, R, w.logits, V, nullptr, EP_STORE, nullptr);
+      matmul(s, output_, w.xr, R, w.logits, V, nullptr, EP_STORE, nullptr);
       launch_argmax(s, w.logits, R, V, w.am);
       if (K) launch_topk(s, w.logits, R, V, d_k, d_koff, w.tki, w.tkv);
     }
@@ -243,6 +252,12 @@ class CudaEngine final : public DeviceEngine {
   }
 
  private:
+  void matmul(cudaStream_t s, const GpuMat& w, const float* x, int N, float* y, int ldy, const float* bias, Epilogue ep,
+              const float* gate) const {
+    if (mma_ && mma_type(w.type) && w.cols % 32 == 0) launch_matmul_mma(s, w, x, N, y, ldy, bias, ep, gate);
+    else launch_matmul(s, w, x, N, y, ldy, bias, ep, gate);
+  }
+
   // Weights: every matrix repacked on the host (layout.h) and copied into one device arena; the
   // norms and biases (already floats in the Model) into another. Done once, at load.
   void upload(const Model& m) {
@@ -306,6 +321,7 @@ class CudaEngine final : public DeviceEngine {
 
   Config c_;
   int dev_;
+  bool mma_ = true;
   DevBuf weights_, floats_, kv_buf_, work_;
   PinnedBuf hin_, hout_;
   Stream stream_;  // declared last: destroyed (after a final sync) before the buffers it used

@@ -15,6 +15,11 @@ enum Epilogue : int {
 };
 void launch_matmul(cudaStream_t s, const GpuMat& w, const float* x, int N, float* y, int ldy, const float* bias, Epilogue ep,
                    const float* gate);
+// matmul_mma.cu — the same product on tensor cores (f16 operands, f32 sums), for the types
+// mma_type accepts (the quantized ones; columns a multiple of 32)
+bool mma_type(int type);
+void launch_matmul_mma(cudaStream_t s, const GpuMat& w, const float* x, int N, float* y, int ldy, const float* bias,
+                       Epilogue ep, const float* gate);
 
 // norm.cu
 void launch_embed(cudaStream_t s, const GpuMat& emb, const int32_t* tokens, int N, float* x);
@@ -42,9 +47,13 @@ struct DevKV {
 void launch_kv_write(cudaStream_t s, const DevKV& kv, int layer, const float* k, const float* v, const int32_t* pos,
                      const int32_t* tab_off, const int32_t* table, int N);
 
-// attention.cu — out[t] = causal softmax attention of q[t] over its sequence's keys 0..pos[t]
+// attention.cu — out[t] = causal softmax attention of q[t] over its sequence's keys 0..pos[t],
+// in partitions of ATT_PART keys fixed by position; `parts` ≥ max(pos) / ATT_PART + 1, `work`
+// holds attention_workspace_floats(N, heads, head_dim, parts) floats
+constexpr int ATT_PART = 64;
+size_t attention_workspace_floats(int N, int heads, int hd, int parts);
 void launch_attention(cudaStream_t s, const DevKV& kv, int layer, const float* q, const int32_t* pos, const int32_t* tab_off,
-                      const int32_t* table, int N, int heads, float* out);
+                      const int32_t* table, int N, int heads, int parts, float* work, float* out);
 
 // sample.cu — per row of logits [R][V]: the argmax (ties: lowest id), and the top k (k ≤
 // TOPK_DEVICE_MAX) by descending logit, ties to the lowest id, at ids[koff[r]..]

@@ -233,6 +233,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("kvBytes", st_->gpu ? (double)st_->gpu->kv_bytes() : st_->kv ? (double)st_->kv->bytes() : 0.0);
     o.Set("packedWeightBytes", st_->model ? (double)st_->model->panel_bytes : 0.0);
     o.Set("deviceWeightBytes", st_->gpu ? (double)st_->gpu->weight_bytes() : 0.0);
+    o.Set("cudaMatmul", st_->gpu ? st_->gpu->matmul_kernel() : "");
     return o;
   }
 

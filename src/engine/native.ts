@@ -34,6 +34,8 @@ export interface NativeEngineInstance {
     packedWeightBytes: number;
     /** weights (repacked) and norms in device memory, CUDA backend only */
     deviceWeightBytes: number;
+    /** the CUDA matmul kernel of quantized matrices: 'mma' (tensor cores) or 'fma' (SPECEDIT_CUDA_MATMUL=fma); '' on the CPU */
+    cudaMatmul: string;
   };
   close(): void;
 }
