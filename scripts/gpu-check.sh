@@ -3,13 +3,16 @@
 # about 10 minutes on one H200 with 16 cores. Results go to $OUT (or ./gpu-results):
 #   summary.md             what ran, rc and time of each step, the GPU, the headline numbers vs the targets
 #   build.log              the addon's build (skipped when an addon built with CUDA is already there)
-#   test-gpu.log           npm run test:gpu: the conformance suite on the GPU, then bench:engine (0.5B shape)
+#   test-gpu.log           the conformance suite on the GPU (npm run test:gpu's first half)
 #   bench-engine-0.5b.json bench:engine --device cuda, Qwen2.5-Coder-0.5B shape, Q8_0 and Q4_K_M
 #   bench-engine-7b.json   bench:engine --device cuda --preset qwen2.5-coder-7b, Q8_0
-#   bench-apply-7b.json    bench:apply --device cuda --quick on the 7B shape (teacher-forced)
+#   bench-engine-*-fma.json the same with SPECEDIT_CUDA_MATMUL=fma: the baseline the tensor-core kernel is measured against
+#   bench-apply-7b.json    bench:apply --device cuda --quick on the 7B shape (teacher-forced; with
+#                          GPU_CHECK_7B=0, bench-apply-0.5b.json on the 0.5B shape instead)
 #   steps.log              the benchmarks' and model generation's output
 # Needs node ≥ 20 and this checkout's node_modules (the GPU machine has no registry: carry them),
-# nvcc (or an addon already built with CUDA at native/build/Release). Every step has a time limit
+# nvcc and node-gyp (or an addon already built with CUDA at native/build/Release). npm itself is
+# not needed: the tools run from node_modules/.bin, so a bare node binary carried along will do. Every step has a time limit
 # and the whole run a deadline, so what finished comes back even when something hangs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +40,7 @@ step() {
   return $rc
 }
 
+
 say "# specedit gpu-check $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 say ""
 if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
@@ -54,7 +58,7 @@ mkdir -p "$MODELS"
 gen() {  # gen PRESET TYPE
   local f="$MODELS/$1-$2-qwenvocab.gguf"
   [ -f "$f" ] && return 0
-  node --import tsx scripts/make-model.ts --out "$f.tmp" --preset "$1" --type "$2" --vocab qwen && mv "$f.tmp" "$f"
+  node --import tsx scripts/make-model.ts --out "$f.tmp" --preset "$1" --type "$2" --vocab qwen --jobs "$(nproc)" && mv "$f.tmp" "$f"
 }
 WITH_7B="${GPU_CHECK_7B:-1}"  # 0: the 0.5B shape only (a shorter run)
 GEN7=""
@@ -66,24 +70,30 @@ built() { [ -f "$ADDON" ] && node -e "process.exit(require('./$ADDON').cudaProbe
 if built; then
   say "- build: reused $ADDON (built with CUDA)"
 else
-  SPECEDIT_CUDA=1 step build 240 "$OUT_DIR/build.log" npm run build:native || { say "build failed: see build.log"; exit 1; }
+  SPECEDIT_CUDA=1 step build 240 "$OUT_DIR/build.log" node-gyp rebuild --directory native --jobs max || { say "build failed: see build.log"; exit 1; }
 fi
 say ""
 say "probe: \`$(node -e "console.log(JSON.stringify(require('./$ADDON').cudaProbe(0)))")\`"
 say ""
 
+# the conformance suite needs only its own tiny models: it runs while the bench models are generated
+step "test:gpu (the conformance suite on the GPU)" 180 "$OUT_DIR/test-gpu.log" \
+  env SPECEDIT_REQUIRE_GPU=1 node_modules/.bin/vitest run --reporter=verbose test/gpu
 wait "$GEN05"
-if ! GPU_BENCH_JSON="$OUT_DIR/bench-engine-0.5b.json" step "test:gpu (conformance on the GPU + bench:engine 0.5B)" 240 "$OUT_DIR/test-gpu.log" npm run test:gpu \
-   && [ ! -f "$OUT_DIR/bench-engine-0.5b.json" ]; then
-  # test:gpu stops at a failing test: measure anyway, a first run on a GPU should bring back all it can
-  step "bench:engine 0.5B (test:gpu failed before it)" 120 "$OUT_DIR/steps.log" npx tsx bench/engine.ts --device cuda --json "$OUT_DIR/bench-engine-0.5b.json"
-fi
+step "bench:engine 0.5B" 120 "$OUT_DIR/steps.log" node_modules/.bin/tsx bench/engine.ts --device cuda --json "$OUT_DIR/bench-engine-0.5b.json"
+# the baseline beside it: the f32 FMA kernel for every matrix instead of tensor cores
+step "bench:engine 0.5B Q8_0, FMA matmul (baseline)" 90 "$OUT_DIR/steps.log" \
+  env SPECEDIT_CUDA_MATMUL=fma node_modules/.bin/tsx bench/engine.ts --device cuda --types q8_0 --json "$OUT_DIR/bench-engine-0.5b-fma.json"
 grep -E "Tests |Test Files |✓|×|FAIL" "$OUT_DIR/test-gpu.log" | grep -v "✓ .*ms$" | head -20 | sed 's/\x1b\[[0-9;]*m//g' >> "$SUMMARY"
 
-if [ -n "$GEN7" ]; then
+if [ -z "$GEN7" ]; then  # no 7B this run: the apply benchmark on the 0.5B shape instead
+  step "bench:apply 0.5B (quick, teacher-forced)" 150 "$OUT_DIR/steps.log" node_modules/.bin/tsx bench/apply.ts --device cuda --quick --preset qwen2.5-coder-0.5b --json "$OUT_DIR/bench-apply-0.5b.json"
+else
   wait "$GEN7"
-  step "bench:engine 7B Q8_0" 150 "$OUT_DIR/steps.log" npx tsx bench/engine.ts --device cuda --preset qwen2.5-coder-7b --types q8_0 --json "$OUT_DIR/bench-engine-7b.json"
-  step "bench:apply 7B (quick, teacher-forced)" 150 "$OUT_DIR/steps.log" npx tsx bench/apply.ts --device cuda --preset qwen2.5-coder-7b --quick --json "$OUT_DIR/bench-apply-7b.json"
+  step "bench:engine 7B Q8_0" 150 "$OUT_DIR/steps.log" node_modules/.bin/tsx bench/engine.ts --device cuda --preset qwen2.5-coder-7b --types q8_0 --json "$OUT_DIR/bench-engine-7b.json"
+  step "bench:engine 7B Q8_0, FMA matmul (baseline, quick)" 100 "$OUT_DIR/steps.log" \
+    env SPECEDIT_CUDA_MATMUL=fma node_modules/.bin/tsx bench/engine.ts --device cuda --preset qwen2.5-coder-7b --types q8_0 --quick --json "$OUT_DIR/bench-engine-7b-fma.json"
+  step "bench:apply 7B (quick, teacher-forced)" 150 "$OUT_DIR/steps.log" node_modules/.bin/tsx bench/apply.ts --device cuda --preset qwen2.5-coder-7b --quick --json "$OUT_DIR/bench-apply-7b.json"
 fi
 
 # the headline numbers beside the issue's targets
@@ -94,16 +104,19 @@ const read = (f) => { try { return JSON.parse(fs.readFileSync(path.join(dir, f),
 const runs = (j) => (j ? j.runs ?? [j] : []);
 const pct = (x) => (x === undefined ? '?' : `${(x * 100).toFixed(0)}%`);
 console.log('\n| measure | value | target |\n|---|---|---|');
-for (const [f, shape] of [['bench-engine-0.5b.json', '0.5B'], ['bench-engine-7b.json', '7B']])
-  for (const r of runs(read(f))) {
+for (const [f, shape] of [['bench-engine-0.5b.json', '0.5B'], ['bench-engine-0.5b-fma.json', '0.5B'], ['bench-engine-7b.json', '7B'], ['bench-engine-7b-fma.json', '7B']])
+  for (const r0 of runs(read(f))) {
+    const r = { ...r0, weight_type: `${r0.weight_type}${r0.cuda_matmul ? ` (${r0.cuda_matmul} matmul)` : ''}` };
     console.log(`| ${shape} ${r.weight_type} decode | ${r.decode_ms?.toFixed(2)} ms, ${pct(r.decode_bandwidth_fraction)} of the HBM bound (${r.decode_bound_ms?.toFixed(2)} ms) | ${shape === '7B' ? '≥ 60% (Q8_0)' : '≤ 2 ms'} |`);
     console.log(`| ${shape} ${r.weight_type} verify k=64 / decode | ${r.verify64_vs_decode?.toFixed(2) ?? '?'}× | ${shape === '7B' ? '≤ 1.5×' : ''} |`);
     console.log(`| ${shape} ${r.weight_type} prefill | ${r.prefill_tok_s?.toFixed(0)} tok/s | |`);
   }
-const a = read('bench-apply-7b.json');
+for (const shape of ['0.5B', '7B']) {
+const a = read(`bench-apply-${shape.toLowerCase()}.json`);
 const g = a?.decoders?.greedy?.tokens_per_s;
 for (const [d, s] of Object.entries(a?.decoders ?? {}))
-  console.log(`| 7B apply ${d} (teacher-forced) | ${s.tokens_per_s.toFixed(0)} tok/s = ${(s.tokens_per_s / g).toFixed(1)}× greedy, ${s.forward_passes_per_token.toFixed(3)} passes/token | ${d.startsWith('speculative') ? '≥ 10,000 tok/s, ≥ 15× greedy' : ''} |`);
+  console.log(`| ${shape} apply ${d} (teacher-forced) | ${s.tokens_per_s.toFixed(0)} tok/s = ${(s.tokens_per_s / g).toFixed(1)}× greedy, ${s.forward_passes_per_token.toFixed(3)} passes/token | ${d.startsWith('speculative') ? '≥ 10,000 tok/s, ≥ 15× greedy' : ''} |`);
+}
 JS
 say ""
 say "done in $SECONDS s"
