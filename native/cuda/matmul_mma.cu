@@ -3,7 +3,9 @@
 //
 // Each weight value is dequantized by load8_t (layout.h), rounded to f16, and multiplied with the
 // activations rounded to f16 by mma.sync.m16n8k16 (f32 accumulation): 16 output rows × 8 tokens ×
-// 16 inputs per instruction. Lane (g = lane/4, q = lane%4) feeds the instruction the inputs
+// 16 inputs per instruction. Q8_0 skips the dequantization: its int8 quants are exact in f16, and
+// each 32-value chunk's sum is multiplied by the row's block scale in f32 (fewer instructions a
+// weight byte, which decode is short of, and no rounding of d·q). Lane (g = lane/4, q = lane%4) feeds the instruction the inputs
 // 32c + 8q .. 32c + 8q + 7 of chunk c (two instructions a chunk): the mma's k order is a fixed
 // permutation of the chunk's columns, the same for weights and activations, so the sum is the
 // same sum and each lane's operands are one load8_t per row and two float4 of activations.
@@ -49,6 +51,19 @@ __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
   return u;
 }
 
+// Two int8 values of a word (the bytes that `sel` picks: 0x4140 bytes 0 and 1, 0x4342 bytes 2 and 3)
+// as an f16 pair, exactly: with the sign bit flipped a byte u is x + 128, the f16 with bits
+// 0x6400 | u is 1024 + u, and 1024 + u − 1152 = x.
+__device__ __forceinline__ uint32_t i8pair_half2(uint32_t word, uint32_t sel) {
+  const uint32_t h = __byte_perm(word ^ 0x80808080u, 0x64646464u, sel);
+  __half2 v;
+  memcpy(&v, &h, 4);
+  v = __hsub2(v, __half2half2(__ushort_as_half(0x6480)));  // 1152
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  return u;
+}
+
 // d += A·B for one m16n8k16 tile (A row-major 16×16, B "col" 16×8, f16 in, f32 accumulate).
 // sm_80 and up (the builds target sm_80/sm_90; a compile for an older default target traps).
 __device__ __forceinline__ void mma16816(float d[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
@@ -79,23 +94,45 @@ __global__ void __launch_bounds__(32 * MMA_KSPLIT) matmul_mma_kernel(MmaArgs a) 
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
 
+  // Q8_0: the int8 quants go to the tensor cores as they are (exact in f16) and each chunk's sum
+  // is scaled by its row's block scale after (one scale per row per 32 values: a chunk); the
+  // other types dequantize each value first (load8_t) and round it to f16
+  constexpr bool Q8 = TYPE == G_Q8_0;
   for (int base = warp; base < chunks; base += MMA_KSPLIT * U) {
     uint32_t A[U][RF][2][4];  // chunk u, row tile i, instruction s, register: the weights as f16 pairs
+    float dsc[U][RF][2];      // Q8_0: the block scales of rows g and g + 8
 #pragma unroll
     for (int u = 0; u < U; u++) {
       const int c = base + MMA_KSPLIT * u;
       if (c < chunks) {
 #pragma unroll
         for (int i = 0; i < RF; i++) {
-          float w0[8], w1[8];  // rows g and g + 8, the lane's 8 inputs
-          load8_t<TYPE>(a.w, min(r0 + 16 * i + g, rows - 1), 32 * c + 8 * q, w0);
-          load8_t<TYPE>(a.w, min(r0 + 16 * i + g + 8, rows - 1), 32 * c + 8 * q, w1);
+          if constexpr (Q8) {
+            uint2 qv[2];
 #pragma unroll
-          for (int s = 0; s < 2; s++) {
-            A[u][i][s][0] = pack_half2(w0[4 * s + 0], w0[4 * s + 1]);  // row g, k 2q, 2q + 1
-            A[u][i][s][1] = pack_half2(w1[4 * s + 0], w1[4 * s + 1]);  // row g + 8
-            A[u][i][s][2] = pack_half2(w0[4 * s + 2], w0[4 * s + 3]);  // row g, k 2q + 8, 2q + 9
-            A[u][i][s][3] = pack_half2(w1[4 * s + 2], w1[4 * s + 3]);  // row g + 8
+            for (int h = 0; h < 2; h++) {
+              const size_t e = (size_t)min(r0 + 16 * i + g + 8 * h, rows - 1) * K + 32 * c + 8 * q;
+              qv[h] = *reinterpret_cast<const uint2*>(a.w.q + e);
+              dsc[u][i][h] = f16_bits(*reinterpret_cast<const uint16_t*>(a.w.d + 2 * (e / 32)));
+            }
+#pragma unroll
+            for (int s = 0; s < 2; s++) {
+              A[u][i][s][0] = i8pair_half2(s ? qv[0].y : qv[0].x, 0x4140);  // row g, k 2q, 2q + 1
+              A[u][i][s][1] = i8pair_half2(s ? qv[1].y : qv[1].x, 0x4140);  // row g + 8
+              A[u][i][s][2] = i8pair_half2(s ? qv[0].y : qv[0].x, 0x4342);  // row g, k 2q + 8, 2q + 9
+              A[u][i][s][3] = i8pair_half2(s ? qv[1].y : qv[1].x, 0x4342);  // row g + 8
+            }
+          } else {
+            float w0[8], w1[8];  // rows g and g + 8, the lane's 8 inputs
+            load8_t<TYPE>(a.w, min(r0 + 16 * i + g, rows - 1), 32 * c + 8 * q, w0);
+            load8_t<TYPE>(a.w, min(r0 + 16 * i + g + 8, rows - 1), 32 * c + 8 * q, w1);
+#pragma unroll
+            for (int s = 0; s < 2; s++) {
+              A[u][i][s][0] = pack_half2(w0[4 * s + 0], w0[4 * s + 1]);  // row g, k 2q, 2q + 1
+              A[u][i][s][1] = pack_half2(w1[4 * s + 0], w1[4 * s + 1]);  // row g + 8
+              A[u][i][s][2] = pack_half2(w0[4 * s + 2], w0[4 * s + 3]);  // row g, k 2q + 8, 2q + 9
+              A[u][i][s][3] = pack_half2(w1[4 * s + 2], w1[4 * s + 3]);  // row g + 8
+            }
           }
         }
       }
@@ -118,8 +155,18 @@ __global__ void __launch_bounds__(32 * MMA_KSPLIT) matmul_mma_kernel(MmaArgs a) 
         const uint32_t b10 = pack_half2(x1.x, x1.y), b11 = pack_half2(x1.z, x1.w);
 #pragma unroll
         for (int i = 0; i < RF; i++) {
-          mma16816(acc[i][j], A[u][i][0][0], A[u][i][0][1], A[u][i][0][2], A[u][i][0][3], b00, b01);
-          mma16816(acc[i][j], A[u][i][1][0], A[u][i][1][1], A[u][i][1][2], A[u][i][1][3], b10, b11);
+          if constexpr (Q8) {
+            float p[4] = {0.f, 0.f, 0.f, 0.f};
+            mma16816(p, A[u][i][0][0], A[u][i][0][1], A[u][i][0][2], A[u][i][0][3], b00, b01);
+            mma16816(p, A[u][i][1][0], A[u][i][1][1], A[u][i][1][2], A[u][i][1][3], b10, b11);
+            acc[i][j][0] = fmaf(dsc[u][i][0], p[0], acc[i][j][0]);
+            acc[i][j][1] = fmaf(dsc[u][i][0], p[1], acc[i][j][1]);
+            acc[i][j][2] = fmaf(dsc[u][i][1], p[2], acc[i][j][2]);
+            acc[i][j][3] = fmaf(dsc[u][i][1], p[3], acc[i][j][3]);
+          } else {
+            mma16816(acc[i][j], A[u][i][0][0], A[u][i][0][1], A[u][i][0][2], A[u][i][0][3], b00, b01);
+            mma16816(acc[i][j], A[u][i][1][0], A[u][i][1][1], A[u][i][1][2], A[u][i][1][3], b10, b11);
+          }
         }
       }
     }
