@@ -132,6 +132,7 @@ async function benchModel(type: FileType, ceil: Ceilings) {
     isa: info.isa,
     threads: info.threads,
     cuda_matmul: info.cudaMatmul || undefined,
+    cuda_graphs: e.device.kind === 'cuda' ? info.cudaGraphs : undefined,
     streamed_bytes: streamed,
     decode_tok_s: 1000 / decode512.median,
     decode_ms: decode512.median,
@@ -152,7 +153,7 @@ async function benchModel(type: FileType, ceil: Ceilings) {
     decode_bandwidth_fraction: decodeBoundMs / decode512.median,
     verify32_gmac_s: verify[32] ? (32 * macsPerToken) / (verify[32].median * 1e6) : undefined,
   };
-  console.log(`\n## ${r.model} — ${e.device.kind === 'cuda' ? `${describeDevice(e.device)}, ${info.cudaMatmul} matmul` : `${info.isa}, ${info.threads} threads`}`);
+  console.log(`\n## ${r.model} — ${e.device.kind === 'cuda' ? `${describeDevice(e.device)}, ${info.cudaMatmul} matmul, graphs ${info.cudaGraphs ? 'on' : 'off'}` : `${info.isa}, ${info.threads} threads`}`);
   console.log(`| measure | value |\n|---|---|`);
   console.log(`| decode, context 512 | ${fmt(decode512)} = ${r.decode_tok_s.toFixed(1)} tok/s; ${(r.decode_bandwidth_fraction * 100).toFixed(0)}% of the bandwidth bound (${decodeBoundMs.toFixed(1)} ms) |`);
   if (decode4096) console.log(`| decode, context 4096 | ${fmt(decode4096)} = ${(1000 / decode4096.median).toFixed(1)} tok/s |`);

@@ -44,6 +44,7 @@ class DeviceEngine {
   virtual size_t kv_bytes() const = 0;
   virtual size_t weight_bytes() const = 0;
   virtual const char* matmul_kernel() const = 0;  // "mma" (tensor cores) or "fma": for benchmark reports
+  virtual bool graphs() const = 0;                 // repeated shapes replay captured CUDA graphs
 };
 
 // Throws std::runtime_error (with the CUDA error's name) when the device cannot be used or

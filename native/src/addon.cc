@@ -234,6 +234,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("packedWeightBytes", st_->model ? (double)st_->model->panel_bytes : 0.0);
     o.Set("deviceWeightBytes", st_->gpu ? (double)st_->gpu->weight_bytes() : 0.0);
     o.Set("cudaMatmul", st_->gpu ? st_->gpu->matmul_kernel() : "");
+    o.Set("cudaGraphs", st_->gpu ? st_->gpu->graphs() : false);
     return o;
   }
 

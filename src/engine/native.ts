@@ -36,6 +36,8 @@ export interface NativeEngineInstance {
     deviceWeightBytes: number;
     /** the CUDA matmul kernel of quantized matrices: 'mma' (tensor cores) or 'fma' (SPECEDIT_CUDA_MATMUL=fma); '' on the CPU */
     cudaMatmul: string;
+    /** CUDA: a shape seen again replays a captured graph (SPECEDIT_CUDA_GRAPHS=0 turns it off) */
+    cudaGraphs: boolean;
   };
   close(): void;
 }
