@@ -6,7 +6,8 @@
 #   test-gpu.log           the conformance suite on the GPU (npm run test:gpu's first half)
 #   bench-engine-0.5b.json bench:engine --device cuda, Qwen2.5-Coder-0.5B shape, Q8_0 and Q4_K_M
 #   bench-engine-7b.json   bench:engine --device cuda --preset qwen2.5-coder-7b, Q8_0
-#   bench-engine-*-fma.json the same with SPECEDIT_CUDA_MATMUL=fma: the baseline the tensor-core kernel is measured against
+#   bench-engine-*-base.json the same with the baseline's settings (GPU_CHECK_BASELINE; default: the
+#                          f32 FMA matmul and no CUDA graphs), in the same run
 #   bench-apply-7b.json    bench:apply --device cuda --quick on the 7B shape (teacher-forced; with
 #                          GPU_CHECK_7B=0, bench-apply-0.5b.json on the 0.5B shape instead)
 #   steps.log              the benchmarks' and model generation's output
@@ -80,10 +81,18 @@ say ""
 step "test:gpu (the conformance suite on the GPU)" 180 "$OUT_DIR/test-gpu.log" \
   env SPECEDIT_REQUIRE_GPU=1 node_modules/.bin/vitest run --reporter=verbose test/gpu
 wait "$GEN05"
-step "bench:engine 0.5B" 120 "$OUT_DIR/steps.log" node_modules/.bin/tsx bench/engine.ts --device cuda --json "$OUT_DIR/bench-engine-0.5b.json"
-# the baseline beside it: the f32 FMA kernel for every matrix instead of tensor cores
-step "bench:engine 0.5B Q8_0, FMA matmul (baseline)" 90 "$OUT_DIR/steps.log" \
-  env SPECEDIT_CUDA_MATMUL=fma node_modules/.bin/tsx bench/engine.ts --device cuda --types q8_0 --json "$OUT_DIR/bench-engine-0.5b-fma.json"
+[ -n "$GEN7" ] && wait "$GEN7"  # its 16 processes would slow the host side of the 0.5B timings
+step "bench:engine 0.5B" 120 "$OUT_DIR/steps.log" node --import tsx bench/engine.ts --device cuda --json "$OUT_DIR/bench-engine-0.5b.json"
+if [ $? -ge 128 ] && command -v cuda-gdb >/dev/null; then  # killed by a signal: once more, for a backtrace
+  step "bench:engine 0.5B under cuda-gdb" 120 "$OUT_DIR/steps.log" cuda-gdb -batch -ex run -ex bt -ex "thread apply all bt 8" \
+    --args "$(command -v node)" --import tsx bench/engine.ts --device cuda --json "$OUT_DIR/bench-engine-0.5b.json"
+fi
+# the baseline beside it, in the same run: by default the f32 FMA kernel for every matrix and no
+# CUDA graphs (GPU_CHECK_BASELINE names other settings, e.g. "SPECEDIT_CUDA_GRAPHS=0" alone)
+BASELINE="${GPU_CHECK_BASELINE:-SPECEDIT_CUDA_MATMUL=fma SPECEDIT_CUDA_GRAPHS=0}"
+say "- baseline settings: $BASELINE"
+step "bench:engine 0.5B Q8_0, baseline" 90 "$OUT_DIR/steps.log" \
+  env $BASELINE node_modules/.bin/tsx bench/engine.ts --device cuda --types q8_0 --json "$OUT_DIR/bench-engine-0.5b-base.json"
 grep -E "Tests |Test Files |✓|×|FAIL" "$OUT_DIR/test-gpu.log" | grep -v "✓ .*ms$" | head -20 | sed 's/\x1b\[[0-9;]*m//g' >> "$SUMMARY"
 
 if [ -z "$GEN7" ]; then  # no 7B this run: the apply benchmark on the 0.5B shape instead
@@ -91,8 +100,11 @@ if [ -z "$GEN7" ]; then  # no 7B this run: the apply benchmark on the 0.5B shape
 else
   wait "$GEN7"
   step "bench:engine 7B Q8_0" 150 "$OUT_DIR/steps.log" node_modules/.bin/tsx bench/engine.ts --device cuda --preset qwen2.5-coder-7b --types q8_0 --json "$OUT_DIR/bench-engine-7b.json"
-  step "bench:engine 7B Q8_0, FMA matmul (baseline, quick)" 100 "$OUT_DIR/steps.log" \
-    env SPECEDIT_CUDA_MATMUL=fma node_modules/.bin/tsx bench/engine.ts --device cuda --preset qwen2.5-coder-7b --types q8_0 --quick --json "$OUT_DIR/bench-engine-7b-fma.json"
+  step "bench:engine 7B Q8_0, baseline (quick)" 100 "$OUT_DIR/steps.log" \
+    env $BASELINE node_modules/.bin/tsx bench/engine.ts --device cuda --preset qwen2.5-coder-7b --types q8_0 --quick --json "$OUT_DIR/bench-engine-7b-base.json"
+  # where a step's GPU time goes, per batch size (CUDA events between launches; stderr into steps.log)
+  step "profile 7B Q8_0 (quick)" 90 "$OUT_DIR/steps.log" \
+    env SPECEDIT_CUDA_PROFILE=1 node_modules/.bin/tsx bench/engine.ts --device cuda --preset qwen2.5-coder-7b --types q8_0 --quick
   step "bench:apply 7B (quick, teacher-forced)" 150 "$OUT_DIR/steps.log" node_modules/.bin/tsx bench/apply.ts --device cuda --preset qwen2.5-coder-7b --quick --json "$OUT_DIR/bench-apply-7b.json"
 fi
 
@@ -104,9 +116,9 @@ const read = (f) => { try { return JSON.parse(fs.readFileSync(path.join(dir, f),
 const runs = (j) => (j ? j.runs ?? [j] : []);
 const pct = (x) => (x === undefined ? '?' : `${(x * 100).toFixed(0)}%`);
 console.log('\n| measure | value | target |\n|---|---|---|');
-for (const [f, shape] of [['bench-engine-0.5b.json', '0.5B'], ['bench-engine-0.5b-fma.json', '0.5B'], ['bench-engine-7b.json', '7B'], ['bench-engine-7b-fma.json', '7B']])
+for (const [f, shape] of [['bench-engine-0.5b.json', '0.5B'], ['bench-engine-0.5b-base.json', '0.5B'], ['bench-engine-7b.json', '7B'], ['bench-engine-7b-base.json', '7B']])
   for (const r0 of runs(read(f))) {
-    const r = { ...r0, weight_type: `${r0.weight_type}${r0.cuda_matmul ? ` (${r0.cuda_matmul} matmul)` : ''}` };
+    const r = { ...r0, weight_type: `${r0.weight_type} (${r0.cuda_matmul ?? '?'} matmul, graphs ${r0.cuda_graphs ? 'on' : 'off'})` };
     console.log(`| ${shape} ${r.weight_type} decode | ${r.decode_ms?.toFixed(2)} ms, ${pct(r.decode_bandwidth_fraction)} of the HBM bound (${r.decode_bound_ms?.toFixed(2)} ms) | ${shape === '7B' ? '≥ 60% (Q8_0)' : '≤ 2 ms'} |`);
     console.log(`| ${shape} ${r.weight_type} verify k=64 / decode | ${r.verify64_vs_decode?.toFixed(2) ?? '?'}× | ${shape === '7B' ? '≤ 1.5×' : ''} |`);
     console.log(`| ${shape} ${r.weight_type} prefill | ${r.prefill_tok_s?.toFixed(0)} tok/s | |`);
