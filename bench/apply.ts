@@ -41,7 +41,7 @@ teacher-forced to the expected file), then continuous batching vs one at a time.
   --eval DIR       the real-edit eval cases (default $TMPDIR/specedit-eval/cases, used when present)
   --models DIR     where generated models are kept (default $TMPDIR/specedit-bench-models)
   --threads N      engine threads (default: all cores)
-  --device D       cpu (default, or SPECEDIT_DEVICE), auto (a usable CUDA GPU, else the CPU) or cuda
+  --device D       auto (default, or SPECEDIT_DEVICE: a usable CUDA GPU, else the CPU), cpu or cuda
   --preset P       model shape (default qwen2.5-coder-0.5b, --quick tiny; e.g. qwen2.5-coder-7b)
 `;
 

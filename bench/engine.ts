@@ -25,7 +25,7 @@ machine's measured ceilings.
   --types LIST     weight types to measure (default q8_0,q4_k_m)
   --threads N      engine threads (default: all cores)
   --models DIR     where generated models are kept (default $TMPDIR/specedit-bench-models)
-  --device D       cpu (default, or SPECEDIT_DEVICE), auto (a usable CUDA GPU, else the CPU) or cuda
+  --device D       auto (default, or SPECEDIT_DEVICE: a usable CUDA GPU, else the CPU), cpu or cuda
   --preset P       model shape (default qwen2.5-coder-0.5b; e.g. qwen2.5-coder-7b)
 `;
 

@@ -1,8 +1,7 @@
 // Which device an engine runs on: the request ('auto' | 'cpu' | 'cuda', from the caller, else
-// SPECEDIT_DEVICE, else 'cpu') against what the addon's CUDA probe found. 'auto' takes a usable
+// SPECEDIT_DEVICE, else 'auto') against what the addon's CUDA probe found. 'auto' takes a usable
 // GPU and otherwise the CPU, keeping the reason; an explicit 'cuda' without one is an error.
-// The default stays 'cpu' until the CUDA backend has passed its checks on a GPU (scripts/gpu-check.sh):
-// a backend that has never run is chosen by asking for it, not by owning a GPU.
+// The default became 'auto' once the CUDA backend passed scripts/gpu-check.sh on an H200.
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'cuda'];
@@ -48,10 +47,10 @@ export function parseDevice(v: string, where: string): DeviceRequest {
   throw new RangeError(`${where} must be one of ${DEVICE_REQUESTS.join(', ')} (got "${v}")`);
 }
 
-/** The request to use when the caller gave none: SPECEDIT_DEVICE, else 'cpu' (see above). */
+/** The request to use when the caller gave none: SPECEDIT_DEVICE, else 'auto' (see above). */
 export function defaultDevice(env: NodeJS.ProcessEnv = process.env): DeviceRequest {
   const v = env.SPECEDIT_DEVICE;
-  return v ? parseDevice(v, 'SPECEDIT_DEVICE') : 'cpu';
+  return v ? parseDevice(v, 'SPECEDIT_DEVICE') : 'auto';
 }
 
 export type DeviceChoice = { backend: 'cuda' } | { backend: 'cpu'; reason: string; detail?: string };

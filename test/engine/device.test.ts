@@ -43,7 +43,8 @@ describe('chooseDevice', () => {
   it('parseDevice and SPECEDIT_DEVICE accept auto, cpu, cuda and name the source of anything else', () => {
     expect(parseDevice('cuda', '--device')).toBe('cuda');
     expect(() => parseDevice('gpu', '--device')).toThrow(/--device must be one of auto, cpu, cuda \(got "gpu"\)/);
-    expect(defaultDevice({})).toBe('cpu');
+    expect(defaultDevice({})).toBe('auto');
+    expect(defaultDevice({ SPECEDIT_DEVICE: 'cpu' })).toBe('cpu');
     expect(defaultDevice({ SPECEDIT_DEVICE: 'auto' })).toBe('auto');
     expect(() => defaultDevice({ SPECEDIT_DEVICE: 'tpu' })).toThrow(/SPECEDIT_DEVICE must be one of/);
   });
