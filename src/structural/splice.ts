@@ -9,7 +9,7 @@ import { alignsContinuations, openBracketColumn, openerRow, realignContinuation 
 import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
-import { indentSteps, joinText, type SourceText } from './text.js';
+import { indentSteps, joinText, leadingWhitespace, type SourceText } from './text.js';
 import { commentWords, likeness, usesName, blanksGoWithEdit, commentsGoWithEdit, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
@@ -191,7 +191,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   // column-0 lines chain): no edit re-nests lines without a new bracket.
   const evidence = segments.map((seg, i) => {
     const p = placements[i];
-    return p.kind === 'anchor' ? [...shared[i], ...unnestedContext(seg.lines, orig.lines, p.anchor.chain.matches)] : shared[i];
+    if (p.kind !== 'anchor') return shared[i];
+    const all = [...pairs[i]].map(([s, o]) => [seg.lines[s], orig.lines[o]] as [string, string]);
+    return [...shared[i], ...unnestedContext(seg.lines, orig.lines, p.anchor.chain.matches), ...rescaledWeakContext(shared[i], all)];
   });
   const unitMapping = chooseUnitMapping(evidence, orig.indent, {
     snippetUnit: snippetIndentUnit(segments.flatMap((seg) => seg.lines)),
@@ -790,6 +792,22 @@ function unnestedContext(seg: string[], original: string[], chain: { s: number; 
     if (!nests) for (const [s, o] of pairs) out.push([seg[s], original[o]]);
   }
   return out;
+}
+
+/**
+ * Kept lines the chain holds only weakly (`;;`, `esac`, `}`), as [snippet line, original line], when
+ * the strong ones cannot tell the snippet's unit (they sit where the file has them: column 0, say):
+ * at least two lines indented otherwise than the file, each at the file's column re-indented between
+ * units of 2 and 4 and not all by one shift. An edit that re-nests lines moves them all by one
+ * shift; a snippet written in the other unit scales them (a `;;` at 12 for the file's 6, its `esac`
+ * at 4 for 2).
+ */
+function rescaledWeakContext(strong: [string, string][], all: [string, string][]): [string, string][] {
+  const differs = ([s, o]: [string, string]) => s.trim() !== '' && leadingWhitespace(s) !== leadingWhitespace(o);
+  if (strong.some(differs)) return [];
+  const moved = all.filter(differs);
+  const shifts = new Set(moved.map(([s, o]) => indentColumns(s) - indentColumns(o)));
+  return moved.length >= 2 && shifts.size > 1 && moved.every(([s, o]) => rescaledBetween2And4(indentColumns(s), indentColumns(o))) ? moved : [];
 }
 
 /** Segment line -> original line for every line kept as it was: the chain plus equal lines in its gaps. */
