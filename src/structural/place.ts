@@ -116,6 +116,22 @@ const MEMBER_WRAPPERS: Record<string, { open: string; close: string; indent?: st
   ruby: { open: 'class Snippet', close: 'end' },
 };
 
+/**
+ * The rows where a definition starts on both sides, paired by what they read: the file's node may
+ * begin at annotations (`@BeforeEach`, a decorator, a multi-line `@CsvSource({...})`) the snippet
+ * leaves above its marker, or the snippet's at ones it adds. Pairing the nodes' first rows would
+ * put the snippet's header over the file's annotations and delete them.
+ */
+function alignedStarts(seg: string[], d: Definition, original: string[], o: Definition): [number, number] {
+  const [a, b] = [seg[d.startRow].trim(), original[o.startRow].trim()];
+  if (a === b) return [d.startRow, o.startRow];
+  const inFile = original.slice(o.startRow, o.endRow + 1).findIndex((l) => l.trim() === a);
+  if (inFile > 0) return [d.startRow, o.startRow + inFile];
+  const inSnippet = seg.slice(d.startRow, d.endRow + 1).findIndex((l) => l.trim() === b);
+  if (inSnippet > 0) return [d.startRow + inSnippet, o.startRow];
+  return [d.startRow, o.startRow];
+}
+
 /** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
 function definitionMatches(parser: Parser, seg: Segment, language: Language, originalLines: string[], originalDefinitions: () => Map<string, Definition>): Match[] {
   // Dedent so a method copied out of its class still parses as a definition.
@@ -138,7 +154,8 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
   for (const [key, d] of defs) {
     const o = origDefs.get(key);
     if (!o) continue;
-    out.push({ s: d.startRow, o: o.startRow, w: DEF_WEIGHT, kind: 'def-start' });
+    const [s0, o0] = alignedStarts(dedented, d, originalLines, o);
+    out.push({ s: s0, o: o0, w: DEF_WEIGHT, kind: 'def-start' });
     // The definition's end pays back the cost of the body lines it replaces: replacing a whole
     // definition is what the snippet says, however much shorter the new body is.
     const replaced = Math.max(0, o.endRow - o.startRow - (d.endRow - d.startRow));
