@@ -20,21 +20,11 @@
 #include "check.cuh"
 #include "dev.cuh"
 #include "kernels.cuh"
+#include "matmul.cuh"
 
 namespace se {
 
 constexpr int MM_WARPS = 4;  // output rows per block
-
-struct MatmulArgs {
-  GpuMat w;
-  const float* x;
-  int N;
-  float* y;
-  int ldy;
-  const float* bias;
-  int ep;
-  const float* gate;
-};
 
 // U chunks' weights are loaded before any is used, so each lane has U loads in flight (decode is
 // latency-bound on one 8-byte load a lane otherwise); the accumulation order is unchanged by U.
@@ -73,17 +63,10 @@ __global__ void __launch_bounds__(32 * MM_WARPS) matmul_kernel(MatmulArgs a) {
 #pragma unroll
   for (int t = 0; t < T; t++) acc[t] = warp_sum(acc[t]);
   if (lane != 0) return;
-  const float b = a.bias ? a.bias[o] : 0.f;
 #pragma unroll
   for (int t = 0; t < T; t++) {
     if (t >= nt) break;
-    float* y = a.y + (size_t)(t0 + t) * a.ldy + o;
-    const float r = __fadd_rn(acc[t], b);
-    if (a.ep == EP_ADD) *y = __fadd_rn(*y, r);
-    else if (a.ep == EP_SWIGLU) {
-      const float g = a.gate[(size_t)(t0 + t) * a.ldy + o];
-      *y = __fmul_rn(__fdiv_rn(g, __fadd_rn(1.f, expf(-g))), r);
-    } else *y = r;
+    matmul_store(a, t0 + t, o, acc[t]);
   }
 }
 

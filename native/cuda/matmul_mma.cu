@@ -28,21 +28,12 @@
 #include "check.cuh"
 #include "dev.cuh"
 #include "kernels.cuh"
+#include "matmul.cuh"
 
 namespace se {
 
 constexpr int MMA_KSPLIT = 8;  // warps a block, each a fixed share of the chunks
 
-struct MmaArgs {
-  GpuMat w;
-  const float* x;
-  int N;
-  float* y;
-  int ldy;
-  const float* bias;
-  int ep;
-  const float* gate;
-};
 
 __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
   const __half2 h = __floats2half2_rn(lo, hi);
@@ -80,7 +71,7 @@ __device__ __forceinline__ void mma16816(float d[4], uint32_t a0, uint32_t a1, u
 
 // RF tiles of 16 rows and NT tiles of 8 tokens a warp; U chunks' weight loads in flight a lane.
 template <int TYPE, int RF, int NT, int U>
-__global__ void __launch_bounds__(32 * MMA_KSPLIT) matmul_mma_kernel(MmaArgs a) {
+__global__ void __launch_bounds__(32 * MMA_KSPLIT) matmul_mma_kernel(MatmulArgs a) {
   constexpr int ROWS = 16 * RF, T = 8 * NT;
   __shared__ float part[MMA_KSPLIT][ROWS][T];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, q = lane & 3;
@@ -187,18 +178,12 @@ __global__ void __launch_bounds__(32 * MMA_KSPLIT) matmul_mma_kernel(MmaArgs a) 
     float s = part[0][rr][tt];
 #pragma unroll
     for (int w = 1; w < MMA_KSPLIT; w++) s = __fadd_rn(s, part[w][rr][tt]);
-    float* y = a.y + (size_t)t * a.ldy + o;
-    const float r = __fadd_rn(s, a.bias ? a.bias[o] : 0.f);
-    if (a.ep == EP_ADD) *y = __fadd_rn(*y, r);
-    else if (a.ep == EP_SWIGLU) {
-      const float gt = a.gate[(size_t)t * a.ldy + o];
-      *y = __fmul_rn(__fdiv_rn(gt, __fadd_rn(1.f, expf(-gt))), r);
-    } else *y = r;
+    matmul_store(a, t, o, s);
   }
 }
 
 template <int TYPE>
-static void launch_mma_typed(cudaStream_t s, const MmaArgs& a) {
+static void launch_mma_typed(cudaStream_t s, const MatmulArgs& a) {
   const dim3 block(32 * MMA_KSPLIT);
   // one 8-token tile and 8 chunks in flight for decode and small k; 64 tokens and 2 chunks above
   if (a.N <= 8) matmul_mma_kernel<TYPE, 1, 1, 8><<<dim3(cdiv(a.w.rows, 16), 1), block, 0, s>>>(a);
@@ -214,7 +199,7 @@ void launch_matmul_mma(cudaStream_t s, const GpuMat& w, const float* x, int N, f
                        Epilogue ep, const float* gate) {
   if (N <= 0) return;
   if (w.cols % 32) throw std::runtime_error("matmul_mma: " + std::to_string(w.cols) + " columns (needs a multiple of 32)");
-  const MmaArgs a{w, x, N, y, ldy, bias, (int)ep, gate};
+  const MatmulArgs a{w, x, N, y, ldy, bias, (int)ep, gate};
   switch (w.type) {
     case G_Q8_0: launch_mma_typed<G_Q8_0>(s, a); break;
     case G_Q4_0: launch_mma_typed<G_Q4_0>(s, a); break;
