@@ -66,6 +66,9 @@ function nestsBy(steps: Map<number, number>, width: number, unit: IndentUnit): b
  * nesting. One between (a block comment's ` * `, a continuation aligned under an opening bracket)
  * is alignment.
  */
+/** A shared line the snippet indents exactly as the file does (a blank line says nothing). */
+export const sameIndent = ([s, o]: [string, string]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o);
+
 export const nesting = ([, o]: [string, string], unit: IndentUnit) => unit.kind === 'tab' || unit.width < 2 || indentColumns(o) % unit.width === 0;
 
 /** Votes for each shift under mapping m: how many shared lines it puts at their original column. */
@@ -99,7 +102,7 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
   const snippetUnit = evidence.snippetUnit && (cols(evidence.snippetUnit) !== 8 || cols(unit) === 4) ? cols(evidence.snippetUnit) : null;
   const snippetTabs = evidence.snippetUnit?.kind === 'tab';
   const identity = { from: 1, to: 1 };
-  if (segmentPairs.every((pairs) => pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o)))) {
+  if (segmentPairs.every((pairs) => pairs.every(sameIndent))) {
     // The shared lines do not tell (they sit at column 0, or at a column both units agree on): the
     // snippet's own unit does, when it nests by another one than the file and no shared line objects.
     // The file must clearly not nest by the snippet's unit itself (a file mixing 2 and 4 columns
@@ -194,7 +197,7 @@ export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitM
     ? 0
     : byEdges !== null && votes.has(byEdges) ? byEdges : own.n >= (votes.get(common) ?? 0) + 2 ? own.shift : votes.has(common) || own.n === 0 ? common : own.shift;
   const target = (line: string) => mapColumns(indentColumns(line), m) + shift;
-  const verbatim = m.from === m.to && shift === 0 && pairs.every(([s, o]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o));
+  const verbatim = m.from === m.to && shift === 0 && pairs.every(sameIndent);
   const respell = (line: string) => tabsOnly && /^\t* +/.test(line);
   return {
     uniform: pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === target(s)),

@@ -4,12 +4,12 @@
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
-import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, snippetIndentUnit } from './indent.js';
+import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, openBracketColumn, openerRow, realignContinuation } from './continuations.js';
 import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
-import { indentSteps, joinText, leadingWhitespace, type SourceText } from './text.js';
+import { indentSteps, joinText, type SourceText } from './text.js';
 import { commentWords, likeness, usesName, blanksGoWithEdit, commentsGoWithEdit, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
@@ -803,9 +803,8 @@ function unnestedContext(seg: string[], original: string[], chain: { s: number; 
  * at 4 for 2).
  */
 function rescaledWeakContext(strong: [string, string][], all: [string, string][]): [string, string][] {
-  const differs = ([s, o]: [string, string]) => s.trim() !== '' && leadingWhitespace(s) !== leadingWhitespace(o);
-  if (strong.some(differs)) return [];
-  const moved = all.filter(differs);
+  if (!strong.every(sameIndent)) return [];
+  const moved = all.filter((pair) => !sameIndent(pair));
   const shifts = new Set(moved.map(([s, o]) => indentColumns(s) - indentColumns(o)));
   return moved.length >= 2 && shifts.size > 1 && moved.every(([s, o]) => rescaledBetween2And4(indentColumns(s), indentColumns(o))) ? moved : [];
 }
