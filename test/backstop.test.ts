@@ -33,6 +33,17 @@ describe('backstop', () => {
     expect(refusal(() => backstop({ update, original, output }))).toBe('check_failed');
   });
 
+  it("reads a block comment's body line written as the snippet has it as alignment, not nesting", () => {
+    // Re-indented from 2 to 4 columns, the comment's ` */` left where the file has it.
+    const orig = ['class A {', '  /*', '   * one', '   */', '  f() {}', '}'];
+    const update = '// ... existing code ...\n    /*\n   */\n    f() {}\n// ... existing code ...\n';
+    const output = ['class A {', '  /*', '   */', '  f() {}', '}'];
+    expect(refusal(() => backstop({ update, original: orig, output }))).toBeNull();
+    // Written at another column than the snippet's, the body line is checked as any other.
+    const moved = ['class A {', '  /*', ' */', '  f() {}', '}'];
+    expect(refusal(() => backstop({ update: '// ... existing code ...\n  /*\n    */\n  f() {}\n// ... existing code ...\n', original: orig, output: moved }))).toBe('check_failed');
+  });
+
   it('refuses placeholder or fence text written into the file', () => {
     const update = 'function a() {\n  one();\n  // ... keep the rest ...\n}\n';
     const output = ['function a() {', '  one();', '  // ... keep the rest ...', '}', ...original.slice(4)];

@@ -11,6 +11,7 @@ const key = (l: string) => l.trim();
 const direction = (d: number) => (d > 1 ? 1 : d < -1 ? -1 : 0);
 /** Letters and digits only, lower case: a comment that was re-capitalised or re-punctuated still matches. */
 const words = (l: string) => l.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+const isCommentBody = (l: string) => /^\s*\*/.test(l);
 const isFence = (l: string) => /^\s*(?:`{3,}|~{3,})/.test(l);
 /**
  * Placeholder text: an ellipsis, or a phrase that starts with the words models use for code they
@@ -74,8 +75,12 @@ export function backstop({ update, original, output }: BackstopInput): void {
   }
   const pos = embed(wanted.map((w) => w.at), wanted.map((w, i) => i > 0 && w.run === wanted[i - 1].run));
   if (!pos) throw disagreement("A line of the update is not in the merged file, in the update's order.", {});
+  const asWritten = (i: number) => isCommentBody(wanted[i].line) && output[rows[pos[i]]] === wanted[i].line;
   for (let i = 1; i < wanted.length; i++) {
     if (wanted[i].run !== wanted[i - 1].run) continue;
+    // (a block comment's ` * ` lines sit under its `/*` by alignment, which a re-indented snippet may
+    // leave as the file has it: written exactly as the snippet has it, the column is not nesting)
+    if (asWritten(i) || asWritten(i - 1)) continue;
     const snippet = indentColumns(wanted[i].line) - indentColumns(wanted[i - 1].line);
     const out = indentColumns(output[rows[pos[i]]]) - indentColumns(output[rows[pos[i - 1]]]);
     if (direction(snippet) !== direction(out)) {
