@@ -13,6 +13,7 @@ import type { Segment } from './normalise.js';
 import { isBlank, runsOf } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { pythonBlockErrors } from './python-blocks.js';
+import { unbalancedElements } from './check-markup.js';
 import { rememberTree } from './tree-cache.js';
 import { parserView, type SourceText } from './text.js';
 
@@ -123,6 +124,9 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
       });
     }
   }
+
+  // HTML's grammar closes what a file leaves open without an error.
+  unbalancedElements(c.language.id, c.originalText, c.content);
 
   if (!c.parser) return { checked: false, errorsBefore: 0, errorsAfter: 0 };
   const content = parserView(c.content, c.original);
