@@ -210,10 +210,36 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // there: more surely than at a line that merely reads the same further down (`return 2` in
   // another function).
   const whole = defs.some((d) => d.kind === 'def-start' && d.s === 0) && defs.some((d) => d.kind === 'def-end' && d.s === last);
+  // An edge line after a common first line or two (`};` below a marker): those lines are context
+  // too, so a copy of the edge that has them right above it (below, for the tail) is the one the
+  // snippet was cut from, wherever another copy reads on further into the snippet's new lines.
+  // (a few of the file's lines skipped between them still count: a line the snippet dropped there
+  // is no reason to prefer a look-alike copy)
+  const besideEdge = (m: Match, step: 1 | -1) => {
+    let skips = NEAR_COPY;
+    let s = m.s - step;
+    let o = m.o - step;
+    while (s >= 0 && s <= last) {
+      if (isBlank(seg[s])) s -= step;
+      else if (o < lo || o >= hi) return false;
+      else if (keys[s] === index.key(o, rung)) [s, o] = [s - step, o - step];
+      else if (isBlank(index.lines[o])) o -= step;
+      else if (skips-- > 0) o -= step;
+      else return false;
+    }
+    return true;
+  };
+  const explained = (edge: number | undefined, step: 1 | -1) => {
+    const at = strong.filter((m) => m.kind === 'text' && m.s === edge);
+    const ok = at.filter((m) => besideEdge(m, step));
+    return new Set((ok.length > 0 ? ok : at).map((m) => m.o));
+  };
+  const headAt = explained(headEdge, 1);
+  const tailAt = explained(tailEdge, -1);
   strong = strong.map((m) => {
     if (m.kind !== 'text') return whole && (m.s === 0 || m.s === last) ? { ...m, w: m.w + EDGE_BONUS + RUN_BONUS } : m;
-    if (m.s === headEdge) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, 1), MAX_RUN) };
-    if (m.s === tailEdge) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, -1), MAX_RUN) };
+    if (m.s === headEdge && headAt.has(m.o)) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, 1), MAX_RUN) };
+    if (m.s === tailEdge && tailAt.has(m.o)) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, -1), MAX_RUN) };
     return m;
   });
   const first = bestChain(strong);
