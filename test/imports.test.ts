@@ -2,7 +2,7 @@
 // clean real edit (effect's mailbox.ts) deleting imports with the functions at the file's end that
 // used them, its snippet ending without a marker, so the functions stayed.
 import { describe, expect, it } from 'vitest';
-import { deletedImportsStillUsed, importedNames } from '../src/structural/imports.js';
+import { deletedImportsStillUsed, deletedTypeNamesStillUsed, importedNames, jsdocTypeNames } from '../src/structural/imports.js';
 import { languages } from '../src/languages/registry.js';
 import { MergeRefusal } from '../src/structural/refusal.js';
 
@@ -53,5 +53,32 @@ describe('deletedImportsStillUsed', () => {
   });
   it('ignores uses in lines the update itself added and in comments', () => {
     expect(refusal([1], ['import { a } from "a"', '', 'a()', '// b() is gone', 'b()'], [4])).toBeNull();
+  });
+});
+
+describe('JSDoc type declarations', () => {
+  it('reads the names a JSDoc @import or @typedef line declares', () => {
+    expect(jsdocTypeNames('/** @import { Range, Loc as Where } from "./Parser" */')).toEqual(['Range', 'Where']);
+    expect(jsdocTypeNames('/** @import Module, { BuildInfo } from "../Module" */')).toEqual(['Module', 'BuildInfo']);
+    expect(jsdocTypeNames('/** @typedef {import("./Parser").Range} Range */')).toEqual(['Range']);
+    expect(jsdocTypeNames(' * @param {Range} range')).toBeNull();
+  });
+
+  it('refuses deleting one whose name a kept line still uses, unless the result declares it again', () => {
+    const original = ['/** @import { Range } from "./Parser" */', '/** @import { Loc } from "./Loc" */', '', '/** @param {Loc} at */', 'function f(at) {}'];
+    const refused = (output: string[], added: Set<number>) => {
+      try {
+        deletedTypeNamesStillUsed(original, [1], output, added, lang('javascript'));
+      } catch (e) {
+        return e instanceof MergeRefusal ? e.code : String(e);
+      }
+      return null;
+    };
+    expect(refused([original[0], ...original.slice(2)], new Set())).toBe('check_failed');
+    // (declared again over several lines, or no longer named by a kept line)
+    expect(refused(['/**', ' * @import {', ' *   Range, Loc', ' * } from "./Parser"', ' */', ...original.slice(2)], new Set([0, 1, 2, 3, 4]))).toBeNull();
+    expect(refused([original[0], '', 'function f(at) {}'], new Set())).toBeNull();
+    // (JSDoc types are JavaScript's and TypeScript's)
+    expect(() => deletedTypeNamesStillUsed(original, [1], [original[0], ...original.slice(2)], new Set(), lang('python'))).not.toThrow();
   });
 });

@@ -7,6 +7,8 @@ import { isCommentLine } from './gaps.js';
 import { MergeRefusal } from './refusal.js';
 
 const NAME = /^[A-Za-z_$][\w$]*$/;
+/** A name as a whole word of code, not a property (`.name`). */
+const word = (name: string) => new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
 
 /**
  * A new import line `a` that is the file's import line `b` edited: it binds the same names (the
@@ -84,7 +86,6 @@ export function deletedImportsStillUsed(original: string[], deleted: Iterable<nu
   const gone = new Map<string, number>();
   for (const o of deleted) for (const name of importedNames(original[o], lang) ?? []) gone.set(name, o);
   if (gone.size === 0) return;
-  const word = (name: string) => new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
   const imports = importRows(output, lang);
   // (an import of the output binds the name again: moved, merged into another import)
   for (const row of imports) {
@@ -101,6 +102,51 @@ export function deletedImportsStillUsed(original: string[], deleted: Iterable<nu
         `The merge deletes the import on line ${o + 1} of the file ("${original[o].trim().slice(0, 80)}"), but line ${row + 1} of the result, which the update did not change, still uses ${name}. ` +
           'The code that used it was likely meant to go too: show where it ends (or mark what stays).',
         { line: o + 1, name },
+      );
+    }
+  }
+}
+
+/** The type names a JSDoc line declares (`/** @import { A, B as C } from "x" *\/`, `/** @typedef {...} D *\/`), or null. */
+export function jsdocTypeNames(line: string): string[] | null {
+  const t = line.trim();
+  // (`@import Module, { BuildInfo as Info } from "x"`, `@import * as ns from "x"`: bound as an import binds)
+  let m = t.match(/^\/\*\*\s*@import\s+(.+?)\s+from\s+['"][^'"]+['"]\s*\*\/$/);
+  if (m) return m[1].replace(/[{}]/g, ',').split(',').map((p) => p.trim().split(/\s+/).pop()!).filter((n) => NAME.test(n));
+  m = t.match(/^\/\*\*\s*@typedef\s+(?:\{.*\}\s+)?([A-Za-z_$][\w$]*)\s*\*\/$/);
+  return m ? [m[1]] : null;
+}
+
+/**
+ * The same for JSDoc's type imports and typedefs, whose names only the file's type comments use
+ * (`@param {Range} range`): a merge that deletes one while a kept line still names the type read a
+ * comment the snippet dropped from a run of them (or a stretch it rewrote) as deleted.
+ */
+export function deletedTypeNamesStillUsed(original: string[], deleted: Iterable<number>, output: string[], added: Set<number>, lang: Language): void {
+  if (lang.id !== 'javascript' && lang.id !== 'typescript' && lang.id !== 'tsx') return;
+  const gone = new Map<string, number>();
+  for (const o of deleted) for (const name of jsdocTypeNames(original[o]) ?? []) gone.set(name, o);
+  if (gone.size === 0) return;
+  // (a declaration of the output names it again, one over several lines included: `* @import A, {`
+  // ... `} from "x"`, read through the comment's end)
+  const declaring = new Set<number>();
+  for (let row = 0; row < output.length; row++) {
+    if (!/@(?:import|typedef)\b/.test(output[row])) continue;
+    for (let end = row; end < Math.min(output.length, row + 50); end++) {
+      declaring.add(end);
+      for (const name of output[end].match(/[A-Za-z_$][\w$]*/g) ?? []) gone.delete(name);
+      if (output[end].includes('*/')) break;
+    }
+  }
+  for (let row = 0; row < output.length && gone.size > 0; row++) {
+    if (added.has(row) || declaring.has(row)) continue;
+    for (const [name, o] of gone) {
+      if (!word(name).test(output[row])) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The merge deletes the type declaration on line ${o + 1} of the file ("${original[o].trim().slice(0, 80)}"), but line ${row + 1} of the result, which the update did not change, still names ${name}. ` +
+          'Include the line if it is to be kept.',
+        { line: o + 1, name, kind: 'type_declaration' },
       );
     }
   }

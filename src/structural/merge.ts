@@ -13,7 +13,7 @@ import { CONFIDENCE, isTrivial, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
 import { placeSegments } from './place.js';
 import { MergeRefusal } from './refusal.js';
-import { deletedImportsStillUsed } from './imports.js';
+import { deletedImportsStillUsed, deletedTypeNamesStillUsed } from './imports.js';
 import { deletedDefinitionsStillUsed } from './definitions.js';
 import { deletedBindingsStillUsed } from './bindings.js';
 import { splice } from './splice.js';
@@ -123,6 +123,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
+  deletedTypeNamesStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
   deletedDefinitionsStillUsed(root, orig.lines, out.deleted, out.lines, out.added);
   const rebindings = deletedBindingsStillUsed(root, out.deleted, out.lines, out.sources, req.language);
   const syntax = checkMerge({
