@@ -222,12 +222,13 @@ function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIn
     const telling = found.find((r) => saysWhere(r.best));
     if (telling) chosen = telling;
   }
-  // Likewise a strict rung whose chain pairs only lines the file repeats (`@Test` at a nested
-  // class's depth, where a snippet shifted whole by one level puts its own) while a looser one
-  // pairs more, among them a line the file has once elsewhere (the test's header), and misses at
-  // most one edge line: the unique line says where (property seed 4079).
+  // Likewise a strict rung whose chain pairs only lines the file repeats, by their text at any
+  // depth (`@Test` at a nested class's depth, where a snippet shifted whole by one level puts its
+  // own; `return -ENOMEM;` unique at its depth in another function, where a dedented snippet puts
+  // its own), while a looser one pairs more, among them a line the file has once (the test's
+  // header), and misses at most one edge line: the unique line says where (seeds 4079, 5036).
   const unique = (a: SegmentAnchor | null) =>
-    a !== null && a.chain.matches.some((m) => m.kind === 'text' && !isTrivial(seg.lines[m.s]) && index.positions(index.key(m.o, a.rung), a.rung).length === 1);
+    a !== null && a.chain.matches.some((m) => m.kind === 'text' && !isTrivial(seg.lines[m.s]) && index.positions(index.key(m.o, 'trimmed'), 'trimmed').length === 1);
   if (chosen.best && !unique(chosen.best)) {
     const { edges, start, strength } = chosen.best;
     const alt = found.find((r) => r.best !== null && r.best.edges + 1 >= edges && r.best.strength > strength && r.best.start !== start && unique(r.best));
