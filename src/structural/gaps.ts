@@ -9,7 +9,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { documentedPath, isBlank, isTrivial, lcsPairs, leadingLength, withoutProperties } from './lines.js';
 import { lastRow } from './closers.js';
-import { MergeRefusal } from './refusal.js';
+import { lineSpan, MergeRefusal } from './refusal.js';
 
 /** A comment line in the language's syntax: a line comment, a block comment's first or last line, a ` * ` continuation. */
 export function isCommentLine(line: string, lang: Language): boolean {
@@ -157,7 +157,7 @@ export function skippedBesideEdit(original: string[], edit: EditShape, lang: Lan
     if (!halfComment && deletesWithEdit(original.slice(from, to), addedText, [...edit.deleted].filter((o) => o < from || o >= to).map((o) => original[o]))) continue;
     throw new MergeRefusal(
       'unstated_deletion',
-      `The update shows lines ${from} and ${to + 1} of the file next to each other, which would delete lines ${from + 1}-${to} and with them part of a ${cut.type} (lines ${cut.start + 1}-${cut.end + 1}). ` +
+      `The update shows lines ${from} and ${to + 1} of the file next to each other, which would delete ${lineSpan(from + 1, to)}, part of ${/^[aeiou]/.test(cut.type) ? 'an' : 'a'} ${cut.type} (${lineSpan(cut.start + 1, cut.end + 1)}). ` +
         'That reads as context skipped by accident rather than a deletion: include the lines if they are to be kept, or the whole construct if it is to go.',
       { start_line: from + 1, end_line: to, kind: 'partial_construct', construct: cut.type },
     );
@@ -656,7 +656,7 @@ export function emptiedBlock(root: Node | null, original: string[], from: number
   if (!block || block.startPosition.row !== from - 1 || lastRow(block) !== to) return;
   throw new MergeRefusal(
     'unstated_deletion',
-    `The update shows lines ${from} and ${to + 1} of the file next to each other, the opening and the closing line of a ${block.type}, which would delete its whole body (lines ${from + 1}-${to}). ` +
+    `The update shows lines ${from} and ${to + 1} of the file next to each other, the opening and the closing line of a ${block.type}, which would delete its whole body (${lineSpan(from + 1, to)}). ` +
       'A model that copies a block as context leaves its body out this way; include the body if it is to be kept, or delete the block with its opening and closing lines.',
     { start_line: from + 1, end_line: to, kind: 'emptied_block', construct: block.type },
   );

@@ -22,3 +22,6 @@ export class MergeRefusal extends Error {
     this.name = 'MergeRefusal';
   }
 }
+
+/** `line 7` or `lines 7-9`: 1-based, inclusive, for refusal messages. */
+export const lineSpan = (first: number, last: number) => (first === last ? `line ${first}` : `lines ${first}-${last}`);
