@@ -1,7 +1,7 @@
 // Re-aligning continuation lines a snippet wrote in another indentation unit. Seed: a reindented
 // (2 -> 4 spaces) C header snippet whose aligned parameter line came out at column 113, not 57.
 import { describe, expect, it } from 'vitest';
-import { alignsContinuations, openBracketColumn, realignContinuation } from '../src/structural/continuations.js';
+import { alignsContinuations, alignsSelectors, openBracketColumn, realignContinuation, realignSelector } from '../src/structural/continuations.js';
 
 const head = 'typedef napi_value(NAPI_CDECL* register_func)(napi_env env,';
 describe('continuation lines', () => {
@@ -31,5 +31,24 @@ describe('continuation lines', () => {
     const other = [head, '        napi_value exports);'];
     realignContinuation(other, 1, 8, () => true);
     expect(other[1]).toBe('        napi_value exports);');
+  });
+});
+
+describe('Objective-C selector parts', () => {
+  const decl = ['- (instancetype)initWithArguments:(NSArray *)arguments', '                       callbackId:(NSString *)callbackId', '                        className:(NSString *)className;'];
+  it('tells a file that aligns its selector parts by their colons', () => {
+    expect(alignsSelectors(decl)).toBe(true);
+    expect(alignsSelectors([decl[0], '    callbackId:(NSString *)callbackId', '    className:(NSString *)className;'])).toBe(false);
+    // (parts of a message, not a declaration, are not counted)
+    expect(alignsSelectors(['[self initWithArguments:a', '        callbackId:b', '         className:c];'])).toBe(false);
+  });
+  it("puts a part whose column is its aligned one mapped 2 <-> 4 back under the colon above, and no other", () => {
+    const out = [decl[0], '             callbackId:(NSString *)callbackId', '            className:(NSString *)className;'];
+    realignSelector(out, 1, 13, () => true);
+    realignSelector(out, 2, 12, () => true);
+    expect(out).toEqual(decl);
+    const other = [decl[0], '    callbackId:(NSString *)callbackId'];
+    realignSelector(other, 1, 4, () => true);
+    expect(other[1]).toBe('    callbackId:(NSString *)callbackId');
   });
 });

@@ -93,3 +93,47 @@ export function realignContinuation(out: string[], row: number, snippetColumn: n
   // (a unit mapping keeps the columns beyond whole units: 57 = 28 units of 2 + 1 becomes 28 * 4 + 1)
   if (rescaledBetween2And4(col, snippetColumn) && fileAligns()) out[row] = ' '.repeat(col) + line.trimStart();
 }
+
+/** An Objective-C selector part on a line of its own (`callbackId:(NSString *)callbackId`). */
+const SELECTOR_PART = /^\s*[A-Za-z_]\w*:/;
+/** The line a method declaration or definition starts on (`- (id)initWithArguments:(NSArray *)a`). */
+const METHOD_START = /^\s*[-+]\s*\(/;
+
+/**
+ * The column a selector part at `row` takes when its colon stands under the first colon of the
+ * line above (Xcode's alignment), where that line starts the method or is a part of it; else null.
+ */
+function selectorColumn(lines: string[], row: number): number | null {
+  const name = SELECTOR_PART.exec(lines[row])?.[0].trim();
+  if (!name || row === 0) return null;
+  let start = row - 1;
+  while (start > 0 && SELECTOR_PART.test(lines[start]) && !METHOD_START.test(lines[start])) start--;
+  if (!METHOD_START.test(lines[start])) return null;
+  const colon = codeOf(lines[row - 1]).indexOf(':');
+  return colon >= name.length - 1 ? colon - (name.length - 1) : null;
+}
+
+/** Does the file align its methods' selector parts by their colons (most of them, enough to tell)? */
+export function alignsSelectors(lines: string[]): boolean {
+  let aligned = 0;
+  let samples = 0;
+  for (let row = 1; row < lines.length; row++) {
+    const col = selectorColumn(lines, row);
+    if (col === null) continue;
+    samples++;
+    if (leadingLength(lines[row]) === col) aligned++;
+  }
+  return samples >= MIN_SAMPLES && aligned >= ALIGNED_SHARE * samples;
+}
+
+/**
+ * Output row `row` holds a new selector part the snippet wrote at column `snippetColumn`: its colon
+ * goes back under the one above when that column is the aligned one mapped between 2- and 4-space
+ * units (a re-indented snippet scales alignment with the rest: 23 becomes 13) and the file aligns
+ * selectors (`fileAligns`, asked last).
+ */
+export function realignSelector(out: string[], row: number, snippetColumn: number, fileAligns: () => boolean): void {
+  const col = selectorColumn(out, row);
+  if (col === null || leadingLength(out[row]) === col || out[row].startsWith('\t')) return;
+  if (rescaledBetween2And4(col, snippetColumn) && fileAligns()) out[row] = ' '.repeat(col) + out[row].trimStart();
+}

@@ -5,7 +5,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
-import { alignsContinuations, openBracketColumn, openerRow, realignContinuation } from './continuations.js';
+import { alignsContinuations, alignsSelectors, openBracketColumn, openerRow, realignContinuation, realignSelector } from './continuations.js';
 import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
@@ -215,6 +215,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   let linesAdded = 0;
   let largestGap = 0;
   let fileAligns: boolean | undefined;
+  let fileAlignsSelectors: boolean | undefined;
   // What the edit does, for the check of deletions it leaves unstated (skippedBesideEdit).
   const edit: EditShape = { deleted: new Set(), insertedAt: [], added: [], silent: [], comments: [], blanks: [], faithfulBlanks: 0, cuts: [] };
   const keep = (from: number, to: number) => {
@@ -422,6 +423,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       } else {
         addRow(re.apply(line));
         realignContinuation(lines, lines.length - 1, indentColumns(line), () => (fileAligns ??= alignsContinuations(orig.lines)));
+        if (language.id === 'objc') realignSelector(lines, lines.length - 1, indentColumns(line), () => (fileAlignsSelectors ??= alignsSelectors(orig.lines)));
       }
     });
     if (seg.blankAfter && !paired.has(seg.lines.length - 1) && p.to + 1 < orig.lines.length && orig.lines[p.to + 1].trim() !== '') addRow('');
