@@ -68,11 +68,15 @@ export function openerRow(lines: string[], row: number): number | null {
 
 /** Does the file align its continuation lines with their open bracket (most of them, enough to tell)? */
 export function alignsContinuations(lines: string[]): boolean {
+  return mostlyAligned(lines, (row) => (lines[row].trim() === '' || closes(lines[row]) ? null : openBracketColumn(lines, row)));
+}
+
+/** Do most of the lines that `columnOf` gives an alignment column sit at it (enough of them to tell)? */
+function mostlyAligned(lines: string[], columnOf: (row: number) => number | null): boolean {
   let aligned = 0;
   let samples = 0;
   for (let row = 1; row < lines.length; row++) {
-    if (lines[row].trim() === '' || closes(lines[row])) continue;
-    const col = openBracketColumn(lines, row);
+    const col = columnOf(row);
     if (col === null) continue;
     samples++;
     if (leadingLength(lines[row]) === col) aligned++;
@@ -115,15 +119,7 @@ function selectorColumn(lines: string[], row: number): number | null {
 
 /** Does the file align its methods' selector parts by their colons (most of them, enough to tell)? */
 export function alignsSelectors(lines: string[]): boolean {
-  let aligned = 0;
-  let samples = 0;
-  for (let row = 1; row < lines.length; row++) {
-    const col = selectorColumn(lines, row);
-    if (col === null) continue;
-    samples++;
-    if (leadingLength(lines[row]) === col) aligned++;
-  }
-  return samples >= MIN_SAMPLES && aligned >= ALIGNED_SHARE * samples;
+  return mostlyAligned(lines, (row) => selectorColumn(lines, row));
 }
 
 /**
