@@ -40,6 +40,17 @@ export function widenedImport(a: string, b: string, lang: Language): boolean {
 
 const moduleOf = (line: string) => /\bfrom\s+(['"]?)([^'"\s]+)\1/.exec(line.trim())?.[2] ?? null;
 
+/** The names an import clause binds: `a, { b as c, type d }` -> a, c, d; `* as e` -> e. */
+function clauseNames(clause: string): string[] {
+  const names: string[] = [];
+  for (const part of clause.replace(/[{}]/g, ',').split(',')) {
+    const words = part.trim().replace(/^type\s+/, '').split(/\s+as\s+|\s+/);
+    const name = words[words.length - 1];
+    if (name && NAME.test(name) && name !== '*') names.push(name);
+  }
+  return names;
+}
+
 /** The names an import line binds in the file, or null when the line is no import we read. */
 export function importedNames(line: string, lang: Language): string[] | null {
   const t = line.trim();
@@ -50,13 +61,7 @@ export function importedNames(line: string, lang: Language): string[] | null {
     case 'tsx': {
       // import a, { b as c, type d } from "x";  import * as e from "x";  import type { f } from "x"
       if (!(m = t.match(/^import\s+(?:type\s+)?(.+?)\s+from\s+['"][^'"]+['"];?$/))) return null;
-      const names: string[] = [];
-      for (const part of m[1].replace(/[{}]/g, ',').split(',')) {
-        const words = part.trim().replace(/^type\s+/, '').split(/\s+as\s+|\s+/);
-        const name = words[words.length - 1];
-        if (name && NAME.test(name) && name !== '*') names.push(name);
-      }
-      return names;
+      return clauseNames(m[1]);
     }
     case 'python':
       // from x import a, b as c  /  import a.b as c  /  import a
@@ -112,7 +117,7 @@ export function jsdocTypeNames(line: string): string[] | null {
   const t = line.trim();
   // (`@import Module, { BuildInfo as Info } from "x"`, `@import * as ns from "x"`: bound as an import binds)
   let m = t.match(/^\/\*\*\s*@import\s+(.+?)\s+from\s+['"][^'"]+['"]\s*\*\/$/);
-  if (m) return m[1].replace(/[{}]/g, ',').split(',').map((p) => p.trim().split(/\s+/).pop()!).filter((n) => NAME.test(n));
+  if (m) return clauseNames(m[1]);
   m = t.match(/^\/\*\*\s*@typedef\s+(?:\{.*\}\s+)?([A-Za-z_$][\w$]*)\s*\*\/$/);
   return m ? [m[1]] : null;
 }

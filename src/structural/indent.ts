@@ -61,14 +61,14 @@ function nestsBy(steps: Map<number, number>, width: number, unit: IndentUnit): b
   return (steps.get(width) ?? 0) * 20 > total;
 }
 
+/** A shared line the snippet indents exactly as the file does (a blank line says nothing). */
+export const sameIndent = ([s, o]: [string, string]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o);
+
 /**
  * A shared line whose column in the file is a whole number of the file's units: its depth is
  * nesting. One between (a block comment's ` * `, a continuation aligned under an opening bracket)
  * is alignment.
  */
-/** A shared line the snippet indents exactly as the file does (a blank line says nothing). */
-export const sameIndent = ([s, o]: [string, string]) => s.trim() === '' || leadingWhitespace(s) === leadingWhitespace(o);
-
 export const nesting = ([, o]: [string, string], unit: IndentUnit) => unit.kind === 'tab' || unit.width < 2 || indentColumns(o) % unit.width === 0;
 
 /** Votes for each shift under mapping m: how many shared lines it puts at their original column. */

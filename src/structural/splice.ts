@@ -278,6 +278,12 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         );
       }
     }
+    // (the line above in the snippet is the file's, a few lines up, written where the file has it:
+    // the edit deleted the comment's lines between, not moved its closer)
+    const underItsOpener = (s: number, o: number) => {
+      const above = s > 0 ? paired.get(s - 1) : undefined;
+      return above !== undefined && above < o && re.apply(seg.lines[s - 1]) === orig.lines[above];
+    };
     // A line the snippet shows at another depth than the file (relative to the segment's other
     // context) was moved by the edit: it is written as the snippet has it, not kept. Not a line
     // copied byte for byte, at a column no whole number of the file's units, first in its segment
@@ -288,12 +294,6 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       seg.lines[s] === orig.lines[o] &&
       !nesting([seg.lines[s], orig.lines[o]], orig.indent) &&
       (s === 0 || paired.get(s - 1) === o - 1 || re.apply(seg.lines[s - 1]) === orig.lines[o - 1] || underItsOpener(s, o));
-    // (the line above in the snippet is the file's, a few lines up, written where the file has it:
-    // the edit deleted the comment's lines between, not moved its closer)
-    const underItsOpener = (s: number, o: number) => {
-      const above = s > 0 ? paired.get(s - 1) : undefined;
-      return above !== undefined && above < o && re.apply(seg.lines[s - 1]) === orig.lines[above];
-    };
     // A segment whose shared lines mostly moved (re-nested by the edit) while its edge line, next to
     // a marker, sits where the file has it: where its new lines go cannot be told from the majority.
     if (re.edgeDisagrees && !re.verbatim && seg.lines.some((l, s) => !paired.has(s) && !isBlank(l) && re.apply(l) !== l)) {
