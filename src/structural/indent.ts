@@ -150,9 +150,23 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
     if (votes > best.votes + margin || (tie && nests > best.nests) || (tie && nests === best.nests && ownUnit && ((cost === 0 && best.cost > 0) || cost < best.cost))) best = { m, votes, cost, nests };
   }
   // The shift most segments agree on: a segment whose own lines barely say otherwise takes it.
+  const chosen = { ...best.m, shift: topShift(allVotes(segmentPairs, best.m)).shift };
+  // A snippet read as halved from a 4-column file that also nests by 2 (at least half as often):
+  // halving sent both 2 and 4 columns to 2, so the snippet may equally be copied as the file has it.
+  // The new lines decide whether that matters (splice). (Doubled from a 2-column file, nothing
+  // merges: that file's steps of 4 are continuations.)
+  const halvedSteps = fileSteps.get(best.m.from) ?? 0;
+  if (best.m.from < best.m.to && !snippetTabs && halvedSteps >= 3 && halvedSteps * 2 >= (fileSteps.get(best.m.to) ?? 0)) {
+    return { ...chosen, alternative: { ...identity, shift: topShift(allVotes(segmentPairs, identity)).shift } };
+  }
+  return chosen;
+}
+
+/** shiftVotes summed over every segment. */
+function allVotes(segmentPairs: [string, string][][], m: UnitMapping): Map<number, number> {
   const total = new Map<number, number>();
-  for (const pairs of segmentPairs) for (const [shift, n] of shiftVotes(pairs, best.m)) total.set(shift, (total.get(shift) ?? 0) + n);
-  return { ...best.m, shift: topShift(total).shift };
+  for (const pairs of segmentPairs) for (const [shift, n] of shiftVotes(pairs, m)) total.set(shift, (total.get(shift) ?? 0) + n);
+  return total;
 }
 
 /** The shift most lines vote for; ties go to the smaller shift. */

@@ -270,11 +270,13 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       const alt = reindenter(shared[i], orig.indent, unitMapping.alternative, tabsOnly, edges, wholeFile);
       const differs = seg.lines.find((line, s) => !paired.has(s) && line.trim() !== '' && re.apply(line) !== alt.apply(line));
       if (differs !== undefined) {
+        // (one of the two readings is the snippet as written; the other re-indents it by units)
+        const units = unitMapping.from !== unitMapping.to ? unitMapping : unitMapping.alternative;
         throw new MergeRefusal(
           'ambiguous_anchor',
-          `The update nests by ${unitMapping.alternative.from} columns where the file mostly nests by ${unitMapping.alternative.to}, and the file uses both: its new line "${differs.trim().slice(0, 80)}" may be indented as written or by the file's unit. ` +
+          `The update nests by ${units.from} columns where the file mostly nests by ${units.to}, and the file uses both: its new line "${differs.trim().slice(0, 80)}" may be indented as written or by the file's unit. ` +
             'Copy the lines around the change with the indentation the file gives them.',
-          { kind: 'indent_unit', snippet_unit: unitMapping.alternative.from, file_unit: unitMapping.alternative.to },
+          { kind: 'indent_unit', snippet_unit: units.from, file_unit: units.to },
         );
       }
     }
