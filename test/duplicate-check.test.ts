@@ -40,6 +40,22 @@ describe('duplicatedBesideItself', () => {
     expect(() => duplicatedBesideItself(out, new Set([1, 2, 3, 4]), new Set([5, 6, 7]))).not.toThrow();
   });
 
+  // Seed: a comment-drift variant of a real Java edit (capacitor SystemBars). The snippet wraps two
+  // statements in a new `if`, and the context line after them was dropped: the marker kept the old
+  // copy below the new block.
+  const wrapped = ['  init();', '  if (ready) {', '    // pad', '    pad(v);', '  }', '', '  // pad', '  pad(v);', '  done();'];
+  it('refuses a new block whose body repeats the kept lines after its closer', () => {
+    expect(() => duplicatedBesideItself(wrapped, new Set([1, 2, 3, 4]), new Set([0]))).toThrow(/moves them into the new block/);
+  });
+
+  it('refuses it when the block closer is the snippet line paired with the file\'s', () => {
+    expect(() => duplicatedBesideItself(wrapped, new Set([1, 2, 3]), new Set([0, 4]))).toThrow(MergeRefusal);
+  });
+
+  it('accepts the new block when the snippet shows the lines after it (they are its own second copy)', () => {
+    expect(() => duplicatedBesideItself(wrapped, new Set([1, 2, 3, 4]), new Set([0, 6, 7]))).not.toThrow();
+  });
+
   it('accepts a single repeated code line (a blank and a closing brace are no duplicate block)', () => {
     const one = ['x();', '}', '', '}', 'y();'];
     expect(() => duplicatedBesideItself(one, new Set([1, 2]), new Set())).not.toThrow();

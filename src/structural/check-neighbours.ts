@@ -143,6 +143,9 @@ function refuseUnreachable(out: string[], language: Language, jump: number, dead
   );
 }
 
+/** A line that only closes a block (`}`, `end`). */
+const BLOCK_CLOSER = /^\s*(?:\}|end|fi|done|esac)\s*$/;
+
 /**
  * Refuse an added run whose last (first) two or more code lines equal, indentation aside, the lines
  * right after (before) it that the merge kept without the snippet showing them. (Kept lines the
@@ -157,22 +160,39 @@ export function duplicatedBesideItself(out: string[], added: Set<number>, shown:
     const from = rows[i];
     const to = rows[j] + 1;
     // The longest k for which the run's k lines from runAt(k) equal the k lines from keptAt(k).
-    const longest = (runAt: (k: number) => number, keptAt: (k: number) => number) => {
-      for (let k = to - from; k >= 1; k--) {
+    const longest = (runAt: (k: number) => number, keptAt: (k: number) => number, most = to - from) => {
+      for (let k = most; k >= 1; k--) {
         let ok = true;
         for (let q = 0; q < k && ok; q++) ok = kept(keptAt(k) + q, out[runAt(k) + q].trim());
         if (ok) return k;
       }
       return 0;
     };
-    const after = longest((k) => to - k, () => to); // the run's tail, repeated right after it
+    // A run that wraps lines in a new block ends on its closer (added, or the snippet's closer paired
+    // with one the file has right there): the kept lines after it, past blank lines, may be the ones
+    // it re-nested, left behind.
+    const blank = (row: number) => out[row].trim() === '';
+    let end = to;
+    while (end > from && blank(end - 1)) end--;
+    const closes = (row: number) => row < out.length && BLOCK_CLOSER.test(out[row]);
+    const [bodyEnd, next] = end > from + 1 && closes(end - 1) ? [end - 1, to] : end === to && shown.has(to) && closes(to) ? [to, to + 1] : [-1, to];
+    let keptFrom = next;
+    while (keptFrom < out.length && blank(keptFrom)) keptFrom++;
+    const direct = longest((k) => to - k, () => to); // the run's tail, repeated right after it
+    const wrapped = bodyEnd > from ? longest((k) => bodyEnd - k, () => keptFrom, bodyEnd - from) : 0;
+    const wrap = wrapped > direct;
+    const [after, tail] = wrap ? [wrapped, bodyEnd] : [direct, to];
     const before = longest(() => from, (k) => from - k); // its head, repeated right before it
     const codeIn = (a: number, b: number) => out.slice(a, b).filter((l) => l.trim() !== '').length;
-    const dupAfter = after > 0 ? codeIn(to - after, to) : 0;
+    const dupAfter = after > 0 ? codeIn(tail - after, tail) : 0;
     const dupBefore = before > 0 ? codeIn(from, from + before) : 0;
     if (dupAfter >= 2 || dupBefore >= 2) {
-      const [a, b] = dupAfter >= 2 ? [to - after, to] : [from, from + before];
-      throw new MergeRefusal('check_failed', `Lines ${a + 1}-${b} of the merged file would repeat the ${b - a} lines next to them: the update's context was probably read as new code (it is indented differently from the file). Indent the context as the file does.`, {
+      const [a, b] = dupAfter >= 2 ? [tail - after, tail] : [from, from + before];
+      const why =
+        dupAfter >= 2 && wrap
+          ? 'the update probably moves them into the new block above the file\'s copy. Show the line after that copy, so the copy reads as replaced.'
+          : "the update's context was probably read as new code (it is indented differently from the file). Indent the context as the file does.";
+      throw new MergeRefusal('check_failed', `Lines ${a + 1}-${b} of the merged file would repeat the ${b - a} lines next to them: ${why}`, {
         start_line: a + 1,
         end_line: b,
       });
