@@ -334,6 +334,61 @@ export function droppedTrailingComment(seg: string[], original: string[], prev: 
 }
 
 /**
+ * A new comment line that rewords one of the file's (opens as it does: sameOpening) right beside a
+ * kept line, while the file's comment lines of the same block between the two are gone: a model
+ * copied the comment, edited one line and dropped its neighbour (comment-drift eval). Refused like
+ * droppedLeadingComment, where the gone lines read as a sentence of their own: above, they end one;
+ * below, the reworded line leaves its sentence open, or they start a new one. (A rewrite that
+ * shortens a sentence deletes the lines that carried its end: `... the` / `` `initialPageParam`. ``)
+ * `prev`, `next`: consecutive kept lines as [snippet line, original line].
+ */
+export function droppedBesideRewordedComment(seg: string[], original: string[], prev: [number, number], next: [number, number], lang: Language, edit: EditShape): void {
+  const [ps, po] = prev;
+  const [ns, no] = next;
+  if (ns - ps <= 1 || no - po <= 2) return;
+  const comment = (l: string, kind: 'block' | 'line') => isCommentLine(l, lang) && commentKind(l) === kind && commentBody(l) !== '';
+  const sameRun = (from: number, to: number, kind: 'block' | 'line') => original.slice(from, to).every((l) => comment(l, kind));
+  const push = (reworded: number, from: number, to: number) =>
+    edit.comments.push({
+      from,
+      to,
+      refuse: () => {
+        throw new MergeRefusal(
+          'unstated_deletion',
+          `The update rewords line ${reworded + 1} of the file's comment but drops ${lineSpan(from + 1, to)} beside it, the rest of the same comment, and shows nothing in their place. ` +
+            'Models leave out comment lines when they copy a comment to edit one line: include the rest of the comment if it is to be kept.',
+          { start_line: from + 1, end_line: to, kind: 'beside_reworded_comment' },
+        );
+      },
+    });
+  const rewords = (l: string, o: number) => isCommentLine(l, lang) && comment(original[o], commentKind(l)) && sameOpening(l, original[o]);
+  // The new line right below the kept one rewords a file line further down.
+  const first = seg[ps + 1];
+  let o = po + 1;
+  while (o < no && !rewords(first, o)) o++;
+  if (o > po + 1 && o < no && sameRun(po + 1, o, commentKind(first)) && ENDS_SENTENCE.test(commentBody(original[o - 1]))) push(o, po + 1, o);
+  // The new line right above the kept one rewords a file line further up.
+  const last = seg[ns - 1];
+  o = no - 1;
+  while (o > po && !rewords(last, o)) o--;
+  const open = !ENDS_SENTENCE.test(commentBody(last));
+  if (o > po && o < no - 1 && sameRun(o + 1, no, commentKind(last)) && (open || /^[\p{Lu}@]/u.test(commentBody(original[o + 1])))) push(o, o + 1, no);
+}
+
+/** A sentence's last character (a clause's too: `:`). */
+const ENDS_SENTENCE = /[.!?:]$/;
+
+/**
+ * Two comment lines of four words or more that open alike: on the same three words, or on the same
+ * two and alike for half their length (`Reused across X calls to avoid` made `Reused across Y ...`).
+ */
+function sameOpening(a: string, b: string): boolean {
+  const [x, y] = [commentBody(a).split(/\s+/), commentBody(b).split(/\s+/)];
+  if (x.length < 4 || y.length < 4 || x.slice(0, 2).join(' ') !== y.slice(0, 2).join(' ')) return false;
+  return x[2] === y[2] || likeness(a, b) >= 0.5;
+}
+
+/**
  * A kept comment line that stops mid-sentence (a word or a comma last), whose sentence the file's
  * next line goes on with (in lower case), followed in the snippet by a comment line that cannot go
  * on with it (empty, or a new sentence): the sentence's end was dropped, not rewritten, whatever

@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectO
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentWords, likeness, usesName, blanksGoWithEdit, commentsGoWithEdit, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentWords, likeness, usesName, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -405,6 +405,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (!meansItsGaps) droppedLeadingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       if (!meansItsGaps) droppedTrailingComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       if (!meansItsGaps) droppedCommentOfReplaced(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
+      if (!meansItsGaps) droppedBesideRewordedComment(seg.lines, orig.lines, kept[k - 1], kept[k], language, edit);
       // Where the snippet replaces lines, the ones it merely edited (a URL, a word) stand in for
       // kept lines: blank or comment lines skipped beside them are the same unstated deletion.
       const edited = pairEditedLines(seg.lines, orig.lines, kept[k - 1][0] + 1, kept[k][0], kept[k - 1][1] + 1, kept[k][1]);
