@@ -4,6 +4,9 @@ import { detectIndentUnit, indentSteps, leadingWhitespace, type IndentUnit } fro
 
 const TAB_COLUMNS = 4;
 
+/** A line that only closes or turns a block (`}`, `else`, `end`): its column is nesting, never alignment. */
+const BRANCH = /^\s*(?:\}|\}\s*else\s*\{|else:?|end|fi|done|esac|ensure)\s*$/;
+
 export function indentColumns(line: string): number {
   let c = 0;
   for (const ch of leadingWhitespace(line)) c += ch === '\t' ? TAB_COLUMNS : 1;
@@ -217,7 +220,7 @@ export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitM
     uniform: pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === target(s)),
     edgeDisagrees: !wholeFile && edges.length > 0 && [...edgeVotes.keys()].every((k) => k !== shift),
     verbatim,
-    agrees: (s, o) => s.trim() === '' || Math.abs(indentColumns(o) - target(s)) <= tolerance,
+    agrees: (s, o) => s.trim() === '' || Math.abs(indentColumns(o) - target(s)) <= (BRANCH.test(s) ? 0 : tolerance),
     apply(line) {
       if (verbatim && !respell(line)) return line;
       if (line.trim() === '') return '';
