@@ -234,6 +234,18 @@ function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIn
     const alt = found.find((r) => r.best !== null && r.best.edges + 1 >= edges && r.best.strength > strength && r.best.start !== start && unique(r.best));
     if (alt) chosen = alt;
   }
+  // A strict rung that places a segment once, by lines the file repeats by their text, where a looser rung
+  // finds them elsewhere too, over fewer of the file's lines (deleting less): a dedented snippet of
+  // `return -ENOMEM;` / `b->cap = cap;` / `}` matches another function's lines a tab shallower
+  // exactly. Both places are candidates (seeds 5303, 5706).
+  if (chosen.best && chosen.rivals.length === 0 && (chosen.best.rung === 'exact' || chosen.best.rung === 'whitespace') && !unique(chosen.best)) {
+    const { start, edges, strength } = chosen.best;
+    const width = span(chosen.best);
+    // (rivals of a looser rung's best: as many lines paired, the edges among them)
+    const loose = found.filter((r) => r.best !== null && r.best.rung !== 'exact' && r.best.rung !== 'whitespace' && r.best.edges >= edges && r.best.strength >= strength);
+    const apart = loose.flatMap((r) => r.rivals).find(([a, b]) => a !== start && b - a < width);
+    if (apart) chosen = { best: chosen.best, rivals: [[start, chosen.best.end], apart] };
+  }
   // In a snippet written in another unit, a line the file has at the same columns may be another
   // copy at another depth (4 spaces: one level of the snippet's, two of the file's): where lines
   // equal at their depth put the segment elsewhere, both places are candidates.
