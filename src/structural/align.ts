@@ -260,9 +260,14 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // Rivals: a chain wholly before or after this one that is as good, or short of it by less than
   // one line that says where it is (a deletion or two): look-alike blocks need a clear margin.
   const rivals: [number, number][] = [];
+  // (an edge line the file has once says where the segment is; one it repeats at three or more
+  // places, `}) as any;`, only that it is one of them: a chain edged on it alone is no rival)
+  const edged = (c: Chain) => c.matches.filter((m) => m.kind === 'text' && (m.s === headEdge || m.s === tailEdge) && m.w >= EDGE_BONUS);
+  const uniquelyEdged = edged(first).some((m) => count.get(m.s) === 1);
+  const commonlyEdged = (c: Chain) => edged(c).every((m) => (count.get(m.s) ?? 0) >= 3);
   for (const side of [strong.filter((m) => m.o < a.o), strong.filter((m) => m.o > z.o)]) {
     const alt = bestChain(side);
-    if (alt.matches.length > 0 && alt.score > first.score - NEAR_EQUAL) {
+    if (alt.matches.length > 0 && alt.score > first.score - NEAR_EQUAL && !(uniquelyEdged && commonlyEdged(alt))) {
       rivals.push([alt.matches[0].o, alt.matches[alt.matches.length - 1].o]);
     }
   }

@@ -129,15 +129,22 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
   );
 }
 
-/** Where the outermost named node that ends on row `end` and starts in [from, end) starts (a construct wholly inside the stretch); null when none does. */
-function constructEndingAt(root: Node, from: number, end: number): number | null {
+/**
+ * Where the outermost named node that ends on row `end` and starts in [from, end) starts (a construct
+ * wholly inside the stretch); null when none does. With `lines`, not a node in mid-row whose
+ * construct starts above the row before the stretch (the body `{` that ends a signature begun there).
+ */
+function constructEndingAt(root: Node, from: number, end: number, lines?: string[]): number | null {
   let start: number | null = null;
   const visit = (node: Node) => {
     const a = node.startPosition.row;
     const b = lastRow(node);
     // (a node that ends before `end` holds none that ends there)
     if (start !== null || b < end || a > end) return;
-    if (node.isNamed && b === end && a >= from && a < end) start = a;
+    // (a node in mid-row whose construct starts above the kept line before the stretch: the snippet
+    // shows that construct's header, so the stretch rewrites its end)
+    const opens = !lines || node.startPosition.column <= lines[a].length - lines[a].trimStart().length || (node.parent?.startPosition.row ?? 0) >= from - 1;
+    if (node.isNamed && b === end && a >= from && a < end && opens) start = a;
     else for (const c of node.children) if (c) visit(c);
   };
   visit(root);
@@ -325,7 +332,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     let n = kept.length;
     while (n > 2 && isBlank(seg.lines[kept[n - 1][0]]) && kept[n - 1][0] - kept[n - 2][0] === 1 && kept[n - 1][1] - kept[n - 2][1] === 1) n--;
     const closes = (b: number) =>
-      root !== null && !p.wholeFile && b >= 0 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[b][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && constructEndingAt(root, kept[b][1] + 1, kept[n - 1][1]) !== null;
+      root !== null && !p.wholeFile && b >= 0 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[b][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && constructEndingAt(root, kept[b][1] + 1, kept[n - 1][1], orig.lines) !== null;
     // (read from the first new line after the last kept line that says where it is)
     const before = lastTellingBeforeNewCode(seg, orig.lines, kept, paired, n);
     if (n >= 2 && closes(before)) {
