@@ -2,7 +2,7 @@
 // beside itself, made unreachable, or written at its block opener's depth.
 import type { Language } from '../languages/registry.js';
 import { isCommentLine } from './gaps.js';
-import { nameSetBy } from './lines.js';
+import { BLOCK_CLOSER, isBlank, nameSetBy } from './lines.js';
 import { MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
 
@@ -143,9 +143,6 @@ function refuseUnreachable(out: string[], language: Language, jump: number, dead
   );
 }
 
-/** A line that only closes a block (`}`, `end`). */
-const BLOCK_CLOSER = /^\s*(?:\}|end|fi|done|esac)\s*$/;
-
 /**
  * Refuse an added run whose last (first) two or more code lines equal, indentation aside, the lines
  * right after (before) it that the merge kept without the snippet showing them. (Kept lines the
@@ -171,13 +168,12 @@ export function duplicatedBesideItself(out: string[], added: Set<number>, shown:
     // A run that wraps lines in a new block ends on its closer (added, or the snippet's closer paired
     // with one the file has right there): the kept lines after it, past blank lines, may be the ones
     // it re-nested, left behind.
-    const blank = (row: number) => out[row].trim() === '';
     let end = to;
-    while (end > from && blank(end - 1)) end--;
+    while (end > from && isBlank(out[end - 1])) end--;
     const closes = (row: number) => row < out.length && BLOCK_CLOSER.test(out[row]);
     const [bodyEnd, next] = end > from + 1 && closes(end - 1) ? [end - 1, to] : end === to && shown.has(to) && closes(to) ? [to, to + 1] : [-1, to];
     let keptFrom = next;
-    while (keptFrom < out.length && blank(keptFrom)) keptFrom++;
+    while (keptFrom < out.length && isBlank(out[keptFrom])) keptFrom++;
     const direct = longest((k) => to - k, () => to); // the run's tail, repeated right after it
     const wrapped = bodyEnd > from ? longest((k) => bodyEnd - k, () => keptFrom, bodyEnd - from) : 0;
     const wrap = wrapped > direct;

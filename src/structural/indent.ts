@@ -1,11 +1,13 @@
 // Re-basing a snippet's indentation onto the original's: measured on the lines both share,
 // applied to the lines the snippet adds, written in the original's unit (tabs or N spaces).
+import { BLOCK_CLOSER } from './lines.js';
 import { detectIndentUnit, indentSteps, leadingWhitespace, type IndentUnit } from './text.js';
 
 const TAB_COLUMNS = 4;
 
 /** A line that only closes or turns a block (`}`, `else`, `end`): its column is nesting, never alignment. */
-const BRANCH = /^\s*(?:\}|\}\s*else\s*\{|else:?|end|fi|done|esac|ensure)\s*$/;
+const TURN = /^\s*(?:\}\s*else\s*\{|else:?|ensure)\s*$/;
+const branch = (line: string) => BLOCK_CLOSER.test(line) || TURN.test(line);
 
 export function indentColumns(line: string): number {
   let c = 0;
@@ -220,7 +222,7 @@ export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitM
     uniform: pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === target(s)),
     edgeDisagrees: !wholeFile && edges.length > 0 && [...edgeVotes.keys()].every((k) => k !== shift),
     verbatim,
-    agrees: (s, o) => s.trim() === '' || Math.abs(indentColumns(o) - target(s)) <= (BRANCH.test(s) ? 0 : tolerance),
+    agrees: (s, o) => s.trim() === '' || Math.abs(indentColumns(o) - target(s)) <= (branch(s) ? 0 : tolerance),
     apply(line) {
       if (verbatim && !respell(line)) return line;
       if (line.trim() === '') return '';

@@ -28,6 +28,9 @@ export function lineKey(line: string, rung: Rung, unit?: number): string {
   }
 }
 
+/** A line that only closes a block (`}`, `end`, `fi`). */
+export const BLOCK_CLOSER = /^\s*(?:\}|end|fi|done|esac)\s*$/;
+
 export function isBlank(line: string): boolean {
   return line.trim().length === 0;
 }

@@ -187,6 +187,9 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
   return out;
 }
 
+/** The rungs that match lines at their own depth (exactly, or but for trailing whitespace). */
+const atOwnDepth = (rung: Rung) => rung === 'exact' || rung === 'whitespace';
+
 /**
  * Climb the ladder only as far as needed: a looser rung is taken when it matches more of the
  * segment's edge lines (its context) than the stricter ones. Matching more *inner* lines is no
@@ -238,18 +241,18 @@ function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIn
   // finds them elsewhere too, over fewer of the file's lines (deleting less): a dedented snippet of
   // `return -ENOMEM;` / `b->cap = cap;` / `}` matches another function's lines a tab shallower
   // exactly. Both places are candidates (seeds 5303, 5706).
-  if (chosen.best && chosen.rivals.length === 0 && (chosen.best.rung === 'exact' || chosen.best.rung === 'whitespace') && !unique(chosen.best)) {
+  if (chosen.best && chosen.rivals.length === 0 && atOwnDepth(chosen.best.rung) && !unique(chosen.best)) {
     const { start, edges, strength } = chosen.best;
     const width = span(chosen.best);
     // (rivals of a looser rung's best: as many lines paired, the edges among them)
-    const loose = found.filter((r) => r.best !== null && r.best.rung !== 'exact' && r.best.rung !== 'whitespace' && r.best.edges >= edges && r.best.strength >= strength);
+    const loose = found.filter((r) => r.best !== null && !atOwnDepth(r.best.rung) && r.best.edges >= edges && r.best.strength >= strength);
     const apart = loose.flatMap((r) => r.rivals).find(([a, b]) => a !== start && b - a < width);
     if (apart) chosen = { best: chosen.best, rivals: [[start, chosen.best.end], apart] };
   }
   // In a snippet written in another unit, a line the file has at the same columns may be another
   // copy at another depth (4 spaces: one level of the snippet's, two of the file's): where lines
   // equal at their depth put the segment elsewhere, both places are candidates.
-  if (otherUnit !== null && chosen.best && (chosen.best.rung === 'exact' || chosen.best.rung === 'whitespace') && chosen.best.chain.matches.length === 1 && /^\s/.test(seg.lines[chosen.best.chain.matches[0].s])) {
+  if (otherUnit !== null && chosen.best && atOwnDepth(chosen.best.rung) && chosen.best.chain.matches.length === 1 && /^\s/.test(seg.lines[chosen.best.chain.matches[0].s])) {
     const byDepth = found[RUNGS.indexOf('indent_shift')].best;
     if (byDepth && byDepth.start !== chosen.best.start) chosen = { best: chosen.best, rivals: [...chosen.rivals, [byDepth.start, byDepth.end]] };
   }

@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, alignsSelectors, openBracketColumn, openerRow, realignContinuation, realignSelector } from './continuations.js';
-import { nameSetBy, firstWord, isBlank, isTrivial, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
+import { nameSetBy, firstWord, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -143,7 +143,7 @@ function constructEndingAt(root: Node, from: number, end: number, lines?: string
     if (start !== null || b < end || a > end) return;
     // (a node in mid-row whose construct starts above the kept line before the stretch: the snippet
     // shows that construct's header, so the stretch rewrites its end)
-    const opens = !lines || node.startPosition.column <= lines[a].length - lines[a].trimStart().length || (node.parent?.startPosition.row ?? 0) >= from - 1;
+    const opens = !lines || node.startPosition.column <= leadingLength(lines[a]) || (node.parent?.startPosition.row ?? 0) >= from - 1;
     if (node.isNamed && b === end && a >= from && a < end && opens) start = a;
     else for (const c of node.children) if (c) visit(c);
   };
