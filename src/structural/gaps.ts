@@ -143,8 +143,7 @@ export function commentsGoWithEdit(original: string[], edit: EditShape, lang: La
  */
 export function skippedBesideEdit(original: string[], edit: EditShape, lang: Language): void {
   if (edit.silent.length === 0 && edit.cuts.length === 0) return;
-  const counts = new Map<number | string, number>();
-  for (const line of original) for (const w of line.match(IDENT) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  const counts = tally(original);
   const silent = new Set(edit.silent.flatMap(([from, to]) => Array.from({ length: to - from }, (_, k) => from + k)));
   const addedText = edit.added.map((l) => l.trim());
   const addedHeads = new Set(edit.added.map(head).filter((h) => h !== null));
@@ -168,9 +167,18 @@ export function skippedBesideEdit(original: string[], edit: EditShape, lang: Lan
     // The changes the snippet states: new lines, and lines deleted where it puts something else.
     // (Other silent stretches beside this one make a deletion-only edit: unused imports dropped.)
     const stated = [...edit.deleted].filter((o) => !silent.has(o));
-    const near = Math.min(...[...stated, ...edit.insertedAt].map((c) => (c < from ? from - c : c - (to - 1))));
+    const distance = (c: number) => (c < from ? from - c : c - (to - 1));
+    const near = Math.min(...[...stated, ...edit.insertedAt].map(distance));
     if (!(near <= SKIP_NEAR)) continue;
-    if (relatedToEdit(gap, addedText, addedHeads, stated.map((o) => original[o]), counts)) continue;
+    const beside = (c: number) => distance(c) <= SKIP_NEAR;
+    const changes: Changes = {
+      added: addedText,
+      addedHeads,
+      removed: stated.map((o) => original[o]),
+      besideAdded: addedText.filter((_, i) => beside(edit.insertedAt[i])),
+      besideRemoved: stated.filter(beside).map((o) => original[o]),
+    };
+    if (relatedToEdit(gap, changes, counts)) continue;
     throw new MergeRefusal(
       'unstated_deletion',
       `The update shows lines ${from} and ${to + 1} of the file next to each other, deleting the ${gap.length} lines between them, ${near < 1 ? 'right' : `${Math.ceil(near)} lines`} away from its other changes and sharing no name with them. ` +
@@ -180,18 +188,33 @@ export function skippedBesideEdit(original: string[], edit: EditShape, lang: Lan
   }
 }
 
+/** The edit's changes, as relatedToEdit weighs them: all of them, and those beside the skipped stretch. */
+interface Changes {
+  added: string[];
+  addedHeads: Set<string>;
+  removed: string[];
+  besideAdded: string[];
+  besideRemoved: string[];
+}
+
 /**
  * Whether skipped lines belong to the edit: a name the file rarely uses, and only code would
- * (CODE_NAME), is in its new or deleted lines; a skipped line is among the new ones (moved), or
- * assigns what a new line assigns; or a name the skipped lines use is in lines the edit deletes
- * and in none it adds (its uses removed).
+ * (CODE_NAME), is in the new or deleted lines beside them (context shares names with far-off
+ * changes to the same code whatever a model skipped); a skipped line is among the new ones
+ * (moved), or assigns what a new line assigns; or a name the skipped lines use is in lines the
+ * edit deletes and in none it adds (its uses removed).
  */
-function relatedToEdit(gap: string[], addedText: string[], addedHeads: Set<string>, deleted: string[], counts: Map<number | string, number>): boolean {
+function relatedToEdit(gap: string[], changes: Changes, counts: Tally): boolean {
   const names = new Set(gap.flatMap((l) => l.match(IDENT) ?? []));
-  const added = addedText.join('\n');
-  const removed = deleted.join('\n');
-  if ([...names].some((w) => CODE_NAME.test(w) && counts.get(w)! <= RARE && (usesName(added, w) || usesName(removed, w)))) return true;
-  if (gap.some((l) => !isBlank(l) && (addedText.includes(l.trim()) || addedHeads.has(head(l) ?? '')))) return true;
+  const added = changes.added.join('\n');
+  const removed = changes.removed.join('\n');
+  const beside = [...changes.besideAdded, ...changes.besideRemoved].join('\n');
+  if ([...names].some((w) => CODE_NAME.test(w) && counts.names.get(w)! <= RARE && usesName(beside, w))) return true;
+  // (a line the file repeats, `assert(err == 0);`, or a target it assigns again and again, `err =`,
+  // moves nowhere: the new lines share it with any context)
+  const moved = (l: string) => !isTrivial(l) && changes.added.includes(l.trim()) && counts.lines.get(l.trim())! <= 2;
+  const reassigned = (l: string) => { const h = head(l); return h !== null && changes.addedHeads.has(h) && counts.heads.get(h)! <= 3; };
+  if (gap.some((l) => moved(l) || reassigned(l))) return true;
   return [...names].some((w) => usesName(removed, w) && !usesName(added, w));
 }
 
@@ -227,6 +250,21 @@ const KEYWORDS = new Set(['if', 'else', 'endif', 'ifdef', 'ifndef', 'define', 'r
 function head(line: string): string | null {
   const m = line.trim().match(/^((?:(?:const|let|var|val|auto|int|final)\s+)?[\w$.@>-]+)\s*=[^=]/);
   return m ? m[1] : null;
+}
+
+/** How often the file uses each name, has each line (trimmed), and assigns each target. */
+interface Tally { names: Map<string, number>; lines: Map<string, number>; heads: Map<string, number> }
+
+function tally(original: string[]): Tally {
+  const t: Tally = { names: new Map(), lines: new Map(), heads: new Map() };
+  const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  for (const line of original) {
+    for (const w of line.match(IDENT) ?? []) add(t.names, w);
+    add(t.lines, line.trim());
+    const h = head(line);
+    if (h !== null) add(t.heads, h);
+  }
+  return t;
 }
 
 /** Identifiers that can tie a deletion to the rest of the edit. */
