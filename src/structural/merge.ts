@@ -9,10 +9,10 @@ import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
 import { unitColumns } from './indent.js';
-import { CONFIDENCE, isTrivial, RUNGS, type Rung } from './lines.js';
+import { CONFIDENCE, isBlank, isTrivial, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
 import { placeSegments } from './place.js';
-import { MergeRefusal } from './refusal.js';
+import { lineSpan, MergeRefusal } from './refusal.js';
 import { deletedImportsStillUsed, deletedTypeNamesStillUsed } from './imports.js';
 import { deletedDefinitionsStillUsed } from './definitions.js';
 import { deletedBindingsStillUsed } from './bindings.js';
@@ -105,6 +105,29 @@ function deletionReading(want: string[], file: string[]): [number, number] | nul
   return null;
 }
 
+/**
+ * Two blank lines in a row in the merge, where the file has them nowhere and the merge deletes
+ * lines between them: the snippet skipped what stood between its blank lines (a model copying
+ * context drops a statement and keeps the blanks on either side), where an edit deleting that
+ * statement would take one of the blanks with it (elided-context eval, bare-pipe).
+ */
+function doubledBlankOverDeletion(original: string[], output: string[], sources: number[]): void {
+  if (original.some((l, i) => i > 0 && isBlank(l) && isBlank(original[i - 1]))) return;
+  for (let i = 1; i < output.length; i++) {
+    if (!isBlank(output[i]) || !isBlank(output[i - 1])) continue;
+    // (the file's lines on either side of the pair, past new ones)
+    const before = sources.slice(0, i).reverse().find((s) => s >= 0) ?? -1;
+    const after = sources.slice(i).find((s) => s >= 0) ?? original.length;
+    if (after - before <= 1) continue;
+    throw new MergeRefusal(
+      'unstated_deletion',
+      `The merge would leave two blank lines in a row (lines ${i} and ${i + 1}), which the file has nowhere, where it deletes ${lineSpan(before + 2, after)}: the update likely skipped them between its blank lines. ` +
+        'Include them if they are to be kept; to delete them, show one blank line where they were.',
+      { start_line: before + 2, end_line: after, kind: 'doubled_blank' },
+    );
+  }
+}
+
 function parseAndRemember(parser: Parser, language: string, text: string): ParsedText | null {
   const tree = parser.parse(text);
   if (!tree) return null;
@@ -120,6 +143,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   const placements = placeSegments(segments, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []);
   const out = splice(orig, index, segments, placements, req.language, root);
   changesNothingHere(out.added, out.deleted, segments, orig.lines);
+  doubledBlankOverDeletion(orig.lines, out.lines, out.sources);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
