@@ -48,6 +48,14 @@ describe('markers', () => {
     expect(isMarkerLine('      {/* ... existing code ... */}', detectLanguage({ path: 'a.tsx' })!)).toBe(true);
   });
 
+  it('a marker in another language\'s comment syntax, with an ellipsis', () => {
+    expect(isMarkerLine('// ... existing code ...', py)).toBe(true);
+    expect(isMarkerLine('# ... rest of the file ...', detectLanguage({ path: 'a.c' })!)).toBe(true);
+    expect(isMarkerLine('// existing code', py)).toBe(false);
+    expect(isMarkerLine('#include <stdio.h>', detectLanguage({ path: 'a.c' })!)).toBe(false);
+    expect(isMarkerLine('#[derive(Debug)]', detectLanguage({ path: 'a.rs' })!)).toBe(false);
+  });
+
   it('generic markers cover every common comment form', () => {
     for (const l of ['-- ...', '; ... existing code ...', '<!-- ... -->', '# ...']) expect(isMarkerLine(l, GENERIC)).toBe(true);
   });

@@ -14,8 +14,15 @@ const PHRASE =
 const CODE_NOUN =
   /\b(?:code|lines?|methods?|functions?|imports?|fields?|propert(?:y|ies)|implementation|content|file|class(?:es)?|cases?|tests?|members?|logic|body|statements?|config(?:uration)?|styles?|rules?|elements?|markup|props|handlers?|routes?|declarations?|definitions?|exports?|types?|keys?|entries|items|unchanged|as before|here)\b/i;
 
+/**
+ * The comment forms models write markers in whatever the file's language: `// ... existing code ...`
+ * in a Python file, `# ...` in a C one. None of them starts a line of code in a language whose own
+ * comments they are not, followed by an ellipsis.
+ */
+const ANY_COMMENT: Pick<Language, 'line' | 'block'> = { line: ['//', '#', '--'], block: [['/*', '*/'], ['<!--', '-->'], ['{/*', '*/}']] };
+
 /** The text inside the comment delimiters, or the line itself when it is not a comment. */
-function commentBody(trimmed: string, lang: Language): { body: string; comment: boolean } {
+function commentBody(trimmed: string, lang: Pick<Language, 'line' | 'block'>): { body: string; comment: boolean } {
   const blocks = [...lang.block].sort((a, b) => b[0].length - a[0].length);
   for (const [open, close] of blocks) {
     if (trimmed.startsWith(open) && trimmed.endsWith(close) && trimmed.length >= open.length + close.length) {
@@ -70,6 +77,10 @@ export function isMarkerLine(line: string, lang: Language, prevCode?: string): b
   const { body, comment } = commentBody(trimmed, lang);
   // A documentation comment (`///`, `/** */`) is prose about the code: a marker only with ellipses.
   if (comment) return isMarkerBody(body, !/^(?:\/\/\/|\/\*\*(?!\/))/.test(trimmed));
+  // In another language's comment syntax, a marker only with ellipses: the line is no code here
+  // either way, but a phrase alone ("# existing users") may be a heading or a string's text.
+  const foreign = commentBody(trimmed, ANY_COMMENT);
+  if (foreign.comment && isMarkerBody(foreign.body, false)) return true;
   // Bare markers: only ellipsis-led prose, never a code line.
   if (!/^(?:\.{2,}|…)/.test(trimmed)) return false;
   if (lang.id === 'python' && ONLY_ELLIPSIS.test(trimmed) && prevCode?.trimEnd().endsWith(':')) return false;
