@@ -1030,6 +1030,8 @@ function closerLeftNew(seg: Segment, original: string[], paired: Map<number, num
 
 /** The words of a line: names and keywords, in order. */
 const wordsOf = (line: string) => line.match(/[A-Za-z_$][\w$]*/g) ?? [];
+/** What a line starts with: its tag (`<span`, whatever follows it), else its first word. */
+const leadOf = (line: string) => line.trim().match(/^<[\w.-]+/)?.[0] ?? firstWord(line);
 
 /**
  * Does new line `a` widen the file's line `b`: the same statement (first word) with every word of
@@ -1039,7 +1041,7 @@ function widens(a: string, b: string): boolean {
   const [wa, wb] = [wordsOf(a), wordsOf(b)];
   // (comments are prose: a reworded one is for the comment checks)
   if (/^\s*(?:\/\/|#|\/\*|\*|--|<!--)/.test(b)) return false;
-  if (a.trim() === b.trim() || wb.length < 2 || wa.length <= wb.length || firstWord(a) !== firstWord(b)) return false;
+  if (a.trim() === b.trim() || wb.length < 2 || wa.length <= wb.length || leadOf(a) !== leadOf(b)) return false;
   let k = 0;
   for (const w of wa) if (k < wb.length && w === wb[k]) k++;
   return k === wb.length;
