@@ -3,6 +3,7 @@
 // independent check against the raw snippet). Any stage may refuse with a MergeRefusal.
 import type { Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
+import { isCommentLine } from './gaps.js';
 import { countSyntaxErrors } from '../languages/parser.js';
 import { OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
@@ -128,6 +129,38 @@ function doubledBlankOverDeletion(original: string[], output: string[], sources:
   }
 }
 
+/**
+ * New lines that replace some of the file's lines and dedent below them and below the kept lines on
+ * both sides: the new code (a `def` at the top level) cuts into the block those lines share, deleting
+ * its lines there and taking the ones after it as its own body. The segment paired a line of its
+ * new code with a look-alike line inside another construct (`return jsonify({"error": "not found"}),
+ * 404` in two handlers).
+ */
+function replacedByShallowerCode(original: string[], output: string[], sources: number[], lang: Language): void {
+  const depth = (l: string) => l.length - l.trimStart().length;
+  const code = (l: string) => !isBlank(l) && !isCommentLine(l, lang) && !/^\s*#/.test(l);
+  for (let i = 0; i < output.length; ) {
+    if (sources[i] >= 0) { i++; continue; }
+    let j = i;
+    while (j < output.length && sources[j] < 0) j++;
+    const fresh = output.slice(i, j).filter(code);
+    const before = sources.slice(0, i).reverse().find((s) => s >= 0);
+    const after = sources.slice(j).find((s) => s >= 0);
+    i = j;
+    if (fresh.length === 0 || before === undefined || after === undefined) continue;
+    const replaced = original.slice(before + 1, after).filter(code);
+    const d = Math.min(...fresh.map(depth));
+    if (replaced.length === 0 || d >= Math.min(...replaced.map(depth))) continue;
+    if (!code(original[before]) || !code(original[after]) || depth(original[before]) <= d || depth(original[after]) <= d) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's new line "${fresh.find((l) => depth(l) === d)!.trim().slice(0, 80)}" would replace ${lineSpan(before + 2, after)} of the file, indented less than those lines and the kept lines around them, which share one block: the lines after it would leave that block for the new code's. ` +
+        'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
+      { start_line: before + 2, end_line: after, kind: 'replaced_by_shallower_code' },
+    );
+  }
+}
+
 function parseAndRemember(parser: Parser, language: string, text: string): ParsedText | null {
   const tree = parser.parse(text);
   if (!tree) return null;
@@ -144,6 +177,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   const out = splice(orig, index, segments, placements, req.language, root);
   changesNothingHere(out.added, out.deleted, segments, orig.lines);
   doubledBlankOverDeletion(orig.lines, out.lines, out.sources);
+  replacedByShallowerCode(orig.lines, out.lines, out.sources, req.language);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
