@@ -67,15 +67,28 @@ function stripFence(lines: string[], inOriginal: (line: string) => boolean): str
  * file's own (a comment that happens to read like a marker), never a marker. In Python a bare
  * `...` after a line ending in `:` is an Ellipsis body.
  */
-function markerFlags(lines: string[], lang: Language, originalCount: (line: string) => number): boolean[] {
+function markerFlags(lines: string[], lang: Language, originalCount: (line: string) => number, original: string[]): boolean[] {
   const snippetCount = new Map<string, number>();
   for (const l of lines) snippetCount.set(l.trim(), (snippetCount.get(l.trim()) ?? 0) + 1);
   let prevCode: string | undefined;
   return lines.map((line) => {
-    const marker = isMarkerLine(line, lang, prevCode) && originalCount(line) < snippetCount.get(line.trim())!;
+    const marker =
+      (isMarkerLine(line, lang, prevCode) || standsForBody(line, prevCode, lang, original)) && originalCount(line) < snippetCount.get(line.trim())!;
     if (!marker && !isBlank(line)) prevCode = line;
     return marker;
   });
+}
+
+/**
+ * Python's `...` under a `def` or `class` line the file has with a body of its own: models write it
+ * for "the body as it was" (a stub that empties a real function is no edit anyone asks for), so it
+ * is a marker there, where elsewhere after a `:` line it is an Ellipsis body.
+ */
+function standsForBody(line: string, header: string | undefined, lang: Language, original: string[]): boolean {
+  if (lang.id !== 'python' || line.trim() !== '...' || header === undefined || !/^\s*(?:async\s+def|def|class)\b.*:$/.test(header.trimEnd())) return false;
+  const at = original.map((l, o) => (l.trim() === header.trim() ? o : -1)).filter((o) => o >= 0);
+  const body = (o: number) => original.slice(o + 1).find((l) => !isBlank(l))?.trim();
+  return at.length > 0 && at.every((o) => body(o) !== undefined && body(o) !== '...');
 }
 
 function splitSegments(lines: string[], flags: boolean[]): Segment[] {
@@ -110,7 +123,7 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   // parseText drops each line's ending; trailing spaces are formatting too.
   const raw = parseText(update).lines.map((l) => l.trimEnd());
   const lines = stripFence(raw, (l) => originalCount(l) > 0);
-  const flags = markerFlags(lines, lang, originalCount);
+  const flags = markerFlags(lines, lang, originalCount, original.lines);
   return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };
 }
 
