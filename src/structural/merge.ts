@@ -10,7 +10,7 @@ import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
 import { unitColumns } from './indent.js';
-import { CONFIDENCE, isBlank, isTrivial, RUNGS, type Rung } from './lines.js';
+import { CONFIDENCE, isBlank, isTrivial, leadingLength, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
 import { placeSegments } from './place.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
@@ -137,7 +137,7 @@ function doubledBlankOverDeletion(original: string[], output: string[], sources:
  * 404` in two handlers).
  */
 function replacedByShallowerCode(original: string[], output: string[], sources: number[], lang: Language): void {
-  const depth = (l: string) => l.length - l.trimStart().length;
+  const depth = leadingLength;
   const code = (l: string) => !isBlank(l) && !isCommentLine(l, lang) && !/^\s*#/.test(l);
   for (let i = 0; i < output.length; ) {
     if (sources[i] >= 0) { i++; continue; }
