@@ -75,3 +75,21 @@ describe('chooseUnitMapping', () => {
     expect(m.alternative).toBeUndefined();
   });
 });
+
+describe('chooseUnitMapping for a snippet that never steps in', () => {
+  // Seed 6947: one shared line, at 4 in the snippet and 8 in the file, reads as well dedented by 4
+  // as written in 2 columns and doubled. The snippet's columns (12 8 4 4 0) are all whole units of
+  // the file's 4: it was dedented, not scaled.
+  const pairs: [string, string][][] = [[['    has_content = true;', '        has_content = true;']]];
+
+  it('reads it dedented when its every column is a whole number of the file\'s units', () => {
+    const m = chooseUnitMapping(pairs, spaces(4), { snippetUnit: null, snippetColumns: [12, 8, 4, 4, 0] });
+    expect(m.from).toBe(m.to);
+    expect(m.shift).toBe(4);
+  });
+
+  it('still reads it scaled from 2 columns when a column is not', () => {
+    const m = chooseUnitMapping(pairs, spaces(4), { snippetUnit: null, snippetColumns: [6, 4, 2, 2, 0] });
+    expect([m.from, m.to, m.shift]).toEqual([2, 4, 0]);
+  });
+});

@@ -99,10 +99,12 @@ export interface UnitEvidence {
   snippetUnit?: IndentUnit | null;
   /** the file's steps into a deeper indent (indentSteps) */
   fileSteps?: Map<number, number>;
+  /** the snippet's own columns (its non-blank lines'), for a snippet whose unit does not show */
+  snippetColumns?: number[];
 }
 
 export function chooseUnitMapping(segmentPairs: [string, string][][], unit: IndentUnit, evidence: UnitEvidence = {}): UnitMapping {
-  const { fileSteps = new Map<number, number>() } = evidence;
+  const { fileSteps = new Map<number, number>(), snippetColumns } = evidence;
   // (a snippet nesting by 8 is one re-indented from a 4-column file; from 2, it nests by 4 and skips levels)
   const snippetUnit = evidence.snippetUnit && (cols(evidence.snippetUnit) !== 8 || cols(unit) === 4) ? cols(evidence.snippetUnit) : null;
   const snippetTabs = evidence.snippetUnit?.kind === 'tab';
@@ -150,7 +152,9 @@ export function chooseUnitMapping(segmentPairs: [string, string][][], unit: Inde
     // as one scaled from 2 to 4 columns, its new lines at column 0 left there).
     // An exact tie is decided first by the lines whose columns are nesting: a re-indented snippet
     // may leave alignment (a block comment's ` * `) as the file has it, voting for no re-indentation.
-    const ownUnit = snippetUnit === null || m.from === snippetUnit;
+    // (a snippet that never steps in says nothing of its unit, but one whose every column is a
+    // whole number of the file's units was not scaled from another: it was dedented, 12 8 4 0)
+    const ownUnit = snippetUnit === null ? m.from >= m.to || !(snippetColumns ?? []).every((c) => c % to === 0) : m.from === snippetUnit;
     const tie = votes === best.votes && margin === 0;
     if (votes > best.votes + margin || (tie && nests > best.nests) || (tie && nests === best.nests && ownUnit && ((cost === 0 && best.cost > 0) || cost < best.cost))) best = { m, votes, cost, nests };
   }

@@ -205,6 +205,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   const unitMapping = chooseUnitMapping(evidence, orig.indent, {
     snippetUnit: snippetIndentUnit(segments.flatMap((seg) => seg.lines)),
     fileSteps: indentSteps(orig.lines),
+    snippetColumns: segments.flatMap((seg) => seg.lines.filter((l) => !isBlank(l)).map(indentColumns)),
   });
   // A file indented with tabs only gets tabs on the lines a snippet indented with spaces; so does a
   // tab-indented file whose tabs the snippet's shared lines spell as spaces (a segment whose own
