@@ -1,9 +1,10 @@
 // Acceptance checks on new lines against the kept lines around them: a line set twice, repeated
-// beside itself, made unreachable, or written at its block opener's depth.
+// beside itself, made unreachable, or written at its block opener's depth; a doubled blank line
+// over a deletion; new code that cuts into the block around it.
 import type { Language } from '../languages/registry.js';
 import { isCommentLine } from './gaps.js';
-import { BLOCK_CLOSER, isBlank, nameSetBy } from './lines.js';
-import { MergeRefusal } from './refusal.js';
+import { BLOCK_CLOSER, isBlank, leadingLength, nameSetBy } from './lines.js';
+import { lineSpan, MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
 
 /** Where the same property set twice in a row is an idiom (a fallback for older browsers). */
@@ -219,14 +220,7 @@ export function copiedFromElsewhere(out: string[], added: Set<number>, shown: Se
   const keptAt = new Map<number, number>();
   sources.forEach((o, row) => o >= 0 && !shown.has(row) && keptAt.set(o, row));
   // Does the run of added lines around `row` stand where the file had other lines?
-  const replaces = (row: number) => {
-    let [a, b] = [row, row];
-    while (a > 0 && sources[a - 1] < 0) a--;
-    while (b + 1 < sources.length && sources[b + 1] < 0) b++;
-    const before = a > 0 ? sources[a - 1] : -1;
-    const after = b + 1 < sources.length ? sources[b + 1] : original.length;
-    return after - before > 1;
-  };
+  const replaces = (row: number) => keptFrom(sources, row, original.length) - keptBefore(sources, row) > 1;
   const copies = new Map<number, boolean>();
   for (const row of added) {
     const o = once.get(out[row].trim());
@@ -241,6 +235,74 @@ export function copiedFromElsewhere(out: string[], added: Set<number>, shown: Se
       `The update's new lines repeat lines ${a + 1}-${b + 1} of the file, indented otherwise, while the merge keeps those and replaces other lines: the update probably rewrites that stretch. ` +
         'Copy the first line of the code you change as the file has it, so its place is clear.',
       { kind: 'copied_from_elsewhere', start_line: a + 1, end_line: b + 1 },
+    );
+  }
+}
+
+/** The file's row kept last before output row `row` (`sources`: each output row's file row, -1 for added ones); -1 where none is. */
+function keptBefore(sources: number[], row: number): number {
+  for (let r = row - 1; r >= 0; r--) if (sources[r] >= 0) return sources[r];
+  return -1;
+}
+
+/** The file's row kept first at or after output row `row`; `end` where none is. */
+function keptFrom(sources: number[], row: number, end: number): number {
+  for (let r = row; r < sources.length; r++) if (sources[r] >= 0) return sources[r];
+  return end;
+}
+
+/**
+ * Two blank lines in a row in the merge, where the file has them nowhere and the merge deletes
+ * lines between them: the snippet skipped what stood between its blank lines (a model copying
+ * context drops a statement and keeps the blanks on either side), where an edit deleting that
+ * statement would take one of the blanks with it (elided-context eval, bare-pipe).
+ */
+export function doubledBlankOverDeletion(original: string[], output: string[], sources: number[]): void {
+  if (original.some((l, i) => i > 0 && isBlank(l) && isBlank(original[i - 1]))) return;
+  for (let i = 1; i < output.length; i++) {
+    if (!isBlank(output[i]) || !isBlank(output[i - 1])) continue;
+    // (the file's lines on either side of the pair, past new ones)
+    const before = keptBefore(sources, i);
+    const after = keptFrom(sources, i, original.length);
+    if (after - before <= 1) continue;
+    throw new MergeRefusal(
+      'unstated_deletion',
+      `The merge would leave two blank lines in a row (lines ${i} and ${i + 1}), which the file has nowhere, where it deletes ${lineSpan(before + 2, after)}: the update likely skipped them between its blank lines. ` +
+        'Include them if they are to be kept; to delete them, show one blank line where they were.',
+      { start_line: before + 2, end_line: after, kind: 'doubled_blank' },
+    );
+  }
+}
+
+/**
+ * New lines that replace some of the file's lines and dedent below them and below the kept lines on
+ * both sides: the new code (a `def` at the top level) cuts into the block those lines share, deleting
+ * its lines there and taking the ones after it as its own body. The segment paired a line of its
+ * new code with a look-alike line inside another construct (`return jsonify({"error": "not found"}),
+ * 404` in two handlers).
+ */
+export function replacedByShallowerCode(original: string[], output: string[], sources: number[], lang: Language): void {
+  const depth = leadingLength;
+  // (comments and preprocessor lines sit at any depth)
+  const code = (l: string) => !isBlank(l) && !isCommentLine(l, lang) && !/^\s*#/.test(l);
+  for (let i = 0; i < output.length; ) {
+    if (sources[i] >= 0) { i++; continue; }
+    let j = i;
+    while (j < output.length && sources[j] < 0) j++;
+    const fresh = output.slice(i, j).filter(code);
+    const before = keptBefore(sources, i);
+    const after = keptFrom(sources, j, original.length);
+    i = j;
+    if (fresh.length === 0 || before < 0 || after >= original.length) continue;
+    const replaced = original.slice(before + 1, after).filter(code);
+    const d = Math.min(...fresh.map(depth));
+    if (replaced.length === 0 || d >= Math.min(...replaced.map(depth))) continue;
+    if (!code(original[before]) || !code(original[after]) || depth(original[before]) <= d || depth(original[after]) <= d) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's new line "${fresh.find((l) => depth(l) === d)!.trim().slice(0, 80)}" would replace ${lineSpan(before + 2, after)} of the file, indented less than those lines and the kept lines around them, which share one block: the lines after it would leave that block for the new code's. ` +
+        'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
+      { start_line: before + 2, end_line: after, kind: 'replaced_by_shallower_code' },
     );
   }
 }

@@ -3,17 +3,17 @@
 // independent check against the raw snippet). Any stage may refuse with a MergeRefusal.
 import type { Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { isCommentLine } from './gaps.js';
 import { countSyntaxErrors } from '../languages/parser.js';
 import { OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
+import { doubledBlankOverDeletion, replacedByShallowerCode } from './check-neighbours.js';
 import { unitColumns } from './indent.js';
-import { CONFIDENCE, isBlank, isTrivial, leadingLength, RUNGS, type Rung } from './lines.js';
+import { CONFIDENCE, isTrivial, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
 import { placeSegments } from './place.js';
-import { lineSpan, MergeRefusal } from './refusal.js';
+import { MergeRefusal } from './refusal.js';
 import { deletedImportsStillUsed, deletedTypeNamesStillUsed } from './imports.js';
 import { deletedDefinitionsStillUsed } from './definitions.js';
 import { deletedBindingsStillUsed } from './bindings.js';
@@ -104,61 +104,6 @@ function deletionReading(want: string[], file: string[]): [number, number] | nul
     if (end !== null) return [start, end];
   }
   return null;
-}
-
-/**
- * Two blank lines in a row in the merge, where the file has them nowhere and the merge deletes
- * lines between them: the snippet skipped what stood between its blank lines (a model copying
- * context drops a statement and keeps the blanks on either side), where an edit deleting that
- * statement would take one of the blanks with it (elided-context eval, bare-pipe).
- */
-function doubledBlankOverDeletion(original: string[], output: string[], sources: number[]): void {
-  if (original.some((l, i) => i > 0 && isBlank(l) && isBlank(original[i - 1]))) return;
-  for (let i = 1; i < output.length; i++) {
-    if (!isBlank(output[i]) || !isBlank(output[i - 1])) continue;
-    // (the file's lines on either side of the pair, past new ones)
-    const before = sources.slice(0, i).reverse().find((s) => s >= 0) ?? -1;
-    const after = sources.slice(i).find((s) => s >= 0) ?? original.length;
-    if (after - before <= 1) continue;
-    throw new MergeRefusal(
-      'unstated_deletion',
-      `The merge would leave two blank lines in a row (lines ${i} and ${i + 1}), which the file has nowhere, where it deletes ${lineSpan(before + 2, after)}: the update likely skipped them between its blank lines. ` +
-        'Include them if they are to be kept; to delete them, show one blank line where they were.',
-      { start_line: before + 2, end_line: after, kind: 'doubled_blank' },
-    );
-  }
-}
-
-/**
- * New lines that replace some of the file's lines and dedent below them and below the kept lines on
- * both sides: the new code (a `def` at the top level) cuts into the block those lines share, deleting
- * its lines there and taking the ones after it as its own body. The segment paired a line of its
- * new code with a look-alike line inside another construct (`return jsonify({"error": "not found"}),
- * 404` in two handlers).
- */
-function replacedByShallowerCode(original: string[], output: string[], sources: number[], lang: Language): void {
-  const depth = leadingLength;
-  const code = (l: string) => !isBlank(l) && !isCommentLine(l, lang) && !/^\s*#/.test(l);
-  for (let i = 0; i < output.length; ) {
-    if (sources[i] >= 0) { i++; continue; }
-    let j = i;
-    while (j < output.length && sources[j] < 0) j++;
-    const fresh = output.slice(i, j).filter(code);
-    const before = sources.slice(0, i).reverse().find((s) => s >= 0);
-    const after = sources.slice(j).find((s) => s >= 0);
-    i = j;
-    if (fresh.length === 0 || before === undefined || after === undefined) continue;
-    const replaced = original.slice(before + 1, after).filter(code);
-    const d = Math.min(...fresh.map(depth));
-    if (replaced.length === 0 || d >= Math.min(...replaced.map(depth))) continue;
-    if (!code(original[before]) || !code(original[after]) || depth(original[before]) <= d || depth(original[after]) <= d) continue;
-    throw new MergeRefusal(
-      'ambiguous_anchor',
-      `The update's new line "${fresh.find((l) => depth(l) === d)!.trim().slice(0, 80)}" would replace ${lineSpan(before + 2, after)} of the file, indented less than those lines and the kept lines around them, which share one block: the lines after it would leave that block for the new code's. ` +
-        'The update was likely placed on lines its new code copies: include the lines around the new code as they stand in the file.',
-      { start_line: before + 2, end_line: after, kind: 'replaced_by_shallower_code' },
-    );
-  }
 }
 
 function parseAndRemember(parser: Parser, language: string, text: string): ParsedText | null {

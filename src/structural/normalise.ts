@@ -86,9 +86,9 @@ function markerFlags(lines: string[], lang: Language, originalCount: (line: stri
  */
 function standsForBody(line: string, header: string | undefined, lang: Language, original: string[]): boolean {
   if (lang.id !== 'python' || line.trim() !== '...' || header === undefined || !/^\s*(?:async\s+def|def|class)\b.*:$/.test(header.trimEnd())) return false;
-  const at = original.map((l, o) => (l.trim() === header.trim() ? o : -1)).filter((o) => o >= 0);
-  const body = (o: number) => original.slice(o + 1).find((l) => !isBlank(l))?.trim();
-  return at.length > 0 && at.every((o) => body(o) !== undefined && body(o) !== '...');
+  // (the first line under each of the file's copies of the header)
+  const bodies = original.flatMap((l, o) => (l.trim() === header.trim() ? [original.slice(o + 1).find((b) => !isBlank(b))?.trim()] : []));
+  return bodies.length > 0 && bodies.every((b) => b !== undefined && b !== '...');
 }
 
 function splitSegments(lines: string[], flags: boolean[]): Segment[] {
