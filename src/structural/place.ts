@@ -578,6 +578,10 @@ function rewritesBeyond(fresh: string[], beyond: string[]): boolean {
 function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig: SourceText): void {
   const nonBlank = (a: number, b: number) => nonBlankIn(orig.lines, a, b);
   const first = placements[0];
+  const lastSeg = segments[segments.length - 1];
+  const last = placements[placements.length - 1];
+  const n = orig.lines.length;
+  const lastChain = last.kind === 'anchor' ? last.anchor.chain.matches : [];
   if (first.kind === 'anchor' && !segments[0].markerBefore && first.from > 0 && first.anchor.chain.matches[0].s > 0) {
     const dropped = nonBlank(0, first.from);
     if (dropped > UNMARKED_END_LIMIT) {
@@ -593,14 +597,27 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
     }
     first.from = 0;
   }
-  const lastSeg = segments[segments.length - 1];
-  const last = placements[placements.length - 1];
-  const n = orig.lines.length;
   // Ending on new lines, the snippet replaces what follows. Ending on unchanged context, it most
   // likely forgot its closing marker (the commonest slip of models): what follows is kept.
-  const lastChain = last.kind === 'anchor' ? last.anchor.chain.matches : [];
   const endsOnNew = lastChain.length > 0 && lastChain[lastChain.length - 1].s < lastSeg.lines.length - 1;
-  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && endsOnNew) {
+  // A snippet that starts on context part way into the file, without a marker, leaves the lines
+  // above out unmarked (read as kept, refuseUnmarkedTopLevelEnds): its writer does not mark what it
+  // leaves out at its ends, so new lines at its unmarked end go above the lines below, which stay
+  // (a step appended to a CI job shown from its name down, the jobs below not marked). Unless a
+  // new line reads like one of the next few lines, edited: it may replace that one.
+  const leavesOutAbove = first.kind === 'anchor' && !segments[0].markerBefore && first.anchor.chain.matches[0].s === 0 && nonBlank(0, first.from) > 0;
+  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && endsOnNew && leavesOutAbove && nonBlank(last.to + 1, n) > UNMARKED_END_LIMIT) {
+    const fresh = lastSeg.lines.slice(lastChain[lastChain.length - 1].s + 1).filter((l) => !isBlank(l));
+    const next = orig.lines.slice(last.to + 1).filter((l) => !isBlank(l)).slice(0, 3);
+    if (fresh.some((a) => next.some((b) => readsLike(a.trim(), b.trim())))) {
+      throw new MergeRefusal(
+        'missing_marker',
+        'The update has no marker at either end; it starts on unchanged code, leaving the lines above it as they are, and ends on new lines that read like the lines below the code they follow: they may replace those lines or go above them. ' +
+          'End it with a marker line if those lines are to be kept, or include them as they should read.',
+        { lines: nonBlank(last.to + 1, n), where: 'end' },
+      );
+    }
+  } else if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && endsOnNew) {
     const dropped = nonBlank(last.to + 1, n);
     if (dropped > UNMARKED_END_LIMIT) {
       throw new MergeRefusal('missing_marker', `The update has no marker after its last line, which would delete the ${dropped} non-blank lines below it. End it with a marker line if they are to be kept.`, { lines: dropped, where: 'end' });
