@@ -65,6 +65,18 @@ describe('backstop', () => {
     expect(refusal(() => backstop({ update: spread, original: ['x'], output: ['const o = {', '  ...rest,', '};'] }))).toBeNull();
   });
 
+  it('reads a definition collapsed to one line as its header and a placeholder', () => {
+    // `function b() { ... }` stands for b as it is; written into the file it empties b.
+    const update = 'function a() {\n  one();\n  zero();\n}\n\nfunction b() { /* ... */ }\n';
+    const merged = ['function a() {', '  one();', '  zero();', '}', ...original.slice(4)];
+    expect(refusal(() => backstop({ update, original, output: merged }))).toBeNull();
+    const emptied = ['function a() {', '  one();', '  zero();', '}', '', 'function b() { /* ... */ }'];
+    expect(refusal(() => backstop({ update, original, output: emptied }))).toBe('check_failed');
+    // A Python stub is code where the file has no such definition (a Protocol's method).
+    const stub = 'class P(Protocol):\n    def f(self) -> int: ...\n';
+    expect(refusal(() => backstop({ update: stub, original: ['x = 1'], output: ['x = 1', 'class P(Protocol):', '    def f(self) -> int: ...'] }))).toBeNull();
+  });
+
   it.each(loadFixtureCases().filter((c) => c.expected !== undefined).map((c) => [c.name, c] as const))('accepts the expected answer of %s', (_, c) => {
     expect(refusal(() => backstop({ update: c.update, original: lines(c.original), output: lines(c.expected!) }))).toBeNull();
   });

@@ -29,6 +29,18 @@ const looksLikeMarker = (l: string) => {
   return commented && !/\.$/.test(inside) && /^(?:keep\s+)?(?:the\s+|all\s+)?(?:existing|rest|remaining|unchanged|omitted|previous|other|same)\b/i.test(inside) && inside.split(/\s+/).length <= 8;
 };
 
+/**
+ * A definition written on one line with placeholder text for its body (`f() { ... }`,
+ * `.btn { /* unchanged *\/ }`, `def f(): ...`): the header it stands for, `f() {`. Null for other lines.
+ */
+const collapsedHeader = (l: string): string | null => {
+  const braced = /^(\s*\S.*?)\s*\{\s*(\S.*?)\s*\}\s*[,;]?$/.exec(l);
+  if (braced && (/^(?:\.{3}|…)$/.test(braced[2]) || (/^(?:\/\*|<!--)/.test(braced[2]) && looksLikeMarker(braced[2])))) return `${braced[1]} {`;
+  const python = /^(\s*(?:async\s+def|def|class)\b.*):[ \t]*(?:pass\s*)?(\S.*)$/.exec(l);
+  if (python && looksLikeMarker(python[2])) return `${python[1]}:`;
+  return null;
+};
+
 export interface BackstopInput {
   update: string;
   original: string[];
@@ -70,6 +82,13 @@ export function backstop({ update, original, output }: BackstopInput): void {
     }
     // A comment that was re-capitalised or re-punctuated stands as the file's own words.
     const comment = /^\s*(?:\/\/|#|\/\*|\*|<!--)/.test(line);
+    const header = byKey.has(key(line)) ? null : collapsedHeader(line);
+    if (header !== null) {
+      // (a collapsed definition: its header, then a placeholder)
+      wanted.push({ line: header, run, at: byKey.get(key(header)) ?? [] });
+      run++;
+      continue;
+    }
     const at = byKey.get(key(line)) ?? (comment ? wordsAt(line) : undefined) ?? [];
     wanted.push({ line, run, at });
   }
@@ -91,7 +110,7 @@ export function backstop({ update, original, output }: BackstopInput): void {
   // 2. No placeholder or fence text written into the file.
   for (const l of output) {
     if (l.trim() === '' || inOriginal.has(key(l))) continue;
-    if (isFence(l) || looksLikeMarker(l)) throw disagreement('The merged file would contain placeholder or fence text that is not in the original.', { line: l });
+    if (isFence(l) || looksLikeMarker(l) || (collapsedHeader(l) !== null && !/^\s*(?:async\s+def|def|class)\b/.test(l))) throw disagreement('The merged file would contain placeholder or fence text that is not in the original.', { line: l });
   }
 
   // 3. No line the snippet shows (as often as the file has it) taken out of the file.
