@@ -409,6 +409,7 @@ function resolvePlacements(
     if (i === 0 && !seg.markerBefore && seg.markerAfter) return { kind: 'top' } as const;
     if (i === segments.length - 1 && seg.markerBefore && !seg.markerAfter) {
       if (!nestedInSnippet(seg, segments)) return { kind: 'bottom' } as const;
+      if (root && i > 0 && endsInBlockOf(seg, segments[i - 1], placed[i - 1], orig.lines, root)) return { kind: 'bottom' } as const;
       const after = root && i > 0 ? endOfOpenedBlock(seg, segments[i - 1], placed[i - 1], orig.lines, root) : null;
       if (after !== null) return { kind: 'inside', after } as const;
     }
@@ -431,6 +432,24 @@ function nestedInSnippet(seg: Segment, segments: Segment[]): boolean {
   return first !== undefined && leadingLength(first) > outer;
 }
 
+
+/**
+ * A last segment that starts deeper than the snippet's outer code goes at the file's end where the
+ * file ends inside the block the segment before it was placed in, at the segment's depth: a method
+ * added after a marker to the last class of a Python file. (The segment's first line is as deep as
+ * one of the segment before, which the file has at that depth too.)
+ */
+function endsInBlockOf(seg: Segment, prevSeg: Segment, prev: Placement | undefined, lines: string[], root: Node): boolean {
+  if (prev?.kind !== 'anchor') return false;
+  const first = seg.lines.find((l) => !isBlank(l));
+  let end = lines.length - 1;
+  while (end >= 0 && isBlank(lines[end])) end--;
+  if (first === undefined || end < 0 || indentColumns(lines[end]) < indentColumns(first)) return false;
+  const block = root.children.find((c): c is Node => c !== null && c.startPosition.row <= prev.to && lastRow(c) >= prev.to);
+  if (!block || lastRow(block) < end) return false;
+  const depth = indentColumns(first);
+  return prev.anchor.chain.matches.some(({ s, o }) => indentColumns(prevSeg.lines[s]) === depth && indentColumns(lines[o]) === depth);
+}
 
 /**
  * Where a last segment that shares nothing with the file goes when it starts deeper than the
