@@ -222,6 +222,11 @@ export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitM
   const target = (line: string) => mapColumns(indentColumns(line), m) + shift;
   const verbatim = m.from === m.to && shift === 0 && pairs.every(sameIndent);
   const respell = (line: string) => tabsOnly && /^\t* +/.test(line);
+  // A new line at the depth of a shared one is indented as the file indents that one: a file's unit
+  // read from its lines may be the comments' (a tab-indented PHP file under space-aligned docblocks).
+  const spelled = new Map<number, string>();
+  // (all tabs or all spaces: a tab with alignment spaces after it spells a continuation line)
+  for (const [, o] of pairs) if (o.trim() !== '' && /^(?:\t*| *)$/.test(leadingWhitespace(o)) && !spelled.has(indentColumns(o))) spelled.set(indentColumns(o), leadingWhitespace(o));
   return {
     uniform: pairs.every(([s, o]) => s.trim() === '' || indentColumns(o) === target(s)),
     edgeDisagrees: !wholeFile && edges.length > 0 && [...edgeVotes.keys()].every((k) => k !== shift),
@@ -230,7 +235,7 @@ export function reindenter(pairs: [string, string][], unit: IndentUnit, m: UnitM
     apply(line) {
       if (verbatim && !respell(line)) return line;
       if (line.trim() === '') return '';
-      return render(target(line), unit) + line.slice(leadingWhitespace(line).length);
+      return (spelled.get(target(line)) ?? render(target(line), unit)) + line.slice(leadingWhitespace(line).length);
     },
   };
 }
