@@ -77,6 +77,16 @@ describe('backstop', () => {
     expect(refusal(() => backstop({ update: stub, original: ['x = 1'], output: ['x = 1', 'class P(Protocol):', '    def f(self) -> int: ...'] }))).toBeNull();
   });
 
+  it('reads a line shortened with an ellipsis as the line it shortens, and refuses writing it', () => {
+    const file = ['p = Parser(prog="x", description="a long description", epilog="more")', 'p.add("a")'];
+    const update = 'p = Parser(prog="x", ...)\np.add("a")\np.add("b")\n';
+    expect(refusal(() => backstop({ update, original: file, output: [...file, 'p.add("b")'] }))).toBeNull();
+    const shortened = ['p = Parser(prog="x", ...)', 'p.add("a")', 'p.add("b")'];
+    expect(refusal(() => backstop({ update, original: file, output: shortened }))).toBe('check_failed');
+    // An ellipsis inside a string is the string's text.
+    expect(refusal(() => backstop({ update: 'print("Loading...")\n', original: ['print("Loading the file now")'], output: ['print("Loading...")'] }))).toBeNull();
+  });
+
   it.each(loadFixtureCases().filter((c) => c.expected !== undefined).map((c) => [c.name, c] as const))('accepts the expected answer of %s', (_, c) => {
     expect(refusal(() => backstop({ update: c.update, original: lines(c.original), output: lines(c.expected!) }))).toBeNull();
   });

@@ -41,6 +41,16 @@ const collapsedHeader = (l: string): string | null => {
   return null;
 };
 
+/**
+ * A line shortened with an ellipsis (`f(prog="x", ...)`, outside a string, not spread syntax): the
+ * text before and after it, which a line of the output must start and end with.
+ */
+const elision = (l: string): [string, string] | null => {
+  const m = /^(.*?\S)\s*(?:\.{3}|…)(?![\w$([{])\s*(.*)$/.exec(l.trim());
+  if (!m || [/"/g, /'/g, /`/g].some((q) => (m[1].replace(/\\./g, '').match(q)?.length ?? 0) % 2 === 1)) return null;
+  return [m[1], m[2]];
+};
+
 export interface BackstopInput {
   update: string;
   original: string[];
@@ -89,7 +99,10 @@ export function backstop({ update, original, output }: BackstopInput): void {
       run++;
       continue;
     }
-    const at = byKey.get(key(line)) ?? (comment ? wordsAt(line) : undefined) ?? [];
+    let at = byKey.get(key(line)) ?? (comment ? wordsAt(line) : undefined) ?? [];
+    const cut = at.length === 0 && !comment ? elision(line) : null;
+    // (a shortened line stands for an output line that starts and ends as it does)
+    if (cut) at = rows.flatMap((r, p) => (output[r].trim().startsWith(cut[0]) && output[r].trim().endsWith(cut[1]) ? [p] : []));
     wanted.push({ line, run, at });
   }
   const pos = embed(wanted.map((w) => w.at), wanted.map((w, i) => i > 0 && w.run === wanted[i - 1].run));
@@ -108,14 +121,19 @@ export function backstop({ update, original, output }: BackstopInput): void {
   }
 
   // 2. No placeholder or fence text written into the file.
+  const inOutput = new Map<string, number>();
+  for (const l of output) inOutput.set(key(l), (inOutput.get(key(l)) ?? 0) + 1);
   for (const l of output) {
     if (l.trim() === '' || inOriginal.has(key(l))) continue;
     if (isFence(l) || looksLikeMarker(l) || (collapsedHeader(l) !== null && !/^\s*(?:async\s+def|def|class)\b/.test(l))) throw disagreement('The merged file would contain placeholder or fence text that is not in the original.', { line: l });
+    // (a shortened copy of a line the merge took out: the ellipsis stood for the rest of it)
+    const cut = elision(l);
+    if (cut && original.some((o) => o.trim().length > l.trim().length && o.trim().startsWith(cut[0]) && o.trim().endsWith(cut[1]) && !inOutput.has(key(o)))) {
+      throw disagreement('The merged file would contain a line shortened with an ellipsis in place of the line it shortens.', { line: l });
+    }
   }
 
   // 3. No line the snippet shows (as often as the file has it) taken out of the file.
-  const inOutput = new Map<string, number>();
-  for (const l of output) inOutput.set(key(l), (inOutput.get(key(l)) ?? 0) + 1);
   const shown = new Map<string, number>();
   for (const l of code) shown.set(key(l), (shown.get(key(l)) ?? 0) + 1);
   for (const [k, n] of shown) {

@@ -3,6 +3,7 @@
 // are told from code, never taking a line that stands in the original for a marker.
 import type { Language } from '../languages/registry.js';
 import { expandCollapsed } from './collapsed.js';
+import { expandElided } from './elided.js';
 import { isMarkerLine } from './markers.js';
 import { isBlank } from './lines.js';
 import { parseText, type SourceText } from './text.js';
@@ -123,7 +124,7 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   const originalCount = (line: string) => counts.get(line.trim()) ?? 0;
   // parseText drops each line's ending; trailing spaces are formatting too.
   const raw = parseText(update).lines.map((l) => l.trimEnd());
-  const lines = expandCollapsed(stripFence(raw, (l) => originalCount(l) > 0), lang, original.lines);
+  const lines = expandElided(expandCollapsed(stripFence(raw, (l) => originalCount(l) > 0), lang, original.lines), lang, original.lines);
   const flags = markerFlags(lines, lang, originalCount, original.lines);
   return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };
 }
