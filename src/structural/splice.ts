@@ -16,6 +16,9 @@ import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
 import { MergeRefusal } from './refusal.js';
 
+/** How far into a run of new lines beside a marker each line is compared with the file's line as far on. */
+const EDGE_RUN = 3;
+
 export interface Spliced {
   content: string;
   lines: string[];
@@ -378,6 +381,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       const [ls, lo] = kept[kept.length - 1];
       const end = seg.lines.length - 1;
       if (seg.markerAfter && ls < end && p.to === lo) for (const s of new Set([ls + 1, end])) editedEdgeLine(seg.lines, orig.lines, [s, lo + 1], 1);
+      // (and each of the run's lines beside the file's line as far on: the run may rewrite the
+      // file's first lines there one for one, `dispatch(request)` as `dispatch(request, timeout=30)`)
+      if (seg.markerAfter && ls < end && p.to === lo) for (let j = 1; ls + 1 + j <= end && j <= EDGE_RUN; j++) editedEdgeLine(seg.lines, orig.lines, [ls + 1 + j, lo + 1 + j], 1);
       // Kept lines that say nothing of where they are (` *`, `}`) at the edge, then a new line: that
       // line stands beside the file's line past them just the same (` * Version 2.14.2` after a kept
       // ` *`, below the file's ` * Version 2.14.1`, when the snippet dropped the line above).
