@@ -17,8 +17,9 @@ import { MergeRefusal } from './refusal.js';
 import { deletedImportsStillUsed, deletedTypeNamesStillUsed } from './imports.js';
 import { deletedDefinitionsStillUsed } from './definitions.js';
 import { deletedBindingsStillUsed } from './bindings.js';
+import { applyEditBlocks, readEditBlocks, type EditBlock } from './edit-blocks.js';
 import { splice } from './splice.js';
-import { parserView, parseText, type SourceText } from './text.js';
+import { joinText, parserView, parseText, type SourceText } from './text.js';
 import { cachedTree, rememberTree, type ParsedText } from './tree-cache.js';
 
 export interface MergeRequest {
@@ -48,18 +49,56 @@ export interface MergeResult {
 
 export function mergeStructural(req: MergeRequest): MergeResult {
   const orig = parseText(req.original);
-  const { segments, markers } = normaliseSnippet(req.update, orig, req.language);
-  if (segments.length === 0) {
+  // A diff or SEARCH/REPLACE blocks say outright what they replace; a lazy snippet is read.
+  const blocks = readEditBlocks(req.update);
+  const { segments, markers } = blocks ? { segments: [], markers: 0 } : normaliseSnippet(req.update, orig, req.language);
+  if (!blocks && segments.length === 0) {
     throw new MergeRefusal('markers_only', 'The update holds only marker lines: there is no code to merge.');
   }
 
   const text = parserView(req.original, orig);
   const parsed = req.parser ? (cachedTree(req.language.id, text) ?? parseAndRemember(req.parser, req.language.id, text)) : null;
   try {
-    return mergeWithTree(req, orig, segments, markers, parsed);
+    return blocks ? mergeEditBlocks(req, orig, blocks, parsed) : mergeWithTree(req, orig, segments, markers, parsed);
   } finally {
     parsed?.tree.delete();
   }
+}
+
+/** Explicit edits: placed and checked by their own rules (edit-blocks.ts), then parsed as any merge. */
+function mergeEditBlocks(req: MergeRequest, orig: SourceText, blocks: EditBlock[], parsed: ParsedText | null): MergeResult {
+  const out = applyEditBlocks(blocks, orig.lines, req.lineHints ?? []);
+  const content = joinText(orig, out.output, out.sources.map((o) => (o >= 0 ? orig.eols[o] : undefined)));
+  const syntax = checkMerge({
+    originalTree: parsed?.tree ?? null,
+    sources: out.sources,
+    originalText: parserView(req.original, orig),
+    original: orig,
+    output: out.output,
+    added: out.added,
+    shown: out.shown,
+    segments: blocks.map((b, i) => ({ lines: b.after, snippetLine: i, markerBefore: true, markerAfter: true })),
+    language: req.language,
+    parser: req.parser,
+    errorsBefore: parsed?.errors ?? { error: 0, missing: 0 },
+    content,
+    // (deletions it states are no slip)
+    linesDeleted: 0,
+    linesAdded: out.added.size,
+    largestGap: 0,
+  });
+  bracketsKeepBalance(req.original, content, req.language);
+  return {
+    content,
+    strategy: out.rung,
+    confidence: CONFIDENCE[out.rung],
+    segments: blocks.length,
+    markers: 0,
+    definitionAnchors: 0,
+    linesAdded: out.added.size,
+    linesDeleted: out.linesDeleted,
+    syntax,
+  };
 }
 
 /** Lines a merge that changes nothing may find the snippet deleting elsewhere (as elided-context's runs). */
