@@ -1,9 +1,11 @@
 // Acceptance checks on new lines against the kept lines around them: a line set twice, repeated
 // beside itself, made unreachable, or written at its block opener's depth; a doubled blank line
-// over a deletion; new code that cuts into the block around it.
+// over a deletion; new code that cuts into the block around it; a merge that changes nothing where
+// the snippet also reads as the context of a short deletion.
 import type { Language } from '../languages/registry.js';
 import { isCommentLine } from './gaps.js';
-import { BLOCK_CLOSER, isBlank, leadingLength, nameSetBy } from './lines.js';
+import { BLOCK_CLOSER, isBlank, isTrivial, leadingLength, nameSetBy } from './lines.js';
+import type { Segment } from './normalise.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
 
@@ -305,4 +307,48 @@ export function replacedByShallowerCode(original: string[], output: string[], so
       { start_line: before + 2, end_line: after, kind: 'replaced_by_shallower_code' },
     );
   }
+}
+
+/** Lines a merge that changes nothing may find the snippet deleting elsewhere (as elided-context's runs). */
+const SHORT_DELETION = 4;
+
+/**
+ * A merge that changes nothing, where a segment also reads, somewhere, as the context of a short
+ * deletion (its lines in order with one to four of the file's lines skipped between them): the
+ * snippet must mean something, so it likely means that deletion (`assert(err == 0);` deleted with
+ * what follows up to the next one; a line deleted from the first of two look-alike macro tables).
+ * Refused as ambiguous. (A snippet re-applied to the file it already made is unique, and merges.)
+ */
+export function changesNothingHere(added: Set<number>, deleted: Set<number>, segments: Segment[], original: string[]): void {
+  if (added.size > 0 || deleted.size > 0) return;
+  const file = original.map((l) => l.trim());
+  segments.forEach((seg, i) => {
+    const alt = deletionReading(seg.lines.map((l) => l.trim()), file);
+    if (alt === null) return;
+    throw new MergeRefusal('ambiguous_anchor', `The update changes nothing where it fits best, and segment ${i + 1} also reads as the context of a deletion at lines ${alt[0] + 1}-${alt[1] + 1}.`, {
+      segment: i,
+      candidates: [{ start_line: alt[0] + 1, end_line: alt[1] + 1 }],
+    });
+  });
+}
+
+/** Where the lines `want` stand in `file` in order with 1..SHORT_DELETION lines skipped in all (first found), or null. */
+function deletionReading(want: string[], file: string[]): [number, number] | null {
+  if (want.length < 2 || isTrivial(want[0])) return null;
+  // (each next line within the budget left: a few candidates at most, so a plain search)
+  const from = (s: number, o: number, skipped: number): number | null => {
+    if (s === want.length) return skipped > 0 ? o : null;
+    for (let q = o + 1; q < file.length && q - o - 1 <= SHORT_DELETION - skipped; q++) {
+      if (file[q] !== want[s]) continue;
+      const end = from(s + 1, q, skipped + (q - o - 1));
+      if (end !== null) return end;
+    }
+    return null;
+  };
+  for (let start = 0; start < file.length; start++) {
+    if (file[start] !== want[0]) continue;
+    const end = from(1, start, 0);
+    if (end !== null) return [start, end];
+  }
+  return null;
 }
