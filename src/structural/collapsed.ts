@@ -57,13 +57,16 @@ function markerText(lang: Language): string {
 /** The snippet with each collapsed definition the file has in full written out as header, marker, closing line. */
 export function expandCollapsed(lines: string[], lang: Language, original: string[]): string[] {
   const python = lang.id === 'python';
-  const own = new Set(original.map(squash));
+  // (built only for a line that reads as collapsed: most snippets have none)
+  let own: Set<string> | null = null;
   const out: string[] = [];
   for (const line of lines) {
+    let m = python ? PY_HEADER.exec(line) : BRACED.exec(line);
+    if (m && !bodyMarker(m[3], lang)) m = null;
     // (a line the file has is its own: a Protocol's `def get(self) -> int: ...` stub)
-    const m = own.has(squash(line)) ? null : python ? PY_HEADER.exec(line) : BRACED.exec(line);
+    if (m && (own ??= new Set(original.map(squash))).has(squash(line))) m = null;
     const header = m && (python ? `${m[2]}:` : `${m[2]} {`);
-    const copies = m && bodyMarker(m[3], lang) ? ownBodies(header!, original, python) : null;
+    const copies = m ? ownBodies(header!, original, python) : null;
     // (copies that close differently, `}` and `};`, leave the line as written)
     const closes = copies && new Set(copies.map(([, c]) => (c < 0 ? '' : original[c].trim())));
     if (!m || !copies || closes!.size !== 1) {

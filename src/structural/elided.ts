@@ -28,10 +28,10 @@ function abbreviated(line: string, original: string[]): string | null {
 
 /** The snippet with each line that abbreviates one of the file's written out as that line. */
 export function expandElided(lines: string[], lang: Language, original: string[]): string[] {
-  const own = new Set(original.map((l) => l.trim()));
+  let own: Set<string> | null = null;
   return lines.map((line) => {
     // (a marker trails off too: `// existing code...`)
-    if (own.has(line.trim()) || !/\.{3}|…/.test(line) || isMarkerLine(line, lang)) return line;
+    if (!/\.{3}|…/.test(line) || isMarkerLine(line, lang) || (own ??= new Set(original.map((l) => l.trim()))).has(line.trim())) return line;
     const full = abbreviated(line, original);
     return full === null ? line : line.slice(0, line.length - line.trimStart().length) + full;
   });

@@ -624,8 +624,8 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
   // leaves out at its ends, so new lines at its unmarked end go above the lines below, which stay
   // (a step appended to a CI job shown from its name down, the jobs below not marked). Unless a
   // new line reads like one of the next few lines, edited: it may replace that one.
-  const leavesOutAbove = first.kind === 'anchor' && !segments[0].markerBefore && first.anchor.chain.matches[0].s === 0 && nonBlank(0, first.from) > 0;
-  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && endsOnNew && leavesOutAbove && nonBlank(last.to + 1, n) > UNMARKED_END_LIMIT) {
+  const leavesOutAbove = () => first.kind === 'anchor' && !segments[0].markerBefore && first.anchor.chain.matches[0].s === 0 && nonBlank(0, first.from) > 0;
+  if (last.kind === 'anchor' && !lastSeg.markerAfter && last.to < n - 1 && endsOnNew && leavesOutAbove() && nonBlank(last.to + 1, n) > UNMARKED_END_LIMIT) {
     const fresh = lastSeg.lines.slice(lastChain[lastChain.length - 1].s + 1).filter((l) => !isBlank(l));
     const next = orig.lines.slice(last.to + 1).filter((l) => !isBlank(l)).slice(0, 3);
     if (fresh.some((a) => next.some((b) => readsLike(a.trim(), b.trim())))) {
