@@ -352,3 +352,37 @@ function deletionReading(want: string[], file: string[]): [number, number] | nul
   }
   return null;
 }
+
+/** A `case ...:` or `default:` label opening a switch case (C, C++, Java, C#, JavaScript, Go, PHP). */
+const CASE_LABEL = /^\s*(?:case\b[^;{}]*|default\s*):\s*(?:\{\s*)?$/;
+
+/**
+ * New lines that open a switch case (`case CMD_REMOVE:`) set down right above a kept statement:
+ * that statement, and what follows it up to the next label, now belongs to the new case, taken from
+ * the case above it (its `break;` gone to the new case: it falls through, and compiles). The
+ * snippet's own last line repeated the file's there (`break;`) and was read as that line. Refused.
+ */
+export function caseTakesKeptLines(original: string[], output: string[], sources: number[]): void {
+  for (let i = 0; i < output.length; i++) {
+    if (sources[i] >= 0 || !CASE_LABEL.test(output[i])) continue;
+    let j = i + 1;
+    while (j < output.length && (sources[j] < 0 || isBlank(output[j]))) {
+      if (sources[j] < 0 && CASE_LABEL.test(output[j])) break;
+      j++;
+    }
+    if (j >= output.length || sources[j] < 0) continue;
+    const kept = output[j].trim();
+    if (CASE_LABEL.test(output[j]) || /^[})\]]/.test(kept) || isBlank(output[j])) continue;
+    // (the kept line belonged to a case of the file: a label above it with nothing but its body between)
+    let o = sources[j] - 1;
+    while (o >= 0 && !CASE_LABEL.test(original[o]) && !/^\s*[{}]\s*$/.test(original[o])) o--;
+    // (and that label stays: a new label in place of a deleted one is the case rewritten)
+    if (o < 0 || !CASE_LABEL.test(original[o]) || !sources.includes(o)) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's new \`${output[i].trim()}\` would go above line ${sources[j] + 1} of the file (\`${kept.slice(0, 60)}\`), taking it from the case at line ${o + 1}: the update likely repeats that line as its own. ` +
+        'Include the lines between the cases as they stand in the file.',
+      { start_line: sources[j] + 1, end_line: sources[j] + 1 },
+    );
+  }
+}

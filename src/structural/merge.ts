@@ -8,7 +8,7 @@ import { OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
-import { changesNothingHere, doubledBlankOverDeletion, replacedByShallowerCode } from './check-neighbours.js';
+import { caseTakesKeptLines, changesNothingHere, doubledBlankOverDeletion, replacedByShallowerCode } from './check-neighbours.js';
 import { unitColumns } from './indent.js';
 import { CONFIDENCE, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
@@ -118,6 +118,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[],
   changesNothingHere(out.added, out.deleted, segments, orig.lines);
   doubledBlankOverDeletion(orig.lines, out.lines, out.sources);
   replacedByShallowerCode(orig.lines, out.lines, out.sources, req.language);
+  caseTakesKeptLines(orig.lines, out.lines, out.sources);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
