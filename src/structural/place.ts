@@ -614,6 +614,21 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
         { lines: dropped, where: 'start' },
       );
     }
+    // The new lines rewrite the lines above from the first they read like; lines above that one,
+    // which none of them reads like (the `#include`s over an edited `typedef`), are deleted or
+    // left out unmarked, which an unmarked start cannot say.
+    // (a line requoted, `'use strict'` as `"use strict"`, is rewritten too)
+    const head = segments[0].lines.slice(0, first.anchor.chain.matches[0].s);
+    const quotes = (l: string) => l.trim().replace(/'/g, '"');
+    const top = orig.lines.findIndex((l, o) => o < first.from && (rewritesBeyond(head, [l]) || head.some((a) => !isBlank(a) && quotes(a) === quotes(l))));
+    if (top > 0 && nonBlank(0, top) > 0) {
+      throw new MergeRefusal(
+        'missing_marker',
+        `The update has no marker before its first line, which is new and rewrites line ${top + 1} of the file; the ${nonBlank(0, top)} non-blank line${nonBlank(0, top) === 1 ? '' : 's'} above that read like none of its new lines: it may delete them or have left them out. ` +
+          'Start it with a marker line if they are to be kept, or include them as they should read.',
+        { lines: nonBlank(0, top), where: 'start' },
+      );
+    }
     first.from = 0;
   }
   // Ending on new lines, the snippet replaces what follows. Ending on unchanged context, it most
