@@ -11,12 +11,14 @@ const tsFile = ['class Q {', '  push(x: number): void {', '    this.items.push(x
 const pyFile = ['class C:', '    def f(self) -> int:', '        return 1', '', 'class P(Protocol):', '    def g(self) -> int: ...'];
 
 describe('expandCollapsed', () => {
-  it('writes a collapsed method the file has in full as header, marker and closing line', () => {
-    expect(expandCollapsed(['  push(x: number): void { ... }'], ts, tsFile)).toEqual(['  push(x: number): void {', '    // ...', '  }']);
-    expect(expandCollapsed(['  push(x: number): void { /* unchanged */ }'], ts, tsFile)).toEqual(['  push(x: number): void {', '    // ...', '  }']);
-    expect(expandCollapsed(['    def f(self) -> int: ...'], py, pyFile)).toEqual(['    def f(self) -> int:', '        ...']);
-    expect(expandCollapsed(['    def f(self) -> int:  # ... unchanged'], py, pyFile)).toEqual(['    def f(self) -> int:', '        ...']);
-    expect(expandCollapsed(['.btn { /* ... */ }'], css, ['.btn {', '  color: red;', '}'])).toEqual(['.btn {', '  /* ... */', '}']);
+  it('writes a collapsed definition the file has in full as the file has it, at the snippet\'s indentation', () => {
+    const push = ['  push(x: number): void {', '    this.items.push(x);', '  }'];
+    expect(expandCollapsed(['  push(x: number): void { ... }'], ts, tsFile)).toEqual(push);
+    expect(expandCollapsed(['  push(x: number): void { /* unchanged */ }'], ts, tsFile)).toEqual(push);
+    expect(expandCollapsed(['push(x: number): void { ... }'], ts, tsFile)).toEqual(['push(x: number): void {', '  this.items.push(x);', '}']);
+    expect(expandCollapsed(['    def f(self) -> int: ...'], py, pyFile)).toEqual(['    def f(self) -> int:', '        return 1']);
+    expect(expandCollapsed(['    def f(self) -> int:  # ... unchanged'], py, pyFile)).toEqual(['    def f(self) -> int:', '        return 1']);
+    expect(expandCollapsed(['.btn { /* ... */ }'], css, ['.btn {', '  color: red;', '}'])).toEqual(['.btn {', '  color: red;', '}']);
   });
 
   it('leaves code, stubs and definitions the file lacks as written', () => {

@@ -2,7 +2,7 @@
 // `.btn { /* unchanged */ }`, `def get(self, key): ...`. Models write them for "this one as it
 // was" when they show a class around the member they change. Read literally, the line empties the
 // body, and no marker line is left for any later check to see. Where the file has that definition
-// with a body of its own, the line is its header, a marker and its closing line: the body stays.
+// with a body of its own, the line stands for that definition as it is: it is written out in full.
 import type { Language } from '../languages/registry.js';
 import { indentColumns } from './indent.js';
 import { isBlank } from './lines.js';
@@ -24,7 +24,7 @@ function bodyMarker(body: string, lang: Language): boolean {
   return /^(?:\/\*|#|<!--)/.test(body) && isMarkerLine(body, lang);
 }
 
-/** The line `header` opens in the file, each copy with a body of its own: [header row, closing row] (closing row -1 for Python). */
+/** The line `header` opens in the file, each copy with a body of its own: [header row, last row] (a brace block's closing line, a Python body's last line). */
 function ownBodies(header: string, original: string[], python: boolean): [number, number][] | null {
   const copies: [number, number][] = [];
   for (let o = 0; o < original.length; o++) {
@@ -36,7 +36,10 @@ function ownBodies(header: string, original: string[], python: boolean): [number
     if (k >= original.length || indentColumns(original[k]) <= depth) return null;
     if (python) {
       if (original[k].trim() === '...') return null;
-      copies.push([o, -1]);
+      // (the body ends before the first line back at the header's depth; blank lines after it are the file's)
+      let e = k;
+      for (let q = k + 1; q < original.length && (isBlank(original[q]) || indentColumns(original[q]) > depth); q++) if (!isBlank(original[q])) e = q;
+      copies.push([o, e]);
       continue;
     }
     let c = k;
@@ -47,14 +50,7 @@ function ownBodies(header: string, original: string[], python: boolean): [number
   return copies.length > 0 ? copies : null;
 }
 
-/** The line for a marker in the language's own comment syntax. */
-function markerText(lang: Language): string {
-  if (lang.line.length > 0) return `${lang.line[0]} ...`;
-  if (lang.block.length > 0) return `${lang.block[0][0]} ... ${lang.block[0][1]}`;
-  return '...';
-}
-
-/** The snippet with each collapsed definition the file has in full written out as header, marker, closing line. */
+/** The snippet with each collapsed definition the file has in full written out as the file has it. */
 export function expandCollapsed(lines: string[], lang: Language, original: string[]): string[] {
   const python = lang.id === 'python';
   // (built only for a line that reads as collapsed: most snippets have none)
@@ -67,18 +63,17 @@ export function expandCollapsed(lines: string[], lang: Language, original: strin
     if (m && (own ??= new Set(original.map(squash))).has(squash(line))) m = null;
     const header = m && (python ? `${m[2]}:` : `${m[2]} {`);
     const copies = m ? ownBodies(header!, original, python) : null;
-    // (copies that close differently, `}` and `};`, leave the line as written)
-    const closes = copies && new Set(copies.map(([, c]) => (c < 0 ? '' : original[c].trim())));
-    if (!m || !copies || closes!.size !== 1) {
+    // (copies that differ leave the line as written: which one it stands for, the line cannot say)
+    const texts = copies && new Set(copies.map(([a, b]) => original.slice(a, b + 1).map((l) => l.trim()).join('\n')));
+    if (!m || !copies || texts!.size !== 1) {
       out.push(line);
       continue;
     }
-    const [o] = copies[0];
-    let body = o + 1;
-    while (isBlank(original[body])) body++;
-    const step = leading(original[body]).startsWith(leading(original[o])) ? leading(original[body]).slice(leading(original[o]).length) : '    ';
-    out.push(m[1] + original[o].trim(), m[1] + step + (python ? '...' : markerText(lang)));
-    if (!python) out.push(m[1] + [...closes!][0]);
+    // The definition as the file has it, at the snippet's indentation: its own lines anchor the
+    // lines around it as well as any context would.
+    const [o, e] = copies[0];
+    const base = leading(original[o]);
+    for (const l of original.slice(o, e + 1)) out.push(isBlank(l) ? '' : m[1] + (l.startsWith(base) ? l.slice(base.length) : l.trimStart()));
   }
   return out;
 }
