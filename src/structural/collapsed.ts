@@ -7,6 +7,7 @@ import type { Language } from '../languages/registry.js';
 import { indentColumns } from './indent.js';
 import { isBlank } from './lines.js';
 import { isMarkerLine } from './markers.js';
+import { leadingWhitespace } from './text.js';
 
 /** `header { body }` on one line, `,` or `;` after it allowed (an object's method, a C++ class's). */
 const BRACED = /^(\s*)(\S.*?)\s*\{\s*(\S.*?)\s*\}\s*[,;]?$/;
@@ -15,7 +16,6 @@ const PY_HEADER = /^(\s*)((?:async\s+def|def|class)\b.*):[ \t]*(\S.*)$/;
 const ELLIPSIS = /^(?:\.{3}|…)$/;
 
 const squash = (l: string) => l.trim().replace(/\s+/g, ' ');
-const leading = (l: string) => l.slice(0, l.length - l.trimStart().length);
 
 /** A marker standing for a whole body: an ellipsis, or a comment that reads as a marker. */
 function bodyMarker(body: string, lang: Language): boolean {
@@ -34,16 +34,16 @@ function ownBodies(header: string, original: string[], python: boolean): [number
     while (k < original.length && isBlank(original[k])) k++;
     // (a body of its own: indented under the header, and not Python's `...` stub)
     if (k >= original.length || indentColumns(original[k]) <= depth) return null;
-    if (python) {
-      if (original[k].trim() === '...') return null;
-      // (the body ends before the first line back at the header's depth; blank lines after it are the file's)
-      let e = k;
-      for (let q = k + 1; q < original.length && (isBlank(original[q]) || indentColumns(original[q]) > depth); q++) if (!isBlank(original[q])) e = q;
-      copies.push([o, e]);
-      continue;
-    }
+    if (python && original[k].trim() === '...') return null;
+    // (the body runs to the first line back at the header's depth: a brace block's `}`; in Python the
+    // body ends on its last non-blank line, and blank lines after it are the file's)
     let c = k;
     while (c < original.length && (isBlank(original[c]) || indentColumns(original[c]) > depth)) c++;
+    if (python) {
+      while (isBlank(original[c - 1])) c--;
+      copies.push([o, c - 1]);
+      continue;
+    }
     if (c >= original.length || !original[c].trim().startsWith('}')) return null;
     copies.push([o, c]);
   }
@@ -72,7 +72,7 @@ export function expandCollapsed(lines: string[], lang: Language, original: strin
     // The definition as the file has it, at the snippet's indentation: its own lines anchor the
     // lines around it as well as any context would.
     const [o, e] = copies[0];
-    const base = leading(original[o]);
+    const base = leadingWhitespace(original[o]);
     for (const l of original.slice(o, e + 1)) out.push(isBlank(l) ? '' : m[1] + (l.startsWith(base) ? l.slice(base.length) : l.trimStart()));
   }
   return out;

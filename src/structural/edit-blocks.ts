@@ -6,7 +6,9 @@
 // replaced by its new lines. Read as a lazy snippet, a diff's `+` and `-` lines were code.
 import { diffArrays } from 'diff';
 import { isBlank, lcsPairs, type Rung } from './lines.js';
+import { FENCE_OPEN } from './normalise.js';
 import { MergeRefusal } from './refusal.js';
+import { leadingWhitespace } from './text.js';
 
 export interface EditBlock {
   before: string[];
@@ -15,7 +17,6 @@ export interface EditBlock {
   hint?: number;
 }
 
-const FENCE = /^\s*(?:`{3,}|~{3,})[\w#+.\-/: ]*$/;
 const SEARCH = /^(?:<{3,}|-{3,}) ?SEARCH\s*$/;
 const DIVIDER = /^={3,}\s*$/;
 const REPLACE = /^(?:>{3,}|\+{3,}) ?REPLACE\s*$/;
@@ -26,7 +27,7 @@ const HUNK = /^@@(?: -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@)?/;
 export function readEditBlocks(update: string): EditBlock[] | null {
   let lines = update.split(/\r\n|\r|\n/);
   const nonBlank = lines.map((l, i) => (isBlank(l) ? -1 : i)).filter((i) => i >= 0);
-  if (nonBlank.length >= 2 && FENCE.test(lines[nonBlank[0]]) && FENCE.test(lines[nonBlank[nonBlank.length - 1]])) {
+  if (nonBlank.length >= 2 && FENCE_OPEN.test(lines[nonBlank[0]]) && FENCE_OPEN.test(lines[nonBlank[nonBlank.length - 1]])) {
     lines = lines.slice(nonBlank[0] + 1, nonBlank[nonBlank.length - 1]);
   }
   if (lines.some((l) => SEARCH.test(l))) return searchReplaceBlocks(lines);
@@ -91,8 +92,6 @@ export interface AppliedBlocks {
 /** A hint chooses a place within this many lines of it, with the next place this much farther off. */
 const HINT_NEAR = 10;
 
-const leading = (l: string) => l.slice(0, l.length - l.trimStart().length);
-
 /** Where a block's old lines stand in the file: [start row, re-indent of its new lines] per place. */
 function places(before: string[], file: string[], trimmed: boolean): [number, (l: string) => string][] {
   const found: [number, (l: string) => string][] = [];
@@ -107,7 +106,7 @@ function places(before: string[], file: string[], trimmed: boolean): [number, (l
       else if (isBlank(a) || isBlank(b)) ok = isBlank(a) && isBlank(b);
       else if (a.trim() !== b.trim()) ok = false;
       else {
-        const [wa, wb] = [leading(a), leading(b)];
+        const [wa, wb] = [leadingWhitespace(a), leadingWhitespace(b)];
         const here = wb.endsWith(wa) ? `+${wb.slice(0, wb.length - wa.length)}` : wa.endsWith(wb) ? `-${wa.slice(0, wa.length - wb.length)}` : null;
         ok = here !== null && (change === null || change === here);
         change ??= here;

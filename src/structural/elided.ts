@@ -5,6 +5,7 @@
 // the text before the ellipsis and ends with the text after it, the line is that one, unchanged.
 import type { Language } from '../languages/registry.js';
 import { isMarkerLine } from './markers.js';
+import { leadingWhitespace } from './text.js';
 
 /** An ellipsis inside a line that stands for text: not spread or rest syntax (`...args`). */
 const ELIDED = /^(.*?\S)\s*(?:\.{3}|…)\s*([)\]},;:]*.*)$/;
@@ -33,6 +34,6 @@ export function expandElided(lines: string[], lang: Language, original: string[]
     // (a marker trails off too: `// existing code...`)
     if (!/\.{3}|…/.test(line) || isMarkerLine(line, lang) || (own ??= new Set(original.map((l) => l.trim()))).has(line.trim())) return line;
     const full = abbreviated(line, original);
-    return full === null ? line : line.slice(0, line.length - line.trimStart().length) + full;
+    return full === null ? line : leadingWhitespace(line) + full;
   });
 }

@@ -30,7 +30,8 @@ export interface Snippet {
   markers: number;
 }
 
-const FENCE_OPEN = /^\s*(`{3,}|~{3,})[\w#+.\-/: ]*$/;
+/** A markdown fence's opening line (```` ```ts ````, `~~~`): its run of backticks or tildes, then a language at most. */
+export const FENCE_OPEN = /^\s*(`{3,}|~{3,})[\w#+.\-/: ]*$/;
 
 /** A line of prose around a fence: "Here is the updated code:", not code. */
 const isProse = (line: string) => {

@@ -621,12 +621,13 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
     const head = segments[0].lines.slice(0, first.anchor.chain.matches[0].s);
     const quotes = (l: string) => l.trim().replace(/'/g, '"');
     const top = orig.lines.findIndex((l, o) => o < first.from && (rewritesBeyond(head, [l]) || head.some((a) => !isBlank(a) && quotes(a) === quotes(l))));
-    if (top > 0 && nonBlank(0, top) > 0) {
+    const untouched = top > 0 ? nonBlank(0, top) : 0;
+    if (untouched > 0) {
       throw new MergeRefusal(
         'missing_marker',
-        `The update has no marker before its first line, which is new and rewrites line ${top + 1} of the file; the ${nonBlank(0, top)} non-blank line${nonBlank(0, top) === 1 ? '' : 's'} above that read like none of its new lines: it may delete them or have left them out. ` +
+        `The update has no marker before its first line, which is new and rewrites line ${top + 1} of the file; the ${untouched} non-blank line${untouched === 1 ? '' : 's'} above that read like none of its new lines: it may delete them or have left them out. ` +
           'Start it with a marker line if they are to be kept, or include them as they should read.',
-        { lines: nonBlank(0, top), where: 'start' },
+        { lines: untouched, where: 'start' },
       );
     }
     first.from = 0;

@@ -380,10 +380,12 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       if (seg.markerBefore && fs > 0 && p.from === fo) for (const s of new Set([fs - 1, 0])) editedEdgeLine(seg.lines, orig.lines, [s, fo - 1], -1);
       const [ls, lo] = kept[kept.length - 1];
       const end = seg.lines.length - 1;
-      if (seg.markerAfter && ls < end && p.to === lo) for (const s of new Set([ls + 1, end])) editedEdgeLine(seg.lines, orig.lines, [s, lo + 1], 1);
-      // (and each of the run's lines beside the file's line as far on: the run may rewrite the
-      // file's first lines there one for one, `dispatch(request)` as `dispatch(request, timeout=30)`)
-      if (seg.markerAfter && ls < end && p.to === lo) for (let j = 1; ls + 1 + j <= end && j <= EDGE_RUN; j++) editedEdgeLine(seg.lines, orig.lines, [ls + 1 + j, lo + 1 + j], 1);
+      if (seg.markerAfter && ls < end && p.to === lo) {
+        for (const s of new Set([ls + 1, end])) editedEdgeLine(seg.lines, orig.lines, [s, lo + 1], 1);
+        // (and each of the run's lines beside the file's line as far on: the run may rewrite the
+        // file's first lines there one for one, `dispatch(request)` as `dispatch(request, timeout=30)`)
+        for (let j = 1; ls + 1 + j <= end && j <= EDGE_RUN; j++) editedEdgeLine(seg.lines, orig.lines, [ls + 1 + j, lo + 1 + j], 1);
+      }
       // Kept lines that say nothing of where they are (` *`, `}`) at the edge, then a new line: that
       // line stands beside the file's line past them just the same (` * Version 2.14.2` after a kept
       // ` *`, below the file's ` * Version 2.14.1`, when the snippet dropped the line above).
