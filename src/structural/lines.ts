@@ -112,13 +112,17 @@ const MODIFIED = /^(?:(?:public|private|protected|internal|static|readonly|decla
 const GO_FIELD = /^([A-Za-z_]\w*)\s+(?:\*|\[\]|map\[[^\]]*\])*[A-Za-z_][\w.]*(?:\s+`[^`]*`)?(?:\s*\/\/.*)?$/;
 /** An enumerator alone on its line: `CMD_NONE,`. */
 const ENUMERATOR = /^([A-Za-z_]\w*)\s*,$/;
+/** A macro the preprocessor defines: `#define BUF_SIZE 256`. */
+const DEFINED = /^#\s*define\s+([A-Za-z_]\w*)/;
 
 /**
  * A name a line declares the way typed languages do (its type before it, modifiers alone, a Go
- * field, an enumerator), where subjectOf sees none; null for anything else.
+ * field, an enumerator, a macro), where subjectOf sees none; null for anything else.
  */
 function declaredName(line: string, language: string): string | null {
   const t = line.trim();
+  const defined = DEFINED.exec(t);
+  if (defined) return defined[1];
   const typed = TYPED.exec(t);
   if (typed && !NOT_A_TYPE.has(typed[1])) return typed[2];
   const modified = MODIFIED.exec(t) ?? ENUMERATOR.exec(t) ?? (language === 'go' ? GO_FIELD.exec(t) : null);

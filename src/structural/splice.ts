@@ -256,7 +256,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         // (a blank line the snippet wrote before it, trimmed for anchoring, separates it from the file's end)
         if (seg.blankBefore && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
       }
-      if (p.kind === 'top') importEditedAtTop(seg.lines, orig.lines, language);
+      if (p.kind === 'top') editedAtTop(seg.lines, orig.lines, language);
       for (const l of seg.lines) addRow(l);
       rungs.push('exact');
       return;
@@ -771,20 +771,26 @@ function rewrittenLeadingComment(seg: Segment, original: string[], paired: Map<n
 /**
  * A first segment that shares no line with the file goes at its top; but where one of its lines is
  * an import of the file's edited (`import React, { useState, useMemo }` over the file's `import
- * React, { useState }`), the snippet rewrites that import, and adding it above would bind its
- * names twice. With no unchanged line beside it to say where it stands: refused.
+ * React, { useState }`), or sets a name the file sets at the same depth (`#define BUF_SIZE 4096`
+ * over the file's `#define BUF_SIZE 256`, `MAX_RETRIES = 5`), the snippet rewrites that line, and
+ * adding it above would bind the name twice. With no unchanged line beside it to say where it
+ * stands: refused.
  */
-function importEditedAtTop(seg: string[], original: string[], lang: Language): void {
+function editedAtTop(seg: string[], original: string[], lang: Language): void {
+  const refuse = (line: string, o: number, what: string): never => {
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's line "${line.trim().slice(0, 80)}" edits the file's ${what} on line ${o + 1}, but it starts the update with no line of the file beside it: it may replace that line or be added above it. ` +
+        'Start the update with a marker, or show the lines around it as they stand in the file.',
+      { line: o + 1 },
+    );
+  };
   for (const line of seg) {
+    const name = nameSetBy(line, lang.id);
     for (let o = 0; o < original.length; o++) {
       // (the same names copied with other quotes are the file's line, for the check to judge)
-      if (!widenedImport(line, original[o], lang)) continue;
-      throw new MergeRefusal(
-        'ambiguous_anchor',
-        `The update's line "${line.trim().slice(0, 80)}" edits the file's import on line ${o + 1}, but it starts the update with no line of the file beside it: it may replace that import or be added above it. ` +
-          'Start the update with a marker, or show the lines around the import as they stand in the file.',
-        { line: o + 1 },
-      );
+      if (widenedImport(line, original[o], lang)) refuse(line, o, 'import');
+      if (name !== null && nameSetBy(original[o], lang.id) === name && leadingLength(original[o]) === leadingLength(line)) refuse(line, o, `"${name}"`);
     }
   }
 }
