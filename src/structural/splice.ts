@@ -618,14 +618,18 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   const kept = [...paired.entries()].sort((x, y) => x[0] - y[0]);
   if (kept.length === 0) return { from, to };
   const same = (s: number, o: number) => seg.lines[s].trim() === original[o].trim();
-  if (seg.markerAfter) {
+  // (a snippet without markers leaves out what lies beyond its ends as a marker would, but its
+  // lines past the last kept one are its own: only a blank line there is the file's)
+  const fragment = !seg.markerBefore && !seg.markerAfter;
+  const sameAtEnd = (s: number, o: number) => same(s, o) && (!fragment || isBlank(seg.lines[s]));
+  if (seg.markerAfter || fragment) {
     let [s, o] = kept[kept.length - 1];
-    while (o === to && s + 1 < seg.lines.length && o + 1 < ceiling && same(s + 1, o + 1)) paired.set(++s, (to = ++o));
+    while (o === to && s + 1 < seg.lines.length && o + 1 < ceiling && sameAtEnd(s + 1, o + 1)) paired.set(++s, (to = ++o));
   }
-  if (seg.markerBefore) {
+  if (seg.markerBefore || fragment) {
     let [s, o] = kept[0];
     // (a closer the snippet's new lines above it leave a block open for is theirs, not the file's)
-    while (o === from && s > 0 && o - 1 >= floor && same(s - 1, o - 1) && !closesOwnBlock(seg.lines, s - 1)) paired.set(--s, (from = --o));
+    while (o === from && s > 0 && o - 1 >= floor && sameAtEnd(s - 1, o - 1) && !closesOwnBlock(seg.lines, s - 1)) paired.set(--s, (from = --o));
   }
   // A new line between the kept ones and the marker that sets what the file's line past them sets
   // (`var theme = "dark"` below `struct Settings {`, over the file's `var theme = "light"`), at the
@@ -640,12 +644,12 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   };
   // (so are several, each over the file's line at its place: `hits_` and `misses_` retyped)
   const now = [...paired.entries()].sort((x, y) => x[0] - y[0]);
-  if (seg.markerAfter) {
+  if (seg.markerAfter || fragment) {
     const [s, o] = now[now.length - 1];
     const k = seg.lines.length - 1 - s;
     if (o === to && k > 0 && o + k < ceiling && Array.from({ length: k }, (_, j) => j).every((j) => setsSame(s + 1 + j, o + 1 + j))) to = o + k;
   }
-  if (seg.markerBefore) {
+  if (seg.markerBefore || fragment) {
     const [s, o] = now[0];
     if (o === from && s > 0 && o - s >= floor && Array.from({ length: s }, (_, j) => j).every((j) => setsSame(j, o - s + j))) from = o - s;
   }
