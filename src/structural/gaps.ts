@@ -523,6 +523,11 @@ export function pairEditedLines(seg: string[], original: string[], s0: number, s
   return lcsPairs(n, m, (i, j) => same[i][j]).map(([i, j]): [number, number] => [s0 + i, o0 + j]);
 }
 
+/** A line changed a little, looser than the pairing's EDITED (a piece added within it counts). */
+export function nearEdit(a: string, b: string): boolean {
+  return readsLike(a, b, EDGE_ALIKE) || grownInside(a, b);
+}
+
 /**
  * A segment that starts (ends) on a new line right after (before) a marker, placed so that the
  * file's line just outside it stays: when that line reads like the new one changed a little (a URL,
@@ -548,7 +553,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (readsLike(a, b, EDGE_ALIKE) || grownInside(a, b))) refuse(o, 'reads like');
+  if (b !== '' && a !== b && nearEdit(a, b)) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
