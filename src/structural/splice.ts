@@ -335,8 +335,16 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     // (blank lines kept after the closer go with it)
     let n = kept.length;
     while (n > 2 && isBlank(seg.lines[kept[n - 1][0]]) && kept[n - 1][0] - kept[n - 2][0] === 1 && kept[n - 1][1] - kept[n - 2][1] === 1) n--;
-    const closes = (b: number) =>
-      root !== null && !p.wholeFile && b >= 0 && p.to === kept[kept.length - 1][1] && kept[n - 1][0] - kept[b][0] > 1 && CLOSER.test(seg.lines[kept[n - 1][0]]) && constructEndingAt(root, kept[b][1] + 1, kept[n - 1][1], orig.lines) !== null;
+    // (unless the new lines open with that construct's first line edited, `if (!body.name || ...) {`
+    // over its `if (!body.name) {`: they rewrite it, closer and all)
+    const closes = (b: number) => {
+      if (root === null || p.wholeFile || b < 0 || p.to !== kept[kept.length - 1][1] || kept[n - 1][0] - kept[b][0] <= 1 || !CLOSER.test(seg.lines[kept[n - 1][0]])) return false;
+      const start = constructEndingAt(root, kept[b][1] + 1, kept[n - 1][1], orig.lines);
+      if (start === null) return false;
+      const first = seg.lines.slice(kept[b][0] + 1, kept[n - 1][0]).find((l) => !isBlank(l));
+      const [edited, opener] = [first?.trim() ?? '', orig.lines[start].trim()];
+      return edited === opener || edited.length < 8 || firstWord(edited) !== firstWord(opener) || !nearEdit(edited, opener);
+    };
     // (read from the first new line after the last kept line that says where it is)
     const before = lastTellingBeforeNewCode(seg, orig.lines, kept, paired, n);
     if (n >= 2 && closes(before)) {
