@@ -553,7 +553,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && nearEdit(a, b)) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b))) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -617,6 +617,20 @@ function grownInside(a: string, b: string): boolean {
   let tail = 0;
   while (tail < short.length - head && short[short.length - 1 - tail] === long[long.length - 1 - tail]) tail++;
   return head + tail === short.length && head >= short.length / 2;
+}
+
+/**
+ * One line given a word or two more, its own words kept in order (`print(f"Loading {path}...")` over
+ * `print("Loading...")`): a statement and its edit, where the edit distance is too large to say so.
+ */
+function wordsGrown(a: string, b: string): boolean {
+  const words = (l: string) => l.match(/[\p{L}\p{N}_$]+/gu) ?? [];
+  const [x, y] = [words(a), words(b)];
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  if (short.length < 2 || long.length - short.length > 2 || !short.some((w, i) => i > 0 && w.length >= 4)) return false;
+  let j = 0;
+  for (const w of long) if (j < short.length && w === short[j]) j++;
+  return j === short.length;
 }
 
 /** Two (trimmed) lines that are one line edited: grown at one end, or at least `alike` by edit distance. */
