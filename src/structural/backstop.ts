@@ -51,6 +51,9 @@ const elision = (l: string): [string, string] | null => {
   return [m[1], m[2]];
 };
 
+/** A comment line whose whole text is a path with an extension, perhaps after `filepath:`. */
+const namesAFile = (l: string) => /^(?:\/\/+|#+|--|\/\*+|<!--)\s*(?:(?:file\s*path|file|path)\s*:\s*)?[\w.~@+\\/-]*\w\.\w+\s*(?:\*\/|-->)?$/i.test(l.trim());
+
 export interface BackstopInput {
   update: string;
   original: string[];
@@ -65,6 +68,9 @@ export function backstop({ update, original, output }: BackstopInput): void {
   const fences = lines.map((l, i) => (isFence(l) && !inOriginal.has(key(l)) ? i : -1)).filter((i) => i >= 0);
   if (fences.length >= 2) lines = lines.slice(fences[0] + 1, fences[fences.length - 1]);
   else if (fences.length === 1) lines = fences[0] < lines.length / 2 ? lines.slice(fences[0] + 1) : lines.slice(0, fences[0]);
+  // A comment that only names a file (`// src/retry.ts`), heading the code, labels it.
+  const head = lines.findIndex((l) => l.trim() !== '');
+  if (head >= 0 && !inOriginal.has(key(lines[head])) && namesAFile(lines[head])) lines = lines.slice(head + 1);
   const code = lines.filter((l) => l.trim() !== '' && !(looksLikeMarker(l) && !inOriginal.has(key(l))));
 
   // 1. Every code line of the snippet, in order, nested as the snippet nests it (within a run of

@@ -65,6 +65,25 @@ function stripFence(lines: string[], inOriginal: (line: string) => boolean): str
   return lines.slice(open + 1, close);
 }
 
+/** A comment's body that names a file: `src/retry.ts`, `filepath: /home/me/app/db.py`, `File: a.go`. */
+const PATH_BODY = /^(?:(?:file\s*path|file|path)\s*:\s*)?[\w.~@+\\/-]*[\w-](\.\w+)$/i;
+const COMMENTED = /^(?:\/\/+|#+|--|;+)\s*(.*?)$|^(?:\/\*+|<!--)\s*(.*?)\s*(?:\*\/|-->)$/;
+
+/**
+ * Models head a snippet with the file's path as a comment (`// src/retry.ts`, Copilot's `//
+ * filepath: ...`): a label, not code to add. Dropped where it is the first line, names a file of
+ * the snippet's language and is not a line of the file.
+ */
+function dropPathComment(lines: string[], lang: Language, inOriginal: (line: string) => boolean): string[] {
+  const first = lines.findIndex((l) => !isBlank(l));
+  if (first < 0 || inOriginal(lines[first])) return lines;
+  const m = COMMENTED.exec(lines[first].trim());
+  const body = m && (m[1] ?? m[2]);
+  const ext = body ? PATH_BODY.exec(body)?.[1] : undefined;
+  if (ext === undefined || !lang.extensions.includes(ext.toLowerCase()) || !lang.line.concat(lang.block.map(([open]) => open)).some((p) => lines[first].trim().startsWith(p))) return lines;
+  return [...lines.slice(0, first), ...lines.slice(first + 1)];
+}
+
 /**
  * Which snippet lines are markers. A line the original holds as often as the snippet does is the
  * file's own (a comment that happens to read like a marker), never a marker. In Python a bare
@@ -125,7 +144,8 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   const originalCount = (line: string) => counts.get(line.trim()) ?? 0;
   // parseText drops each line's ending; trailing spaces are formatting too.
   const raw = parseText(update).lines.map((l) => l.trimEnd());
-  const lines = expandElided(expandCollapsed(stripFence(raw, (l) => originalCount(l) > 0), lang, original.lines), lang, original.lines);
+  const inOriginal = (l: string) => originalCount(l) > 0;
+  const lines = expandElided(expandCollapsed(dropPathComment(stripFence(raw, inOriginal), lang, inOriginal), lang, original.lines), lang, original.lines);
   const flags = markerFlags(lines, lang, originalCount, original.lines);
   return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };
 }
