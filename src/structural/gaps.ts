@@ -523,6 +523,11 @@ export function pairEditedLines(seg: string[], original: string[], s0: number, s
   return lcsPairs(n, m, (i, j) => same[i][j]).map(([i, j]): [number, number] => [s0 + i, o0 + j]);
 }
 
+/** One line grown by a piece at one end or within it: `f(a)` made `f(a, b)`, `if (x) {` made `if (x && y) {`. */
+export function grownLine(a: string, b: string): boolean {
+  return grownFrom(a, b) || grownInside(a, b);
+}
+
 /** A line changed a little, looser than the pairing's EDITED (a piece added within it counts). */
 export function nearEdit(a: string, b: string): boolean {
   return readsLike(a, b, EDGE_ALIKE) || grownInside(a, b);
