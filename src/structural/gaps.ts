@@ -628,7 +628,7 @@ function grownInside(a: string, b: string): boolean {
  * One line given a word or two more, its own words kept in order (`print(f"Loading {path}...")` over
  * `print("Loading...")`): a statement and its edit, where the edit distance is too large to say so.
  */
-function wordsGrown(a: string, b: string): boolean {
+export function wordsGrown(a: string, b: string): boolean {
   const words = (l: string) => l.match(/[\p{L}\p{N}_$]+/gu) ?? [];
   const [x, y] = [words(a), words(b)];
   const [short, long] = x.length < y.length ? [x, y] : [y, x];

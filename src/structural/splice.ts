@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, isBlank, isTrivial, leadingLength, lineKey, nonBl
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentWords, grownLine, likeness, nearEdit, usesName, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentWords, grownLine, likeness, nearEdit, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -799,8 +799,10 @@ function rewrittenLeadingComment(seg: Segment, original: string[], paired: Map<n
  * an import of the file's edited (`import React, { useState, useMemo }` over the file's `import
  * React, { useState }`), or sets a name the file sets at the same depth (`#define BUF_SIZE 4096`
  * over the file's `#define BUF_SIZE 256`, `MAX_RETRIES = 5`), the snippet rewrites that line, and
- * adding it above would bind the name twice. With no unchanged line beside it to say where it
- * stands: refused.
+ * adding it above would bind the name twice. So where one reads like one of the file's first lines
+ * edited (a module docstring reworded, `#!/usr/bin/env bash` over `#!/bin/sh`, `set -euo pipefail`
+ * over `set -e`): above them, the file would say it twice. With no unchanged line beside it to say
+ * where it stands: refused.
  */
 function editedAtTop(seg: string[], original: string[], lang: Language): void {
   const refuse = (line: string, o: number, what: string): never => {
@@ -811,7 +813,13 @@ function editedAtTop(seg: string[], original: string[], lang: Language): void {
       { line: o + 1 },
     );
   };
+  const head = original.map((l, o) => [l.trim(), o] as const).filter(([l]) => l !== '').slice(0, seg.filter((l) => !isBlank(l)).length + 2);
+  const imports = /^(?:import|from|#\s*include|using|require|use)\b/;
+  const rewords = (a: string, b: string) =>
+    a !== b && ((a.startsWith('#!') && b.startsWith('#!')) || (!imports.test(a) && !imports.test(b) && (nearEdit(a, b) || grownLine(a, b) || wordsGrown(a, b))));
   for (const line of seg) {
+    const top = head.find(([l]) => rewords(line.trim(), l));
+    if (top) refuse(line, top[1], 'line');
     const name = nameSetBy(line, lang.id);
     for (let o = 0; o < original.length; o++) {
       // (the same names copied with other quotes are the file's line, for the check to judge)
