@@ -572,8 +572,8 @@ function refuseSlid(a: number, blank: number): never {
  * A segment with nothing in common with the file, after a marker at the snippet's end, goes at the
  * file's end. Where one of its lines calls what the file's last statement calls, with other
  * arguments (`app.listen(process.env.PORT || 3000);` below `app.listen(3000);`), or widens it
- * (`export { a, b, c };` below `export { a, b };`), it may be that statement edited rather than one
- * more: refused. `from`: the first line the segment may follow.
+ * (`export { a, b, c };` below `export { a, b };`) or grows it (`#endif  // UTIL_H` below `#endif`),
+ * it may be that statement edited rather than one more: refused. `from`: the first line the segment may follow.
  */
 function callEditedAtEnd(seg: string[], original: string[], from: number): void {
   let last = original.length - 1;
@@ -582,7 +582,10 @@ function callEditedAtEnd(seg: string[], original: string[], from: number): void 
   const callee = (line: string) => line.trim().match(/^((?:await\s+)?[\w$.]+)\(.*\);?$/)?.[1];
   const theirs = callee(original[last]) ?? firstWord(original[last]);
   if (!theirs) return;
-  const line = seg.find((l) => (callee(l) === theirs && l.trim() !== original[last].trim()) || widens(l, original[last]));
+  const end = original[last].trim();
+  // (or grows it: `#endif /* UTIL_H */` below the file's `#endif`)
+  const grows = (l: string) => l.trim() !== end && firstWord(l) === firstWord(end) && grownLine(l.trim(), end);
+  const line = seg.find((l) => (callee(l) === theirs && l.trim() !== end) || widens(l, original[last]) || grows(l));
   if (line !== undefined) {
     throw new MergeRefusal(
       'ambiguous_anchor',
