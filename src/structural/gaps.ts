@@ -558,7 +558,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b))) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || sameHead(a, b))) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -636,6 +636,18 @@ export function wordsGrown(a: string, b: string): boolean {
   let j = 0;
   for (const w of long) if (j < short.length && w === short[j]) j++;
   return j === short.length;
+}
+
+/**
+ * Two lines that say the same up to three quarters of the shorter one and differ after it (`if
+ * (!item) return res.status(404).json({ error: 'not found' });` over `if (!item) return
+ * res.status(404).end();`): a statement with its tail rewritten, too far apart by edit distance to
+ * read as edited. (Not `app.use(express.json());` over `app.use(express.static('public'));`.)
+ */
+export function sameHead(a: string, b: string): boolean {
+  let k = 0;
+  while (k < a.length && k < b.length && a[k] === b[k]) k++;
+  return a !== b && k >= 16 && k >= 0.75 * Math.min(a.length, b.length);
 }
 
 /** Two (trimmed) lines that are one line edited: grown at one end, or at least `alike` by edit distance. */
@@ -866,7 +878,7 @@ export function rewritesBeyondFragment(head: string[], above: string[], step: 1 
     if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) continue;
     const at = above.findIndex((l) => {
       const b = l.trim();
-      return b.length >= 4 && (a === b || readsLike(a, b));
+      return b.length >= 4 && (a === b || readsLike(a, b) || sameHead(a, b));
     });
     if (at < 0) continue;
     throw new MergeRefusal(
