@@ -64,7 +64,11 @@ export function backstop({ update, original, output }: BackstopInput): void {
   const inOriginal = new Map<string, number>();
   for (const l of original) if (l.trim()) inOriginal.set(key(l), (inOriginal.get(key(l)) ?? 0) + 1);
   let lines = update.split(/\r\n|\r|\n/);
-  // Prose and fences around the code are not code.
+  // Tool markup around the whole snippet (`<code_edit>`...`</code_edit>`) is not code...
+  const ends = lines.map((l, i) => (l.trim() === '' ? -1 : i)).filter((i) => i >= 0);
+  const tag = ends.length >= 3 ? /^<(\w*_\w*|update|updated|edit|replacement)>$/i.exec(lines[ends[0]].trim()) : null;
+  if (tag && lines[ends[ends.length - 1]].trim().toLowerCase() === `</${tag[1].toLowerCase()}>` && !inOriginal.has(key(lines[ends[0]]))) lines = lines.slice(ends[0] + 1, ends[ends.length - 1]);
+  // ...nor are prose and fences around the code.
   const fences = lines.map((l, i) => (isFence(l) && !inOriginal.has(key(l)) ? i : -1)).filter((i) => i >= 0);
   if (fences.length >= 2) lines = lines.slice(fences[0] + 1, fences[fences.length - 1]);
   else if (fences.length === 1) lines = fences[0] < lines.length / 2 ? lines.slice(fences[0] + 1) : lines.slice(0, fences[0]);

@@ -1,5 +1,5 @@
-// Stage 1 of the merge: the raw snippet as a model wrote it -> clean segments. A markdown fence and
-// the prose around it are dropped, line endings and trailing spaces stop mattering, and marker lines
+// Stage 1 of the merge: the raw snippet as a model wrote it -> clean segments. Tool markup around it,
+// a markdown fence and the prose around that are dropped, line endings and trailing spaces stop mattering, and marker lines
 // are told from code, never taking a line that stands in the original for a marker.
 import type { Language } from '../languages/registry.js';
 import { expandCollapsed } from './collapsed.js';
@@ -62,6 +62,22 @@ function stripFence(lines: string[], inOriginal: (line: string) => boolean): str
   while (last > first && lines[nonBlank[last]].trim() !== m[1] && isProse(lines[nonBlank[last]]) && !inOriginal(lines[nonBlank[last]])) last--;
   const close = nonBlank[last];
   if (last <= first || lines[close].trim() !== m[1]) return lines;
+  return lines.slice(open + 1, close);
+}
+
+/**
+ * Tool markup a model wraps its edit in (`<code_edit>`...`</code_edit>`, `<updated_code>`): names no
+ * HTML or JSX element has, so a component's own `<div>`...`</div>` is never taken for one.
+ */
+const WRAPPER = /^<(code_edit|updated_code|updated_file|new_code|edited_code|code_update|file_content|final_code|rewritten_file|update|updated|edit|replacement|new_text|newtext)>$/i;
+
+/** Drop one wrapper tag pair around the whole snippet, when its lines are not the file's. */
+function stripWrapper(lines: string[], inOriginal: (line: string) => boolean): string[] {
+  const nonBlank = lines.map((l, i) => (isBlank(l) ? -1 : i)).filter((i) => i >= 0);
+  if (nonBlank.length < 3) return lines;
+  const [open, close] = [nonBlank[0], nonBlank[nonBlank.length - 1]];
+  const m = WRAPPER.exec(lines[open].trim());
+  if (!m || lines[close].trim().toLowerCase() !== `</${m[1].toLowerCase()}>` || inOriginal(lines[open]) || inOriginal(lines[close])) return lines;
   return lines.slice(open + 1, close);
 }
 
@@ -145,7 +161,7 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   // parseText drops each line's ending; trailing spaces are formatting too.
   const raw = parseText(update).lines.map((l) => l.trimEnd());
   const inOriginal = (l: string) => originalCount(l) > 0;
-  const lines = expandElided(expandCollapsed(dropPathComment(stripFence(raw, inOriginal), lang, inOriginal), lang, original.lines), lang, original.lines);
+  const lines = expandElided(expandCollapsed(dropPathComment(stripFence(stripWrapper(raw, inOriginal), inOriginal), lang, inOriginal), lang, original.lines), lang, original.lines);
   const flags = markerFlags(lines, lang, originalCount, original.lines);
   return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };
 }
