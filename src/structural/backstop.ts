@@ -70,7 +70,11 @@ export function backstop({ update, original, output }: BackstopInput): void {
   if (tag && lines[ends[ends.length - 1]].trim().toLowerCase() === `</${tag[1].toLowerCase()}>` && !inOriginal.has(key(lines[ends[0]]))) lines = lines.slice(ends[0] + 1, ends[ends.length - 1]);
   // ...nor are prose and fences around the code.
   const fences = lines.map((l, i) => (isFence(l) && !inOriginal.has(key(l)) ? i : -1)).filter((i) => i >= 0);
-  if (fences.length >= 2) lines = lines.slice(fences[0] + 1, fences[fences.length - 1]);
+  // (several blocks: what lies between one's closing fence and the next one's opening is prose,
+  // standing for the code left out between them)
+  if (fences.length >= 2) {
+    lines = fences.length % 2 === 0 ? fences.flatMap((f, k) => (k % 2 === 0 ? [...(k > 0 ? ['...'] : []), ...lines.slice(f + 1, fences[k + 1])] : [])) : lines.slice(fences[0] + 1, fences[fences.length - 1]);
+  }
   else if (fences.length === 1) lines = fences[0] < lines.length / 2 ? lines.slice(fences[0] + 1) : lines.slice(0, fences[0]);
   // A comment that only names a file (`// src/retry.ts`), heading the code, labels it.
   const head = lines.findIndex((l) => l.trim() !== '');

@@ -62,7 +62,29 @@ function stripFence(lines: string[], inOriginal: (line: string) => boolean): str
   while (last > first && lines[nonBlank[last]].trim() !== m[1] && isProse(lines[nonBlank[last]]) && !inOriginal(lines[nonBlank[last]])) last--;
   const close = nonBlank[last];
   if (last <= first || lines[close].trim() !== m[1]) return lines;
-  return lines.slice(open + 1, close);
+  return joinBlocks(lines.slice(open + 1, close), m[1], inOriginal);
+}
+
+/**
+ * Inside the outer fence, more code blocks for the same file with prose between them ("Then add `c`
+ * after `b`:"): each stretch from a closing fence to the next opening one, prose and blank lines
+ * only, stands for the code between the edits, as a marker would.
+ */
+function joinBlocks(lines: string[], fence: string, inOriginal: (line: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() === fence && !inOriginal(lines[i])) {
+      let j = i + 1;
+      while (j < lines.length && (isBlank(lines[j]) || (isProse(lines[j]) && !inOriginal(lines[j])))) j++;
+      if (j < lines.length && FENCE_OPEN.test(lines[j]) && lines[j].trim().startsWith(fence) && !inOriginal(lines[j])) {
+        out.push('// ...');
+        i = j;
+        continue;
+      }
+    }
+    out.push(lines[i]);
+  }
+  return out;
 }
 
 /**
