@@ -136,6 +136,10 @@ export function nameSetBy(line: string, language: string): string | null {
 
 /** What a line sets, by name (a key, a declared or an assigned name), or null. */
 export function subjectOf(line: string): string | null {
+  // (a list item that assigns, `- LOG_LEVEL=info` in a compose file's environment, sets its name;
+  // not `- name: build`, one more item of a list of objects)
+  const item = /^-\s+([A-Za-z_][\w.]*)=(?!=)/.exec(line.trim());
+  if (item) return item[1];
   const t = line.trim();
   const d = DECLARED.exec(t) ?? ASSIGNED.exec(t);
   if (d) return d[1];

@@ -653,16 +653,20 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
     const alike = (what !== null && subject(original[o]) === what) || sameImport(seg.lines[s], original[o], language, usedElsewhere) || editedLine(seg.lines[s], original[o]);
     return alike && !same(s, o) && indentColumns(seg.lines[s]) - indentColumns(original[o]) === shiftAt(seg, original, paired);
   };
-  // (so are several, each over the file's line at its place: `hits_` and `misses_` retyped)
+  // (so are several, each over the file's line at its place: `hits_` and `misses_` retyped; new
+  // lines after them are added: `- LOG_LEVEL=debug` over `- LOG_LEVEL=info`, then `- CONCURRENCY=4`)
   const now = [...paired.entries()].sort((x, y) => x[0] - y[0]);
   if (seg.markerAfter || fragment) {
     const [s, o] = now[now.length - 1];
-    const k = seg.lines.length - 1 - s;
-    if (o === to && k > 0 && o + k < ceiling && Array.from({ length: k }, (_, j) => j).every((j) => setsSame(s + 1 + j, o + 1 + j))) to = o + k;
+    let j = 0;
+    while (o === to && s + 1 + j < seg.lines.length && o + 1 + j < ceiling && setsSame(s + 1 + j, o + 1 + j)) j++;
+    to += j;
   }
   if (seg.markerBefore || fragment) {
     const [s, o] = now[0];
-    if (o === from && s > 0 && o - s >= floor && Array.from({ length: s }, (_, j) => j).every((j) => setsSame(j, o - s + j))) from = o - s;
+    let j = 0;
+    while (o === from && s - 1 - j >= 0 && o - 1 - j >= floor && setsSame(s - 1 - j, o - 1 - j)) j++;
+    from -= j;
   }
   return { from, to };
 }
