@@ -4,13 +4,15 @@
 // the snippet also reads as the context of a short deletion.
 import type { Language } from '../languages/registry.js';
 import { isCommentLine } from './gaps.js';
-import { BLOCK_CLOSER, isBlank, isTrivial, leadingLength, nameSetBy } from './lines.js';
+import { BLOCK_CLOSER, isBlank, isTrivial, keyOfLine, leadingLength, nameSetBy } from './lines.js';
 import type { Segment } from './normalise.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
 
 /** Where the same property set twice in a row is an idiom (a fallback for older browsers). */
 const REPEATS_KEYS = new Set(['css', 'scss']);
+/** Languages of data, where a name set twice in one block is always one too many. */
+const DATA_LANGUAGES = new Set(['generic', 'yaml', 'json']);
 
 /**
  * A new line that sets a key or a name (`mode: 'production',`, `const limit = 10`, `limit = 10`;
@@ -27,14 +29,28 @@ export function keySetTwice(output: string[], added: Set<number>, shown: Set<num
     return r >= 0 && r < output.length ? r : -1;
   };
   const nameOf = (line: string) => nameSetBy(line, lang.id);
+  // In data (a config file, an object literal's `key: value` lines) a key is set once per block: a
+  // kept line anywhere in the run around the new one, not only beside it, may be the one it edits
+  // (`pydantic = "^2.5"` added two lines above the file's `pydantic = "^1.10"`).
+  const data = DATA_LANGUAGES.has(lang.id);
+  const inRun = (row: number, step: number) => {
+    const found: number[] = [];
+    const col = indentColumns(output[row]);
+    for (let r = row + step; r >= 0 && r < output.length && output[r].trim() !== '' && indentColumns(output[r]) >= col; r += step) {
+      if (!added.has(r) && indentColumns(output[r]) === col) found.push(r);
+    }
+    return found;
+  };
   for (const row of added) {
     const key = nameOf(output[row]);
     if (key === null) continue;
-    for (const kept of [nearestKept(row, -1), nearestKept(row, 1)]) {
+    const wide = data || keyOfLine(output[row]) !== null;
+    const near = [nearestKept(row, -1), nearestKept(row, 1)];
+    for (const kept of wide ? [...near, ...inRun(row, -1), ...inRun(row, 1)] : near) {
       if (kept < 0 || shown.has(kept) || nameOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
       throw new MergeRefusal(
         'check_failed',
-        `The update's line ${row + 1} of the result sets "${key}", and the file's line beside it (line ${kept + 1}), which the update does not show, sets it too: the update likely meant to change that line, and the merge would keep both. ` +
+        `The update's line ${row + 1} of the result sets "${key}", and the file's line next to it in the same block (line ${kept + 1}), which the update does not show, sets it too: the update likely meant to change that line, and the merge would keep both. ` +
           'Show the lines around the change as they stand in the file.',
         { line: row + 1, kept_line: kept + 1, key },
       );

@@ -129,6 +129,12 @@ function declaredName(line: string, language: string): string | null {
   return modified && !NOT_A_TYPE.has(modified[1]) ? modified[1] : null;
 }
 
+/** The key an object or map entry line sets (`mode: 'x',`, `"mode": 1`), or null. */
+export function keyOfLine(line: string): string | null {
+  const m = KEY_LINE.exec(line.trim());
+  return m && (m[1] ?? m[2] ?? m[3]);
+}
+
 /** What a line sets or declares by name, in any of the ways above; null for anything else. */
 export function nameSetBy(line: string, language: string): string | null {
   return subjectOf(line) ?? declaredName(line, language);

@@ -250,7 +250,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     if (p.kind !== 'anchor') {
       if (p.kind === 'bottom' || p.kind === 'inside') {
         const end = p.kind === 'bottom' ? orig.lines.length : p.after + 1;
-        if (p.kind === 'bottom') callEditedAtEnd(seg.lines, orig.lines, cursor);
+        callEditedAtEnd(seg.lines, orig.lines, cursor, end);
         keep(cursor, end);
         cursor = end;
         // (a blank line the snippet wrote before it, trimmed for anchoring, separates it from the file's end)
@@ -570,13 +570,14 @@ function refuseSlid(a: number, blank: number): never {
 
 /**
  * A segment with nothing in common with the file, after a marker at the snippet's end, goes at the
- * file's end. Where one of its lines calls what the file's last statement calls, with other
+ * file's end (or the end of the block the snippet opened). Where one of its lines calls what the last statement there calls, with other
  * arguments (`app.listen(process.env.PORT || 3000);` below `app.listen(3000);`), or widens it
  * (`export { a, b, c };` below `export { a, b };`) or grows it (`#endif  // UTIL_H` below `#endif`),
- * it may be that statement edited rather than one more: refused. `from`: the first line the segment may follow.
+ * it may be that statement edited rather than one more: refused. `from`: the first line the segment
+ * may follow; `to`: the line it goes before.
  */
-function callEditedAtEnd(seg: string[], original: string[], from: number): void {
-  let last = original.length - 1;
+function callEditedAtEnd(seg: string[], original: string[], from: number, to: number): void {
+  let last = to - 1;
   while (last >= from && isBlank(original[last])) last--;
   if (last < from) return;
   const callee = (line: string) => line.trim().match(/^((?:await\s+)?[\w$.]+)\(.*\);?$/)?.[1];
@@ -589,7 +590,7 @@ function callEditedAtEnd(seg: string[], original: string[], from: number): void 
   if (line !== undefined) {
     throw new MergeRefusal(
       'ambiguous_anchor',
-      `The update's line "${line.trim().slice(0, 80)}" goes after a marker at the end of the file, whose last line ${last + 1} ("${original[last].trim().slice(0, 80)}") it reads like: it may replace that line or follow it. ` +
+      `The update's line "${line.trim().slice(0, 80)}" goes after a marker at the end of the code it follows, whose last line ${last + 1} ("${original[last].trim().slice(0, 80)}") it reads like: it may replace that line or follow it. ` +
         'Include the line before it as it stands in the file.',
       { line: last + 1 },
     );
