@@ -23,6 +23,14 @@ describe('backstop', () => {
     expect(refusal(() => backstop({ update, original, output: [...original.slice(0, 7), '  four();', '}'] }))).toBeNull();
   });
 
+  it('reads tool markup, a path comment and several fenced blocks as no code', () => {
+    const output = ['function a() {', '  one();', '  2();', '}', '', 'function b() {', '  3();', '}'];
+    const update = '<code_edit>\n// src/ab.js\n```js\nfunction a() {\n  one();\n  2();\n```\nThen b:\n```js\nfunction b() {\n  3();\n```\n</code_edit>\n';
+    expect(refusal(() => backstop({ update, original, output }))).toBeNull();
+    // (the blocks' lines are still each looked for: the second block's edit left out)
+    expect(refusal(() => backstop({ update, original, output: [...output.slice(0, 6), '  three();', '}'] }))).toBe('check_failed');
+  });
+
   it('refuses an output that lacks a snippet line', () => {
     const update = '// ... existing code ...\nfunction b() {\n  four();\n}\n';
     expect(refusal(() => backstop({ update, original, output: original }))).toBe('check_failed');

@@ -54,6 +54,20 @@ const elision = (l: string): [string, string] | null => {
 /** A comment line whose whole text is a path with an extension, perhaps after `filepath:`. */
 const namesAFile = (l: string) => /^(?:\/\/+|#+|--|\/\*+|<!--)\s*(?:(?:file\s*path|file|path)\s*:\s*)?[\w.~@+\\/-]*\w\.\w+\s*(?:\*\/|-->)?$/i.test(l.trim());
 
+/**
+ * The code inside fences: from the first to the last, or with several blocks (fences in pairs) each
+ * block's lines, a placeholder between them (the prose between two blocks stands for code left out).
+ */
+function insideFences(lines: string[], fences: number[]): string[] {
+  if (fences.length % 2 === 1) return lines.slice(fences[0] + 1, fences[fences.length - 1]);
+  const out: string[] = [];
+  for (let k = 0; k < fences.length; k += 2) {
+    if (k > 0) out.push('...');
+    out.push(...lines.slice(fences[k] + 1, fences[k + 1]));
+  }
+  return out;
+}
+
 export interface BackstopInput {
   update: string;
   original: string[];
@@ -70,11 +84,7 @@ export function backstop({ update, original, output }: BackstopInput): void {
   if (tag && lines[ends[ends.length - 1]].trim().toLowerCase() === `</${tag[1].toLowerCase()}>` && !inOriginal.has(key(lines[ends[0]]))) lines = lines.slice(ends[0] + 1, ends[ends.length - 1]);
   // ...nor are prose and fences around the code.
   const fences = lines.map((l, i) => (isFence(l) && !inOriginal.has(key(l)) ? i : -1)).filter((i) => i >= 0);
-  // (several blocks: what lies between one's closing fence and the next one's opening is prose,
-  // standing for the code left out between them)
-  if (fences.length >= 2) {
-    lines = fences.length % 2 === 0 ? fences.flatMap((f, k) => (k % 2 === 0 ? [...(k > 0 ? ['...'] : []), ...lines.slice(f + 1, fences[k + 1])] : [])) : lines.slice(fences[0] + 1, fences[fences.length - 1]);
-  }
+  if (fences.length >= 2) lines = insideFences(lines, fences);
   else if (fences.length === 1) lines = fences[0] < lines.length / 2 ? lines.slice(fences[0] + 1) : lines.slice(0, fences[0]);
   // A comment that only names a file (`// src/retry.ts`), heading the code, labels it.
   const head = lines.findIndex((l) => l.trim() !== '');
