@@ -4,7 +4,7 @@
 // the snippet also reads as the context of a short deletion.
 import type { Language } from '../languages/registry.js';
 import { isCommentLine } from './gaps.js';
-import { BLOCK_CLOSER, isBlank, isTrivial, keyOfLine, leadingLength, nameSetBy } from './lines.js';
+import { BLOCK_CLOSER, isBlank, isTrivial, keyOfLine, leadingLength, nameSetBy, subjectOf } from './lines.js';
 import type { Segment } from './normalise.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
@@ -44,9 +44,12 @@ export function keySetTwice(output: string[], added: Set<number>, shown: Set<num
   for (const row of added) {
     const key = nameOf(output[row]);
     if (key === null) continue;
-    const wide = data || keyOfLine(output[row]) !== null;
+    // (there, by what a line sets as data says it, a key or an assignment: not a word before a word,
+    // which a line of text also reads as a typed declaration)
+    const wide = keyOfLine(output[row]) !== null || (data && subjectOf(output[row]) === key);
     const near = [nearestKept(row, -1), nearestKept(row, 1)];
-    for (const kept of wide ? [...near, ...inRun(row, -1), ...inRun(row, 1)] : near) {
+    const far = wide ? [...inRun(row, -1), ...inRun(row, 1)].filter((r) => subjectOf(output[r]) === key) : [];
+    for (const kept of [...near, ...far]) {
       if (kept < 0 || shown.has(kept) || nameOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
       throw new MergeRefusal(
         'check_failed',
