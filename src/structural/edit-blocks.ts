@@ -5,7 +5,7 @@
 // guessed about deletions: each block's old lines are found in the file, exactly once, and
 // replaced by its new lines. Read as a lazy snippet, a diff's `+` and `-` lines were code.
 import { diffArrays } from 'diff';
-import { isBlank, lcsPairs, type Rung } from './lines.js';
+import { isBlank, lcsPairs, nonBlankRows, type Rung } from './lines.js';
 import { FENCE_OPEN } from './normalise.js';
 import { MergeRefusal } from './refusal.js';
 import { leadingWhitespace } from './text.js';
@@ -26,7 +26,7 @@ const HUNK = /^@@(?: -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@)?/;
 /** The update's edit blocks, or null when it is not written as explicit edits. */
 export function readEditBlocks(update: string): EditBlock[] | null {
   let lines = update.split(/\r\n|\r|\n/);
-  const nonBlank = lines.map((l, i) => (isBlank(l) ? -1 : i)).filter((i) => i >= 0);
+  const nonBlank = nonBlankRows(lines);
   if (nonBlank.length >= 2 && FENCE_OPEN.test(lines[nonBlank[0]]) && FENCE_OPEN.test(lines[nonBlank[nonBlank.length - 1]])) {
     lines = lines.slice(nonBlank[0] + 1, nonBlank[nonBlank.length - 1]);
   }

@@ -7,7 +7,7 @@
 // re-capitalised or re-punctuated are paired with the file's own.
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { documentedPath, isBlank, isTrivial, lcsPairs, leadingLength, withoutProperties } from './lines.js';
+import { documentedPath, inOrderWithin, isBlank, isTrivial, lcsPairs, leadingLength, withoutProperties } from './lines.js';
 import { lastRow } from './closers.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 
@@ -632,10 +632,7 @@ export function wordsGrown(a: string, b: string): boolean {
   const words = (l: string) => l.match(/[\p{L}\p{N}_$]+/gu) ?? [];
   const [x, y] = [words(a), words(b)];
   const [short, long] = x.length < y.length ? [x, y] : [y, x];
-  if (short.length < 2 || long.length - short.length > 2 || !short.some((w, i) => i > 0 && w.length >= 4)) return false;
-  let j = 0;
-  for (const w of long) if (j < short.length && w === short[j]) j++;
-  return j === short.length;
+  return short.length >= 2 && long.length - short.length <= 2 && short.some((w, i) => i > 0 && w.length >= 4) && inOrderWithin(short, long);
 }
 
 /**

@@ -42,6 +42,18 @@ export function nonBlankIn(lines: string[], a: number, b: number): number {
   return n;
 }
 
+/** The rows of `lines` that are not blank, in order. */
+export function nonBlankRows(lines: string[]): number[] {
+  return lines.map((l, i) => (isBlank(l) ? -1 : i)).filter((i) => i >= 0);
+}
+
+/** Whether `part`'s items all occur in `whole`, in order (not necessarily together). */
+export function inOrderWithin(part: string[], whole: string[]): boolean {
+  let k = 0;
+  for (const w of whole) if (k < part.length && w === part[k]) k++;
+  return k === part.length;
+}
+
 const TRIVIAL_WORDS = new Set([
   'end', 'else', 'else:', 'fi', 'done', 'esac', 'then', 'do', 'try:', 'finally:', 'pass', 'break', 'break;', 'continue',
   'continue;', 'return', 'return;', 'default:', 'begin', 'else {', '} else {', '};', '});', '})', ']);', '),', '},', '],',
@@ -144,9 +156,9 @@ export function nameSetBy(line: string, language: string): string | null {
 export function subjectOf(line: string): string | null {
   // (a list item that assigns, `- LOG_LEVEL=info` in a compose file's environment, sets its name;
   // not `- name: build`, one more item of a list of objects)
-  const item = /^-\s+([A-Za-z_][\w.]*)=(?!=)/.exec(line.trim());
-  if (item) return item[1];
   const t = line.trim();
+  const item = /^-\s+([A-Za-z_][\w.]*)=(?!=)/.exec(t);
+  if (item) return item[1];
   const d = DECLARED.exec(t) ?? ASSIGNED.exec(t);
   if (d) return d[1];
   const m = KEY_LINE.exec(t);

@@ -5,7 +5,7 @@ import type { Language } from '../languages/registry.js';
 import { expandCollapsed } from './collapsed.js';
 import { expandElided } from './elided.js';
 import { isMarkerLine } from './markers.js';
-import { isBlank } from './lines.js';
+import { isBlank, nonBlankRows } from './lines.js';
 import { parseText, type SourceText } from './text.js';
 
 export interface Segment {
@@ -47,7 +47,7 @@ const isFileHeading = (t: string) => /^(?:#{2,6}\s+|(?:file|path)\s*:\s*)?([*_`]
  * the fence lines are not the file's own.
  */
 function stripFence(lines: string[], inOriginal: (line: string) => boolean): string[] {
-  const nonBlank = lines.map((l, i) => (isBlank(l) ? -1 : i)).filter((i) => i >= 0);
+  const nonBlank = nonBlankRows(lines);
   if (nonBlank.length < 2) return lines;
   let first = 0;
   let open = nonBlank[first];
@@ -95,7 +95,7 @@ const WRAPPER = /^<(code_edit|updated_code|updated_file|new_code|edited_code|cod
 
 /** Drop one wrapper tag pair around the whole snippet, when its lines are not the file's. */
 function stripWrapper(lines: string[], inOriginal: (line: string) => boolean): string[] {
-  const nonBlank = lines.map((l, i) => (isBlank(l) ? -1 : i)).filter((i) => i >= 0);
+  const nonBlank = nonBlankRows(lines);
   if (nonBlank.length < 3) return lines;
   const [open, close] = [nonBlank[0], nonBlank[nonBlank.length - 1]];
   const m = WRAPPER.exec(lines[open].trim());
@@ -183,7 +183,10 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   // parseText drops each line's ending; trailing spaces are formatting too.
   const raw = parseText(update).lines.map((l) => l.trimEnd());
   const inOriginal = (l: string) => originalCount(l) > 0;
-  const lines = expandElided(expandCollapsed(dropPathComment(stripFence(stripWrapper(raw, inOriginal), inOriginal), lang, inOriginal), lang, original.lines), lang, original.lines);
+  // (outside in: tool markup, then a fence, then a path comment heading the code)
+  let lines = stripFence(stripWrapper(raw, inOriginal), inOriginal);
+  lines = dropPathComment(lines, lang, inOriginal);
+  lines = expandElided(expandCollapsed(lines, lang, original.lines), lang, original.lines);
   const flags = markerFlags(lines, lang, originalCount, original.lines);
   return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };
 }

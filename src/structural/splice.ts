@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, alignsSelectors, openBracketColumn, openerRow, realignContinuation, realignSelector } from './continuations.js';
-import { nameSetBy, firstWord, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
+import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -824,7 +824,7 @@ function editedAtTop(seg: string[], original: string[], lang: Language): void {
   const head = original.map((l, o) => [l.trim(), o] as const).filter(([l]) => l !== '').slice(0, seg.filter((l) => !isBlank(l)).length + 2);
   const imports = /^(?:import|from|#\s*include|using|require|use)\b/;
   const rewords = (a: string, b: string) =>
-    a !== b && ((a.startsWith('#!') && b.startsWith('#!')) || (!imports.test(a) && !imports.test(b) && (nearEdit(a, b) || grownLine(a, b) || wordsGrown(a, b))));
+    a !== b && ((a.startsWith('#!') && b.startsWith('#!')) || (!imports.test(a) && !imports.test(b) && (nearEdit(a, b) || wordsGrown(a, b))));
   for (const line of seg) {
     const top = head.find(([l]) => rewords(line.trim(), l));
     if (top) refuse(line, top[1], 'line');
@@ -1099,9 +1099,7 @@ function widens(a: string, b: string): boolean {
   // (comments are prose: a reworded one is for the comment checks)
   if (/^\s*(?:\/\/|#|\/\*|\*|--|<!--)/.test(b)) return false;
   if (a.trim() === b.trim() || wb.length < 2 || wa.length <= wb.length || leadOf(a) !== leadOf(b)) return false;
-  let k = 0;
-  for (const w of wa) if (k < wb.length && w === wb[k]) k++;
-  return k === wb.length;
+  return inOrderWithin(wb, wa);
 }
 
 /**
