@@ -666,7 +666,9 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   if (seg.markerBefore || fragment) {
     const [s, o] = now[0];
     let j = 0;
-    while (o === from && s - 1 - j >= 0 && o - 1 - j >= floor && setsSame(s - 1 - j, o - 1 - j)) j++;
+    // (not a line inside a construct the new lines above it open: `return ...` in a method added before the file's)
+    const underNewOpener = (k: number) => seg.lines.slice(0, k).some((l) => !isBlank(l) && indentColumns(l) < indentColumns(seg.lines[k]));
+    while (o === from && s - 1 - j >= 0 && o - 1 - j >= floor && setsSame(s - 1 - j, o - 1 - j) && !underNewOpener(s - 1 - j)) j++;
     from -= j;
   }
   return { from, to };
