@@ -172,7 +172,7 @@ export interface AnchorSearch {
  * Anchor a segment within original lines [lo, hi) at one rung. `defs` are definition matches
  * from tree-sitter (the same named definition in snippet and original).
  */
-export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo: number, hi: number, defs: Match[], segUnit?: number): AnchorSearch {
+export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo: number, hi: number, defs: Match[], segUnit?: number, own: Set<number> = new Set()): AnchorSearch {
   const keys = seg.map((l) => lineKey(l, rung, segUnit));
   const collect = (trivial: boolean, w: number, lo: number, hi: number): Match[] => {
     const out: Match[] = [];
@@ -184,7 +184,8 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
     }
     return out;
   };
-  let strong: Match[] = [...defs.filter((d) => d.o >= lo && d.o < hi), ...collect(false, STRONG, lo, hi)];
+  // (lines of a definition the segment adds (`own`) are its own: they anchor nothing)
+  let strong: Match[] = [...defs.filter((d) => d.o >= lo && d.o < hi), ...collect(false, STRONG, lo, hi).filter((m) => !own.has(m.s))];
   // A segment of only common lines (`}`, `end`, short lines) anchors on them if they are unique enough.
   const commonOnly = strong.length === 0;
   if (commonOnly) strong = collect(true, STRONG, lo, hi);
@@ -289,7 +290,7 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // block, so common lines (`}`, `return true;`) never pull the segment somewhere else.
   const okey = (o: number) => index.key(o, rung);
   const blockAt = (s0: number, k: number, o0: number) => {
-    for (let i = 0; i < k; i++) if (keys[s0 + i] !== okey(o0 + i)) return false;
+    for (let i = 0; i < k; i++) if (keys[s0 + i] !== okey(o0 + i) || own.has(s0 + i)) return false;
     return true;
   };
   const head: Match[] = [];
@@ -318,7 +319,7 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // `@typedef` line, ` */`, then the next comment the chain starts on. That reading pairs more of the
   // snippet's context than the nearest copy of its first line does.
   const lineForLine = (s0: number, n: number, o0: number, m: number, atEnd: boolean): Match[] => {
-    const alt = lcsPairs(n, m, (i, j) => keys[s0 + i] === okey(o0 + j));
+    const alt = lcsPairs(n, m, (i, j) => keys[s0 + i] === okey(o0 + j) && !own.has(s0 + i));
     if (alt.length === 0) return [];
     const [fs, fo] = alt[0];
     const [ls, lo] = alt[alt.length - 1];

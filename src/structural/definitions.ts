@@ -95,7 +95,7 @@ function definitionsOn(root: Node, rows: Set<number>): Definition[] {
 }
 
 /** A definition's name, and its node type, from its key (`type:name`). */
-const nameInKey = (d: Definition) => d.key.slice(d.key.indexOf(':') + 1);
+export const nameInKey = (d: Definition) => d.key.slice(d.key.indexOf(':') + 1);
 const kindInKey = (d: Definition) => d.key.slice(0, d.key.indexOf(':'));
 
 /** Definitions by key, keeping only keys that occur once. */

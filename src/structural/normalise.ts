@@ -17,10 +17,10 @@ export interface Segment {
   markerAfter: boolean;
   /** The marker line right after it, as written (its indentation says what it stands in). */
   markerAfterLine?: string;
-  /** Blank lines stood before (after) its first (last) line, trimmed: they do not anchor, but a
-   * segment that starts (ends) on new code keeps them between that code and the file's. */
-  blankBefore?: boolean;
-  blankAfter?: boolean;
+  /** How many blank lines stood before (after) its first (last) line, trimmed: they do not anchor,
+   * but a segment that starts (ends) on new code keeps them between that code and the file's. */
+  blankBefore?: number;
+  blankAfter?: number;
 }
 
 export interface Snippet {
@@ -169,7 +169,7 @@ function splitSegments(lines: string[], flags: boolean[]): Segment[] {
     while (a < b && isBlank(lines[a])) a++;
     while (b > a && isBlank(lines[b - 1])) b--;
     if (b > a) {
-      segments.push({ lines: lines.slice(a, b), snippetLine: a, markerBefore: markerSeen, markerAfter: j < lines.length, markerAfterLine: lines[j], blankBefore: a > i, blankAfter: b < j });
+      segments.push({ lines: lines.slice(a, b), snippetLine: a, markerBefore: markerSeen, markerAfter: j < lines.length, markerAfterLine: lines[j], blankBefore: a - i, blankAfter: j - b });
     }
     i = j;
   }

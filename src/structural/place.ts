@@ -6,7 +6,7 @@ import type { Node, Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { withTree } from '../languages/parser.js';
 import { anchorAtRung, closesOwnBlock, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
-import { collectDefinitions, uniqueDefinitions, type Definition } from './definitions.js';
+import { collectDefinitions, nameInKey, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
 import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
@@ -37,9 +37,9 @@ export function placeSegments(
   lineHints: number[],
 ): Placement[] {
   // The original's definitions are looked up only when some segment holds a whole one.
-  let origDefs: Map<string, Definition> | null = null;
+  let origDefs: Definition[] | null = null;
   const defMatches = segments.map((seg) =>
-    parser && root ? definitionMatches(parser, seg, language, orig.lines, () => (origDefs ??= uniqueDefinitions(collectDefinitions(root, false)))) : [],
+    parser && root ? definitionMatches(parser, seg, language, orig.lines, () => (origDefs ??= collectDefinitions(root, false))) : NO_DEFINITIONS,
   );
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root);
   contextInsideChain(segments, placements, orig.lines);
@@ -132,8 +132,21 @@ function alignedStarts(seg: string[], d: Definition, original: string[], o: Defi
   return [d.startRow, o.startRow];
 }
 
+/** What a segment's whole definitions say about where it goes. */
+export interface SegmentDefinitions {
+  /** The first and last lines of those the file has too, paired with the file's. */
+  matches: Match[];
+  /**
+   * The rows inside those whose name the file has nowhere (a method added beside a look-alike): a
+   * `return err` or `}` there is the new definition's own, no anchor. (Unless more than half its
+   * body is the file's: a definition renamed.)
+   */
+  own: Set<number>;
+}
+const NO_DEFINITIONS: SegmentDefinitions = { matches: [], own: new Set() };
+
 /** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
-function definitionMatches(parser: Parser, seg: Segment, language: Language, originalLines: string[], originalDefinitions: () => Map<string, Definition>): Match[] {
+function definitionMatches(parser: Parser, seg: Segment, language: Language, originalLines: string[], originalDefinitions: () => Definition[]): SegmentDefinitions {
   // Dedent so a method copied out of its class still parses as a definition.
   const indents = seg.lines.filter((l) => l.trim() !== '').map((l) => leadingWhitespace(l).length);
   const cut = Math.min(...indents);
@@ -148,11 +161,15 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     );
   }
   const out: Match[] = [];
-  if (defs.size === 0) return out;
-  const origDefs = originalDefinitions();
+  const own = new Set<number>();
+  if (defs.size === 0) return { matches: out, own };
+  const all = originalDefinitions();
+  const origDefs = uniqueDefinitions(all);
+  const names = new Set(all.map(nameInKey));
   const rel = (lines: string[], a: number, b: number) => indentColumns(lines[b]) - indentColumns(lines[a]);
   for (const [key, d] of defs) {
     const o = origDefs.get(key);
+    if (!o && !names.has(nameInKey(d))) newBody(seg.lines, d, originalLines, own);
     if (!o) continue;
     const [s0, o0] = alignedStarts(dedented, d, originalLines, o);
     out.push({ s: s0, o: o0, w: DEF_WEIGHT, kind: 'def-start' });
@@ -184,7 +201,17 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     }
     if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth && !bodyGoesOn && !stopsInside) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
   }
-  return out;
+  return { matches: out, own };
+}
+
+/** Adds the rows of new definition `d`'s body to `own`, unless more than half of its lines are the file's. */
+function newBody(seg: string[], d: Definition, original: string[], own: Set<number>): void {
+  const theFiles = new Set(original.map((l) => l.trim()));
+  // (a header the file has is no new definition: a fragment read as one, `unlink(false) {` after an initializer list)
+  if (theFiles.has(seg[d.startRow].trim())) return;
+  const body = seg.slice(d.startRow + 1, d.endRow + 1).map((l) => l.trim()).filter((t) => t !== '' && !isTrivial(t));
+  if (body.filter((t) => theFiles.has(t)).length * 2 > body.length) return;
+  for (let s = d.startRow + 1; s <= d.endRow; s++) own.add(s);
 }
 
 /** The rungs that match lines at their own depth (exactly, or but for trailing whitespace). */
@@ -195,9 +222,9 @@ const atOwnDepth = (rung: Rung) => rung === 'exact' || rung === 'whitespace';
  * segment's edge lines (its context) than the stricter ones. Matching more *inner* lines is no
  * reason: a line whose indentation the edit changed would then pass for an unchanged one.
  */
-function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIndex, defs: Match[], lo: number, hi: number): AnchorSearch {
+function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIndex, defs: SegmentDefinitions, lo: number, hi: number): AnchorSearch {
   const rungs: readonly Rung[] = otherUnit === null ? KEY_RUNGS : RUNGS;
-  const found = rungs.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs, otherUnit ?? undefined));
+  const found = rungs.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs.matches, otherUnit ?? undefined, defs.own));
   // A snippet indented in another unit (spaces for a tab file, 4 spaces for 2) differs on every
   // indented line: then matching many more lines is reason enough to climb. Where the strict rungs
   // already match half as many, the extra lines the loose one pairs are the edit's re-indented ones.
@@ -269,7 +296,7 @@ function resolvePlacements(
   markers: number,
   orig: SourceText,
   index: OriginalIndex,
-  defMatches: Match[][],
+  defMatches: SegmentDefinitions[],
   lineHints: number[],
   root: Node | null,
 ): Placement[] {

@@ -438,10 +438,10 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         if (steps[j][0] - steps[j - 1][0] === 1) unstatedDeletion(orig.lines, steps[j - 1][1] + 1, steps[j][1], language, edit);
       }
     }
-    // A segment that opens on new code after a blank line the snippet wrote (trimmed for anchoring)
-    // keeps that blank between the file's code and its own (a method added after another).
-    const separated = (seg.blankBefore && !paired.has(0)) || separatesLikeItsNeighbour(seg, orig.lines, kept, p.from);
-    if (separated && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
+    // A segment that opens on new code after blank lines the snippet wrote (trimmed for anchoring)
+    // keeps them between the file's code and its own (a method added after another; two in Python).
+    const separation = seg.blankBefore && !paired.has(0) ? seg.blankBefore : separatesLikeItsNeighbour(seg, orig.lines, kept, p.from) ? 1 : 0;
+    if (separation > 0 && lines.length > 0 && lines[lines.length - 1].trim() !== '') for (let k = 0; k < separation; k++) addRow('');
     seg.lines.forEach((line, s) => {
       const o = paired.get(s);
       if (o !== undefined) {
@@ -634,9 +634,20 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   // lines past the last kept one are its own: only a blank line there is the file's)
   const fragment = !seg.markerBefore && !seg.markerAfter;
   const sameAtEnd = (s: number, o: number) => same(s, o) && (!fragment || isBlank(seg.lines[s]));
+  // (blank lines with new lines past them, before a marker, are theirs, separating them from the
+  // kept ones: the file's blank then separates them from what follows, `}`, blank, new method,
+  // blank, next method)
+  const ownBlank = (s: number, o: number, step: 1 | -1 = 1): boolean => {
+    if (fragment || !isBlank(seg.lines[s])) return false;
+    const inSeg = (k: number) => k >= 0 && k < seg.lines.length;
+    const inFile = (q: number) => q >= 0 && q < original.length;
+    while (inSeg(s) && inFile(o) && isBlank(seg.lines[s]) && isBlank(original[o])) [s, o] = [s + step, o + step];
+    // (a line that reads like the file's there edits it: the blank before it is the file's)
+    return inSeg(s) && !(inFile(o) && (same(s, o) || nearEdit(seg.lines[s].trim(), original[o].trim())));
+  };
   if (seg.markerAfter || fragment) {
     let [s, o] = kept[kept.length - 1];
-    while (o === to && s + 1 < seg.lines.length && o + 1 < ceiling && sameAtEnd(s + 1, o + 1)) paired.set(++s, (to = ++o));
+    while (o === to && s + 1 < seg.lines.length && o + 1 < ceiling && sameAtEnd(s + 1, o + 1) && !ownBlank(s + 1, o + 1)) paired.set(++s, (to = ++o));
   }
   if (seg.markerBefore || fragment) {
     let [s, o] = kept[0];
