@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, alignsSelectors, openBracketColumn, openerRow, realignContinuation, realignSelector } from './continuations.js';
-import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, subjectOf, type Rung } from './lines.js';
+import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, nonBlankRows, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -637,13 +637,16 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   // (blank lines with new lines past them, before a marker, are theirs, separating them from the
   // kept ones: the file's blank then separates them from what follows, `}`, blank, new method,
   // blank, next method)
-  const ownBlank = (s: number, o: number, step: 1 | -1 = 1): boolean => {
-    if (fragment || !isBlank(seg.lines[s])) return false;
-    const inSeg = (k: number) => k >= 0 && k < seg.lines.length;
-    const inFile = (q: number) => q >= 0 && q < original.length;
-    while (inSeg(s) && inFile(o) && isBlank(seg.lines[s]) && isBlank(original[o])) [s, o] = [s + step, o + step];
-    // (a line that reads like the file's there edits it: the blank before it is the file's)
-    return inSeg(s) && !(inFile(o) && (same(s, o) || nearEdit(seg.lines[s].trim(), original[o].trim())));
+  const ownBlank = (s: number, o: number): boolean => {
+    if (!isBlank(seg.lines[s])) return false;
+    while (s < seg.lines.length && o < original.length && isBlank(seg.lines[s]) && isBlank(original[o])) [s, o] = [s + 1, o + 1];
+    if (s >= seg.lines.length) return false;
+    // (a line that reads like the file's there edits it: the blank before it is the file's; a
+    // fragment's new lines may end on such an edit further on, `module.exports` grown)
+    const edits = (k: number, q: number) => q < original.length && (same(k, q) || nearEdit(seg.lines[k].trim(), original[q].trim()));
+    if (!fragment) return !edits(s, o);
+    const next = nonBlankRows(original.slice(o, o + 6)).slice(0, 3).map((r) => o + r);
+    return !seg.lines.slice(s).some((l, k) => !isTrivial(l) && next.some((q) => edits(s + k, q)));
   };
   if (seg.markerAfter || fragment) {
     let [s, o] = kept[kept.length - 1];
