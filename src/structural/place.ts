@@ -8,9 +8,9 @@ import { withTree } from '../languages/parser.js';
 import { anchorAtRung, closesOwnBlock, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, nameInKey, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
-import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, RUNGS, type Rung } from './lines.js';
+import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nameSetBy, nonBlankIn, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
-import { isCommentLine, readsLike } from './gaps.js';
+import { grownLine, isCommentLine, readsLike } from './gaps.js';
 import { MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
 import { detectIndentUnit, leadingWhitespace, type SourceText } from './text.js';
@@ -41,7 +41,7 @@ export function placeSegments(
   const defMatches = segments.map((seg) =>
     parser && root ? definitionMatches(parser, seg, language, orig.lines, () => (origDefs ??= collectDefinitions(root, false))) : NO_DEFINITIONS,
   );
-  const placements = resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root);
+  const placements = resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root, language);
   contextInsideChain(segments, placements, orig.lines);
   if (markers > 0) {
     refuseUnmarkedTopLevelEnds(segments, placements, orig, root, language);
@@ -79,7 +79,7 @@ function closingAnchor(seg: string[], lines: string[], at: [number, number]): Se
  */
 function contextInsideChain(segments: Segment[], placements: Placement[], lines: string[]): void {
   placements.forEach((p, i) => {
-    if (p.kind !== 'anchor') return;
+    if (p.kind !== 'anchor' || p.anchor.chain.matches.length === 0) return;
     const seg = segments[i].lines;
     const chain = p.anchor.chain.matches;
     const first = chain[0];
@@ -299,6 +299,7 @@ function resolvePlacements(
   defMatches: SegmentDefinitions[],
   lineHints: number[],
   root: Node | null,
+  language: Language,
 ): Placement[] {
   const n = orig.lines.length;
   const placed: (Placement | undefined)[] = new Array(segments.length);
@@ -440,12 +441,50 @@ function resolvePlacements(
       const after = root && i > 0 ? endOfOpenedBlock(seg, segments[i - 1], placed[i - 1], orig.lines, root) : null;
       if (after !== null) return { kind: 'inside', after } as const;
     }
+    // (one new line between markers, its neighbours placed: the file's one line it edits, if any)
+    const neighboursPlaced = (i === 0 || placed[i - 1]) && (i === segments.length - 1 || placed[i + 1]);
+    const edits = seg.markerBefore && seg.markerAfter && neighboursPlaced ? linesALoneLineEdits(seg, orig.lines, bounds(i), language) : [];
+    if (edits.length === 1) {
+      const o = edits[0];
+      const anchor: SegmentAnchor = { rung: 'exact', chain: { matches: [], score: 0 }, strength: 0, edges: 0, start: o, end: o };
+      return { kind: 'anchor', anchor, from: o, to: o } satisfies Placement;
+    }
+    if (edits.length > 1) {
+      throw new MergeRefusal('ambiguous_anchor', `Segment ${i + 1} of the update is one new line that edits any of ${edits.length} lines of the file.`, {
+        ...where,
+        candidates: edits.map((o) => ({ start_line: o + 1, end_line: o + 1 })),
+      });
+    }
     throw new MergeRefusal('no_anchor', `Segment ${i + 1} of the update matches no line of the file.`, {
       ...where,
       lines: seg.lines,
     });
   });
   return placements;
+}
+
+/**
+ * A segment of one new line between two markers (`debug: bool = True`, nothing around it) edits
+ * one of the file's lines: the rows in [lo, hi) at its depth that set the same name, or that it
+ * grows or shortens by a piece (`f(a)` made `f(a, b)`), the same first word on both. Imports are
+ * left out: a new one beside a look-alike is added, not swapped.
+ */
+function linesALoneLineEdits(seg: Segment, original: string[], [lo, hi]: [number, number], language: Language): number[] {
+  const rows = seg.lines.filter((l) => !isBlank(l));
+  if (rows.length !== 1) return [];
+  const line = rows[0];
+  const t = line.trim();
+  if (isTrivial(line) || /^(?:import|from|use|using|require|#\s*include)\b/.test(t)) return [];
+  const name = nameSetBy(line, language.id);
+  const out: number[] = [];
+  for (let o = lo; o < hi; o++) {
+    const f = original[o];
+    if (isBlank(f) || indentColumns(f) !== indentColumns(line) || f.trim() === t) continue;
+    const sameName = name !== null && nameSetBy(f, language.id) === name;
+    const grown = t.length >= 12 && firstWord(f) === firstWord(line) && grownLine(t, f.trim());
+    if (sameName || grown) out.push(o);
+  }
+  return out;
 }
 
 /**
