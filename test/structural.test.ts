@@ -196,6 +196,20 @@ describe('fenced snippets', () => {
     // a line of code before a fence is not a lead-in: nothing is stripped, and the fence is refused
     await expect(applyEdit({ code: swift, update: `let x = f(1)\n${body}`, path: 'main.swift', mode: 'structural' }, DEFAULTS.limits)).rejects.toMatchObject({ status: 422 });
   });
+
+  it('an explanation after the fence goes too, its list items with it, except where list items are content', async () => {
+    const { applyEdit } = await import('../src/apply/pipeline.js');
+    const { DEFAULTS } = await import('../src/config.js');
+    const swift = 'import Foundation\n\nfunc main() {\n    print("hi")\n}\n';
+    const update = 'Here is the change:\n```swift\n// ... existing code ...\nfunc main() {\n    print("hello")\n}\n```\n\nThis prints hello. It also:\n- keeps the imports\n2. leaves `main` where it is\n';
+    const r = await applyEdit({ code: swift, update, path: 'main.swift', mode: 'structural' }, DEFAULTS.limits);
+    expect(r.content).toBe(swift.replace('"hi"', '"hello"'));
+    // In Markdown a list item after a code block may be the file's content: never dropped as prose.
+    const md = '# Notes\n\n- one\n';
+    const m = await applyEdit({ code: md, update: '```sh\nnpm test\n```\n- two\n', path: 'NOTES.md', mode: 'structural' }, DEFAULTS.limits).catch((e) => e);
+    if (m.content !== undefined) expect(m.content).toContain('- two');
+    else expect(m.status).toBe(422);
+  });
 });
 
 describe('the model path sees the normalised snippet', () => {

@@ -39,6 +39,13 @@ const isProse = (line: string) => {
   return /^[\p{Lu}*][^;{}=<>]*[:.!]$/u.test(t) || /^(?:here|sure|updated|below|the)\b/i.test(t) || /^[^;{}=<>()[\]]+ [^;{}=<>()[\]]*:$/.test(t) || isFileHeading(t);
 };
 
+/**
+ * A line of the explanation after a fence: prose, or a list item of it ("- keeps the route path",
+ * "2. Logs the id."), whatever it ends with. (Not in files whose own lines are list items:
+ * Markdown and other text without a grammar, YAML.)
+ */
+const isClosingProse = (line: string) => isProse(line) || (/^\s*(?:[-*\u2022]|\d+[.)])\s+[\p{L}`*]/u.test(line) && !/[;{]\s*$/.test(line));
+
 /** The file's name over a fence, as models title it: "a.swift", "**src/a.ts**", "`a.py`:", "## src/a.go", "File: a.rb". */
 const isFileHeading = (t: string) => /^(?:#{2,6}\s+|(?:file|path)\s*:\s*)?([*_`]{0,2})[\w./\\-]+\.\w+\1:?$/i.test(t);
 
@@ -46,7 +53,8 @@ const isFileHeading = (t: string) => /^(?:#{2,6}\s+|(?:file|path)\s*:\s*)?([*_`]
  * Drop one markdown fence around the snippet, with a line of prose before it (and after it), when
  * the fence lines are not the file's own.
  */
-function stripFence(lines: string[], inOriginal: (line: string) => boolean): string[] {
+function stripFence(lines: string[], inOriginal: (line: string) => boolean, lang: Language): string[] {
+  const closingProse = lang.grammarPath !== null && lang.id !== 'yaml' ? isClosingProse : isProse;
   const nonBlank = nonBlankRows(lines);
   if (nonBlank.length < 2) return lines;
   let first = 0;
@@ -59,7 +67,7 @@ function stripFence(lines: string[], inOriginal: (line: string) => boolean): str
   if (!m || inOriginal(lines[open])) return lines;
   // The closing fence: the same run of backticks (or tildes), followed by prose at most.
   let last = nonBlank.length - 1;
-  while (last > first && lines[nonBlank[last]].trim() !== m[1] && isProse(lines[nonBlank[last]]) && !inOriginal(lines[nonBlank[last]])) last--;
+  while (last > first && lines[nonBlank[last]].trim() !== m[1] && closingProse(lines[nonBlank[last]]) && !inOriginal(lines[nonBlank[last]])) last--;
   const close = nonBlank[last];
   if (last <= first || lines[close].trim() !== m[1]) return lines;
   return joinBlocks(lines.slice(open + 1, close), m[1], inOriginal);
@@ -184,7 +192,7 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   const raw = parseText(update).lines.map((l) => l.trimEnd());
   const inOriginal = (l: string) => originalCount(l) > 0;
   // (outside in: tool markup, then a fence, then a path comment heading the code)
-  let lines = stripFence(stripWrapper(raw, inOriginal), inOriginal);
+  let lines = stripFence(stripWrapper(raw, inOriginal), inOriginal, lang);
   lines = dropPathComment(lines, lang, inOriginal);
   lines = expandElided(expandCollapsed(lines, lang, original.lines), lang, original.lines);
   const flags = markerFlags(lines, lang, originalCount, original.lines);
