@@ -31,6 +31,13 @@ describe('backstop', () => {
     expect(refusal(() => backstop({ update, original, output: [...output.slice(0, 6), '  three();', '}'] }))).toBe('check_failed');
   });
 
+  it('reads line numbers a viewer printed as no code, and still looks for each line', () => {
+    const update = '// ... existing code ...\n     6\u2192function b() {\n     7\u2192  three();\n  four();\n     8\u2192}\n';
+    const output = [...original.slice(0, 7), '  four();', '}'];
+    expect(refusal(() => backstop({ update, original, output }))).toBeNull();
+    expect(refusal(() => backstop({ update, original, output: original }))).toBe('check_failed');
+  });
+
   it('refuses an output that lacks a snippet line', () => {
     const update = '// ... existing code ...\nfunction b() {\n  four();\n}\n';
     expect(refusal(() => backstop({ update, original, output: original }))).toBe('check_failed');

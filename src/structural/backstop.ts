@@ -86,6 +86,9 @@ export function backstop({ update, original, output }: BackstopInput): void {
   const fences = lines.map((l, i) => (isFence(l) && !inOriginal.has(key(l)) ? i : -1)).filter((i) => i >= 0);
   if (fences.length >= 2) lines = insideFences(lines, fences);
   else if (fences.length === 1) lines = fences[0] < lines.length / 2 ? lines.slice(fences[0] + 1) : lines.slice(0, fences[0]);
+  // Line numbers a viewer printed (`  12\tcode`, `  12→code`) on most code lines are not code.
+  const numbered = lines.filter((l) => /^\s*\d+(?:\t|\u2192)/.test(l)).length;
+  if (numbered >= 2 && numbered * 2 >= lines.filter((l) => l.trim() !== '' && !looksLikeMarker(l)).length) lines = lines.map((l) => l.replace(/^\s*\d+(?:\t|\u2192)/, ''));
   // A comment that only names a file (`// src/retry.ts`), heading the code, labels it.
   const head = lines.findIndex((l) => l.trim() !== '');
   if (head >= 0 && !inOriginal.has(key(lines[head])) && namesAFile(lines[head])) lines = lines.slice(head + 1);

@@ -130,6 +130,24 @@ function dropPathComment(lines: string[], lang: Language, inOriginal: (line: str
   return [...lines.slice(0, first), ...lines.slice(first + 1)];
 }
 
+/** A line as a file viewer numbers it: `    12\tcode` (`cat -n`), `    12→code` (an agent's read tool). */
+const NUMBERED = /^\s*(\d{1,7})(?:\t|\u2192)/;
+
+/**
+ * Line numbers copied with the code from a viewer's output, on most of its code lines: dropped
+ * where they are the file's own, most numbered lines reading at their number exactly as the file's
+ * line there (two at least). New lines a model wrote without a number stay as written.
+ */
+function dropLineNumbers(lines: string[], original: string[], lang: Language): string[] {
+  const numbered = lines.map((l) => NUMBERED.exec(l));
+  const rows = numbered.filter((m) => m !== null);
+  // (on most of the code lines: markers and new lines may come without)
+  if (rows.length < 2 || rows.length * 2 < lines.filter((l) => !isBlank(l) && !isMarkerLine(l, lang)).length) return lines;
+  const fits = rows.filter((m) => original[Number(m[1]) - 1]?.trimEnd() === m.input.slice(m[0].length).trimEnd() && !isBlank(original[Number(m[1]) - 1])).length;
+  if (fits < 2 || fits * 2 < rows.length) return lines;
+  return lines.map((l, i) => (numbered[i] ? l.slice(numbered[i]![0].length) : l));
+}
+
 /**
  * Which snippet lines are markers. A line the original holds as often as the snippet does is the
  * file's own (a comment that happens to read like a marker), never a marker. In Python a bare
@@ -194,6 +212,7 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   // (outside in: tool markup, then a fence, then a path comment heading the code)
   let lines = stripFence(stripWrapper(raw, inOriginal), inOriginal, lang);
   lines = dropPathComment(lines, lang, inOriginal);
+  lines = dropLineNumbers(lines, original.lines, lang);
   lines = expandElided(expandCollapsed(lines, lang, original.lines), lang, original.lines);
   const flags = markerFlags(lines, lang, originalCount, original.lines);
   return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };
