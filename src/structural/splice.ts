@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength,
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentWords, grownLine, likeness, nearEdit, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentWords, grownLine, likeness, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -130,6 +130,87 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
       `To add the block, show that line ${step === 1 ? 'after' : 'before'} it as context; to rewrite that block, show its first line as it stands now.`,
     { kind: 'new_block_or_rewrite', line: telling + 1 },
   );
+}
+
+/**
+ * Before a marker, a new block whose closing lines the file has more than once (`return err`, `}`,
+ * `</li>`, `return 0`), paired with those of the file's next sibling (`case "stop":` after the new
+ * `case "restart":`, an `<li>`, a match arm, an `elif`): read so, the new block rewrites that
+ * sibling, its other lines deleted; read as the snippet's own, it goes in after the lines before it
+ * and the sibling stays under the marker. Refused where the second reading holds too: the new lines,
+ * with the file's repeated lines right above them that may open them (`<li>`), form a whole block
+ * (brackets balanced; in Python or YAML, opened by a header line ending in `:`), no line after them
+ * says where they are (one the file has once), and the first file line that would go starts as the
+ * first new line does, at its depth (`case`, `elif`, `<a`). (A first new line that is that line
+ * grown or changed a little, `if (!warned.exchange(true))` over `if (!warned)`, a selector's
+ * `:read-only` made `[readonly]`, edits it.)
+ * `kept`: [snippet line, original line] pairs, in order.
+ */
+/**
+ * Brackets, and with `tags` markup tags, a line opens minus those it closes (strings and
+ * self-closing tags aside). (Tags only in markup: `static_cast<int8_t>` is no element.)
+ */
+function opensMinusCloses(line: string, tags: boolean): number {
+  const code = line.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '""');
+  let n = 0;
+  for (const ch of code) {
+    if (ch === '{' || ch === '(' || ch === '[') n++;
+    else if (ch === '}' || ch === ')' || ch === ']') n--;
+  }
+  for (const tag of tags ? (line.match(/<\/?[A-Za-z][\w.:-]*(?:\s[^<>]*?)?\/?>/g) ?? []) : []) {
+    if (tag.startsWith('</')) n--;
+    else if (!tag.endsWith('/>') && !/^<(?:br|hr|img|input|meta|link|area|base|col|embed|source|track|wbr)\b/.test(tag)) n++;
+  }
+  return n;
+}
+
+function siblingOrRewrite(seg: string[], original: string[], kept: [number, number][], index: OriginalIndex, language: Language): void {
+  const keptRows = new Map(kept);
+  const first = seg.findIndex((l, s) => !isBlank(l) && !keptRows.has(s));
+  if (first < 0) return;
+  const tail = kept.filter(([s]) => s > first);
+  const repeated = (line: string) => isBlank(line) || index.positions(lineKey(line, 'trimmed'), 'trimmed').length > 1;
+  if (tail.length === 0 || !tail.every(([s]) => repeated(seg[s]))) return;
+  const [, lastO] = tail[tail.length - 1];
+  const headers = language.id === 'python' || language.id === 'yaml';
+  const markup = ['html', 'vue', 'tsx', 'javascript'].includes(language.id);
+  const opensBlock = (c: number) => {
+    const part = seg.slice(c).filter((l) => !isBlank(l));
+    // (a header ending in `:` with a body below it: `elif ...:`, `case "x":`)
+    const body = part.slice(1);
+    if (/:\s*(?:#.*)?$/.test(part[0]) && body.length > 0 && body.every((l) => indentColumns(l) > indentColumns(part[0]))) {
+      return bracketBalance(part.join('\n')).every((n) => n === 0);
+    }
+    if (headers) return false;
+    // (one block: its first line opens it, and only its last closes it)
+    let depth = 0;
+    for (let k = 0; k < part.length; k++) {
+      depth += opensMinusCloses(part[k], markup);
+      if (k === 0 ? depth <= 0 : k < part.length - 1 ? depth <= 0 : depth !== 0) return false;
+    }
+    return part.length > 1;
+  };
+  // (the new block may start on repeated lines right above the first new one: its `<li>`)
+  for (let c = first; c >= 1 && (c === first || (keptRows.has(c) && repeated(seg[c]))); c--) {
+    if (!opensBlock(c)) continue;
+    const before = kept.filter(([s]) => s < c);
+    if (before.length === 0) return;
+    const from = before[before.length - 1][1];
+    const tailRows = new Set(kept.filter(([s]) => s >= c).map(([, o]) => o));
+    const dropped: number[] = [];
+    for (let o = from + 1; o < lastO; o++) if (!tailRows.has(o) && !isBlank(original[o])) dropped.push(o);
+    if (dropped.length === 0 || grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim())) return;
+    // (a sibling: the first line it would drop starts as the first new one does, at its depth)
+    const sibling = original[dropped[0]];
+    const lead = (line: string) => /^\W*\w+/.exec(line.trim())?.[0];
+    if (indentColumns(sibling) !== indentColumns(seg[first]) || lead(sibling) !== lead(seg[first])) return;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's new lines after "${seg[before[before.length - 1][0]].trim().slice(0, 60)}" read either as a new block there, or as a rewrite of the file's next block, whose line ${dropped[0] + 1} ("${original[dropped[0]].trim().slice(0, 60)}") they would replace: the lines they end on occur elsewhere in the file too. ` +
+        'To add the block, show that line after it as context; to rewrite that block, show its first line as it stands now.',
+      { kind: 'new_block_or_rewrite', line: dropped[0] + 1 },
+    );
+  }
 }
 
 /**
@@ -458,6 +539,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     if (!p.wholeFile) {
       const ordered = [...paired.entries()].sort((x, y) => x[0] - y[0]);
       if (seg.markerAfter) newBlockOrRewrite(seg.lines, orig.lines, ordered, index, 1);
+      if (seg.markerAfter) siblingOrRewrite(seg.lines, orig.lines, ordered, index, language);
       if (seg.markerBefore) newBlockOrRewrite(seg.lines, orig.lines, ordered, index, -1);
     }
     describeEdit(edit, seg.lines, paired, p.from, p.to);
