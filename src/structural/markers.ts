@@ -12,7 +12,7 @@ const TRAILING_ELLIPSIS = new RegExp(String.raw`^(\S.*?)\s*${ELLIPSIS}$`);
 const PHRASE =
   /^(?:keep(?:ing)?\s+)?(?:the\s+|all\s+)?(?:existing|rest\s+of|remaining|unchanged|other|previous|omitted|same)\b[\p{L}\p{N}\s'’,:()\/._-]*$/iu;
 const CODE_NOUN =
-  /\b(?:code|lines?|methods?|functions?|imports?|fields?|propert(?:y|ies)|implementation|content|file|class(?:es)?|cases?|tests?|members?|logic|body|statements?|config(?:uration)?|styles?|rules?|elements?|markup|props|handlers?|routes?|declarations?|definitions?|exports?|types?|keys?|entries|items|unchanged|as before|here)\b/i;
+  /\b(?:code|lines?|methods?|functions?|imports?|fields?|propert(?:y|ies)|implementation|content|file|class(?:es)?|cases?|tests?|members?|logic|body|statements?|config(?:uration)?|styles?|rules?|elements?|markup|props|handlers?|routes?|declarations?|definitions?|exports?|types?|keys?|entries|items|page|template|components?|blocks?|unchanged|as before|here)\b/i;
 
 /**
  * The comment forms models write markers in whatever the file's language: `// ... existing code ...`
