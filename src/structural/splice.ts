@@ -273,6 +273,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
   const shared = segments.map((seg, i) => {
     const p = placements[i];
     if (p.kind !== 'anchor') return [];
+    // (a lone line placed on the file's line it edits, at its depth: that line says where it sits)
+    if (p.anchor.chain.matches.length === 0) return seg.lines.filter((l) => !isBlank(l)).map((l) => [l, orig.lines[p.from]] as [string, string]);
     const strong = p.anchor.chain.matches.filter((m) => (m.kind === 'def-start' || (m.kind === 'text' && pairs[i].get(m.s) === m.o)) && m.w >= STRONG_WEIGHT);
     const from = strong.length > 0 ? strong.map((m) => [m.s, m.o]) : [...pairs[i]];
     return from.map(([s, o]) => [seg.lines[s], orig.lines[o]] as [string, string]);
