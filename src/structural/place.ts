@@ -145,6 +145,23 @@ export interface SegmentDefinitions {
 }
 const NO_DEFINITIONS: SegmentDefinitions = { matches: [], own: new Set() };
 
+/** A decorator or annotation line: `@retry(...)`, `@Override`, `#[derive(...)]`, `[HttpGet]`. */
+const DECORATOR = /^\s*(?:@[\w.]+|#\[.*\]|\[[A-Z]\w*(?:\(.*\))?\])/;
+
+/**
+ * Where both headers sit under as many decorator lines as each other (the grammar's definition node
+ * may start below them), the definition starts at the first of them on both sides: the snippet's
+ * decorators stand where the file's do, edited or not (`@retry(...)` with new arguments over the
+ * file's; paired at the header, the old one stayed above the new).
+ */
+function decoratedStarts(seg: string[], original: string[], [s0, o0]: [number, number]): [number, number] {
+  let k = 0;
+  while (s0 - k - 1 >= 0 && o0 - k - 1 >= 0 && DECORATOR.test(seg[s0 - k - 1]) && DECORATOR.test(original[o0 - k - 1])) k++;
+  // (the same number of them: one more on either side is one added or dropped, and says nothing of which)
+  if (k === 0 || (s0 - k - 1 >= 0 && DECORATOR.test(seg[s0 - k - 1])) || (o0 - k - 1 >= 0 && DECORATOR.test(original[o0 - k - 1]))) return [s0, o0];
+  return [s0 - k, o0 - k];
+}
+
 /** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
 function definitionMatches(parser: Parser, seg: Segment, language: Language, originalLines: string[], originalDefinitions: () => Definition[]): SegmentDefinitions {
   // Dedent so a method copied out of its class still parses as a definition.
@@ -171,7 +188,7 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
     const o = origDefs.get(key);
     if (!o && !names.has(nameInKey(d))) newBody(seg.lines, d, originalLines, own);
     if (!o) continue;
-    const [s0, o0] = alignedStarts(dedented, d, originalLines, o);
+    const [s0, o0] = decoratedStarts(dedented, originalLines, alignedStarts(dedented, d, originalLines, o));
     out.push({ s: s0, o: o0, w: DEF_WEIGHT, kind: 'def-start' });
     // The definition's end pays back the cost of the body lines it replaces: replacing a whole
     // definition is what the snippet says, however much shorter the new body is.
