@@ -133,6 +133,36 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
 }
 
 /**
+ * New lines between two kept lines that replace file lines reaching out of the block both sit in:
+ * `return -1;` kept, a new range check, then the next look-alike block's `return -1;` kept, the
+ * lines between (`return 0;`, `}`, `if (strcmp(key, "timeout") == 0) {`, ...) deleted. The
+ * snippet's repeated line pulled the chain on to a look-alike; a replacement that closes a block
+ * and opens another writes lines at that depth itself. Refused.
+ * `prev`, `next`: consecutive kept lines as [snippet line, original line].
+ */
+function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number]): void {
+  // (measured in the file's columns: a snippet indented otherwise says nothing this way)
+  if (sb - sa < 2 || ob - oa < 2 || indentColumns(seg[sa]) !== indentColumns(original[oa]) || indentColumns(seg[sb]) !== indentColumns(original[ob])) return;
+  const depthOf = (lines: string[]) => Math.min(...lines.filter((l) => !isBlank(l)).map(indentColumns));
+  const added = seg.slice(sa + 1, sb);
+  const dropped = original.slice(oa + 1, ob);
+  if (added.every(isBlank) || dropped.every(isBlank)) return;
+  const floor = Math.min(indentColumns(original[oa]), indentColumns(original[ob]), depthOf(added));
+  if (isBlank(original[oa]) || isBlank(original[ob]) || depthOf(dropped) >= floor) return;
+  // (and one of the lines out there reads like one the snippet kept above: a look-alike block's
+  // header; `} else {` given up for a `when` branch is the edit's own)
+  const keptAbove = seg.slice(0, sa + 1).filter((l) => !isBlank(l) && !isTrivial(l)).map((l) => l.trim());
+  const header = (l: string) => !isBlank(l) && indentColumns(l) < floor && l.trim().length >= 12 && !isTrivial(l);
+  if (!dropped.some((l) => header(l) && keptAbove.some((k) => nearEdit(k, l.trim())))) return;
+  throw new MergeRefusal(
+    'unstated_deletion',
+    `The update replaces lines ${oa + 2}-${ob} of the file with its new lines, but those lines reach out of the block the lines around them sit in (line ${oa + 2 + dropped.findIndex((l) => !isBlank(l) && indentColumns(l) < floor)}) and the new ones do not: the update likely repeats a line of the block it edits, and was matched on a look-alike further on. ` +
+      'Show the unchanged lines right after the new ones.',
+    { start_line: oa + 2, end_line: ob, kind: 'replaced_across_blocks' },
+  );
+}
+
+/**
  * Before a marker, a new block whose closing lines the file has more than once (`return err`, `}`,
  * `</li>`, `return 0`), paired with those of the file's next sibling (`case "stop":` after the new
  * `case "restart":`, an `<li>`, a match arm, an `elif`): read so, the new block rewrites that
@@ -463,6 +493,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       const cut = p.wholeFile ? null : cutConstructSliding(root, orig.lines, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
+    if (!p.wholeFile) for (let k = 1; k < kept.length; k++) replacedAcrossBlocks(seg.lines, orig.lines, kept[k - 1], kept[k]);
     // New lines at an edge next to a marker sit beside the file's line there; a near-copy of it is
     // no clear insertion.
     if (kept.length > 0 && !p.wholeFile) {
