@@ -116,8 +116,8 @@ const ASSIGNED = /^([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*=(?![=>])/;
 
 /** First words that start a statement, not a declaration with a type (`return x;`, `delete p;`). */
 const NOT_A_TYPE = new Set('return delete throw goto case else new await yield typeof import export package using namespace echo print puts raise assert not in of do'.split(' '));
-/** A name declared with a type: `std::size_t hits_ = 0;`, `std::atomic<int> n{0};`, `private final Map<K, V> cache = ...`, `public int Count { get; set; }`. */
-const TYPED = /^(?:(?:static|const|constexpr|mutable|volatile|inline|extern|unsigned|signed|struct|final|private|public|protected|internal|readonly)\s+)*([A-Za-z_][\w:]*)(?:\s*<[^;={}()]*>)?[\s*&]+([A-Za-z_]\w*)\s*(?:=(?!=)|\{|;|\[)/;
+/** A name declared with a type: `std::size_t hits_ = 0;`, `std::atomic<int> n{0};`, `private final Map<K, V> cache = ...`, `public int Count { get; set; }`, `public string? Email { get; set; }`, `int[] xs;`. */
+const TYPED = /^(?:(?:static|const|constexpr|mutable|volatile|inline|extern|unsigned|signed|struct|final|private|public|protected|internal|readonly)\s+)*([A-Za-z_][\w:]*)(?:\s*<[^;={}()]*>)?\??(?:\[\])*[\s*&]+([A-Za-z_]\w*)\s*(?:=(?!=)|\{|;|\[)/;
 /** A class field behind modifiers alone: `private cache = new Map()`, `readonly limit: number;`. */
 const MODIFIED = /^(?:(?:public|private|protected|internal|static|readonly|declare|override|abstract)\s+)+([A-Za-z_$][\w$]*)[?!]?\s*(?:[:=;]|$)/;
 /** A Go struct field or grouped declaration: `Total     float64`, `Tags []string \`json:"tags"\``. */
