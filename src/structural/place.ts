@@ -224,11 +224,17 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
 /** Adds the rows of new definition `d`'s body to `own`, unless more than half of its lines are the file's. */
 function newBody(seg: string[], d: Definition, original: string[], own: Set<number>): void {
   const theFiles = new Set(original.map((l) => l.trim()));
+  // The header: below the decorators the grammar may count in (Java's `@Test`); the decorators
+  // right above it are the new definition's too (Rust's `#[test]`, Python's `@pytest.fixture`).
+  let header = d.startRow;
+  while (header < d.endRow && DECORATOR.test(seg[header])) header++;
+  let top = d.startRow;
+  while (top > 0 && DECORATOR.test(seg[top - 1])) top--;
   // (a header the file has is no new definition: a fragment read as one, `unlink(false) {` after an initializer list)
-  if (theFiles.has(seg[d.startRow].trim())) return;
-  const body = seg.slice(d.startRow + 1, d.endRow + 1).map((l) => l.trim()).filter((t) => t !== '' && !isTrivial(t));
+  if (theFiles.has(seg[header].trim())) return;
+  const body = seg.slice(header + 1, d.endRow + 1).map((l) => l.trim()).filter((t) => t !== '' && !isTrivial(t));
   if (body.filter((t) => theFiles.has(t)).length * 2 > body.length) return;
-  for (let s = d.startRow + 1; s <= d.endRow; s++) own.add(s);
+  for (let s = top; s <= d.endRow; s++) if (s !== header) own.add(s);
 }
 
 /** The rungs that match lines at their own depth (exactly, or but for trailing whitespace). */

@@ -149,11 +149,14 @@ function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [numb
   if (added.every(isBlank) || dropped.every(isBlank)) return;
   const floor = Math.min(indentColumns(original[oa]), indentColumns(original[ob]), depthOf(added));
   if (isBlank(original[oa]) || isBlank(original[ob]) || depthOf(dropped) >= floor) return;
-  // (and one of the lines out there reads like one the snippet kept above: a look-alike block's
-  // header; `} else {` given up for a `when` branch is the edit's own)
-  const keptAbove = seg.slice(0, sa + 1).filter((l) => !isBlank(l) && !isTrivial(l)).map((l) => l.trim());
+  // (and one of the lines out there reads like one the snippet has above, or starts as it does at its
+  // depth: a look-alike block's header; `} else {` given up for a `when` branch is the edit's own)
+  const above = seg.slice(0, sa + 1).filter((l) => !isBlank(l) && !isTrivial(l));
   const header = (l: string) => !isBlank(l) && indentColumns(l) < floor && l.trim().length >= 12 && !isTrivial(l);
-  if (!dropped.some((l) => header(l) && keptAbove.some((k) => nearEdit(k, l.trim())))) return;
+  // (one that starts as a line above at its depth: `void cannotCancelShippedOrder() {` under the new `void cannotShip...() {`)
+  const lead = (l: string) => /^\W*\w+/.exec(l.trim())?.[0];
+  const sibling = (k: string, l: string) => nearEdit(k.trim(), l.trim()) || (indentColumns(k) === indentColumns(l) && lead(k) === lead(l));
+  if (!dropped.some((l) => header(l) && above.some((k) => sibling(k, l)))) return;
   throw new MergeRefusal(
     'unstated_deletion',
     `The update replaces lines ${oa + 2}-${ob} of the file with its new lines, but those lines reach out of the block the lines around them sit in (line ${oa + 2 + dropped.findIndex((l) => !isBlank(l) && indentColumns(l) < floor)}) and the new ones do not: the update likely repeats a line of the block it edits, and was matched on a look-alike further on. ` +
@@ -366,8 +369,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         callEditedAtEnd(seg.lines, orig.lines, cursor, end);
         keep(cursor, end);
         cursor = end;
-        // (a blank line the snippet wrote before it, trimmed for anchoring, separates it from the file's end)
-        if (seg.blankBefore && lines.length > 0 && lines[lines.length - 1].trim() !== '') addRow('');
+        // (the blank lines the snippet wrote before it, trimmed for anchoring, separate it from the file's end)
+        if (seg.blankBefore && lines.length > 0 && lines[lines.length - 1].trim() !== '') for (let k = 0; k < seg.blankBefore; k++) addRow('');
       }
       if (p.kind === 'top') editedAtTop(seg.lines, orig.lines, language);
       for (const l of seg.lines) addRow(l);
@@ -493,7 +496,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       const cut = p.wholeFile ? null : cutConstructSliding(root, orig.lines, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
-    if (!p.wholeFile) for (let k = 1; k < kept.length; k++) replacedAcrossBlocks(seg.lines, orig.lines, kept[k - 1], kept[k]);
+    // (between kept lines that say something: a blank line paired on the way says nothing of depth)
+    const keptCode = kept.filter(([s]) => !isBlank(seg.lines[s]));
+    if (!p.wholeFile) for (let k = 1; k < keptCode.length; k++) replacedAcrossBlocks(seg.lines, orig.lines, keptCode[k - 1], keptCode[k]);
     // New lines at an edge next to a marker sit beside the file's line there; a near-copy of it is
     // no clear insertion.
     if (kept.length > 0 && !p.wholeFile) {
