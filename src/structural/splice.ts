@@ -166,6 +166,35 @@ function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [numb
 }
 
 /**
+ * After a marker, new lines between two kept lines that say nothing of where they are (`  }` and
+ * the class's `}`), the first of them all the context before the new lines,
+ * replacing file lines that hold a sibling of theirs: a header at the new lines' depth that starts
+ * as one of theirs does (`async deleteReview(...) {` where the new lines open `async healthCheck() {`).
+ * A bare closer before a new method matched the previous method's end, and the class's last method
+ * went. Read the other way the closer is that last method's and nothing is deleted: refused.
+ * `prev`, `next`: the segment's first two non-blank kept lines as [snippet line, original line].
+ */
+function siblingReplacedBetweenClosers(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number]): void {
+  if (sb - sa < 2 || ob - oa < 2 || !isTrivial(original[oa]) || !isTrivial(original[ob])) return;
+  const added = seg.slice(sa + 1, sb).filter((l) => !isBlank(l));
+  const dropped = original.slice(oa + 1, ob).filter((l) => !isBlank(l));
+  if (added.length === 0 || dropped.length < 2) return;
+  const depth = indentColumns(added[0]);
+  const lead = (l: string) => /^\W*\w+/.exec(l.trim())?.[0];
+  // (headers: lines that open a block, `{` or `:` at their end)
+  const header = (l: string) => indentColumns(l) === depth && !isTrivial(l) && /[{:]\s*$/.test(l);
+  const leads = new Set(added.filter(header).map(lead));
+  const sibling = dropped.find((l) => header(l) && leads.has(lead(l)));
+  if (sibling === undefined) return;
+  throw new MergeRefusal(
+    'ambiguous_anchor',
+    `The update's new lines stand between "${seg[sa].trim()}" and "${seg[sb].trim()}", which the merge matched at lines ${oa + 1} and ${ob + 1} of the file, deleting the lines between them, among them "${sibling.trim().slice(0, 60)}": lines that common say nothing of where they are, and the new lines may go after that code instead. ` +
+      'Show a line of the code right before the new lines as context.',
+    { start_line: oa + 2, end_line: ob, kind: 'sibling_between_closers' },
+  );
+}
+
+/**
  * Before a marker, a new block whose closing lines the file has more than once (`return err`, `}`,
  * `</li>`, `return 0`), paired with those of the file's next sibling (`case "stop":` after the new
  * `case "restart":`, an `<li>`, a match arm, an `elif`): read so, the new block rewrites that
@@ -498,7 +527,13 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     }
     // (between kept lines that say something: a blank line paired on the way says nothing of depth)
     const keptCode = kept.filter(([s]) => !isBlank(seg.lines[s]));
-    if (!p.wholeFile) for (let k = 1; k < keptCode.length; k++) replacedAcrossBlocks(seg.lines, orig.lines, keptCode[k - 1], keptCode[k]);
+    if (!p.wholeFile) {
+      for (let k = 1; k < keptCode.length; k++) {
+        replacedAcrossBlocks(seg.lines, orig.lines, keptCode[k - 1], keptCode[k]);
+        // (only where that common line is all the context before the new lines, right after a marker)
+        if (k === 1 && seg.markerBefore && seg.lines.slice(0, keptCode[0][0]).every(isBlank)) siblingReplacedBetweenClosers(seg.lines, orig.lines, keptCode[0], keptCode[1]);
+      }
+    }
     // New lines at an edge next to a marker sit beside the file's line there; a near-copy of it is
     // no clear insertion.
     if (kept.length > 0 && !p.wholeFile) {
