@@ -132,6 +132,9 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
   );
 }
 
+/** A line's first word with what leads it (`@Test`, `<li`, `case`, `Event`): siblings start alike. */
+const lead = (line: string) => /^\W*\w+/.exec(line.trim())?.[0];
+
 /**
  * New lines between two kept lines that replace file lines reaching out of the block both sit in:
  * `return -1;` kept, a new range check, then the next look-alike block's `return -1;` kept, the
@@ -154,7 +157,6 @@ function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [numb
   const above = seg.slice(0, sa + 1).filter((l) => !isBlank(l) && !isTrivial(l));
   const header = (l: string) => !isBlank(l) && indentColumns(l) < floor && l.trim().length >= 12 && !isTrivial(l);
   // (one that starts as a line above at its depth: `void cannotCancelShippedOrder() {` under the new `void cannotShip...() {`)
-  const lead = (l: string) => /^\W*\w+/.exec(l.trim())?.[0];
   const sibling = (k: string, l: string) => nearEdit(k.trim(), l.trim()) || (indentColumns(k) === indentColumns(l) && lead(k) === lead(l));
   if (!dropped.some((l) => header(l) && above.some((k) => sibling(k, l)))) return;
   throw new MergeRefusal(
@@ -180,7 +182,6 @@ function siblingReplacedBetweenClosers(seg: string[], original: string[], [sa, o
   const dropped = original.slice(oa + 1, ob).filter((l) => !isBlank(l));
   if (added.length === 0 || dropped.length < 2) return;
   const depth = indentColumns(added[0]);
-  const lead = (l: string) => /^\W*\w+/.exec(l.trim())?.[0];
   // (headers: lines that open a block, `{` or `:` at their end)
   const header = (l: string) => indentColumns(l) === depth && !isTrivial(l) && /[{:]\s*$/.test(l);
   const leads = new Set(added.filter(header).map(lead));
@@ -264,7 +265,6 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     if (dropped.length === 0 || grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim())) return;
     // (a sibling: the first line it would drop starts as the first new one does, at its depth)
     const sibling = original[dropped[0]];
-    const lead = (line: string) => /^\W*\w+/.exec(line.trim())?.[0];
     if (indentColumns(sibling) !== indentColumns(seg[first]) || lead(sibling) !== lead(seg[first])) return;
     throw new MergeRefusal(
       'ambiguous_anchor',
