@@ -230,10 +230,14 @@ function newBody(seg: string[], d: Definition, original: string[], own: Set<numb
   while (header < d.endRow && DECORATOR.test(seg[header])) header++;
   let top = d.startRow;
   while (top > 0 && DECORATOR.test(seg[top - 1])) top--;
+
   // (a header the file has is no new definition: a fragment read as one, `unlink(false) {` after an initializer list)
   if (theFiles.has(seg[header].trim())) return;
   const body = seg.slice(header + 1, d.endRow + 1).map((l) => l.trim()).filter((t) => t !== '' && !isTrivial(t));
   if (body.filter((t) => theFiles.has(t)).length * 2 > body.length) return;
+  // (a one-line definition under a decorator the file has may be slipped in between that decorator
+  // and its own definition: the decorator is not the new one's)
+  if (d.endRow === header) top = header;
   for (let s = top; s <= d.endRow; s++) if (s !== header) own.add(s);
 }
 
