@@ -38,8 +38,10 @@ export function placeSegments(
 ): Placement[] {
   // The original's definitions are looked up only when some segment holds a whole one.
   let origDefs: Definition[] | null = null;
+  let origLines: Set<string> | null = null;
+  const theFiles = () => (origLines ??= new Set(orig.lines.map((l) => l.trim())));
   const defMatches = segments.map((seg) =>
-    parser && root ? definitionMatches(parser, seg, language, orig.lines, () => (origDefs ??= collectDefinitions(root, false))) : NO_DEFINITIONS,
+    parser && root ? definitionMatches(parser, seg, language, orig.lines, () => (origDefs ??= collectDefinitions(root, false)), theFiles) : NO_DEFINITIONS,
   );
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root, language);
   contextInsideChain(segments, placements, orig.lines);
@@ -163,7 +165,14 @@ function decoratedStarts(seg: string[], original: string[], [s0, o0]: [number, n
 }
 
 /** Pair the first and last lines of each whole, clean definition in the segment with the original's. */
-function definitionMatches(parser: Parser, seg: Segment, language: Language, originalLines: string[], originalDefinitions: () => Definition[]): SegmentDefinitions {
+function definitionMatches(
+  parser: Parser,
+  seg: Segment,
+  language: Language,
+  originalLines: string[],
+  originalDefinitions: () => Definition[],
+  theFiles: () => Set<string>,
+): SegmentDefinitions {
   // Dedent so a method copied out of its class still parses as a definition.
   const indents = seg.lines.filter((l) => l.trim() !== '').map((l) => leadingWhitespace(l).length);
   const cut = Math.min(...indents);
@@ -186,7 +195,7 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
   const rel = (lines: string[], a: number, b: number) => indentColumns(lines[b]) - indentColumns(lines[a]);
   for (const [key, d] of defs) {
     const o = origDefs.get(key);
-    if (!o && !names.has(nameInKey(d))) newBody(seg.lines, d, originalLines, own);
+    if (!o && !names.has(nameInKey(d))) newBody(seg.lines, d, theFiles(), own);
     if (!o) continue;
     const [s0, o0] = decoratedStarts(dedented, originalLines, alignedStarts(dedented, d, originalLines, o));
     out.push({ s: s0, o: o0, w: DEF_WEIGHT, kind: 'def-start' });
@@ -221,9 +230,11 @@ function definitionMatches(parser: Parser, seg: Segment, language: Language, ori
   return { matches: out, own };
 }
 
-/** Adds the rows of new definition `d`'s body to `own`, unless more than half of its lines are the file's. */
-function newBody(seg: string[], d: Definition, original: string[], own: Set<number>): void {
-  const theFiles = new Set(original.map((l) => l.trim()));
+/**
+ * Adds the rows of new definition `d`'s body to `own`, unless more than half of its lines are the
+ * file's (`theFiles`: the file's lines, trimmed).
+ */
+function newBody(seg: string[], d: Definition, theFiles: Set<string>, own: Set<number>): void {
   // The header: below the decorators the grammar may count in (Java's `@Test`); the decorators
   // right above it are the new definition's too (Rust's `#[test]`, Python's `@pytest.fixture`).
   let header = d.startRow;

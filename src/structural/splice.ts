@@ -3,7 +3,7 @@
 // for the checks (lines added and deleted, the largest unexplained deletion).
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { closesOwnBlock, fillGap, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
+import { closesOwnBlock, fillGap, netOpens, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, alignsSelectors, openBracketColumn, openerRow, realignContinuation, realignSelector } from './continuations.js';
 import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, nonBlankRows, subjectOf, type Rung } from './lines.js';
@@ -196,6 +196,19 @@ function siblingReplacedBetweenClosers(seg: string[], original: string[], [sa, o
 }
 
 /**
+ * Brackets, and with `tags` markup tags, a line opens minus those it closes (strings and
+ * self-closing tags aside). (Tags only in markup: `static_cast<int8_t>` is no element.)
+ */
+function opensMinusCloses(line: string, tags: boolean): number {
+  let n = netOpens([line]);
+  for (const tag of tags ? (line.match(/<\/?[A-Za-z][\w.:-]*(?:\s[^<>]*?)?\/?>/g) ?? []) : []) {
+    if (tag.startsWith('</')) n--;
+    else if (!tag.endsWith('/>') && !/^<(?:br|hr|img|input|meta|link|area|base|col|embed|source|track|wbr)\b/.test(tag)) n++;
+  }
+  return n;
+}
+
+/**
  * Before a marker, a new block whose closing lines the file has more than once (`return err`, `}`,
  * `</li>`, `return 0`), paired with those of the file's next sibling (`case "stop":` after the new
  * `case "restart":`, an `<li>`, a match arm, an `elif`): read so, the new block rewrites that
@@ -209,24 +222,6 @@ function siblingReplacedBetweenClosers(seg: string[], original: string[], [sa, o
  * `:read-only` made `[readonly]`, edits it.)
  * `kept`: [snippet line, original line] pairs, in order.
  */
-/**
- * Brackets, and with `tags` markup tags, a line opens minus those it closes (strings and
- * self-closing tags aside). (Tags only in markup: `static_cast<int8_t>` is no element.)
- */
-function opensMinusCloses(line: string, tags: boolean): number {
-  const code = line.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '""');
-  let n = 0;
-  for (const ch of code) {
-    if (ch === '{' || ch === '(' || ch === '[') n++;
-    else if (ch === '}' || ch === ')' || ch === ']') n--;
-  }
-  for (const tag of tags ? (line.match(/<\/?[A-Za-z][\w.:-]*(?:\s[^<>]*?)?\/?>/g) ?? []) : []) {
-    if (tag.startsWith('</')) n--;
-    else if (!tag.endsWith('/>') && !/^<(?:br|hr|img|input|meta|link|area|base|col|embed|source|track|wbr)\b/.test(tag)) n++;
-  }
-  return n;
-}
-
 function siblingOrRewrite(seg: string[], original: string[], kept: [number, number][], index: OriginalIndex, language: Language): void {
   const keptRows = new Map(kept);
   const first = seg.findIndex((l, s) => !isBlank(l) && !keptRows.has(s));
