@@ -68,6 +68,9 @@ function insideFences(lines: string[], fences: number[]): string[] {
   return out;
 }
 
+/** A whole import line at the left edge: `import ...`, `from x import y`, `use a::b;`, `using X;`, `#include <x>`. */
+const IMPORT_LINE = /^(?:import\s|from\s+\S+\s+import\s|use\s|using\s+[\w.]+;|#\s*include\s*[<"])/;
+
 export interface BackstopInput {
   update: string;
   original: string[];
@@ -109,7 +112,7 @@ export function backstop({ update, original, output }: BackstopInput): void {
     }
     return byWords.get(words(line));
   };
-  const wanted: { line: string; run: number; at: number[] }[] = [];
+  let wanted: { line: string; run: number; at: number[] }[] = [];
   let run = 0;
   for (const line of lines) {
     if (line.trim() === '') continue;
@@ -132,6 +135,11 @@ export function backstop({ update, original, output }: BackstopInput): void {
     if (cut) at = rows.flatMap((r, p) => (output[r].trim().startsWith(cut[0]) && output[r].trim().endsWith(cut[1]) ? [p] : []));
     wanted.push({ line, run, at });
   }
+  // A run of only import lines between placeholders goes with the file's imports, wherever the
+  // snippet writes it: it must be in the file, in no particular order.
+  const importsOnly = new Set(wanted.map((w) => w.run).filter((r) => wanted.every((w) => w.run !== r || IMPORT_LINE.test(w.line))));
+  if (wanted.some((w) => importsOnly.has(w.run) && w.at.length === 0)) throw disagreement('An import line of the update is not in the merged file.', {});
+  wanted = wanted.filter((w) => !importsOnly.has(w.run));
   const pos = embed(wanted.map((w) => w.at), wanted.map((w, i) => i > 0 && w.run === wanted[i - 1].run));
   if (!pos) throw disagreement("A line of the update is not in the merged file, in the update's order.", {});
   const asWritten = (i: number) => isCommentBody(wanted[i].line) && output[rows[pos[i]]] === wanted[i].line;

@@ -12,7 +12,7 @@ import { caseTakesKeptLines, changesNothingHere, doubledBlankOverDeletion, repla
 import { unitColumns } from './indent.js';
 import { CONFIDENCE, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
-import { placeSegments } from './place.js';
+import { inFileOrder, placeSegments } from './place.js';
 import { MergeRefusal } from './refusal.js';
 import { deletedImportsStillUsed, deletedTypeNamesStillUsed } from './imports.js';
 import { deletedDefinitionsStillUsed } from './definitions.js';
@@ -109,11 +109,11 @@ function parseAndRemember(parser: Parser, language: string, text: string): Parse
   return { tree, errors };
 }
 
-function mergeWithTree(req: MergeRequest, orig: SourceText, segments: Segment[], markers: number, parsed: ParsedText | null): MergeResult {
+function mergeWithTree(req: MergeRequest, orig: SourceText, written: Segment[], markers: number, parsed: ParsedText | null): MergeResult {
   const tree = parsed?.tree ?? null;
   const root = tree?.rootNode ?? null;
   const index = new OriginalIndex(orig.lines, unitColumns(orig.indent));
-  const placements = placeSegments(segments, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []);
+  const { segments, placements } = inFileOrder(written, placeSegments(written, markers, orig, index, req.parser, req.language, root, req.lineHints ?? []));
   const out = splice(orig, index, segments, placements, req.language, root);
   changesNothingHere(out.added, out.deleted, segments, orig.lines);
   doubledBlankOverDeletion(orig.lines, out.lines, out.sources);

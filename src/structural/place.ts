@@ -11,6 +11,7 @@ import { indentColumns, unitColumns } from './indent.js';
 import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nameSetBy, nonBlankIn, RUNGS, type Rung } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
 import { grownLine, isCommentLine, readsLike } from './gaps.js';
+import { importPlacement } from './import-block.js';
 import { MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
 import { detectIndentUnit, leadingWhitespace, type SourceText } from './text.js';
@@ -21,7 +22,9 @@ export type Placement =
   | { kind: 'top' }
   | { kind: 'bottom' }
   /** The segment goes after original row `after`: the end of the block its predecessor opens. */
-  | { kind: 'inside'; after: number };
+  | { kind: 'inside'; after: number }
+  /** New import lines, put after original row `after` among the file's imports. */
+  | { kind: 'imports'; after: number };
 
 const KEY_RUNGS: Rung[] = ['exact', 'whitespace', 'trimmed'];
 
@@ -99,6 +102,25 @@ function contextInsideChain(segments: Segment[], placements: Placement[], lines:
       candidates: [{ start_line: p.anchor.start + 1, end_line: p.anchor.end + 1 }],
     });
   });
+}
+
+/**
+ * Segments and their placements in the file's order: a segment of new imports that the snippet
+ * writes below code it placed further down (`import { logger }` after the handler that logs) moves
+ * up to go before that code. Its markers say what they said: it stood between two.
+ */
+export function inFileOrder(segments: Segment[], placements: Placement[]): { segments: Segment[]; placements: Placement[] } {
+  const at = (p: Placement) => (p.kind === 'anchor' ? p.from : p.kind === 'imports' ? p.after + 0.5 : NaN);
+  const order = placements.map((p, i) => i);
+  // (only imports move: every other placement keeps its place, and its neighbours)
+  for (const i of order.filter((i) => placements[i].kind === 'imports')) {
+    const k = order.indexOf(i);
+    let to = k;
+    while (to > 0 && placements[order[to - 1]].kind === 'anchor' && at(placements[order[to - 1]]) > at(placements[i])) to--;
+    order.splice(k, 1);
+    order.splice(to, 0, i);
+  }
+  return { segments: order.map((i) => segments[i]), placements: order.map((i) => placements[i]) };
 }
 
 /**
@@ -470,6 +492,10 @@ function resolvePlacements(
         candidates: found.rivals.map(([a, b]) => ({ start_line: a + 1, end_line: b + 1 })),
       });
     }
+    // (new import lines go with the file's imports, wherever the snippet writes them: below the code
+    // that uses them too, `inFileOrder` moving them up)
+    const imported = root && (seg.markerBefore || seg.markerAfter) ? (importPlacement(seg.lines, orig.lines, root, language, bounds(i)) ?? (seg.markerBefore ? importPlacement(seg.lines, orig.lines, root, language, [0, bounds(i)[0]]) : null)) : null;
+    if (imported !== null) return { kind: 'imports', after: imported } as const;
     // A segment that shares nothing with the file goes at the top (bottom) only when the snippet
     // says so: code first, then a marker for the rest (or the reverse).
     if (i === 0 && !seg.markerBefore && seg.markerAfter) return { kind: 'top' } as const;

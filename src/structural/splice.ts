@@ -397,7 +397,13 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         if (seg.blankBefore && lines.length > 0 && lines[lines.length - 1].trim() !== '') for (let k = 0; k < seg.blankBefore; k++) addRow('');
       }
       if (p.kind === 'top') editedAtTop(seg.lines, orig.lines, language);
-      for (const l of seg.lines) addRow(l);
+      if (p.kind === 'imports') {
+        // (the segment before may have taken the rows up to and past the imports' place)
+        if (p.after + 1 < cursor) throw new MergeRefusal('ambiguous_anchor', `Segment ${i + 1} of the update adds imports where the update's other lines go.`, { segment: i });
+        keep(cursor, p.after + 1);
+        cursor = p.after + 1;
+      }
+      for (const l of p.kind === 'imports' ? seg.lines.filter((l) => !isBlank(l)) : seg.lines) addRow(l);
       rungs.push('exact');
       return;
     }
