@@ -48,6 +48,7 @@ export function placeSegments(
   );
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root, language);
   contextInsideChain(segments, placements, orig.lines);
+  markerOutgrowsItsBlock(segments, placements, orig.lines);
   if (markers > 0) {
     refuseUnmarkedTopLevelEnds(segments, placements, orig, root, language);
     extendToUnmarkedEnds(segments, placements, orig);
@@ -121,6 +122,62 @@ export function inFileOrder(segments: Segment[], placements: Placement[]): { seg
     order.splice(to, 0, i);
   }
   return { segments: order.map((i) => segments[i]), placements: order.map((i) => placements[i]) };
+}
+
+/**
+ * The most lines outside its block a marker indented into it is taken not to stand for: a block or
+ * two left out. Hundreds of lines are the rest of the file under a marker indented a level too deep.
+ */
+const LEFT_OUT_BLOCK = 40;
+
+/**
+ * A marker indented into the block its segment's last line opens (`def test_a(...):`, then
+ * `    # ... existing code ...`) stands for that block's lines. Where the next segment goes on at
+ * the header's depth (a sibling, or the block's closer) and was matched past the block's end (and
+ * its closer), the lines between hold code the marker does not stand for: a look-alike block the
+ * snippet deletes by leaving it out (`test_b`, between `test_a` shown collapsed and `test_c`), or
+ * the next segment matched at the wrong copy. Refused: kept, the deletion would be silently undone.
+ */
+function markerOutgrowsItsBlock(segments: Segment[], placements: Placement[], lines: string[]): void {
+  for (let i = 0; i + 1 < segments.length; i++) {
+    const [p, q] = [placements[i], placements[i + 1]];
+    const seg = segments[i];
+    if (p.kind !== 'anchor' || q.kind !== 'anchor' || seg.markerAfterLine === undefined) continue;
+    let s = seg.lines.length - 1;
+    while (s > 0 && isBlank(seg.lines[s])) s--;
+    const chain = p.anchor.chain.matches;
+    const lastPair = chain[chain.length - 1];
+    if (!lastPair || lastPair.s !== s || lastPair.o !== p.to) continue;
+    const header = seg.lines[s];
+    if (indentColumns(seg.markerAfterLine) <= indentColumns(header)) continue;
+    // (the next segment goes on at the header's depth, as a sibling or its closer: one that starts
+    // shallower, `esac` after a `production)` branch, closes what holds them, the marker standing
+    // for the branches between)
+    const next = segments[i + 1].lines.find((l) => !isBlank(l));
+    if (next === undefined || indentColumns(next) !== indentColumns(header)) continue;
+    // The block in the file: the rows after the header deeper than it, then its closer.
+    const depth = indentColumns(lines[p.to]);
+    let end = p.to;
+    for (let r = p.to + 1; r < q.from; r++) {
+      if (isBlank(lines[r])) continue;
+      if (indentColumns(lines[r]) <= depth) break;
+      end = r;
+    }
+    if (end === p.to) continue;
+    let r = end + 1;
+    while (r < q.from && isBlank(lines[r])) r++;
+    if (r < q.from && isTrivial(lines[r]) && indentColumns(lines[r]) === depth) r++;
+    const outside = nonBlankIn(lines, r, q.from);
+    if (outside === 0 || outside > LEFT_OUT_BLOCK) continue;
+    let first = r;
+    while (isBlank(lines[first])) first++;
+    throw new MergeRefusal(
+      'unstated_deletion',
+      `The update's marker after "${header.trim().slice(0, 60)}" is indented into the block that line opens (line ${p.to + 1} of the file), which ends at line ${end + 1}, but its next lines were matched at line ${q.from + 1}: the ${outside} non-blank lines between (from "${lines[first].trim().slice(0, 60)}", line ${first + 1}) are outside that block, and the update neither shows nor marks them. ` +
+        "Show the block's end and what follows it, or put the marker at the header's depth to keep those lines.",
+      { start_line: first + 1, end_line: q.from, kind: 'outside_marked_block' },
+    );
+  }
 }
 
 /**
