@@ -496,6 +496,28 @@ function resolvePlacements(
     return openingCandidate(root, found.rivals, next.from, next.to);
   };
 
+  /**
+   * A segment after a marker indented into a block that its placed predecessor's line opens
+   * (`class Author(Model):`, `    # ...`, then a method; a job's header, a marker at its keys'
+   * depth, then steps), starting deeper than that line: it goes inside that block. The block's rows.
+   */
+  const insideOpenedBlock = (i: number): [number, number] | null => {
+    const prev = placed[i - 1];
+    const before = segments[i - 1];
+    if (!prev || prev.kind !== 'anchor' || before.markerAfterLine === undefined) return null;
+    const marker = indentColumns(before.markerAfterLine);
+    let s = before.lines.length - 1;
+    while (s >= 0 && (isBlank(before.lines[s]) || indentColumns(before.lines[s]) >= marker)) s--;
+    const first = segments[i].lines.find((l) => !isBlank(l));
+    if (s < 0 || first === undefined || indentColumns(first) <= indentColumns(before.lines[s])) return null;
+    const o = prev.anchor.chain.matches.find((m) => m.s === s)?.o;
+    if (o === undefined) return null;
+    const depth = indentColumns(orig.lines[o]);
+    let end = o;
+    for (let r = o + 1; r < n && (isBlank(orig.lines[r]) || indentColumns(orig.lines[r]) > depth); r++) if (!isBlank(orig.lines[r])) end = r;
+    return end > prev.to ? [prev.to + 1, end] : null;
+  };
+
   for (let progress = true; progress; ) {
     progress = false;
     for (let i = 0; i < segments.length; i++) {
@@ -525,7 +547,7 @@ function resolvePlacements(
         placed[i] = { kind: 'anchor', anchor: found.best, from: found.best.start, to: found.best.end };
         progress = true;
       } else {
-        const near = nearestToHints(found, lineHints) ?? closedBlock(i) ?? openedBlock(i, found);
+        const near = nearestToHints(found, lineHints) ?? closedBlock(i) ?? openedBlock(i, found) ?? insideOpenedBlock(i);
         if (!near) continue;
         // Search again around the hinted candidate only.
         const len = segments[i].lines.length;
