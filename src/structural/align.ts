@@ -1,6 +1,7 @@
 // Anchoring one snippet segment in the original: the best chain of matched lines, scored so that
 // lines which say where they are (strong) anchor, common lines (`}`) only fill in next to them,
 // and skipping original lines (a deletion) costs more the more it skips.
+import { indentColumns } from './indent.js';
 import { isBlank, isTrivial, lcsPairs, lineKey, type Rung } from './lines.js';
 
 export interface Match {
@@ -172,7 +173,7 @@ export interface AnchorSearch {
  * Anchor a segment within original lines [lo, hi) at one rung. `defs` are definition matches
  * from tree-sitter (the same named definition in snippet and original).
  */
-export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo: number, hi: number, defs: Match[], segUnit?: number, own: Set<number> = new Set()): AnchorSearch {
+export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo: number, hi: number, defs: Match[], segUnit?: number, own: Set<number> = new Set(), markedEnd = false): AnchorSearch {
   const keys = seg.map((l) => lineKey(l, rung, segUnit));
   const collect = (trivial: boolean, w: number, lo: number, hi: number): Match[] => {
     const out: Match[] = [];
@@ -305,10 +306,22 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   }
   const tail: Match[] = [];
   const rest = seg.length - 1 - z.s;
+  // A closer paired with a copy further on takes the file's lines between, which a marker after the
+  // segment would have kept: not where those lines leave the block the copy closes (the `end` of a
+  // new `unless`, paired with an `end` in the next method), nor where the closer sits deeper or
+  // shallower against the chain's first line than the copy does (the `}` of a new `catch`, a level
+  // deeper than the file's `}` there). Depth in columns where the rung matched lines at their own
+  // depth, else in levels, each side by its own unit.
+  const unitOf = (u: number | undefined) => (u && u > 0 ? u : 1);
+  const levels = (cols: number, u: number | undefined) => (rung === 'exact' || rung === 'whitespace' ? cols : Math.round(cols / unitOf(u ?? index.unit)));
+  const depthAgrees = (s0: number, q: number) =>
+    levels(indentColumns(seg[s0]) - indentColumns(seg[a.s]), segUnit) === levels(indentColumns(index.lines[q]) - indentColumns(index.lines[a.o]), index.unit);
+  const leavesItsBlock = (q: number) => index.lines.slice(z.o + 1, q).some((l) => !isBlank(l) && indentColumns(l) < indentColumns(index.lines[q]));
+  const farCloser = (s0: number, q: number) => markedEnd && q > z.o + 1 && /^\s*(?:[\]})]|end\s*$)/.test(seg[s0]) && (leavesItsBlock(q) || !depthAgrees(s0, q));
   for (let k = rest; k >= 1 && tail.length === 0; k--) {
     const s0 = seg.length - k;
     for (let q = z.o + 1; q <= Math.min(hi - k, z.o + 1 + EDGE_SLACK); q++) {
-      if (blockAt(s0, k, q)) {
+      if (blockAt(s0, k, q) && !farCloser(s0, q)) {
         for (let i = 0; i < k; i++) tail.push({ s: s0 + i, o: q + i, w: WEAK, kind: 'text' });
         break;
       }

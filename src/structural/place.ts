@@ -341,7 +341,7 @@ const atOwnDepth = (rung: Rung) => rung === 'exact' || rung === 'whitespace';
  */
 function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIndex, defs: SegmentDefinitions, lo: number, hi: number): AnchorSearch {
   const rungs: readonly Rung[] = otherUnit === null ? KEY_RUNGS : RUNGS;
-  const found = rungs.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs.matches, otherUnit ?? undefined, defs.own));
+  const found = rungs.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs.matches, otherUnit ?? undefined, defs.own, seg.markerAfter));
   // A snippet indented in another unit (spaces for a tab file, 4 spaces for 2) differs on every
   // indented line: then matching many more lines is reason enough to climb. Where the strict rungs
   // already match half as many, the extra lines the loose one pairs are the edit's re-indented ones.

@@ -415,6 +415,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     if (root) p.from = reopenedConstruct(seg, orig.lines, pairs[i], root, p.from, cursor);
     p.from = replacedDocComment(seg, orig.lines, anchor.chain.matches[0], p.from, cursor, language);
     p.from = rewrittenLeadingComment(seg, orig.lines, pairs[i], anchor.chain.matches, p.from, cursor, language);
+    if (seg.markerBefore) p.from = rewrappedBefore(seg.lines, orig.lines, pairs[i], p.from, cursor);
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
     const paired = pairs[i];
@@ -510,6 +511,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         p.to = kept[kept.length - 1][1];
       }
     }
+    if (!p.wholeFile && seg.markerAfter && kept.length > 0) p.to = rewrappedAfter(seg.lines, orig.lines, paired, lastTelling(seg.lines, kept), p.to, nextFrom(placements, i, orig.lines.length), re.apply);
     if (splitsBlankRun(seg, orig.lines, kept, p.to)) {
       paired.delete(kept.pop()![0]);
       p.to = kept[kept.length - 1][1];
@@ -1007,6 +1009,71 @@ function editedAtTop(seg: string[], original: string[], lang: Language): void {
       if (name !== null && nameSetBy(original[o], lang.id) === name && leadingLength(original[o]) === leadingLength(line)) refuse(line, o, `"${name}"`);
     }
   }
+}
+
+/**
+ * The last kept snippet line that says something: a closer kept after new lines may be theirs,
+ * paired where the file's reads the same.
+ */
+const lastTelling = (seg: string[], kept: [number, number][]) => [...kept].reverse().find(([s]) => !isTrivial(seg[s]))?.[0] ?? kept[kept.length - 1][0];
+
+/** A line that opens a block around the lines under it: `{`, `:`, `do`, `then`, or Ruby's `unless x` / `begin`. */
+const OPENS_WRAPPER = /(?:[{:]|\bdo(?:\s*\|[^|]*\|)?|\bthen)\s*$|^\s*(?:if|unless|while|until|begin|try|with|for|else)\b/;
+
+/**
+ * New lines of a segment after its last telling kept line (`ls`) that repeat the file's lines right
+ * after the placement, in order, nested deeper (`LOG.info(...)` wrapped in a new `if
+ * (!rows.isEmpty()) {`, the marker after standing for the rest): those lines moved into the new
+ * code. Kept by the marker as well, they would run twice. Returns the placement's end, taking them
+ * in. `reindent`: a snippet line in the file's frame.
+ */
+function rewrappedAfter(seg: string[], original: string[], paired: Map<number, number>, ls: number, to: number, limit: number, reindent: (line: string) => string): number {
+  const fresh = seg.map((l, s) => s).filter((s) => s > ls && !paired.has(s) && !isBlank(seg[s]));
+  let j = 0;
+  let end = to;
+  for (let r = to + 1; r < limit && j < fresh.length; r++) {
+    if (isBlank(original[r])) continue;
+    const t = original[r].trim();
+    // (the first says where: a line that says something)
+    if (end === to && isTrivial(original[r])) break;
+    let k = j;
+    while (k < fresh.length && seg[fresh[k]].trim() !== t) k++;
+    if (k === fresh.length) break;
+    // (wrapped: deeper than the file has it, in the file's frame; the first right under a line
+    // opening a block)
+    if (indentColumns(reindent(seg[fresh[k]])) <= indentColumns(original[r])) break;
+    if (end === to && (fresh[k] === 0 || !OPENS_WRAPPER.test(seg[fresh[k] - 1]))) break;
+    j = k + 1;
+    end = r;
+  }
+  return end;
+}
+
+/**
+ * The same before a segment's first telling kept line: new lines there that repeat the file's lines
+ * right above the placement, nested deeper (a marker, then `try:` and the call it now guards): those
+ * lines moved into the new code, which the placement takes in. Returns the placement's start. (The
+ * depth in the file's frame by the kept line's shift: the reindenter comes later.)
+ */
+function rewrappedBefore(seg: string[], original: string[], paired: Map<number, number>, from: number, floor: number): number {
+  const kept = [...paired.entries()].filter(([s]) => !isTrivial(seg[s])).sort((x, y) => x[0] - y[0]);
+  if (kept.length === 0 || kept[0][1] !== from) return from;
+  const [fs, fo] = kept[0];
+  const fresh = seg.map((l, s) => s).filter((s) => s < fs && !paired.has(s) && !isBlank(seg[s]));
+  const deeper = (s: number, r: number) => indentColumns(seg[s]) - indentColumns(seg[fs]) > indentColumns(original[r]) - indentColumns(original[fo]);
+  let j = fresh.length - 1;
+  let start = from;
+  let top = -1;
+  for (let r = from - 1; r >= floor && j >= 0; r--) {
+    if (isBlank(original[r])) continue;
+    if (start === from && isTrivial(original[r])) break;
+    let k = j;
+    while (k >= 0 && seg[fresh[k]].trim() !== original[r].trim()) k--;
+    if (k < 0 || !deeper(fresh[k], r)) break;
+    [j, start, top] = [k - 1, r, fresh[k]];
+  }
+  // (the first of them right under the line opening the new block)
+  return top > 0 && OPENS_WRAPPER.test(seg[top - 1]) ? start : from;
 }
 
 /** Where the next anchored segment's placement starts (`end` when none follows). */
