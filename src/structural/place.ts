@@ -423,8 +423,13 @@ function resolvePlacements(
   // The snippet's unit, from all of it (one segment is too short to tell).
   const all = segments.flatMap((s) => s.lines);
   const unit = detectIndentUnit(all);
-  // Its unit in columns when it is not the file's, else null.
+  // Its unit in columns when it is not the file's, else null. (Only a snippet that steps deeper
+  // somewhere shows a unit: `      end` / a new line / `    end` says none, whatever depth it was
+  // cut at.)
+  const code = all.filter((l) => !isBlank(l));
+  const nests = code.some((l, k) => k > 0 && indentColumns(l) > indentColumns(code[k - 1]));
   const otherUnit =
+    nests &&
     all.filter((l) => /^[ \t]+\S/.test(l)).length >= 3 &&
     (unit.kind !== orig.indent.kind || (unit.kind === 'space' && orig.indent.kind === 'space' && unit.width !== orig.indent.width))
       ? unitColumns(unit)
