@@ -558,7 +558,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || sameHead(a, b))) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || sameHead(a, b) || sameElement(a, b))) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -645,6 +645,23 @@ export function sameHead(a: string, b: string): boolean {
   let k = 0;
   while (k < a.length && k < b.length && a[k] === b[k]) k++;
   return a !== b && k >= 16 && k >= 0.75 * Math.min(a.length, b.length);
+}
+
+/**
+ * Two lines of markup that are one element rewritten: the same content between its tags
+ * (`<h1>{service}</h1>` given a `className`, `<p class="email">{{ user.email }}</p>` made a link), or
+ * the same class, id or handler (`<button @click="$emit('message', user)">` made a `<BaseButton>`).
+ * (Not two siblings: `<li>Old</li>` beside `<li>New</li>`.)
+ */
+export function sameElement(a: string, b: string): boolean {
+  const tag = /^<([A-Za-z][\w.:-]*)\b([^>]*)>(.*?)(?:<\/\1>)?$/;
+  const [x, y] = [tag.exec(a.trim()), tag.exec(b.trim())];
+  if (!x || !y) return false;
+  const content = (m: RegExpExecArray) => m[3].trim();
+  if (content(x) !== '' && content(x) === content(y)) return true;
+  const ids = (m: RegExpExecArray) => [...m[2].matchAll(/(?:^|\s)((?:class|className|id|key|name|@click|v-on:click|onClick|:key|ref)=(?:"[^"]*"|'[^']*'|\{[^}]*\}))/g)].map((k) => k[1]);
+  const theirs = new Set(ids(y));
+  return ids(x).some((k) => theirs.has(k));
 }
 
 /** Two (trimmed) lines that are one line edited: grown at one end, or at least `alike` by edit distance. */
