@@ -415,7 +415,11 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     if (root) p.from = reopenedConstruct(seg, orig.lines, pairs[i], root, p.from, cursor);
     p.from = replacedDocComment(seg, orig.lines, anchor.chain.matches[0], p.from, cursor, language);
     p.from = rewrittenLeadingComment(seg, orig.lines, pairs[i], anchor.chain.matches, p.from, cursor, language);
-    if (seg.markerBefore) p.from = rewrappedBefore(seg.lines, orig.lines, pairs[i], p.from, cursor);
+    if (seg.markerBefore) {
+      p.from = rewrappedBefore(seg.lines, orig.lines, pairs[i], p.from, cursor);
+      const first = firstTelling(seg.lines, pairs[i]);
+      if (first !== undefined) repeatsLineBeyondMarker(seg.lines, orig.lines, freshOf(seg.lines, pairs[i], 0, first), p.from, -1, cursor);
+    }
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
     const paired = pairs[i];
@@ -511,7 +515,11 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         p.to = kept[kept.length - 1][1];
       }
     }
-    if (!p.wholeFile && seg.markerAfter && kept.length > 0) p.to = rewrappedAfter(seg.lines, orig.lines, paired, lastTelling(seg.lines, kept), p.to, nextFrom(placements, i, orig.lines.length), re.apply);
+    if (!p.wholeFile && seg.markerAfter && kept.length > 0) {
+      const limit = nextFrom(placements, i, orig.lines.length);
+      p.to = rewrappedAfter(seg.lines, orig.lines, paired, lastTelling(seg.lines, kept), p.to, limit, re.apply);
+      repeatsLineBeyondMarker(seg.lines, orig.lines, freshOf(seg.lines, paired, lastTelling(seg.lines, kept) + 1, seg.lines.length), p.to, 1, limit);
+    }
     if (splitsBlankRun(seg, orig.lines, kept, p.to)) {
       paired.delete(kept.pop()![0]);
       p.to = kept[kept.length - 1][1];
@@ -1017,6 +1025,48 @@ function editedAtTop(seg: string[], original: string[], lang: Language): void {
  */
 const lastTelling = (seg: string[], kept: [number, number][]) => [...kept].reverse().find(([s]) => !isTrivial(seg[s]))?.[0] ?? kept[kept.length - 1][0];
 
+/** The first kept snippet line that says something. */
+const firstTelling = (seg: string[], paired: Map<number, number>) => [...paired.keys()].filter((s) => !isTrivial(seg[s])).sort((x, y) => x - y)[0] as number | undefined;
+
+/** The new (unpaired, non-blank) snippet lines in [from, to). */
+const freshOf = (seg: string[], paired: Map<number, number>, from: number, to: number) => seg.map((l, s) => s).filter((s) => s >= from && s < to && !paired.has(s) && !isBlank(seg[s]));
+
+/** A definition's header: a keyword that defines, or a signature opening a body (not a control statement). */
+const DEFINES = /^\s*(?:[\w@]+\s+)*(?:def|fn|func|function|fun|sub|class|module|struct|impl|interface|enum|trait|object)\b|^\s*(?!(?:if|for|foreach|while|switch|catch|using|lock|try|else|do|with|synchronized|return)\b)[\w<>[\],.?*&:\s]+\([^;]*\)\s*(?:[\w\s,]*)\{?\s*$/;
+
+/** How many of the file's lines past a placement a new line may not repeat (repeatsLineBeyondMarker). */
+const BEYOND = 3;
+
+/**
+ * A new line that repeats one of the file's few lines just past the placement, which the marker
+ * there keeps (`item.reserved -= qty;` shown below `item.on_hand -= qty;`, the file's copy right
+ * above them; a statement wrapped in a new `using` block, the file's lines above kept): the snippet
+ * moved that line, or wrapped lines in a way the merge could not follow, or adds a second copy.
+ * Kept twice, it would run twice. Refused. `edge`: the placement's first (last) row, `step`: -1
+ * (+1) to look before (after) it, no further than `bound`.
+ */
+function repeatsLineBeyondMarker(seg: string[], original: string[], fresh: number[], edge: number, step: 1 | -1, bound: number): void {
+  // (lines of a new definition may well repeat its neighbour's: `self` ending a Ruby method)
+  const inNewDefinition = (s: number) => {
+    for (let k = s - 1; k >= 0; k--) if (fresh.includes(k) && indentColumns(seg[k]) < indentColumns(seg[s])) return DEFINES.test(seg[k]);
+    return false;
+  };
+  const theirs = new Set(fresh.filter((s) => !isTrivial(seg[s]) && !inNewDefinition(s)).map((s) => seg[s].trim()));
+  if (theirs.size === 0) return;
+  let seen = 0;
+  for (let r = edge + step; seen < BEYOND && (step === 1 ? r < bound : r >= bound) && r >= 0 && r < original.length; r += step) {
+    if (isBlank(original[r])) continue;
+    seen++;
+    if (!theirs.has(original[r].trim())) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's new line "${original[r].trim().slice(0, 80)}" repeats line ${r + 1} of the file, right ${step === 1 ? 'below' : 'above'} where it goes, which the marker there keeps: the update may move that line or add a second copy. ` +
+        'Show that line where it is now (or leave it out of the new lines), with the marker beyond it.',
+      { line: r + 1, kind: 'repeats_kept_line' },
+    );
+  }
+}
+
 /** A line that opens a block around the lines under it: `{`, `:`, `do`, `then`, or Ruby's `unless x` / `begin`. */
 const OPENS_WRAPPER = /(?:[{:]|\bdo(?:\s*\|[^|]*\|)?|\bthen)\s*$|^\s*(?:if|unless|while|until|begin|try|with|for|else)\b/;
 
@@ -1028,7 +1078,7 @@ const OPENS_WRAPPER = /(?:[{:]|\bdo(?:\s*\|[^|]*\|)?|\bthen)\s*$|^\s*(?:if|unles
  * in. `reindent`: a snippet line in the file's frame.
  */
 function rewrappedAfter(seg: string[], original: string[], paired: Map<number, number>, ls: number, to: number, limit: number, reindent: (line: string) => string): number {
-  const fresh = seg.map((l, s) => s).filter((s) => s > ls && !paired.has(s) && !isBlank(seg[s]));
+  const fresh = freshOf(seg, paired, ls + 1, seg.length);
   let j = 0;
   let end = to;
   for (let r = to + 1; r < limit && j < fresh.length; r++) {
@@ -1056,10 +1106,10 @@ function rewrappedAfter(seg: string[], original: string[], paired: Map<number, n
  * depth in the file's frame by the kept line's shift: the reindenter comes later.)
  */
 function rewrappedBefore(seg: string[], original: string[], paired: Map<number, number>, from: number, floor: number): number {
-  const kept = [...paired.entries()].filter(([s]) => !isTrivial(seg[s])).sort((x, y) => x[0] - y[0]);
-  if (kept.length === 0 || kept[0][1] !== from) return from;
-  const [fs, fo] = kept[0];
-  const fresh = seg.map((l, s) => s).filter((s) => s < fs && !paired.has(s) && !isBlank(seg[s]));
+  const fs = firstTelling(seg, paired);
+  if (fs === undefined || paired.get(fs) !== from) return from;
+  const fo = from;
+  const fresh = freshOf(seg, paired, 0, fs);
   const deeper = (s: number, r: number) => indentColumns(seg[s]) - indentColumns(seg[fs]) > indentColumns(original[r]) - indentColumns(original[fo]);
   let j = fresh.length - 1;
   let start = from;
