@@ -222,7 +222,7 @@ function opensMinusCloses(line: string, tags: boolean): number {
  * `:read-only` made `[readonly]`, edits it.)
  * `kept`: [snippet line, original line] pairs, in order.
  */
-function siblingOrRewrite(seg: string[], original: string[], kept: [number, number][], index: OriginalIndex, language: Language): void {
+function siblingOrRewrite(seg: string[], original: string[], kept: [number, number][], index: OriginalIndex, language: Language, markerKeepsNothing: boolean): void {
   const keptRows = new Map(kept);
   const first = seg.findIndex((l, s) => !isBlank(l) && !keptRows.has(s));
   if (first < 0) return;
@@ -239,6 +239,8 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     if (/:\s*(?:#.*)?$/.test(part[0]) && body.length > 0 && body.every((l) => indentColumns(l) > indentColumns(part[0]))) {
       return bracketBalance(part.join('\n')).every((n) => n === 0);
     }
+    // (a table of TOML or INI: its header, then keys)
+    if (/^\s*\[\[?[^\]]+\]\]?\s*$/.test(part[0]) && body.length > 0 && body.every((l) => !/^\s*\[/.test(l))) return true;
     if (headers) return false;
     // (one block: its first line opens it, and only its last closes it)
     let depth = 0;
@@ -257,13 +259,18 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     const tailRows = new Set(kept.filter(([s]) => s >= c).map(([, o]) => o));
     const dropped: number[] = [];
     for (let o = from + 1; o < lastO; o++) if (!tailRows.has(o) && !isBlank(original[o])) dropped.push(o);
-    if (dropped.length === 0 || grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim())) return;
+    if (dropped.length === 0) return;
+    // (a block opened by a repeated line the snippet keeps, right after a sibling's end, an `<li>`
+    // after a `</li>`, a `[[tool.mypy.overrides]]` after a blank line, is built like its siblings
+    // either way: its first new line reading like theirs says nothing)
+    const afterSibling = c < first && (isBlank(seg[c - 1]) || /^\s*(?:[\]})]|end\b|<\/)/.test(seg[c - 1]));
+    if (!markerKeepsNothing && !afterSibling && (grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim()))) return;
     // (a sibling: the first line it would drop starts as the first new one does, at its depth)
     const sibling = original[dropped[0]];
     if (indentColumns(sibling) !== indentColumns(seg[first]) || lead(sibling) !== lead(seg[first])) return;
     throw new MergeRefusal(
       'ambiguous_anchor',
-      `The update's new lines after "${seg[before[before.length - 1][0]].trim().slice(0, 60)}" read either as a new block there, or as a rewrite of the file's next block, whose line ${dropped[0] + 1} ("${original[dropped[0]].trim().slice(0, 60)}") they would replace: the lines they end on occur elsewhere in the file too. ` +
+      `The update's new lines after "${(before.map(([k]) => seg[k]).reverse().find((l) => !isBlank(l)) ?? '').trim().slice(0, 60)}" read either as a new block there, or as a rewrite of the file's next block, whose line ${dropped[0] + 1} ("${original[dropped[0]].trim().slice(0, 60)}") they would replace: the lines they end on occur elsewhere in the file too. ` +
         'To add the block, show that line after it as context; to rewrite that block, show its first line as it stands now.',
       { kind: 'new_block_or_rewrite', line: dropped[0] + 1 },
     );
@@ -623,7 +630,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     if (!p.wholeFile) {
       const ordered = [...paired.entries()].sort((x, y) => x[0] - y[0]);
       if (seg.markerAfter) newBlockOrRewrite(seg.lines, orig.lines, ordered, index, 1);
-      if (seg.markerAfter) siblingOrRewrite(seg.lines, orig.lines, ordered, index, language);
+      // (a marker after that keeps nothing, the next placement right past this one, gives the rewrite
+      // reading no room: it stood for what the insertion reading keeps)
+      if (seg.markerAfter) siblingOrRewrite(seg.lines, orig.lines, ordered, index, language, nonBlankIn(orig.lines, p.to + 1, nextFrom(placements, i, orig.lines.length)) === 0);
       if (seg.markerBefore) newBlockOrRewrite(seg.lines, orig.lines, ordered, index, -1);
     }
     describeEdit(edit, seg.lines, paired, p.from, p.to);
