@@ -117,6 +117,18 @@ function netKeywordOpens(lines: string[]): number {
   return n;
 }
 
+/** A line that starts by closing a block: a bracket, `end`, a closing tag. */
+const CLOSES = /^\s*(?:[\]})]|end\b|<\/)/;
+
+/** Whether the chain skips, between two of its lines, a line of the file's that says something at `depth` or shallower. */
+function skipsSibling(chain: Chain, lines: string[], depth: number): boolean {
+  const ms = chain.matches;
+  for (let k = 1; k < ms.length; k++) {
+    for (let o = ms[k - 1].o + 1; o < ms[k].o; o++) if (!isBlank(lines[o]) && !isTrivial(lines[o]) && indentColumns(lines[o]) <= depth) return true;
+  }
+  return false;
+}
+
 /** Line `s` starts with a closer that closes a block the lines above it (new code) leave open. */
 export function closesOwnBlock(lines: string[], s: number): boolean {
   if (/^\s*end\s*$/.test(lines[s])) return netKeywordOpens(lines.slice(0, s)) > 0;
@@ -244,8 +256,16 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
     if (m.s === tailEdge && tailAt.has(m.o)) return { ...m, w: m.w + EDGE_BONUS + RUN_BONUS * Math.min(run(m.s, m.o, -1), MAX_RUN) };
     return m;
   });
-  const first = bestChain(strong);
+  let first = bestChain(strong);
   if (first.matches.length === 0) return { best: null, rivals: [] };
+  // A closing edge line (`</Card>`) reached past a sibling's own lines (another `</Card>`, a
+  // `<Card className="activity-card">`: lines as shallow as it, skipped by the chain) is the
+  // sibling's closer, paired so because the new lines before it read like the sibling's (a new
+  // `) : (` ... `)}`): without its bonus, the chain stays in its own block.
+  const closing = first.matches[first.matches.length - 1];
+  if (!commonOnly && closing.s === tailEdge && closing.kind === 'text' && CLOSES.test(seg[closing.s]) && skipsSibling(first, index.lines, indentColumns(index.lines[closing.o]))) {
+    first = bestChain(strong.map((m) => (m.s === tailEdge && m.o === closing.o ? { ...m, w: STRONG } : m)));
+  }
   // Closers after new lines that open blocks close those first: a segment of new methods ending
   // `  }` / `}` pairs only the `}` the new lines leave open with the file's.
   if (commonOnly) {
@@ -317,7 +337,7 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   const depthAgrees = (s0: number, q: number) =>
     levels(indentColumns(seg[s0]) - indentColumns(seg[a.s]), segUnit) === levels(indentColumns(index.lines[q]) - indentColumns(index.lines[a.o]), index.unit);
   const leavesItsBlock = (q: number) => index.lines.slice(z.o + 1, q).some((l) => !isBlank(l) && indentColumns(l) < indentColumns(index.lines[q]));
-  const farCloser = (s0: number, q: number) => markedEnd && q > z.o + 1 && /^\s*(?:[\]})]|end\s*$)/.test(seg[s0]) && (leavesItsBlock(q) || !depthAgrees(s0, q));
+  const farCloser = (s0: number, q: number) => markedEnd && q > z.o + 1 && CLOSES.test(seg[s0]) && (leavesItsBlock(q) || !depthAgrees(s0, q));
   for (let k = rest; k >= 1 && tail.length === 0; k--) {
     const s0 = seg.length - k;
     for (let q = z.o + 1; q <= Math.min(hi - k, z.o + 1 + EDGE_SLACK); q++) {
