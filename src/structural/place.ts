@@ -5,7 +5,7 @@
 import type { Node, Parser } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { withTree } from '../languages/parser.js';
-import { anchorAtRung, closesOwnBlock, DEF_WEIGHT, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
+import { anchorAtRung, closesOwnBlock, DEF_WEIGHT, netOpens, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, nameInKey, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
 import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nameSetBy, nonBlankIn, RUNGS, type Rung } from './lines.js';
@@ -149,21 +149,32 @@ function markerOutgrowsItsBlock(segments: Segment[], placements: Placement[], li
     const lastPair = chain[chain.length - 1];
     if (!lastPair || lastPair.s !== s || lastPair.o !== p.to) continue;
     const header = seg.lines[s];
-    if (indentColumns(seg.markerAfterLine) <= indentColumns(header)) continue;
+    // (an access label or a preprocessor line opens no block of its own)
+    if (indentColumns(seg.markerAfterLine) <= indentColumns(header) || /^\s*(?:(?:public|private|protected|internal)\s*:|#)/.test(header)) continue;
     // (the next segment goes on at the header's depth, as a sibling or its closer: one that starts
     // shallower, `esac` after a `production)` branch, closes what holds them, the marker standing
     // for the branches between)
     const next = segments[i + 1].lines.find((l) => !isBlank(l));
-    if (next === undefined || indentColumns(next) !== indentColumns(header)) continue;
+    if (next === undefined || indentColumns(next) < indentColumns(header)) continue;
     // The block in the file: the rows after the header deeper than it, then its closer.
     const depth = indentColumns(lines[p.to]);
-    let end = p.to;
-    for (let r = p.to + 1; r < q.from; r++) {
-      if (isBlank(lines[r])) continue;
-      if (indentColumns(lines[r]) <= depth) break;
-      end = r;
-    }
+    const end = blockEnd(lines, p.to);
     if (end === p.to) continue;
+    // (a next segment deeper than the header goes on inside the block: matched past it, at a
+    // look-alike line elsewhere, `text-align: left;` in another rule, it is no edit of the block's
+    // `text-align: center;`)
+    if (indentColumns(next) > indentColumns(header)) {
+      // (only where the block has a line the next one edits, setting the same name: a marker
+      // indented a level too deep, as some snippets write them, may stand for much more)
+      const name = nameSetBy(next, '');
+      if (q.from <= end + 1 || name === null || !lines.slice(p.to + 1, end + 1).some((l) => nameSetBy(l, '') === name && l.trim() !== next.trim())) continue;
+      throw new MergeRefusal(
+        'ambiguous_anchor',
+        `The update's lines after its marker indented into the block "${header.trim().slice(0, 60)}" opens (line ${p.to + 1} of the file) were matched at line ${q.from + 1}, past that block's end (line ${end + 1}). ` +
+          'Show a line of that block beside them, as it stands in the file.',
+        { line: q.from + 1, kind: 'outside_marked_block' },
+      );
+    }
     let r = end + 1;
     while (r < q.from && isBlank(lines[r])) r++;
     if (r < q.from && isTrivial(lines[r]) && indentColumns(lines[r]) === depth) r++;
@@ -178,6 +189,26 @@ function markerOutgrowsItsBlock(segments: Segment[], placements: Placement[], li
       { start_line: first + 1, end_line: q.from, kind: 'outside_marked_block' },
     );
   }
+}
+
+/**
+ * The last row inside the block that row `header` opens: by its brackets where it ends on `{` (a
+ * function's body may hold lines at column 0, `#if`, `public:`), else by indentation.
+ */
+function blockEnd(lines: string[], header: number): number {
+  if (/\{\s*(?:\/\/.*|\/\*.*)?$/.test(lines[header])) {
+    // (from the header's last `{`: a `) {` closes what it does not open)
+    let open = 1;
+    for (let r = header + 1; r < lines.length; r++) {
+      open += netOpens([lines[r]]);
+      if (open <= 0) return r - 1;
+    }
+    return header;
+  }
+  const depth = indentColumns(lines[header]);
+  let end = header;
+  for (let r = header + 1; r < lines.length && (isBlank(lines[r]) || indentColumns(lines[r]) > depth); r++) if (!isBlank(lines[r])) end = r;
+  return end;
 }
 
 /**
@@ -517,9 +548,7 @@ function resolvePlacements(
     if (s < 0 || first === undefined || indentColumns(first) <= indentColumns(before.lines[s])) return null;
     const o = prev.anchor.chain.matches.find((m) => m.s === s)?.o;
     if (o === undefined) return null;
-    const depth = indentColumns(orig.lines[o]);
-    let end = o;
-    for (let r = o + 1; r < n && (isBlank(orig.lines[r]) || indentColumns(orig.lines[r]) > depth); r++) if (!isBlank(orig.lines[r])) end = r;
+    const end = blockEnd(orig.lines, o);
     return end > prev.to ? [prev.to + 1, end] : null;
   };
 
