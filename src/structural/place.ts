@@ -908,6 +908,19 @@ function extendToUnmarkedEnds(segments: Segment[], placements: Placement[], orig
         { lines: dropped, where: 'end' },
       );
     }
+    // (new lines deep in a block end the snippet there, not the file: lines below shallower than
+    // all of them, that none of them reads like, are the block's or the file's rest, left out)
+    const fresh = lastSeg.lines.slice(lastChain[lastChain.length - 1].s + 1).filter((l) => !isBlank(l));
+    const floor = Math.min(...fresh.map(indentColumns));
+    const left = orig.lines.slice(last.to + 1).filter((l) => !isBlank(l) && indentColumns(l) < floor && !rewritesBeyond(fresh, [l]));
+    if (left.length > 0) {
+      throw new MergeRefusal(
+        'missing_marker',
+        `The update has no marker after its last line, which is new and nested deeper than ${left.length} of the non-blank lines below it, which none of its new lines reads like ("${left[0].trim().slice(0, 60)}"): it may delete them or have left them out. ` +
+          'End it with a marker line if they are to be kept.',
+        { lines: left.length, where: 'end' },
+      );
+    }
     last.to = n - 1;
   }
 }
