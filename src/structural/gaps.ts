@@ -650,8 +650,9 @@ export function sameHead(a: string, b: string): boolean {
 /**
  * Two lines of markup that are one element rewritten: the same content between its tags
  * (`<h1>{service}</h1>` given a `className`, `<p class="email">{{ user.email }}</p>` made a link), or
- * the same class, id or handler (`<button @click="$emit('message', user)">` made a `<BaseButton>`).
- * (Not two siblings: `<li>Old</li>` beside `<li>New</li>`.)
+ * the same class, id or handler (`<button @click="$emit('message', user)">` made a `<BaseButton>`),
+ * or the same opening tag, one line's the whole element (`<h1>` over `<h1>{service}</h1>`). (Not
+ * two siblings: `<li>Old</li>` beside `<li>New</li>`.)
  */
 export function sameElement(a: string, b: string): boolean {
   const tag = /^<([A-Za-z][\w.:-]*)\b([^>]*)>(.*?)(?:<\/\1>)?$/;
@@ -659,6 +660,9 @@ export function sameElement(a: string, b: string): boolean {
   if (!x || !y) return false;
   const content = (m: RegExpExecArray) => m[3].trim();
   if (content(x) !== '' && content(x) === content(y)) return true;
+  // (an element made multi-line: its opening tag alone, as the one-line element's opens)
+  const opensOnly = (m: RegExpExecArray, l: string) => content(m) === '' && !l.includes('</');
+  if (x[1] === y[1] && x[2] === y[2] && opensOnly(x, a) !== opensOnly(y, b)) return true;
   const ids = (m: RegExpExecArray) => [...m[2].matchAll(/(?:^|\s)((?:class|className|id|key|name|@click|v-on:click|onClick|:key|ref)=(?:"[^"]*"|'[^']*'|\{[^}]*\}))/g)].map((k) => k[1]);
   const theirs = new Set(ids(y));
   return ids(x).some((k) => theirs.has(k));
