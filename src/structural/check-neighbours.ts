@@ -28,11 +28,12 @@ export function keySetTwice(output: string[], added: Set<number>, shown: Set<num
     while (r >= 0 && r < output.length && (added.has(r) || output[r].trim() === '')) r += step;
     return r >= 0 && r < output.length ? r : -1;
   };
-  const nameOf = (line: string) => nameSetBy(line, lang.id);
   // In data (a config file, an object literal's `key: value` lines) a key is set once per block: a
   // kept line anywhere in the run around the new one, not only beside it, may be the one it edits
   // (`pydantic = "^2.5"` added two lines above the file's `pydantic = "^1.10"`).
   const data = DATA_LANGUAGES.has(lang.id);
+  // (YAML's `tls:` opening a block of its own sets `tls` as much as `tls: []` does)
+  const nameOf = (line: string) => nameSetBy(line, lang.id) ?? (lang.id === 'yaml' ? (/^\s*([A-Za-z_][\w.-]*)\s*:\s*(?:#.*)?$/.exec(line)?.[1] ?? null) : null);
   const inRun = (row: number, step: number) => {
     const found: number[] = [];
     const col = indentColumns(output[row]);
@@ -46,9 +47,10 @@ export function keySetTwice(output: string[], added: Set<number>, shown: Set<num
     if (key === null) continue;
     // (there, by what a line sets as data says it, a key or an assignment: not a word before a word,
     // which a line of text also reads as a typed declaration)
-    const wide = keyOfLine(output[row]) !== null || (data && subjectOf(output[row]) === key);
+    const setsAsData = (line: string) => (data ? nameOf(line) : subjectOf(line));
+    const wide = keyOfLine(output[row]) !== null || (data && setsAsData(output[row]) === key);
     const near = [nearestKept(row, -1), nearestKept(row, 1)];
-    const far = wide ? [...inRun(row, -1), ...inRun(row, 1)].filter((r) => subjectOf(output[r]) === key) : [];
+    const far = wide ? [...inRun(row, -1), ...inRun(row, 1)].filter((r) => setsAsData(output[r]) === key) : [];
     for (const kept of [...near, ...far]) {
       if (kept < 0 || shown.has(kept) || nameOf(output[kept]) !== key || indentColumns(output[kept]) !== indentColumns(output[row])) continue;
       throw new MergeRefusal(
