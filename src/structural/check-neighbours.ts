@@ -33,7 +33,8 @@ export function keySetTwice(output: string[], added: Set<number>, shown: Set<num
   // (`pydantic = "^2.5"` added two lines above the file's `pydantic = "^1.10"`).
   const data = DATA_LANGUAGES.has(lang.id);
   // (YAML's `tls:` opening a block of its own sets `tls` as much as `tls: []` does)
-  const nameOf = (line: string) => nameSetBy(line, lang.id) ?? (lang.id === 'yaml' ? (/^\s*([A-Za-z_][\w.-]*)\s*:\s*(?:#.*)?$/.exec(line)?.[1] ?? null) : null);
+  const blockKey = (line: string) => (lang.id === 'yaml' ? (/^\s*([A-Za-z_][\w.-]*)\s*:\s*(?:#.*)?$/.exec(line)?.[1] ?? null) : null);
+  const nameOf = (line: string) => nameSetBy(line, lang.id) ?? blockKey(line);
   const inRun = (row: number, step: number) => {
     const found: number[] = [];
     const col = indentColumns(output[row]);
@@ -47,7 +48,7 @@ export function keySetTwice(output: string[], added: Set<number>, shown: Set<num
     if (key === null) continue;
     // (there, by what a line sets as data says it, a key or an assignment: not a word before a word,
     // which a line of text also reads as a typed declaration)
-    const setsAsData = (line: string) => (data ? nameOf(line) : subjectOf(line));
+    const setsAsData = (line: string) => subjectOf(line) ?? blockKey(line);
     const wide = keyOfLine(output[row]) !== null || (data && setsAsData(output[row]) === key);
     const near = [nearestKept(row, -1), nearestKept(row, 1)];
     const far = wide ? [...inRun(row, -1), ...inRun(row, 1)].filter((r) => setsAsData(output[r]) === key) : [];

@@ -1055,12 +1055,18 @@ const BEYOND = 3;
  * (+1) to look before (after) it, no further than `bound`.
  */
 function repeatsLineBeyondMarker(seg: string[], original: string[], fresh: number[], edge: number, step: 1 | -1, bound: number): void {
-  // (lines of a new definition may well repeat its neighbour's: `self` ending a Ruby method)
+  // (lines of a new definition may well repeat its neighbour's: `self` ending a Ruby method, a
+  // handler's `return jsonify(...), 404`, the `@Override` above a new method)
   const inNewDefinition = (s: number) => {
-    for (let k = s - 1; k >= 0; k--) if (fresh.includes(k) && indentColumns(seg[k]) < indentColumns(seg[s])) return DEFINES.test(seg[k]);
+    let depth = indentColumns(seg[s]);
+    for (let k = s - 1; k >= 0; k--) {
+      if (!fresh.includes(k) || indentColumns(seg[k]) >= depth) continue;
+      if (DEFINES.test(seg[k])) return true;
+      depth = indentColumns(seg[k]);
+    }
     return false;
   };
-  const theirs = new Set(fresh.filter((s) => !isTrivial(seg[s]) && !inNewDefinition(s)).map((s) => seg[s].trim()));
+  const theirs = new Set(fresh.filter((s) => !isTrivial(seg[s]) && !ANNOTATION.test(seg[s]) && !inNewDefinition(s)).map((s) => seg[s].trim()));
   if (theirs.size === 0) return;
   let seen = 0;
   for (let r = edge + step; seen < BEYOND && (step === 1 ? r < bound : r >= bound) && r >= 0 && r < original.length; r += step) {
