@@ -557,7 +557,15 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     if (kept.length > 0 && !p.wholeFile) {
       const [fs, fo] = kept[0];
       // (a run of new lines: the file's line beside it may be what its first line or its last rewrites)
-      if (seg.markerBefore && fs > 0 && p.from === fo) for (const s of new Set([fs - 1, 0])) editedEdgeLine(seg.lines, orig.lines, [s, fo - 1], -1);
+      if (seg.markerBefore && fs > 0 && p.from === fo) {
+        for (const s of new Set([fs - 1, 0])) editedEdgeLine(seg.lines, orig.lines, [s, fo - 1], -1);
+        // (and the run's first line beside the start of the statement above, over a few lines: a
+        // call re-wrapped, `task = Task(` over the file's `task = Task(title=..., done=...,`)
+        for (let j = 1; j <= EDGE_RUN && fo - 1 - j >= cursor && !isBlank(orig.lines[fo - j]); j++) {
+          const statement = orig.lines.slice(fo - 1 - j, fo);
+          if (netOpens([statement[0]]) > 0 && netOpens(statement) === 0) editedEdgeLine(seg.lines, orig.lines, [0, fo - 1 - j], -1);
+        }
+      }
       const [ls, lo] = kept[kept.length - 1];
       const end = seg.lines.length - 1;
       if (seg.markerAfter && ls < end && p.to === lo) {
