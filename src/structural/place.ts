@@ -241,7 +241,16 @@ function alignedStarts(seg: string[], d: Definition, original: string[], o: Defi
   if (inFile > 0) return [d.startRow, o.startRow + inFile];
   const inSnippet = seg.slice(d.startRow, d.endRow + 1).findIndex((l) => l.trim() === b);
   if (inSnippet > 0) return [d.startRow + inSnippet, o.startRow];
-  return [d.startRow, o.startRow];
+  // (a header changed, shown without the annotations the grammar counts in that the file has, or
+  // the reverse, `[HttpGet]` above `GetProducts(...)`: the headers pair, the annotations on one side
+  // only are not the other's header to replace; annotated on both sides, the starts pair)
+  const header = (ls: string[], from: number, to: number) => {
+    let r = from;
+    while (r < to && DECORATOR.test(ls[r])) r++;
+    return r;
+  };
+  if (DECORATOR.test(seg[d.startRow]) === DECORATOR.test(original[o.startRow])) return [d.startRow, o.startRow];
+  return [header(seg, d.startRow, d.endRow), header(original, o.startRow, o.endRow)];
 }
 
 /** What a segment's whole definitions say about where it goes. */
