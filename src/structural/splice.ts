@@ -423,6 +423,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     p.from = replacedDocComment(seg, orig.lines, anchor.chain.matches[0], p.from, cursor, language);
     p.from = rewrittenLeadingComment(seg, orig.lines, pairs[i], anchor.chain.matches, p.from, cursor, language);
     if (seg.markerBefore) {
+      p.from = rewrittenAnnotations(seg.lines, orig.lines, pairs[i], p.from, cursor);
       p.from = rewrappedBefore(seg.lines, orig.lines, pairs[i], p.from, cursor);
       const first = firstTelling(seg.lines, pairs[i]);
       if (first !== undefined) repeatsLineBeyondMarker(seg.lines, orig.lines, freshOf(seg.lines, pairs[i], 0, first), p.from, -1, cursor);
@@ -1041,6 +1042,30 @@ function editedAtTop(seg: string[], original: string[], lang: Language): void {
  * paired where the file's reads the same.
  */
 const lastTelling = (seg: string[], kept: [number, number][]) => [...kept].reverse().find(([s]) => !isTrivial(seg[s]))?.[0] ?? kept[kept.length - 1][0];
+
+/**
+ * After a marker, new annotation lines right above the first kept line (a field, a method's
+ * header), where the file has annotations right above that line too, one of them of the same name
+ * (`@Column(name = "description", columnDefinition = "TEXT")` over the file's `@Column(name =
+ * "description", length = 2000)`): the snippet shows the member's annotations as they are to be,
+ * and the placement takes the file's in. (With no name in common they may be added to the file's:
+ * left as an insertion.) Returns the placement's start.
+ */
+function rewrittenAnnotations(seg: string[], original: string[], paired: Map<number, number>, from: number, floor: number): number {
+  const first = Math.min(...paired.keys());
+  const fo = paired.get(first);
+  if (fo === undefined || first === 0 || from > fo) return from;
+  const fresh = seg.slice(0, first).filter((l) => !isBlank(l));
+  if (fresh.length === 0 || !fresh.every((l) => ANNOTATION.test(l))) return from;
+  // (the file's annotations right above the kept line, some of them perhaps taken in already as
+  // edited, from the first the snippet names: `@Test` above a rewritten `@DisplayName` stays)
+  const name = (l: string) => /^\s*[@[#]\[?([\w.]+)/.exec(l)?.[1];
+  const ours = new Set(fresh.map(name));
+  let run = fo;
+  while (run - 1 >= floor && ANNOTATION.test(original[run - 1])) run--;
+  const top = original.slice(run, fo).findIndex((l) => ours.has(name(l)));
+  return top >= 0 && run + top < from ? run + top : from;
+}
 
 /** The first kept snippet line that says something. */
 const firstTelling = (seg: string[], paired: Map<number, number>) => [...paired.keys()].filter((s) => !isTrivial(seg[s])).sort((x, y) => x - y)[0] as number | undefined;
