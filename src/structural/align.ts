@@ -135,6 +135,31 @@ export function closesOwnBlock(lines: string[], s: number): boolean {
   return /^\s*[\]})]/.test(lines[s]) && netOpens(lines.slice(0, s)) > 0;
 }
 
+/**
+ * The same, reading the lines in order: a closer with nothing open before it closes what the lines
+ * came in (the `}` of a test a marker stood in, above a new test), so the new test's own `}` at the
+ * end still closes its block. (For a segment of only common lines, whose closers anchor nothing
+ * unless they are the file's.)
+ */
+function closesOwnBlockInOrder(lines: string[], s: number): boolean {
+  if (/^\s*end\s*$/.test(lines[s])) return stillOpen(lines.slice(0, s).map((l) => keywordOpens(l)));
+  return /^\s*[\]})]/.test(lines[s]) && stillOpen(lines.slice(0, s).map(bracketRun));
+}
+
+/** Whether the lines leave a block open, read in order (`runs`: each line's opens, +1, and closes, -1). */
+function stillOpen(runs: number[][]): boolean {
+  let open = 0;
+  for (const run of runs) for (const d of run) open = Math.max(0, open + d);
+  return open > 0;
+}
+
+/** A line's brackets, in order: +1 per opener, -1 per closer (string contents aside, roughly). */
+const bracketRun = (line: string) =>
+  [...line.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '')].flatMap((ch) => ('{(['.includes(ch) ? [1] : '})]'.includes(ch) ? [-1] : []));
+
+/** A line's keyword block, as a run: `end` closes one, `def`/`do`/`if ...` open one. */
+const keywordOpens = (line: string) => [netKeywordOpens([line])];
+
 /** Highest-scoring strictly increasing chain (in both segment and original). */
 export function bestChain(ms: Match[]): Chain {
   if (ms.length === 0) return { matches: [], score: 0 };
@@ -272,7 +297,16 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
     // (and a lone `{` under a new header, Allman style, opens that header's block)
     const matched = new Set(first.matches.map((m) => m.s));
     const opensOwnBlock = (s: number) => seg[s].trim() === '{' && s > 0 && !isBlank(seg[s - 1]) && !matched.has(s - 1);
-    first.matches = first.matches.filter((m) => !closesOwnBlock(seg, m.s) && !opensOwnBlock(m.s));
+    // (one right after the previous kept line, the file's lines between blank, reads the same as
+    // the file's closer there, the new lines going before it: no line is skipped)
+    const kept: Match[] = [];
+    for (const m of first.matches) {
+      const prev = kept[kept.length - 1];
+      const adjacent = prev !== undefined && index.lines.slice(prev.o + 1, m.o).every(isBlank);
+      if (opensOwnBlock(m.s) || (closesOwnBlockInOrder(seg, m.s) && !adjacent)) continue;
+      kept.push(m);
+    }
+    first.matches = kept;
     // (all of them its own: new code that says nothing of where it goes)
     if (first.matches.length === 0) return { best: null, rivals: [] };
   }
