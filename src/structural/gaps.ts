@@ -558,7 +558,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || sameHead(a, b) || sameElement(a, b))) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b))) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -666,6 +666,29 @@ export function sameElement(a: string, b: string): boolean {
   const ids = (m: RegExpExecArray) => [...m[2].matchAll(/(?:^|\s)((?:class|className|id|key|name|@click|v-on:click|onClick|:key|ref)=(?:"[^"]*"|'[^']*'|\{[^}]*\}))/g)].map((k) => k[1]);
   const theirs = new Set(ids(y));
   return ids(x).some((k) => theirs.has(k));
+}
+
+/**
+ * The member a line declares, by a shape most languages share: a field `pub port: u16,`, a variant
+ * `MissingKey(String),`, a C declaration `enum conn_state state;`, Go's `id, err :=`. Null for
+ * other lines.
+ */
+export function memberOf(line: string): string | null {
+  const t = line.trim();
+  const m =
+    /^(?:pub(?:\([^)]*\))?\s+|(?:public|private|protected|readonly|static)\s+)*([A-Za-z_]\w*)\??\s*:(?!:)\s*\S.*[,;]?$/.exec(t) ??
+    /^([A-Z]\w*)\s*[({].*[)}],$/.exec(t) ??
+    /^(?!return\b|typedef\b)(?:[A-Za-z_][\w]*\s+\**)+\**([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*;$/.exec(t);
+  if (m) return m[1].replace(/\s+/g, '');
+  // (Go's `id, err :=` declares `id`; `_, err :=` and `err :=` say nothing, every call has one)
+  const go = /^([\w, ]+?)\s*:=/.exec(t)?.[1].split(',').map((n) => n.trim());
+  return go && go.some((n) => !['_', 'err', 'ok'].includes(n)) ? go.join(',') : null;
+}
+
+/** Two lines that declare the same member, its type or value rewritten (`pub port: NonZeroU16,` over `pub port: u16,`). */
+export function sameMember(a: string, b: string): boolean {
+  const x = memberOf(a);
+  return x !== null && x === memberOf(b);
 }
 
 /** Two (trimmed) lines that are one line edited: grown at one end, or at least `alike` by edit distance. */

@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength,
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentWords, grownLine, likeness, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -845,7 +845,8 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   // (`var theme = "dark"` below `struct Settings {`, over the file's `var theme = "light"`), at the
   // same depth, is that line edited: it replaces it. (Beside it, the name would be set twice.)
   // (a `return` beside the file's `return` too: one of the two would never run)
-  const subject = (line: string) => nameSetBy(line, language.id) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
+  // (or declares the same member: `pub port: NonZeroU16,` over `pub port: u16,`, a variant's payload retyped)
+  const subject = (line: string) => nameSetBy(line, language.id) ?? memberOf(line) ?? line.trim().match(/^(?:return|throw|raise)\b/)?.[0] ?? null;
   const setsSame = (s: number, o: number) => {
     const what = subject(seg.lines[s]);
     const usedElsewhere = (name: string) => original.some((line, r) => r !== o && usesName(line, name));
