@@ -462,14 +462,17 @@ function resolvePlacements(
   const placed: (Placement | undefined)[] = new Array(segments.length);
   // The snippet's unit, from all of it (one segment is too short to tell).
   const all = segments.flatMap((s) => s.lines);
-  const unit = detectIndentUnit(all);
-  // Its unit in columns when it is not the file's, else null. (Only a snippet that steps deeper
-  // somewhere shows a unit: `      end` / a new line / `    end` says none, whatever depth it was
-  // cut at.)
+  // (a snippet that never steps deeper after its first line shows its unit only by its steps out,
+  // the depth its first line was cut at being no step: `      end` / a new line / `    end` nests by
+  // 2, `@lines.sum` / `end` / `end` at 12, 8, 4 by 4; one that never changes depth shows none)
   const code = all.filter((l) => !isBlank(l));
-  const nests = code.some((l, k) => k > 0 && indentColumns(l) > indentColumns(code[k - 1]));
+  const stepsIn = code.some((l, k) => k > 0 && indentColumns(l) > indentColumns(code[k - 1]));
+  const detected = detectIndentUnit(all);
+  const width = stepsIn ? null : snippetStep(code);
+  const unit = !stepsIn && detected.kind === 'space' && width !== null ? { kind: 'space' as const, width } : detected;
+  // Its unit in columns when it is not the file's, else null.
   const otherUnit =
-    nests &&
+    (stepsIn || detected.kind !== 'space' || width !== null) &&
     all.filter((l) => /^[ \t]+\S/.test(l)).length >= 3 &&
     (unit.kind !== orig.indent.kind || (unit.kind === 'space' && orig.indent.kind === 'space' && unit.width !== orig.indent.width))
       ? unitColumns(unit)
@@ -647,6 +650,25 @@ function resolvePlacements(
     });
   });
   return placements;
+}
+
+/**
+ * The columns a snippet's lines step by, in or out, most often (steps of one only where it has no
+ * wider ones: continuations and block comments), or null where it never changes depth.
+ */
+function snippetStep(code: string[]): number | null {
+  const count = new Map<number, number>();
+  for (let k = 1; k < code.length; k++) {
+    const step = Math.abs(indentColumns(code[k]) - indentColumns(code[k - 1]));
+    if (step > 0 && step <= 8) count.set(step, (count.get(step) ?? 0) + 1);
+  }
+  const wide = [...count.keys()].some((s) => s > 1);
+  let best: number | null = null;
+  for (const [step, n] of count) {
+    if (wide && step === 1) continue;
+    if (best === null || n > count.get(best)! || (n === count.get(best)! && step < best)) best = step;
+  }
+  return best;
 }
 
 /**
