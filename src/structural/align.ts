@@ -97,12 +97,7 @@ function inWindow(list: number[], lo: number, hi: number, max: number): number[]
 /** Brackets the lines open and leave open (string contents aside, roughly: quotes are dropped). */
 export function netOpens(lines: string[]): number {
   let n = 0;
-  for (const line of lines) {
-    for (const ch of line.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '')) {
-      if (ch === '{' || ch === '(' || ch === '[') n++;
-      else if (ch === '}' || ch === ')' || ch === ']') n--;
-    }
-  }
+  for (const line of lines) for (const d of bracketRun(line)) n += d;
   return n;
 }
 
