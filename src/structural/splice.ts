@@ -850,7 +850,9 @@ function extendAtMarkers(seg: Segment, original: string[], paired: Map<number, n
   const setsSame = (s: number, o: number) => {
     const what = subject(seg.lines[s]);
     const usedElsewhere = (name: string) => original.some((line, r) => r !== o && usesName(line, name));
-    const alike = (what !== null && subject(original[o]) === what) || sameImport(seg.lines[s], original[o], language, usedElsewhere) || editedLine(seg.lines[s], original[o]);
+    // (a list's last item given its comma for a new one after it, `dist` made `dist,`, is that item)
+    const commaOnly = seg.lines[s].trim().replace(/,$/, '') === original[o].trim().replace(/,$/, '') && !isBlank(original[o]);
+    const alike = (what !== null && subject(original[o]) === what) || sameImport(seg.lines[s], original[o], language, usedElsewhere) || editedLine(seg.lines[s], original[o]) || commaOnly;
     return alike && !same(s, o) && indentColumns(seg.lines[s]) - indentColumns(original[o]) === shiftAt(seg, original, paired);
   };
   // (so are several, each over the file's line at its place: `hits_` and `misses_` retyped; new
