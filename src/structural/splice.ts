@@ -427,6 +427,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       p.from = rewrappedBefore(seg.lines, orig.lines, pairs[i], p.from, cursor);
       const first = firstTelling(seg.lines, pairs[i]);
       if (first !== undefined) repeatsLineBeyondMarker(seg.lines, orig.lines, freshOf(seg.lines, pairs[i], 0, first), p.from, -1, cursor);
+      // (and a new line among the kept ones, in no new block of its own, that is the file's line
+      // right above them as it stands: two lines swapped, the moved one kept twice)
+      if (first !== undefined) movedFromAbove(seg.lines, orig.lines, pairs[i], first, p.from, cursor);
     }
     if (process.env.DEBUG_MERGE) console.error(`seg ${i} [${seg.snippetLine}+${seg.lines.length}] -> ${p.from}..${p.to} rung ${anchor.rung} chain ${anchor.chain.matches.map((m) => `${m.s}:${m.o}${m.kind[0]}`).join(' ')}`);
     keep(cursor, p.from);
@@ -1114,6 +1117,34 @@ function repeatsLineBeyondMarker(seg: string[], original: string[], fresh: numbe
       `The update's new line "${original[r].trim().slice(0, 80)}" repeats line ${r + 1} of the file, right ${step === 1 ? 'below' : 'above'} where it goes, which the marker there keeps: the update may move that line or add a second copy. ` +
         'Show that line where it is now (or leave it out of the new lines), with the marker beyond it.',
       { line: r + 1, kind: 'repeats_kept_line' },
+    );
+  }
+}
+
+/**
+ * After a marker, a new line between the segment's kept lines, not inside a block a new line opens
+ * (the kept line above it at its depth or shallower), that is exactly the file's first line right
+ * above the placement, which the marker keeps (`item.reserved -= qty;` shown below `item.on_hand
+ * -= qty;`, the file's order the other way): the snippet moved it, and kept there too it would run
+ * twice. Refused.
+ */
+function movedFromAbove(seg: string[], original: string[], paired: Map<number, number>, first: number, from: number, floor: number): void {
+  let r = from - 1;
+  while (r >= floor && isBlank(original[r])) r--;
+  // (a statement beside the placement's first line, at its depth: not the last line of the block before)
+  // (and a line the file has once: a repeated one, `Divider()` between look-alike rows, may well be added again)
+  if (r < floor || isTrivial(original[r]) || indentColumns(original[r]) !== indentColumns(original[from])) return;
+  if (original.filter((l) => l === original[r]).length > 1) return;
+  for (let s = first + 1; s < seg.length; s++) {
+    if (paired.has(s) || seg[s] !== original[r]) continue;
+    let k = s - 1;
+    while (k >= 0 && isBlank(seg[k])) k--;
+    if (k < 0 || !paired.has(k) || indentColumns(seg[k]) > indentColumns(seg[s])) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's new line "${seg[s].trim().slice(0, 80)}" is line ${r + 1} of the file, right above where the update goes, which the marker there keeps: the update may move that line or add a second copy. ` +
+        'Show that line where it is now, or the lines around it as they are to be.',
+      { line: r + 1, kind: 'moved_from_above' },
     );
   }
 }
