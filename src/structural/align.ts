@@ -113,7 +113,7 @@ function netKeywordOpens(lines: string[]): number {
 }
 
 /** A line that starts by closing a block: a bracket, `end`, a closing tag. */
-const CLOSES = /^\s*(?:[\]})]|end\b|<\/)/;
+export const CLOSER_OR_END_TAG = /^\s*(?:[\]})]|end\b|<\/)/;
 
 /** Whether the chain skips, between two of its lines, a line of the file's that says something at `depth` or shallower. */
 function skipsSibling(chain: Chain, lines: string[], depth: number): boolean {
@@ -283,7 +283,7 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   // sibling's closer, paired so because the new lines before it read like the sibling's (a new
   // `) : (` ... `)}`): without its bonus, the chain stays in its own block.
   const closing = first.matches[first.matches.length - 1];
-  if (!commonOnly && closing.s === tailEdge && closing.kind === 'text' && CLOSES.test(seg[closing.s]) && skipsSibling(first, index.lines, indentColumns(index.lines[closing.o]))) {
+  if (!commonOnly && closing.s === tailEdge && closing.kind === 'text' && CLOSER_OR_END_TAG.test(seg[closing.s]) && skipsSibling(first, index.lines, indentColumns(index.lines[closing.o]))) {
     first = bestChain(strong.map((m) => (m.s === tailEdge && m.o === closing.o ? { ...m, w: STRONG } : m)));
   }
   // Closers after new lines that open blocks close those first: a segment of new methods ending
@@ -366,7 +366,7 @@ export function anchorAtRung(seg: string[], index: OriginalIndex, rung: Rung, lo
   const depthAgrees = (s0: number, q: number) =>
     levels(indentColumns(seg[s0]) - indentColumns(seg[a.s]), segUnit) === levels(indentColumns(index.lines[q]) - indentColumns(index.lines[a.o]), index.unit);
   const leavesItsBlock = (q: number) => index.lines.slice(z.o + 1, q).some((l) => !isBlank(l) && indentColumns(l) < indentColumns(index.lines[q]));
-  const farCloser = (s0: number, q: number) => markedEnd && q > z.o + 1 && CLOSES.test(seg[s0]) && (leavesItsBlock(q) || !depthAgrees(s0, q));
+  const farCloser = (s0: number, q: number) => markedEnd && q > z.o + 1 && CLOSER_OR_END_TAG.test(seg[s0]) && (leavesItsBlock(q) || !depthAgrees(s0, q));
   for (let k = rest; k >= 1 && tail.length === 0; k--) {
     const s0 = seg.length - k;
     for (let q = z.o + 1; q <= Math.min(hi - k, z.o + 1 + EDGE_SLACK); q++) {

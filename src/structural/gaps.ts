@@ -281,7 +281,7 @@ const SKIP_NEAR = 20;
 
 /** A line that opens a block (`{`, `(`, `:`, `=>`, `do`, `then` at its end); one that closes one. */
 const OPENS = /(?:[{([:]|=>|\bdo|\bthen)\s*$/;
-const CLOSES = /^\s*(?:[})\]]|end\b)/;
+export const CLOSES = /^\s*(?:[})\]]|end\b)/;
 
 /**
  * The comment lines right above a kept line (no blank between) are gone while the snippet shows

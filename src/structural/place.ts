@@ -14,7 +14,7 @@ import { grownLine, isCommentLine, readsLike } from './gaps.js';
 import { importPlacement } from './import-block.js';
 import { MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
-import { detectIndentUnit, leadingWhitespace, type SourceText } from './text.js';
+import { detectIndentUnit, leadingWhitespace, mostCommonStep, type SourceText } from './text.js';
 
 export type Placement =
   /** Original lines [from, to] are replaced by the segment; from <= anchor.start, to >= anchor.end. */
@@ -652,23 +652,14 @@ function resolvePlacements(
   return placements;
 }
 
-/**
- * The columns a snippet's lines step by, in or out, most often (steps of one only where it has no
- * wider ones: continuations and block comments), or null where it never changes depth.
- */
+/** The columns a snippet's lines step by, in or out, most often, or null where it never changes depth. */
 function snippetStep(code: string[]): number | null {
   const count = new Map<number, number>();
   for (let k = 1; k < code.length; k++) {
     const step = Math.abs(indentColumns(code[k]) - indentColumns(code[k - 1]));
     if (step > 0 && step <= 8) count.set(step, (count.get(step) ?? 0) + 1);
   }
-  const wide = [...count.keys()].some((s) => s > 1);
-  let best: number | null = null;
-  for (const [step, n] of count) {
-    if (wide && step === 1) continue;
-    if (best === null || n > count.get(best)! || (n === count.get(best)! && step < best)) best = step;
-  }
-  return best;
+  return mostCommonStep(count);
 }
 
 /**

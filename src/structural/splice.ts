@@ -3,14 +3,14 @@
 // for the checks (lines added and deleted, the largest unexplained deletion).
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { closesOwnBlock, fillGap, netOpens, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
+import { CLOSER_OR_END_TAG, closesOwnBlock, fillGap, netOpens, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, alignsSelectors, openBracketColumn, openerRow, realignContinuation, realignSelector } from './continuations.js';
 import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, nonBlankRows, subjectOf, type Rung } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { CLOSES, commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -263,7 +263,7 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     // (a block opened by a repeated line the snippet keeps, right after a sibling's end, an `<li>`
     // after a `</li>`, a `[[tool.mypy.overrides]]` after a blank line, is built like its siblings
     // either way: its first new line reading like theirs says nothing)
-    const afterSibling = c < first && (isBlank(seg[c - 1]) || /^\s*(?:[\]})]|end\b|<\/)/.test(seg[c - 1]));
+    const afterSibling = c < first && (isBlank(seg[c - 1]) || CLOSER_OR_END_TAG.test(seg[c - 1]));
     if (!markerKeepsNothing && !afterSibling && (grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim()))) return;
     // (a sibling: the first line it would drop starts as the first new one does, at its depth)
     const sibling = original[dropped[0]];
@@ -528,8 +528,9 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     }
     if (!p.wholeFile && seg.markerAfter && kept.length > 0) {
       const limit = nextFrom(placements, i, orig.lines.length);
-      p.to = rewrappedAfter(seg.lines, orig.lines, paired, lastTelling(seg.lines, kept), p.to, limit, re.apply);
-      repeatsLineBeyondMarker(seg.lines, orig.lines, freshOf(seg.lines, paired, lastTelling(seg.lines, kept) + 1, seg.lines.length), p.to, 1, limit);
+      const last = lastTelling(seg.lines, kept);
+      p.to = rewrappedAfter(seg.lines, orig.lines, paired, last, p.to, limit, re.apply);
+      repeatsLineBeyondMarker(seg.lines, orig.lines, freshOf(seg.lines, paired, last + 1, seg.lines.length), p.to, 1, limit);
     }
     if (splitsBlankRun(seg, orig.lines, kept, p.to)) {
       paired.delete(kept.pop()![0]);
@@ -743,8 +744,6 @@ function blankSlidOver(seg: string[], original: string[], [sa, oa]: [number, num
   if (above > 0 && isBlank(original[above]) && b < original.length && !isBlank(original[b]) && !CLOSES.test(original[b]) && last !== '' && last === original[above - 1].trim()) refuseSlid(b, above);
 }
 
-/** A line that starts by closing a block (`}  // namespace sharp`, `end`). */
-const CLOSES = /^\s*(?:[\]})]|end\b)/;
 
 function refuseSlid(a: number, blank: number): never {
   throw new MergeRefusal(

@@ -83,15 +83,22 @@ export function detectIndentUnit(lines: string[]): IndentUnit {
     else if (ws.length > 0) spaces++;
   }
   if (tabs > spaces) return { kind: 'tab' };
-  const steps = indentSteps(lines);
-  let width = 4;
-  let best = 0;
-  const wide = [...steps].some(([step]) => step > 1);
+  const width = mostCommonStep(indentSteps(lines)) ?? 4;
+  return { kind: 'space', width: spaces === 0 ? 4 : width };
+}
+
+/**
+ * The step (in columns) seen most often, the smaller on a tie; steps of one only where there are no
+ * wider ones (continuations and block comments make those). Null for no steps.
+ */
+export function mostCommonStep(steps: Map<number, number>): number | null {
+  const wide = [...steps.keys()].some((step) => step > 1);
+  let best: number | null = null;
   for (const [step, n] of steps) {
     if (wide && step === 1) continue;
-    if (n > best || (n === best && step < width)) [width, best] = [step, n];
+    if (best === null || n > steps.get(best)! || (n === steps.get(best)! && step < best)) best = step;
   }
-  return { kind: 'space', width: spaces === 0 ? 4 : width };
+  return best;
 }
 
 export function leadingWhitespace(line: string): string {
