@@ -55,8 +55,9 @@ struct Kernels {
   // largest of n values (lowest index among equals).
   void (*swiglu)(float* g, const float* u, int n);
   int (*argmax)(const float* x, int n);
-  // gemm_panels reads Q5_0 and Q6_K in panels.h's 5- and 6-bit forms, not as int8 values
-  bool narrow_panels = false;
+  // Optional: one panel of a narrow form (f.q5 or f.q6) rewritten in the type's int8 form (dst:
+  // panel_stride of int8_form(f)), for calls whose several row groups would each unpack it again
+  void (*widen_panel)(const PanelFormat& f, const uint8_t* panel, int n, uint8_t* dst) = nullptr;
 };
 
 // Requests `bytes` from p on into the cache, one 64-byte line at a time (prefetcht0): weights or KV

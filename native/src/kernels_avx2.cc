@@ -488,52 +488,41 @@ inline __m256i bcast32(const void* p) { int32_t v; std::memcpy(&v, p, 4); return
 // whatever R is (batch invariance), and the integer sums per block are exact, so results equal
 // the AVX-512 kernels' bit for bit.
 
-// int8 panels (Q8_0, Q5_0: 32-value blocks, f16 scales; Q6_K: 16-value blocks, f32 scales). The
-// stored bytes are q + 128: xor 0x80 gives q back; vpmaddubsw then takes |q| unsigned and the
-// activation with q's sign (|q| ≤ 128, |a| ≤ 127: a pair's sum never saturates 16 bits). The
-// multiplier is the bound here (one port on Zen 2), so types with small q (Q5_0 ≤ 16, Q6_K ≤ 32)
-// add S steps' 16-bit sums before one vpmaddwd widens them: S · 2 · qmax · 127 ≤ 32767.
-template <int R, int H, int BL, bool F16S, int S>
+// int8 panels (Q8_0: 32-value blocks, f16 scales). The stored bytes are q + 128: xor 0x80 gives q
+// back; vpmaddubsw then takes |q| unsigned and the activation with q's sign (|q| ≤ 128, |a| ≤ 127:
+// a pair's sum never saturates 16 bits), one vpmaddwd per step widens them.
+template <int R, int H>
 void gemm_i8_t(const uint8_t* pw, int h0, int n, const uint8_t* const* ar, float* out, const uint8_t* pf) {
-  const int nblk = n / BL;
-  const size_t soff = actp_scale_off(n), wbytes = (size_t)nblk * 16 * BL;
+  const int nblk = n / 32;
+  const size_t soff = actp_scale_off(n), wbytes = (size_t)nblk * 16 * 32;
   const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
   __m256 acc[R][H];
   for (int r = 0; r < R; r++)
     for (int h = 0; h < H; h++) acc[r][h] = _mm256_setzero_ps();
   for (int b = 0; b < nblk; b++) {
-    const uint8_t* wb = pw + (size_t)b * 16 * BL + 32 * h0;
+    const uint8_t* wb = pw + (size_t)b * 16 * 32 + 32 * h0;
     if (pf)
-      prefetch_range(pf + (size_t)b * 16 * BL, 16 * BL);
+      prefetch_range(pf + (size_t)b * 16 * 32, 16 * 32);
     __m256i id[R][H];
     for (int r = 0; r < R; r++)
       for (int h = 0; h < H; h++) id[r][h] = _mm256_setzero_si256();
-    for (int k0 = 0; k0 < BL / 4; k0 += S) {
-      __m256i s16[R][H];
-      for (int k = k0; k < k0 + S; k++) {
-        __m256i w[H], wa[H];
-        for (int h = 0; h < H; h++) {
-          w[h] = _mm256_xor_si256(_mm256_load_si256((const __m256i*)(wb + 64 * k + 32 * h)), flip);
-          wa[h] = _mm256_sign_epi8(w[h], w[h]);
-        }
-        for (int r = 0; r < R; r++) {
-          const __m256i av = bcast32(ar[r] + BL * b + 4 * k);
-          for (int h = 0; h < H; h++) {
-            const __m256i p = _mm256_maddubs_epi16(wa[h], _mm256_sign_epi8(av, w[h]));
-            s16[r][h] = k == k0 ? p : _mm256_add_epi16(s16[r][h], p);
-          }
-        }
+    for (int k = 0; k < 8; k++) {
+      __m256i w[H], wa[H];
+      for (int h = 0; h < H; h++) {
+        w[h] = _mm256_xor_si256(_mm256_load_si256((const __m256i*)(wb + 64 * k + 32 * h)), flip);
+        wa[h] = _mm256_sign_epi8(w[h], w[h]);
       }
-      for (int r = 0; r < R; r++)
-        for (int h = 0; h < H; h++) id[r][h] = _mm256_add_epi32(id[r][h], _mm256_madd_epi16(s16[r][h], ones));
+      for (int r = 0; r < R; r++) {
+        const __m256i av = bcast32(ar[r] + 32 * b + 4 * k);
+        for (int h = 0; h < H; h++)
+          id[r][h] = _mm256_add_epi32(id[r][h], _mm256_madd_epi16(_mm256_maddubs_epi16(wa[h], _mm256_sign_epi8(av, w[h])), ones));
+      }
     }
     __m256 ws[H];
-    for (int h = 0; h < H; h++)
-      ws[h] = F16S ? _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(pw + wbytes + 32 * b + 16 * (h0 + h))))
-                   : _mm256_load_ps((const float*)(pw + wbytes + 64 * b + 32 * (h0 + h)));
+    for (int h = 0; h < H; h++) ws[h] = _mm256_cvtph_ps(_mm_load_si128((const __m128i*)(pw + wbytes + 32 * b + 16 * (h0 + h))));
     for (int r = 0; r < R; r++) {
       float da;
-      std::memcpy(&da, ar[r] + soff + 4 * (b * BL / ACT_GROUP), 4);
+      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
       const __m256 dv = _mm256_set1_ps(da);
       for (int h = 0; h < H; h++) acc[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(id[r][h]), _mm256_mul_ps(ws[h], dv), acc[r][h]);
     }
@@ -747,22 +736,20 @@ constexpr std::array<HalfFn, sizeof...(Rs)> half_table(std::integer_sequence<int
 // int8 kernels: both halves of a panel per pass for 2 rows (measured on Zen 2: verify k=2 x0.84;
 // one row was 1.35x slower that way, 3-4 rows run out of registers)
 constexpr int i8_halves(int R) { return R == 2 ? 2 : 1; }
-template <int R> struct I8_32 { static constexpr HalfFn fn = gemm_i8_t<R, i8_halves(R), 32, true, 1>; };
-template <int R> struct I5_32 { static constexpr HalfFn fn = gemm_i8_t<R, i8_halves(R), 32, true, 8>; };  // Q5_0
-template <int R> struct I6_16 { static constexpr HalfFn fn = gemm_i8_t<R, i8_halves(R), 16, false, 4>; };  // Q6_K
+template <int R> struct I8_32 { static constexpr HalfFn fn = gemm_i8_t<R, i8_halves(R)>; };
 template <int R> struct Nib { static constexpr HalfFn fn = gemm_nib_t<R>; };
 template <int R> struct Q4K { static constexpr HalfFn fn = gemm_q4k_t<R>; };
 template <int R> struct Q5P { static constexpr HalfFn fn = gemm_q5_t<R>; };
 template <int R> struct Q6P { static constexpr HalfFn fn = gemm_q6_t<R>; };
 constexpr auto kRows = std::make_integer_sequence<int, GEMM_ROWS>();
-constexpr auto kHalfQ8 = half_table<I8_32>(kRows), kHalfQ5 = half_table<I5_32>(kRows), kHalfQ6K = half_table<I6_16>(kRows);
+constexpr auto kHalfQ8 = half_table<I8_32>(kRows);
 constexpr auto kHalfNib = half_table<Nib>(kRows), kHalfQ4K = half_table<Q4K>(kRows), kHalfQ5P = half_table<Q5P>(kRows), kHalfQ6P = half_table<Q6P>(kRows);
 
 // R rows × C panels: each panel's halves in turn (the panel stays in cache between them), or
 // both in one pass; the pass from the first half prefetches the next panels' bytes.
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
-  const auto& t = f.q4k ? kHalfQ4K : f.nib ? kHalfNib : f.q5 ? kHalfQ5P : f.q6 ? kHalfQ6P : f.bl == 16 ? kHalfQ6K : f.qmax <= 16 ? kHalfQ5 : kHalfQ8;
+  const auto& t = f.q4k ? kHalfQ4K : f.nib ? kHalfNib : f.q5 ? kHalfQ5P : f.q6 ? kHalfQ6P : kHalfQ8;
   const HalfFn fn = t[R - 1];
   const int step = f.q4k || f.nib || f.q5 || f.q6 ? 1 : i8_halves(R);
   for (int c = 0; c < C; c++)
@@ -773,7 +760,7 @@ size_t act32_bytes(int n) { return (size_t)(n / 32) * sizeof(ActQ8); }
 void quant_act32(const float* x, int n, void* out) { quantize_act_q8(x, n, (ActQ8*)out); }
 
 const Kernels K = {"avx2", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
-                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax, /*narrow_panels=*/true};
+                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax};
 
 }  // namespace
 

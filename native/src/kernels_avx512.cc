@@ -421,6 +421,178 @@ void gemm_q4k_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
     for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
 }
 
+// Q5_0 panels at 5 bits (panels.h; blocks of Q5_BLOCK bytes, 32-byte aligned): chunk k's low and
+// high nibbles take bit 4 from the block's plane (bit k and 4 + k of each byte, brought there by
+// one 16-bit shift): steps k and 4 + k of the block as the type's unsigned q (0..31).
+inline void q5_steps(const uint8_t* blk, int k, __m512i& lo, __m512i& hi) {
+  const __m512i m4 = _mm512_set1_epi8(15), bit4 = _mm512_set1_epi8(16);
+  const __m512i x = _mm512_loadu_si512((const void*)(blk + 64 * k)), plane = _mm512_loadu_si512((const void*)(blk + 256));
+  const __m512i lo5 = k == 0 ? _mm512_slli_epi16(plane, 4) : k == 1 ? _mm512_slli_epi16(plane, 3) : k == 2 ? _mm512_slli_epi16(plane, 2) : _mm512_slli_epi16(plane, 1);
+  const __m512i hi5 = k == 0 ? plane : k == 1 ? _mm512_srli_epi16(plane, 1) : k == 2 ? _mm512_srli_epi16(plane, 2) : _mm512_srli_epi16(plane, 3);
+  lo = _mm512_ternarylogic_epi32(_mm512_and_si512(x, m4), lo5, bit4, 0xf8);  // a | (b & c)
+  hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(x, 4), m4), hi5, bit4, 0xf8);
+}
+
+// Q5_0 panels at 5 bits: 8 vpdpbusd per (row, panel) and block from −16·Σa of its 32 values,
+// then as the int8 form: convert, FMA by (f16 scale × activation scale); the same bits as the
+// int8 panels, from 5.5 bits per weight instead of 9. Calls with several row groups widen each
+// panel once instead (widen_panel).
+template <int R, int C>
+void gemm_q5_t(const uint8_t* const* pw, int n, const void* const* a, float* out, const uint8_t* const* pf) {
+  const int nblk = n / 32;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  const uint8_t* ar[R];
+  for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
+  __m512 acc[R][C];
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+  for (int b = 0; b < nblk; b++) {
+    const size_t bo = (size_t)b * Q5_BLOCK;
+    if (pf)  // the next panels' block b, on its way from memory while these rows are computed
+      for (int c = 0; c < C; c++)
+        prefetch_range(pf[c] + bo, Q5_BLOCK);
+    __m512i id[R][C];
+    for (int r = 0; r < R; r++) {
+      const int32_t* c16 = (const int32_t*)(ar[r] + coff) + 2 * b;
+      const __m512i c0 = _mm512_set1_epi32((c16[0] + c16[1]) / 8);  // −16·Σa
+      for (int c = 0; c < C; c++) id[r][c] = c0;
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+      __m512i lo[C], hi[C];
+      for (int c = 0; c < C; c++) q5_steps(pw[c] + bo, k, lo[c], hi[c]);
+      for (int r = 0; r < R; r++) {
+        const __m512i a0 = bcast32(ar[r] + 32 * b + 4 * k), a1 = bcast32(ar[r] + 32 * b + 16 + 4 * k);
+        for (int c = 0; c < C; c++) id[r][c] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(id[r][c], lo[c], a0), hi[c], a1);
+      }
+    }
+    __m512 ws[C];
+    for (int c = 0; c < C; c++) ws[c] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(pw[c] + bo + 320)));
+    for (int r = 0; r < R; r++) {
+      float da;
+      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
+      const __m512 dav = _mm512_set1_ps(da);
+      for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dav), acc[r][c]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
+}
+
+// One Q5_0 panel rewritten from the 5-bit form into the int8 form: step k of each block as
+// q + 112 = (q − 16) + 128, then the f16 scales.
+void widen_q5(const uint8_t* pw, int n, uint8_t* dst) {
+  const int nblk = n / 32;
+  const size_t wbytes = (size_t)nblk * 512;
+  const __m512i bias = _mm512_set1_epi8(112);
+  for (int b = 0; b < nblk; b++) {
+    const uint8_t* blk = pw + (size_t)b * Q5_BLOCK;
+    for (int k = 0; k < 4; k++) {
+      __m512i lo, hi;
+      q5_steps(blk, k, lo, hi);
+      _mm512_store_si512((void*)(dst + 512 * b + 64 * k), _mm512_add_epi8(lo, bias));
+      _mm512_store_si512((void*)(dst + 512 * b + 64 * (4 + k)), _mm512_add_epi8(hi, bias));
+    }
+    std::memcpy(dst + wbytes + 32 * b, blk + 320, 32);
+  }
+}
+
+// Q6_K panels at 6 bits (panels.h): per 16-value sub-block, 2 chunks of 64 bytes and a plane of
+// high bit pairs per panel. Chunk m's low and high nibbles take bits 4, 5 from the plane (bits
+// 2t, 2t+1 for step t, brought there by one 16-bit shift): steps m and 2 + m of the sub-block as
+// the type's unsigned q (0..63), 4 values of each of the 16 rows.
+inline void q6_steps(const uint8_t* sub, int m, __m512i& lo, __m512i& hi) {
+  const __m512i m4 = _mm512_set1_epi8(15), bits45 = _mm512_set1_epi8(0x30);
+  const __m512i x = _mm512_load_si512((const void*)(sub + 64 * m)), plane = _mm512_load_si512((const void*)(sub + 128));
+  const __m512i lo2 = m == 0 ? _mm512_slli_epi16(plane, 4) : _mm512_slli_epi16(plane, 2);
+  const __m512i hi2 = m == 0 ? plane : _mm512_srli_epi16(plane, 2);
+  lo = _mm512_ternarylogic_epi32(_mm512_and_si512(x, m4), lo2, bits45, 0xf8);  // a | (b & c)
+  hi = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(x, 4), m4), hi2, bits45, 0xf8);
+}
+// the 16 rows' scales of sub-block j of super-block sp: d·sc, exact in float (the int8 form's)
+inline __m512 q6_scales(const uint8_t* sp, int j) {
+  return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128((const __m128i*)(sp + Q6_SC + 16 * j)))),
+                       _mm512_load_ps((const float*)(sp + Q6_D)));
+}
+
+// Q6_K panels at 6 bits: 4 vpdpbusd per (row, panel) and sub-block from −32·Σa of its 16 values,
+// then as the int8 form: convert, FMA by (d·sc × activation scale); the same bits as the int8
+// panels, from 6.6 bits per weight instead of 10. The unpack costs about what the multiply-adds
+// of one row do, so calls with several row groups widen each panel once instead (widen_q6).
+template <int R, int C>
+void gemm_q6_t(const uint8_t* const* pw, int n, const void* const* a, float* out, const uint8_t* const* pf) {
+  const int nsb = n / 256;
+  const size_t coff = actp_corr_off(n), soff = actp_scale_off(n);
+  const uint8_t* ar[R];
+  for (int r = 0; r < R; r++) ar[r] = (const uint8_t*)a[r];
+  __m512 acc[R][C];
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+  for (int s = 0; s < nsb; s++) {
+    const size_t so = (size_t)s * Q6_SUPER;
+    if (pf)  // the next panels' header of this super-block
+      for (int c = 0; c < C; c++)
+        prefetch_range(pf[c] + so, Q6_Q);
+    for (int j = 0; j < 16; j++) {
+      const int b = 16 * s + j;  // 16-value block of the row
+      const size_t qo = so + Q6_Q + 192 * j;
+      if (pf)
+        for (int c = 0; c < C; c++)
+          prefetch_range(pf[c] + qo, 192);
+      __m512i id[R][C];
+      for (int r = 0; r < R; r++) {
+        const __m512i c0 = _mm512_set1_epi32(((const int32_t*)(ar[r] + coff))[b] / 4);  // −32·Σa
+        for (int c = 0; c < C; c++) id[r][c] = c0;
+      }
+#pragma GCC unroll 2
+      for (int m = 0; m < 2; m++) {
+        __m512i lo[C], hi[C];
+        for (int c = 0; c < C; c++) q6_steps(pw[c] + qo, m, lo[c], hi[c]);
+        for (int r = 0; r < R; r++) {
+          const __m512i a0 = bcast32(ar[r] + 16 * b + 4 * m), a1 = bcast32(ar[r] + 16 * b + 8 + 4 * m);
+          for (int c = 0; c < C; c++) id[r][c] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(id[r][c], lo[c], a0), hi[c], a1);
+        }
+      }
+      __m512 ws[C];
+      for (int c = 0; c < C; c++) ws[c] = q6_scales(pw[c] + so, j);
+      for (int r = 0; r < R; r++) {
+        float da;
+        std::memcpy(&da, ar[r] + soff + 4 * (16 * b / ACT_GROUP), 4);
+        const __m512 dav = _mm512_set1_ps(da);
+        for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dav), acc[r][c]);
+      }
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
+}
+
+// One Q6_K panel of n values per row rewritten from the 6-bit form into the int8 form (panels.h):
+// step k of each sub-block as q + 96 = (q − 32) + 128, then the f32 scales d·sc.
+void widen_q6(const uint8_t* pw, int n, uint8_t* dst) {
+  const int nsb = n / 256;
+  const size_t wbytes = (size_t)(n / 16) * 256;
+  const __m512i bias = _mm512_set1_epi8(96);
+  for (int s = 0; s < nsb; s++) {
+    const uint8_t* sp = pw + (size_t)s * Q6_SUPER;
+    for (int j = 0; j < 16; j++) {
+      uint8_t* d = dst + (size_t)(16 * s + j) * 256;
+      for (int m = 0; m < 2; m++) {
+        __m512i lo, hi;
+        q6_steps(sp + Q6_Q + 192 * j, m, lo, hi);
+        _mm512_store_si512((void*)(d + 64 * m), _mm512_add_epi8(lo, bias));
+        _mm512_store_si512((void*)(d + 64 * (2 + m)), _mm512_add_epi8(hi, bias));
+      }
+      _mm512_store_ps((float*)(dst + wbytes + 64 * (16 * s + j)), q6_scales(sp, j));
+    }
+  }
+}
+
+void widen_panel(const PanelFormat& f, const uint8_t* pw, int n, uint8_t* dst) {
+  if (f.q6) widen_q6(pw, n, dst);
+  else widen_q5(pw, n, dst);
+}
+
 using GemmFn = void (*)(const uint8_t* const*, int, const void* const*, float*, const uint8_t* const*);
 template <int BL, bool F16S, int R, int... Cs>
 constexpr auto gemm_row(std::integer_sequence<int, Cs...>) {
@@ -446,14 +618,32 @@ template <int... Rs>
 constexpr auto gemm_nib_table(std::integer_sequence<int, Rs...>) {
   return std::array{gemm_nib_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
 }
+template <int R, int... Cs>
+constexpr auto gemm_q6_row(std::integer_sequence<int, Cs...>) {
+  return std::array<GemmFn, sizeof...(Cs)>{gemm_q6_t<R, Cs + 1>...};
+}
+template <int R, int... Cs>
+constexpr auto gemm_q5_row(std::integer_sequence<int, Cs...>) {
+  return std::array<GemmFn, sizeof...(Cs)>{gemm_q5_t<R, Cs + 1>...};
+}
+template <int... Rs>
+constexpr auto gemm_q5_table(std::integer_sequence<int, Rs...>) {
+  return std::array{gemm_q5_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+}
+template <int... Rs>
+constexpr auto gemm_q6_table(std::integer_sequence<int, Rs...>) {
+  return std::array{gemm_q6_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+}
 constexpr auto kGemmQ4_0 = gemm_nib_table(std::make_integer_sequence<int, GEMM_ROWS>());
 constexpr auto kGemmQ8 = gemm_table<32, true>(std::make_integer_sequence<int, GEMM_ROWS>());
 constexpr auto kGemmQ4K = gemm_q4k_table(std::make_integer_sequence<int, GEMM_ROWS>());
 constexpr auto kGemmQ6K = gemm_table<16, false>(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ6 = gemm_q6_table(std::make_integer_sequence<int, GEMM_ROWS>());
+constexpr auto kGemmQ5 = gemm_q5_table(std::make_integer_sequence<int, GEMM_ROWS>());
 
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
-  const auto& t = f.q4k ? kGemmQ4K : f.nib ? kGemmQ4_0 : f.bl == 16 ? kGemmQ6K : kGemmQ8;
+  const auto& t = f.q4k ? kGemmQ4K : f.nib ? kGemmQ4_0 : f.q6 ? kGemmQ6 : f.q5 ? kGemmQ5 : f.bl == 16 ? kGemmQ6K : kGemmQ8;
   t[R - 1][C - 1](pw, n, a, out, prefetch);
 }
 
@@ -669,7 +859,7 @@ void attn_values_g(const float* p, size_t ps, int G, int n, const void* const* v
 }
 
 const Kernels K = {"avx512-vnni", act32_bytes, quant_act32, dot_q8_0, dot_q4_0, dot_q5_0, dot_q4_k, dot_q6_k, dot_f32, attn_scores, softmax_exp, attn_values, attn_scores_g, attn_values_g,
-                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax};
+                   actp_bytes, quant_actp, gemm_panels, swiglu, argmax, widen_panel};
 
 }  // namespace
 

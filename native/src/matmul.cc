@@ -8,7 +8,7 @@ namespace se {
 // a buffer of the calling thread, grown as needed and 64-byte aligned
 template <class T>
 static T* thread_buffer(int slot, size_t n) {
-  thread_local std::vector<uint8_t> bufs[3];
+  thread_local std::vector<uint8_t> bufs[4];
   std::vector<uint8_t>& b = bufs[slot];
   if (b.size() < n * sizeof(T) + 64) b.resize(n * sizeof(T) + 64);
   return (T*)(((uintptr_t)b.data() + 63) & ~(uintptr_t)63);
@@ -43,24 +43,46 @@ static void ensure_qp(ThreadPool& pool, const Kernels* K, Acts& a) {
 static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, int p1) {
   const Tensor& W = *j.W;
   const int n = (int)W.ne0, rows = (int)W.ne1, N = a.N;
-  const PanelFormat f = panel_format(W.type, *K);
+  PanelFormat f = panel_format(W.type);
   const size_t stride = panel_stride(f, n);
+  // 5- and 6-bit panels that several row groups multiply: widened once per group of panels into the
+  // int8 form, which the kernel then reads from cache for every row group (unpacking them per
+  // group cost verification and prefill 5% on a 2-vCPU Xeon VM, Q4_K_M files)
+  const bool widen = (f.q5 || f.q6) && K->widen_panel && N > 2 * GEMM_ROWS;
+  const PanelFormat narrow = f;
+  if (widen) f = int8_form(f);
+  const size_t wide = panel_stride(f, n);
+  uint8_t* wbuf = widen ? thread_buffer<uint8_t>(3, GEMM_PANELS * wide) : nullptr;
   const uint8_t* base = a.qp;
   alignas(64) float r[GEMM_ROWS * GEMM_LD];
   for (int p = p0; p < p1; p += GEMM_PANELS) {
     const int C = std::min(GEMM_PANELS, p1 - p);
     const uint8_t *pw[GEMM_PANELS], *pf[GEMM_PANELS];
-    for (int c = 0; c < C; c++) pw[c] = W.panels + (p + c) * stride;
+    for (int c = 0; c < C; c++) {
+      pw[c] = W.panels + (p + c) * stride;
+      if (widen) {
+        K->widen_panel(narrow, pw[c], n, wbuf + c * wide);
+        pw[c] = wbuf + c * wide;
+      }
+    }
     // with several row groups, the first prefetches this task's next panels: memory works ahead
     // while the later groups compute from cache (one row group streams at the bandwidth bound)
     const bool ahead = N > GEMM_ROWS && p + GEMM_PANELS < p1;
     for (int c = 0; c < C; c++) pf[c] = W.panels + std::min(p1 - 1, p + GEMM_PANELS + c) * stride;
+    // widened panels: the next ones' narrow bytes, a share per row group (the kernel's prefetch
+    // reads the int8 layout)
+    const size_t next = ahead && widen ? (size_t)std::min(GEMM_PANELS, p1 - p - GEMM_PANELS) * stride : 0;
+    const int groups = (N + GEMM_ROWS - 1) / GEMM_ROWS;
     const int o0 = p * PANEL, o1 = std::min(rows, (p + C) * PANEL);
     for (int t0 = 0; t0 < N; t0 += GEMM_ROWS) {
       const int R = std::min(GEMM_ROWS, N - t0);
+      if (next) {
+        const size_t share = (next + groups - 1) / groups, from = t0 / GEMM_ROWS * share;
+        if (from < next) prefetch_range(pf[0] + from, std::min(share, next - from));
+      }
       const void* ap[GEMM_ROWS];
       for (int i = 0; i < R; i++) ap[i] = base + (size_t)(t0 + i) * a.qp_row;
-      K->gemm_panels(f, pw, C, n, ap, R, r, ahead && t0 == 0 ? pf : nullptr);
+      K->gemm_panels(f, pw, C, n, ap, R, r, ahead && !widen && t0 == 0 ? pf : nullptr);
       for (int i = 0; i < R; i++) {
         float* y = j.y + (size_t)(t0 + i) * j.ldy + o0;
         const float* ri = r + i * GEMM_LD;

@@ -6,13 +6,13 @@
 
 namespace se {
 
-PanelFormat panel_format(int type, const Kernels& K) {
+PanelFormat panel_format(int type) {
   switch (type) {
     case T_Q8_0: return {32, true};
-    case T_Q5_0: return {32, true, false, false, 16, K.narrow_panels};
+    case T_Q5_0: return {32, true, false, false, true};
     case T_Q4_0: return {32, true, false, true};
     case T_Q4_K: return {32, false, true};
-    case T_Q6_K: return {16, false, false, false, 32, false, K.narrow_panels};
+    case T_Q6_K: return {16, false, false, false, false, true};
     default: return {};
   }
 }
@@ -193,12 +193,12 @@ static void pack_panel(const Tensor& W, const PanelFormat& f, int p, uint8_t* ds
 }
 
 size_t panel_bytes(const Tensor& W, const Kernels& K) {
-  const PanelFormat f = panel_format(W.type, K);
+  const PanelFormat f = panel_format(W.type);
   return f.bl ? panel_stride(f, (int)W.ne0) * panel_count(W.ne1) : 0;
 }
 
 void pack_panels(const Tensor& W, const Kernels& K, uint8_t* dst, int p0, int p1) {
-  const PanelFormat f = panel_format(W.type, K);
+  const PanelFormat f = panel_format(W.type);
   const size_t stride = panel_stride(f, (int)W.ne0);
   for (int p = p0; p < p1; p++) pack_panel(W, f, p, dst + p * stride);
 }

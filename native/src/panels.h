@@ -3,17 +3,17 @@
 // loaded weights serve several activation rows from registers. Row-major blocks (one dot per
 // output row) spent most of their time on per-row horizontal work instead of multiply-adds.
 //
-// Q8_0 and Q6_K become int8 values with a scale per block of `bl` values: value = scale · q,
-// exactly as the type defines it (Q4_0 nibbles recentred, Q6_K's d·sc per 16 values is exact in
-// float). Q5_0 becomes int8 values for the AVX-512 kernels: kept at 5 bits, their decode kernel
-// measured 24% more time than from int8 panels on a 2-core Zen 4 VM, the bit-plane unpack costing
-// more than the bytes it saves. The AVX2 kernels' machines stream weights at a third of that rate
-// per core, so there Q5_0 keeps 5 bits (nibbles plus a plane of fifth bits, below): the format
-// depends on the kernel set (panel_format), as does Q6_K's (6 bits plus the type's own scales
-// instead of int8 values with a float per 16). The 4-bit types keep their width,
-// unpacked in registers: Q4_0 as nibbles with the type's f16 scale, value = d · (q − 8); Q4_K as
-// nibbles with its sub-block scales and mins as bytes and d, dmin per 256 values: value =
-// d·sc · q − dmin·m.
+// Q8_0 becomes int8 values with a scale per block of 32: value = scale · q, exactly as the type
+// defines it. The other types keep their width, unpacked in registers: Q4_0 as nibbles with the
+// type's f16 scale, value = d · (q − 8); Q4_K as nibbles with its sub-block scales and mins as bytes
+// and d, dmin per 256 values: value = d·sc · q − dmin·m; Q5_0 as nibbles plus a plane of fifth
+// bits; Q6_K as nibbles plus a plane of high bit pairs with the type's own scales. Unpacking costs
+// about what one activation row's multiply-adds do, so a call with many row groups widens each
+// panel of the 5- and 6-bit forms once into their int8 form (int8_form: value = scale · q, Q6_K's
+// d·sc per 16 values exact in float) where the kernel set can (Kernels::widen_panel). Measured on
+// a 2-vCPU Intel Xeon VM (AVX-512 VNNI) against int8 panels in memory: decode 14% (0.5B Q4_K_M:
+// Q5_0 and Q8_0 for its 896-wide rows) and 7% (1.5B Q4_K_M) faster, verification and prefill
+// within 2%.
 #pragma once
 #include "kernels.h"
 #include "model.h"
@@ -29,12 +29,13 @@ struct PanelFormat {
   bool f16_scales = false;  // scales as f16 (the type's own), else f32
   bool q4k = false;         // Q4_K's 4-bit layout (below) instead of int8 values
   bool nib = false;         // Q4_0's nibble layout (below) instead of int8 values
-  int qmax = 128;           // int8 form: the largest |q| the type can hold (Q5_0 16, Q6_K 32)
   bool q5 = false;          // Q5_0's nibbles plus a fifth-bit plane (below) instead of int8 values
   bool q6 = false;          // Q6_K's nibbles plus a plane of high bit pairs (below) instead of int8 values
 };
-// The layout K's gemm_panels reads W's type in (each kernel set packs the weights it multiplies)
-PanelFormat panel_format(int type, const Kernels& K);
+// The layout the kernels' gemm_panels read a type in
+PanelFormat panel_format(int type);
+// The int8 form of a narrow (5- or 6-bit) format's type: what Kernels::widen_panel writes
+inline PanelFormat int8_form(PanelFormat f) { f.q5 = f.q6 = false; return f; }
 
 // Panel layout for rows of n values, int8 form: for each block b and step k < bl/4, 64 bytes
 // holding values 4k..4k+3 of block b of each of the 16 rows, +128 as unsigned bytes; then the
@@ -46,14 +47,14 @@ PanelFormat panel_format(int type, const Kernels& K);
 //   - for each block, the 16 rows' f16 scales.
 // A pair takes cnt · NIB_BLOCK bytes: 64-byte aligned for whole pairs.
 //
-// Q5_0 form (AVX2 kernels), per 32-value block (Q5_BLOCK bytes, 32-byte aligned):
+// Q5_0 form, per 32-value block (Q5_BLOCK bytes, 32-byte aligned):
 //   - 4 chunks of 64 bytes as the nibble form's: the low 4 bits of the type's unsigned q (0..31);
 //   - a plane of 64 bytes: row c's fifth bits at bytes 4c..4c+3, byte j holding in bit k that of
 //     value 4k+j and in bit 4+k that of value 16+4k+j (k < 4), so one 16-bit shift per chunk
 //     brings a step's fifth bits to bit 4 of every byte;
 //   - the 16 rows' f16 scales.
 //
-// Q6_K form (AVX2 kernels), per 256-value super-block (Q6_SUPER bytes, 64-byte aligned, its
+// Q6_K form, per 256-value super-block (Q6_SUPER bytes, 64-byte aligned, its
 // header first as Q4_K's):
 //   - the 16 sub-blocks' scales as the type's int8, 16 rows each (sub-block j at Q6_SC + 16j);
 //   - the 16 rows' d as f32 (Q6_D);
