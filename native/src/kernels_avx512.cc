@@ -253,6 +253,19 @@ void quant_actp(const float* x, int n, void* out) {  // n % 32 == 0
 
 inline __m512i bcast32(const void* p) { return _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(p))); }
 
+// acc[r][c] += id[r][c] (a block's exact sums) · ws[c] (its weight scales) · row r's activation
+// scale for value v: one convert and one FMA per (row, panel), the same in every kernel and for
+// every tile shape.
+template <int R, int C>
+inline void add_blocks(const __m512i (&id)[R][C], const __m512* ws, const uint8_t* const* ar, size_t soff, int v, __m512 (&acc)[R][C]) {
+  for (int r = 0; r < R; r++) {
+    float da;
+    std::memcpy(&da, ar[r] + soff + 4 * (v / ACT_GROUP), 4);
+    const __m512 dv = _mm512_set1_ps(da);
+    for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dv), acc[r][c]);
+  }
+}
+
 // R activation rows × C panels, blocks of BL values: BL/4 vpdpbusd per (row, panel) into an
 // int32 accumulator, then one convert and one FMA by (weight scales × activation scale). Each
 // output lane sees the same operations whatever R and C are: batch invariance.
@@ -288,12 +301,7 @@ void gemm_panels_t(const uint8_t* const* pw, int n, const void* const* a, float*
     for (int c = 0; c < C; c++)
       ws[c] = F16S ? _mm512_cvtph_ps(_mm256_load_si256((const __m256i*)(pw[c] + wbytes + 32 * b)))
                    : _mm512_load_ps((const float*)(pw[c] + wbytes + 64 * b));
-    for (int r = 0; r < R; r++) {
-      float da;
-      std::memcpy(&da, ar[r] + soff + 4 * (b * BL / ACT_GROUP), 4);
-      const __m512 dv = _mm512_set1_ps(da);
-      for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dv), acc[r][c]);
-    }
+    add_blocks<R, C>(id, ws, ar, soff, b * BL, acc);
   }
   for (int r = 0; r < R; r++)
     for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
@@ -341,12 +349,7 @@ void gemm_nib_t(const uint8_t* const* pw, int n, const void* const* a, float* ou
     }
     __m512 ws[C];
     for (int c = 0; c < C; c++) ws[c] = _mm512_cvtph_ps(_mm256_load_si256((const __m256i*)(pw[c] + so)));
-    for (int r = 0; r < R; r++) {
-      float da;
-      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
-      const __m512 dv = _mm512_set1_ps(da);
-      for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dv), acc[r][c]);
-    }
+    add_blocks<R, C>(id, ws, ar, soff, b * 32, acc);
   }
   for (int r = 0; r < R; r++)
     for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
@@ -468,12 +471,7 @@ void gemm_q5_t(const uint8_t* const* pw, int n, const void* const* a, float* out
     }
     __m512 ws[C];
     for (int c = 0; c < C; c++) ws[c] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(pw[c] + bo + 320)));
-    for (int r = 0; r < R; r++) {
-      float da;
-      std::memcpy(&da, ar[r] + soff + 4 * (b * 32 / ACT_GROUP), 4);
-      const __m512 dav = _mm512_set1_ps(da);
-      for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dav), acc[r][c]);
-    }
+    add_blocks<R, C>(id, ws, ar, soff, b * 32, acc);
   }
   for (int r = 0; r < R; r++)
     for (int c = 0; c < C; c++) _mm512_storeu_ps(out + r * GEMM_LD + 16 * c, acc[r][c]);
@@ -555,12 +553,7 @@ void gemm_q6_t(const uint8_t* const* pw, int n, const void* const* a, float* out
       }
       __m512 ws[C];
       for (int c = 0; c < C; c++) ws[c] = q6_scales(pw[c] + so, j);
-      for (int r = 0; r < R; r++) {
-        float da;
-        std::memcpy(&da, ar[r] + soff + 4 * (16 * b / ACT_GROUP), 4);
-        const __m512 dav = _mm512_set1_ps(da);
-        for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(id[r][c]), _mm512_mul_ps(ws[c], dav), acc[r][c]);
-      }
+      add_blocks<R, C>(id, ws, ar, soff, 16 * b, acc);
     }
   }
   for (int r = 0; r < R; r++)
@@ -594,56 +587,28 @@ void widen_panel(const PanelFormat& f, const uint8_t* pw, int n, uint8_t* dst) {
 }
 
 using GemmFn = void (*)(const uint8_t* const*, int, const void* const*, float*, const uint8_t* const*);
-template <int BL, bool F16S, int R, int... Cs>
+// kernel tables [R − 1][C − 1]; Kind<R, C>::fn is a kernel for R rows × C panels
+template <template <int, int> class Kind, int R, int... Cs>
 constexpr auto gemm_row(std::integer_sequence<int, Cs...>) {
-  return std::array<GemmFn, sizeof...(Cs)>{gemm_panels_t<R, Cs + 1, BL, F16S>...};
+  return std::array<GemmFn, sizeof...(Cs)>{Kind<R, Cs + 1>::fn...};
 }
-template <int BL, bool F16S, int... Rs>
+template <template <int, int> class Kind, int... Rs>
 constexpr auto gemm_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_row<BL, F16S, Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
+  return std::array{gemm_row<Kind, Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
 }
-template <int R, int... Cs>
-constexpr auto gemm_q4k_row(std::integer_sequence<int, Cs...>) {
-  return std::array<GemmFn, sizeof...(Cs)>{gemm_q4k_t<R, Cs + 1>...};
-}
-template <int... Rs>
-constexpr auto gemm_q4k_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_q4k_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
-}
-template <int R, int... Cs>
-constexpr auto gemm_nib_row(std::integer_sequence<int, Cs...>) {
-  return std::array<GemmFn, sizeof...(Cs)>{gemm_nib_t<R, Cs + 1>...};
-}
-template <int... Rs>
-constexpr auto gemm_nib_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_nib_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
-}
-template <int R, int... Cs>
-constexpr auto gemm_q6_row(std::integer_sequence<int, Cs...>) {
-  return std::array<GemmFn, sizeof...(Cs)>{gemm_q6_t<R, Cs + 1>...};
-}
-template <int R, int... Cs>
-constexpr auto gemm_q5_row(std::integer_sequence<int, Cs...>) {
-  return std::array<GemmFn, sizeof...(Cs)>{gemm_q5_t<R, Cs + 1>...};
-}
-template <int... Rs>
-constexpr auto gemm_q5_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_q5_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
-}
-template <int... Rs>
-constexpr auto gemm_q6_table(std::integer_sequence<int, Rs...>) {
-  return std::array{gemm_q6_row<Rs + 1>(std::make_integer_sequence<int, GEMM_PANELS>())...};
-}
-constexpr auto kGemmQ4_0 = gemm_nib_table(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ8 = gemm_table<32, true>(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ4K = gemm_q4k_table(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ6K = gemm_table<16, false>(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ6 = gemm_q6_table(std::make_integer_sequence<int, GEMM_ROWS>());
-constexpr auto kGemmQ5 = gemm_q5_table(std::make_integer_sequence<int, GEMM_ROWS>());
+template <int R, int C> struct I8_32 { static constexpr GemmFn fn = gemm_panels_t<R, C, 32, true>; };  // Q8_0, widened Q5_0
+template <int R, int C> struct I8_16 { static constexpr GemmFn fn = gemm_panels_t<R, C, 16, false>; };  // widened Q6_K
+template <int R, int C> struct Nib { static constexpr GemmFn fn = gemm_nib_t<R, C>; };
+template <int R, int C> struct Q4K { static constexpr GemmFn fn = gemm_q4k_t<R, C>; };
+template <int R, int C> struct Q5P { static constexpr GemmFn fn = gemm_q5_t<R, C>; };
+template <int R, int C> struct Q6P { static constexpr GemmFn fn = gemm_q6_t<R, C>; };
+constexpr auto kRows = std::make_integer_sequence<int, GEMM_ROWS>();
+constexpr auto kGemmQ8 = gemm_table<I8_32>(kRows), kGemmI16 = gemm_table<I8_16>(kRows), kGemmQ4_0 = gemm_table<Nib>(kRows);
+constexpr auto kGemmQ4K = gemm_table<Q4K>(kRows), kGemmQ5 = gemm_table<Q5P>(kRows), kGemmQ6 = gemm_table<Q6P>(kRows);
 
 void gemm_panels(const PanelFormat& f, const uint8_t* const* pw, int C, int n, const void* const* a, int R, float* out,
                  const uint8_t* const* prefetch) {
-  const auto& t = f.q4k ? kGemmQ4K : f.nib ? kGemmQ4_0 : f.q6 ? kGemmQ6 : f.q5 ? kGemmQ5 : f.bl == 16 ? kGemmQ6K : kGemmQ8;
+  const auto& t = f.q4k ? kGemmQ4K : f.nib ? kGemmQ4_0 : f.q6 ? kGemmQ6 : f.q5 ? kGemmQ5 : f.bl == 16 ? kGemmI16 : kGemmQ8;
   t[R - 1][C - 1](pw, n, a, out, prefetch);
 }
 
