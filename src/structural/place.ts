@@ -12,7 +12,7 @@ import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nameSetBy, nonBl
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
 import { grownLine, isCommentLine, readsLike } from './gaps.js';
 import { importPlacement } from './import-block.js';
-import { MergeRefusal } from './refusal.js';
+import { lineSpan, MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
 import { detectIndentUnit, leadingWhitespace, mostCommonStep, type SourceText } from './text.js';
 
@@ -49,6 +49,7 @@ export function placeSegments(
   const placements = resolvePlacements(segments, markers, orig, index, defMatches, lineHints, root, language);
   contextInsideChain(segments, placements, orig.lines);
   markerOutgrowsItsBlock(segments, placements, orig.lines);
+  commaGrownRival(segments, placements, orig.lines);
   if (markers > 0) {
     refuseUnmarkedTopLevelEnds(segments, placements, orig, root, language);
     extendToUnmarkedEnds(segments, placements, orig);
@@ -189,6 +190,47 @@ function markerOutgrowsItsBlock(segments: Segment[], placements: Placement[], li
       { start_line: first + 1, end_line: q.from, kind: 'outside_marked_block' },
     );
   }
+}
+
+/**
+ * A context line that ends on a comma, new lines after it replacing the file's next lines, while
+ * another place in the file has the same line without the comma and then the segment's next
+ * context line: `host: 'localhost',` / `strictPort: true` / `});` reads as an edit of
+ * `devServer`'s `open: true`, and as much as the usual way to append to `previewServer`, whose
+ * last entry `host: 'localhost'` takes a comma for it (no line deleted). Both readings are
+ * whole; the snippet does not say which: refused.
+ */
+function commaGrownRival(segments: Segment[], placements: Placement[], lines: string[]): void {
+  const trimmed = (l: string) => l.trim();
+  placements.forEach((p, i) => {
+    if (p.kind !== 'anchor') return;
+    const seg = segments[i].lines;
+    const chain = p.anchor.chain.matches.filter((m) => m.kind === 'text').sort((x, y) => x.s - y.s);
+    for (let k = 0; k + 1 < chain.length; k++) {
+      const [m, n] = [chain[k], chain[k + 1]];
+      const line = seg[m.s].trim();
+      // (new lines between the two, and the file's lines between them replaced)
+      if (!line.endsWith(',') || line.length < 4 || n.s === m.s + 1 || nonBlankIn(lines, m.o + 1, n.o) === 0) continue;
+      const bare = line.slice(0, -1).trimEnd();
+      for (let q = 0; q < lines.length; q++) {
+        if ((q >= p.from && q <= p.to) || lines[q].trim() !== bare) continue;
+        // the segment read line for line around q: its lines before m above q, and from n on
+        // below it (blank lines aside)
+        const before = seg.slice(0, m.s).filter((l) => !isBlank(l)).map(trimmed);
+        const after = seg.slice(n.s).filter((l) => !isBlank(l)).map(trimmed);
+        const above = lines.slice(0, q).filter((l) => !isBlank(l)).map(trimmed).slice(-before.length || lines.length);
+        const below = lines.slice(q + 1).filter((l) => !isBlank(l)).map(trimmed).slice(0, after.length);
+        if (before.length > 0 && above.join('\n') !== before.join('\n')) continue;
+        if (below.join('\n') !== after.join('\n')) continue;
+        throw new MergeRefusal(
+          'ambiguous_anchor',
+          `The update's line "${line.slice(0, 60)}" stands at line ${m.o + 1} of the file, where its next lines would replace the file's ${lineSpan(m.o + 2, n.o)}; ` +
+            `it is also line ${q + 1} ("${bare.slice(0, 60)}") given a comma to add after, which deletes nothing. Show a line above it that says which.`,
+          { line: m.o + 1, candidates: [m.o + 1, q + 1], kind: 'comma_grown_rival' },
+        );
+      }
+    }
+  });
 }
 
 /**
