@@ -7,7 +7,7 @@
 // re-capitalised or re-punctuated are paired with the file's own.
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { documentedPath, inOrderWithin, isBlank, isTrivial, lcsPairs, leadingLength, withoutProperties } from './lines.js';
+import { documentedPath, inOrderWithin, isBlank, isTrivial, lcsPairs, leadingLength, subjectOf, withoutProperties } from './lines.js';
 import { lastRow } from './closers.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 
@@ -558,7 +558,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b))) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || tokensGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b) || sameSubject(a, b))) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -633,6 +633,29 @@ export function wordsGrown(a: string, b: string): boolean {
   const [x, y] = [words(a), words(b)];
   const [short, long] = x.length < y.length ? [x, y] : [y, x];
   return short.length >= 2 && long.length - short.length <= 2 && short.some((w, i) => i > 0 && w.length >= 4) && inOrderWithin(short, long);
+}
+
+/**
+ * One line given a token or two more, its own whitespace-separated tokens kept in order (`COPY
+ * --chown=app:app app/ ./app` over `COPY app/ ./app`): a flag or an argument added where the words
+ * inside the new token are too many for wordsGrown.
+ */
+export function tokensGrown(a: string, b: string): boolean {
+  const [x, y] = [a.trim().split(/\s+/), b.trim().split(/\s+/)];
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  return short.length >= 2 && long.length > short.length && long.length - short.length <= 2 && short.some((t, i) => i > 0 && t.length >= 4) && inOrderWithin(short, long);
+}
+
+/**
+ * Two lines that set the same name the same way (`IMAGE ?= registry…` and `IMAGE ?= ghcr.io/…`, a
+ * key, a name declared with the same keywords; not a constructor's parameter `rawDetents: List<…>,`
+ * and the property `private val rawDetents` it fills).
+ */
+export function sameSubject(a: string, b: string): boolean {
+  const x = subjectOf(a);
+  if (x === null || x !== subjectOf(b)) return false;
+  const before = (l: string) => l.trim().slice(0, l.trim().indexOf(x)).trim();
+  return before(a) === before(b);
 }
 
 /**

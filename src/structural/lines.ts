@@ -111,8 +111,8 @@ const KEY_LINE = /^(?:"([^"\n]+)"|'([^'\n]+)'|([A-Za-z_$][\w$-]*))(?::(?!:)|\s*=
 /** ...or a name it declares with a keyword (`var theme: String = "dark"`, `export const x = 1`). */
 const DECLARED = /^(?:(?:export|public|private|protected|internal|static|final|readonly|override|lateinit|open)\s+)*(?:var|let|const|val)\s+([A-Za-z_$][\w$]*)\b/;
 
-/** ...or a name it assigns (`DefaultPort = 9090`, `self.base = url`; not `==`, `=>` or `+=`). */
-const ASSIGNED = /^([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*=(?![=>])/;
+/** ...or a name it assigns (`DefaultPort = 9090`, `self.base = url`, a Makefile's `IMAGE ?= x`; not `==`, `=>` or `+=`). */
+const ASSIGNED = /^([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*\??=(?![=>])/;
 
 /** First words that start a statement, not a declaration with a type (`return x;`, `delete p;`). */
 const NOT_A_TYPE = new Set('return delete throw goto case else new await yield typeof import export package using namespace echo print puts raise assert not in of do'.split(' '));

@@ -573,11 +573,14 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       }
       const [ls, lo] = kept[kept.length - 1];
       const end = seg.lines.length - 1;
-      if (seg.markerAfter && ls < end && p.to === lo) {
-        for (const s of new Set([ls + 1, end])) editedEdgeLine(seg.lines, orig.lines, [s, lo + 1], 1);
+      // (past the file's lines the placement already rewrites after the last kept one: a
+      // `COPY --from=web-build` line edited, then `COPY --chown=app:app app/ ./app` over `COPY app/ ./app`)
+      const first = ls + 1 + (p.to - lo);
+      if (seg.markerAfter && first <= end && p.to >= lo) {
+        for (const s of new Set([first, end])) editedEdgeLine(seg.lines, orig.lines, [s, p.to + 1], 1);
         // (and each of the run's lines beside the file's line as far on: the run may rewrite the
         // file's first lines there one for one, `dispatch(request)` as `dispatch(request, timeout=30)`)
-        for (let j = 1; ls + 1 + j <= end && j <= EDGE_RUN; j++) editedEdgeLine(seg.lines, orig.lines, [ls + 1 + j, lo + 1 + j], 1);
+        for (let j = 1; first + j <= end && j <= EDGE_RUN; j++) editedEdgeLine(seg.lines, orig.lines, [first + j, p.to + 1 + j], 1);
       }
       // Kept lines that say nothing of where they are (` *`, `}`) at the edge, then a new line: that
       // line stands beside the file's line past them just the same (` * Version 2.14.2` after a kept
