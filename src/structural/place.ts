@@ -131,6 +131,9 @@ export function inFileOrder(segments: Segment[], placements: Placement[]): { seg
  */
 const LEFT_OUT_BLOCK = 40;
 
+/** A TOML or INI table's header line: `[tool.mypy]`, `[[bin]]`, `[program:web]`. */
+const TABLE_HEADER = /^\s*\[\[?[^\]]+\]\]?\s*$/;
+
 /**
  * A marker indented into the block its segment's last line opens (`def test_a(...):`, then
  * `    # ... existing code ...`) stands for that block's lines. Where the next segment goes on at
@@ -150,6 +153,24 @@ function markerOutgrowsItsBlock(segments: Segment[], placements: Placement[], li
     const lastPair = chain[chain.length - 1];
     if (!lastPair || lastPair.s !== s || lastPair.o !== p.to) continue;
     const header = seg.lines[s];
+    // A TOML or INI table's header, then a marker: its keys follow at the header's depth, up to the
+    // next table. A next segment that sets one of this table's names but was matched past its end
+    // (`startsecs=5` in `[program:worker]`, after `[program:web]`) may as well edit this table.
+    if (TABLE_HEADER.test(header)) {
+      let end = p.to + 1;
+      while (end < lines.length && !TABLE_HEADER.test(lines[end])) end++;
+      const next = segments[i + 1].lines.find((l) => !isBlank(l));
+      const name = next === undefined ? null : nameSetBy(next, '');
+      if (name !== null && q.from >= end && lines.slice(p.to + 1, end).some((l) => nameSetBy(l, '') === name)) {
+        throw new MergeRefusal(
+          'ambiguous_anchor',
+          `The update's lines after its marker below the table "${header.trim().slice(0, 60)}" (line ${p.to + 1} of the file) set "${name}", which that table sets too, but were matched at line ${q.from + 1}, in another table. ` +
+            'Show a line of that table beside them, as it stands in the file.',
+          { line: q.from + 1, kind: 'outside_marked_block' },
+        );
+      }
+      continue;
+    }
     // (an access label or a preprocessor line opens no block of its own)
     if (indentColumns(seg.markerAfterLine) <= indentColumns(header) || /^\s*(?:(?:public|private|protected|internal)\s*:|#)/.test(header)) continue;
     // (the next segment goes on at the header's depth, as a sibling or its closer: one that starts
