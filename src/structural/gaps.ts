@@ -27,6 +27,34 @@ function codeAfter(t: string, open: string, close: string): boolean {
 }
 
 /**
+ * Two kept lines the snippet shows next to each other, the file's lines between them deleted, where
+ * one of those sets the name the second sets, to another value (`tokio = { … "full" }` matched in
+ * `[dev-dependencies]`, the `[dependencies]` tokio line among the deleted): the snippet's line may
+ * be that one edited, not the copy it was matched to. Refused as ambiguous, where the file sets
+ * that name at three places at most.
+ * `a`, `b`: [snippet line, original line] of the two kept lines.
+ */
+export function sameNameInGap(seg: string[], original: string[], a: [number, number], b: [number, number]): void {
+  // (a name the file sets at three places at most: `err = …` on every other line of a C function
+  // says nothing of which one the snippet's is)
+  const rare = (l: string) => original.filter((x) => sameSubject(x.trim(), l)).length <= 3;
+  for (let o = a[1] + 1; o < b[1]; o++) {
+    const line = original[o].trim();
+    if (line === '') continue;
+    // (the line after the gap only: one that sets the name of the line before it, `content: …` after
+    // `content: …`, is a repeated setting the edit deletes)
+    const kept = seg[b[0]].trim() !== line && sameSubject(seg[b[0]].trim(), line) && rare(line) ? b : null;
+    if (!kept) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's line "${seg[kept[0]].trim().slice(0, 60)}" was matched at line ${kept[1] + 1} of the file, deleting lines ${a[1] + 2}-${b[1]} between it and the line it stands next to, among them line ${o + 1} ("${line.slice(0, 60)}"), which sets the same name: it may be an edit of that line instead. ` +
+        'Show the lines around it as they stand in the file.',
+      { line: o + 1, candidates: [kept[1] + 1, o + 1], kind: 'same_name_in_gap' },
+    );
+  }
+}
+
+/**
  * Original lines [from, to) lie between two kept lines that the snippet shows next to each other.
  * Blank or comment lines alone: refused, they were far likelier dropped than deleted. Code with a
  * blank line on each side, or code with the only blank line between two lines that stay: refused too.

@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength,
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { CLOSES, commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { CLOSES, commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, sameNameInGap, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -544,6 +544,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     for (let k = 1; k < kept.length; k++) {
       if (kept[k][0] - kept[k - 1][0] !== 1) continue;
       if (!meansItsGaps) unstatedDeletion(orig.lines, kept[k - 1][1] + 1, kept[k][1], language, edit);
+      if (!p.wholeFile) sameNameInGap(seg.lines, orig.lines, kept[k - 1], kept[k]);
       if (!p.wholeFile) emptiedBlock(root, orig.lines, kept[k - 1][1] + 1, kept[k][1], language);
       const cut = p.wholeFile ? null : cutConstructSliding(root, orig.lines, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
