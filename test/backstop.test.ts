@@ -1,5 +1,6 @@
 // The independent check: each rule refuses the merge it exists for, and none refuses a right answer.
 import { describe, expect, it } from 'vitest';
+import { detectLanguage, genericFor } from '../src/languages/registry.js';
 import { backstop } from '../src/structural/backstop.js';
 import { readEditBlocks } from '../src/structural/edit-blocks.js';
 import { MergeRefusal } from '../src/structural/refusal.js';
@@ -105,6 +106,14 @@ describe('backstop', () => {
 
   // (diffs and SEARCH/REPLACE blocks have their own check: edit-blocks.ts)
   it.each(loadFixtureCases().filter((c) => c.expected !== undefined && readEditBlocks(c.update) === null).map((c) => [c.name, c] as const))('accepts the expected answer of %s', (_, c) => {
-    expect(refusal(() => backstop({ update: c.update, original: lines(c.original), output: lines(c.expected!) }))).toBeNull();
+    const lineComments = (detectLanguage({ path: c.path, code: c.original }) ?? genericFor(c.path)).line;
+    expect(refusal(() => backstop({ update: c.update, original: lines(c.original), output: lines(c.expected!), lineComments }))).toBeNull();
+  });
+
+  it('takes a phrase alone for marker text only in the file\'s own line comments', () => {
+    const update = '# Title\n<!-- ... existing sections ... -->\n## Other components\n- Tooltip\n';
+    const output = ['# Title', 'Text.', '## Other components', '- Tooltip'];
+    expect(refusal(() => backstop({ update, original: ['# Title', 'Text.'], output, lineComments: [] }))).toBeNull();
+    expect(refusal(() => backstop({ update, original: ['# Title', 'Text.'], output, lineComments: ['#'] }))).toBe('check_failed');
   });
 });

@@ -2,7 +2,7 @@
 // this thread (CLI, batch) or in a merge worker (server) with the same answer.
 import { performance } from 'node:perf_hooks';
 import { parserFor } from '../languages/parser.js';
-import { GENERIC, languages } from '../languages/registry.js';
+import { genericFor, languages } from '../languages/registry.js';
 import { mergeStructural, type MergeResult } from '../structural/merge.js';
 import { MergeRefusal } from '../structural/refusal.js';
 import { unifiedDiff } from './diff.js';
@@ -10,7 +10,7 @@ import { unifiedDiff } from './diff.js';
 export interface StructuralTask {
   code: string;
   update: string;
-  /** a registry id; unknown ids merge line-based (GENERIC) */
+  /** a registry id; unknown ids merge line-based (GENERIC, or its Markdown form by the path) */
   language: string;
   path?: string;
   lineHints?: number[];
@@ -24,7 +24,7 @@ export type StructuralOutcome =
 export type StructuralRunner = (task: StructuralTask, signal?: AbortSignal) => Promise<StructuralOutcome>;
 
 export async function runStructural(task: StructuralTask): Promise<StructuralOutcome> {
-  const language = languages.get(task.language) ?? GENERIC;
+  const language = languages.get(task.language) ?? genericFor(task.path);
   const parser = await parserFor(language);
   const t0 = performance.now();
   try {

@@ -40,6 +40,17 @@ export const GENERIC: Language = {
   note: 'no grammar: merged line-based with generic markers, without syntax validation',
 };
 
+/**
+ * GENERIC for a file whose format has comment forms of its own: Markdown's are HTML comments only,
+ * so a heading (`## Other components`) is no `#` comment that reads as a marker. A marker with an
+ * ellipsis in any comment form still is one.
+ */
+const MARKDOWN: Language = { ...GENERIC, line: [], block: [['<!--', '-->']] };
+const MARKDOWN_EXTENSIONS = new Set(['.md', '.markdown', '.mdx']);
+export function genericFor(path?: string): Language {
+  return path && MARKDOWN_EXTENSIONS.has(extname(path).toLowerCase()) ? MARKDOWN : GENERIC;
+}
+
 function load(): Map<string, Language> {
   const manifest = JSON.parse(readFileSync(join(projectRoot, 'grammars/manifest.json'), 'utf8')) as {
     languages: Record<string, ManifestEntry>;

@@ -17,7 +17,7 @@ const isFence = (l: string) => /^\s*(?:`{3,}|~{3,})/.test(l);
  * Placeholder text: an ellipsis, or a phrase that starts with the words models use for code they
  * leave out ("existing code", "rest of file unchanged"), alone on a comment line or in brackets.
  */
-const looksLikeMarker = (l: string) => {
+const markerLike = (l: string, lineComments?: readonly string[]) => {
   const t = l.trim();
   const bare = t.replace(/^(?:\/\/+|#+|--|;+|\/\*+|\{\/\*+|<!--|\*)\s*/, '').replace(/\s*(?:\*+\/\}?|-->)$/, '').trim();
   const inside = bare.replace(/^[[(](.*)[\])]$/, '$1').trim();
@@ -26,6 +26,10 @@ const looksLikeMarker = (l: string) => {
   // Outside a comment, only a line that starts with the ellipsis (`go vet ./...` is code).
   const commented = bare !== t || inside !== bare;
   if (/^(?:\.{2,}|…)/.test(inside) || (commented && /(?:\.{3}|…)$/.test(inside))) return !/[=;{}]|&&|\|\|/.test(inside);
+  // (a phrase without an ellipsis only in the file's own line comments, where it has some: a
+  // Markdown heading, `## Other components`, is no comment)
+  const lead = /^(?:\/\/+|#+|--|;+)/.exec(t)?.[0];
+  if (lead && lineComments && !lineComments.some((c) => lead.startsWith(c))) return false;
   return commented && !/\.$/.test(inside) && /^(?:keep\s+)?(?:the\s+|all\s+)?(?:existing|rest|remaining|unchanged|omitted|previous|other|same)\b/i.test(inside) && inside.split(/\s+/).length <= 8;
 };
 
@@ -35,9 +39,9 @@ const looksLikeMarker = (l: string) => {
  */
 const collapsedHeader = (l: string): string | null => {
   const braced = /^(\s*\S.*?)\s*\{\s*(\S.*?)\s*\}\s*[,;]?$/.exec(l);
-  if (braced && (/^(?:\.{3}|…)$/.test(braced[2]) || (/^(?:\/\*|<!--)/.test(braced[2]) && looksLikeMarker(braced[2])))) return `${braced[1]} {`;
+  if (braced && (/^(?:\.{3}|…)$/.test(braced[2]) || (/^(?:\/\*|<!--)/.test(braced[2]) && markerLike(braced[2])))) return `${braced[1]} {`;
   const python = /^(\s*(?:async\s+def|def|class)\b.*):[ \t]*(?:pass\s*)?(\S.*)$/.exec(l);
-  if (python && looksLikeMarker(python[2])) return `${python[1]}:`;
+  if (python && markerLike(python[2])) return `${python[1]}:`;
   return null;
 };
 
@@ -75,9 +79,12 @@ export interface BackstopInput {
   update: string;
   original: string[];
   output: string[];
+  /** the file's line comment forms (none for Markdown): where a phrase alone can be a marker */
+  lineComments?: readonly string[];
 }
 
-export function backstop({ update, original, output }: BackstopInput): void {
+export function backstop({ update, original, output, lineComments }: BackstopInput): void {
+  const looksLikeMarker = (l: string) => markerLike(l, lineComments);
   const inOriginal = new Map<string, number>();
   for (const l of original) if (l.trim()) inOriginal.set(key(l), (inOriginal.get(key(l)) ?? 0) + 1);
   let lines = update.split(/\r\n|\r|\n/);

@@ -120,7 +120,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, written: Segment[], 
   replacedByShallowerCode(orig.lines, out.lines, out.sources, req.language);
   caseTakesKeptLines(orig.lines, out.lines, out.sources);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
-  backstop({ update: req.update, original: orig.lines, output: out.lines });
+  backstop({ update: req.update, original: orig.lines, output: out.lines, lineComments: req.language.line });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
   deletedTypeNamesStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);
   deletedDefinitionsStillUsed(root, orig.lines, out.deleted, out.lines, out.added);
