@@ -278,6 +278,61 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
 }
 
 /**
+ * siblingOrRewrite's mirror, after a marker: a new block opened on a line the file has more than
+ * once (`ingress {`), paired with the file's previous sibling's opener, then the snippet's context
+ * after it (the next `ingress {` and its `description = "HTTP redirect"`). Read so, the new lines
+ * rewrite that sibling, its body deleted; read as a new block, it goes in before the context and
+ * the sibling stays under the marker. Refused where the block is whole (its first line opens it,
+ * only its last closes it), only those two kept and both repeated in the file, and the sibling's first
+ * two body lines start as the new ones do, at their depth (`description = …`, `from_port = …`),
+ * unless the first is the new one edited a little.
+ * `kept`: [snippet line, original line] pairs, in order.
+ */
+function siblingOrRewriteBefore(seg: string[], original: string[], kept: [number, number][], index: OriginalIndex, language: Language): void {
+  const keptRows = new Map(kept);
+  const fresh = seg.map((l, s) => (!isBlank(l) && !keptRows.has(s) ? s : -1)).filter((s) => s >= 0);
+  const start = seg.findIndex((l) => !isBlank(l));
+  if (fresh.length === 0 || !keptRows.has(start)) return;
+  // (one block: its first line opens it, and only its last closes it, which may be a kept `}`)
+  const markup = ['html', 'vue', 'tsx', 'javascript'].includes(language.id);
+  let depth = 0;
+  let end = -1;
+  for (let s = start; s < seg.length && end < 0; s++) {
+    if (isBlank(seg[s])) continue;
+    depth += opensMinusCloses(seg[s], markup);
+    if (s === start ? depth <= 0 : depth < 0) return;
+    if (depth === 0) end = s;
+  }
+  const last = fresh[fresh.length - 1];
+  if (end < last) return;
+  const head = kept.filter(([s]) => s <= end && !isBlank(seg[s]));
+  const after = kept.filter(([s]) => s > end && !isBlank(seg[s]));
+  const repeated = (line: string) => index.positions(lineKey(line, 'trimmed'), 'trimmed').length > 1;
+  // (its opener and closer the only lines kept: a body with kept lines, a call's arguments with one
+  // edited, is that block's edit)
+  if (after.length === 0 || !head.every(([s]) => repeated(seg[s]) && (s === start || s === end))) return;
+  const [s0, o0] = head[0];
+  const headRows = new Set(head.map(([, o]) => o));
+  const dropped: number[] = [];
+  for (let o = o0 + 1; o < after[0][1]; o++) if (!headRows.has(o) && !isBlank(original[o])) dropped.push(o);
+  const body = fresh.filter((s) => s > s0);
+  if (dropped.length < 2 || body.length < 2) return;
+  const [a, b] = [seg[body[0]].trim(), original[dropped[0]].trim()];
+  if (grownLine(a, b) || readsLike(a, b)) return;
+  const depthIn = (line: string, base: string) => indentColumns(line) - indentColumns(base);
+  if (depthIn(seg[body[0]], seg[s0]) !== depthIn(original[dropped[0]], original[o0])) return;
+  // (built like the sibling: its first two body lines start as the sibling's do, `description`,
+  // `from_port`; one statement rewritten inside a block, `return …` over `return …`, is an edit)
+  if ([0, 1].some((k) => lead(seg[body[k]]) !== lead(original[dropped[k]]))) return;
+  throw new MergeRefusal(
+    'ambiguous_anchor',
+    `The update's new lines from "${seg[s0].trim().slice(0, 60)}" read either as a new block before "${seg[after[0][0]].trim().slice(0, 60)}", or as a rewrite of the file's block at line ${o0 + 1}, whose line ${dropped[0] + 1} ("${b.slice(0, 60)}") they would replace: the lines they share with the file occur elsewhere in it too. ` +
+      'To add the block, show the line before it as context; to rewrite that block, show a line of it that occurs once.',
+    { kind: 'new_block_or_rewrite', line: dropped[0] + 1 },
+  );
+}
+
+/**
  * Where the outermost named node that ends on row `end` and starts in [from, end) starts (a construct
  * wholly inside the stretch); null when none does. With `lines`, not a node in mid-row whose
  * construct starts above the row before the stretch (the body `{` that ends a signature begun there).
@@ -651,6 +706,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       // reading no room: it stood for what the insertion reading keeps)
       if (seg.markerAfter) siblingOrRewrite(seg.lines, orig.lines, ordered, index, language, nonBlankIn(orig.lines, p.to + 1, nextFrom(placements, i, orig.lines.length)) === 0);
       if (seg.markerBefore) newBlockOrRewrite(seg.lines, orig.lines, ordered, index, -1);
+      if (seg.markerBefore) siblingOrRewriteBefore(seg.lines, orig.lines, ordered, index, language);
     }
     describeEdit(edit, seg.lines, paired, p.from, p.to);
     // The largest stretch of original lines dropped between two kept lines with nothing of the
