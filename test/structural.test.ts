@@ -25,6 +25,11 @@ describe('markers', () => {
     '// rest of the file unchanged …',
     '// other helper methods',
     '// same as before',
+    '{# ... existing code ... #}',
+    '{{!-- ... --}}',
+    '{{-- ... existing code --}}',
+    '<%# ... existing code ... %>',
+    '{% comment %} ... existing code ... {% endcomment %}',
   ])('%s is a marker', (line) => expect(isMarkerLine(line, ts)).toBe(true));
 
   it.each([
@@ -36,6 +41,8 @@ describe('markers', () => {
     '// Loading...',
     '// Other options are ignored...',
     '// Other tabs writing the same key',
+    '{#each items as item}',
+    '{# other fields #}',
   ])('%s is code', (line) => expect(isMarkerLine(line, ts)).toBe(false));
 
   it('a bare ... after a colon is a Python body, not a marker', () => {

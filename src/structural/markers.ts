@@ -16,10 +16,15 @@ const CODE_NOUN =
 
 /**
  * The comment forms models write markers in whatever the file's language: `// ... existing code ...`
- * in a Python file, `# ...` in a C one. None of them starts a line of code in a language whose own
+ * in a Python file, `# ...` in a C one, `{# ... #}` in a Jinja template. None of them starts a line of code in a language whose own
  * comments they are not, followed by an ellipsis.
  */
-const ANY_COMMENT: Pick<Language, 'line' | 'block'> = { line: ['//', '#', '--'], block: [['/*', '*/'], ['<!--', '-->'], ['{/*', '*/}']] };
+const ANY_COMMENT: Pick<Language, 'line' | 'block'> = {
+  line: ['//', '#', '--'],
+  // (templates' own: Jinja, Django and Twig `{# #}`, Handlebars `{{!-- --}}`, Blade `{{-- --}}`,
+  // ERB and EJS `<%# %>`, Liquid's comment tags)
+  block: [['/*', '*/'], ['<!--', '-->'], ['{/*', '*/}'], ['{#', '#}'], ['{{!--', '--}}'], ['{{!', '}}'], ['{{--', '--}}'], ['<%#', '%>'], ['{% comment %}', '{% endcomment %}']],
+};
 
 /** The text inside the comment delimiters, or the line itself when it is not a comment. */
 function commentBody(trimmed: string, lang: Pick<Language, 'line' | 'block'>): { body: string; comment: boolean } {
