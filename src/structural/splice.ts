@@ -132,6 +132,9 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
   );
 }
 
+/** Languages whose blocks may be elements (PHP views and files without a grammar, templates among them, too). */
+const MARKUP = new Set(['html', 'vue', 'tsx', 'javascript', 'php', 'generic']);
+
 /** A line's first word with what leads it (`@Test`, `<li`, `case`, `Event`): siblings start alike. */
 const lead = (line: string) => /^\W*\w+/.exec(line.trim())?.[0];
 
@@ -228,10 +231,13 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
   if (first < 0) return;
   const tail = kept.filter(([s]) => s > first);
   const repeated = (line: string) => isBlank(line) || index.positions(lineKey(line, 'trimmed'), 'trimmed').length > 1;
-  if (tail.length === 0 || !tail.every(([s]) => repeated(seg[s]))) return;
+  // (a line of the new block the file has once, a plan card's `<li>Email support</li>` copied from
+  // the next card, says where it is only if the block is mostly such lines)
+  const lone = tail.filter(([s]) => !repeated(seg[s])).length;
+  if (tail.length === 0 || lone * 2 > tail.length) return;
   const [, lastO] = tail[tail.length - 1];
   const headers = language.id === 'python' || language.id === 'yaml';
-  const markup = ['html', 'vue', 'tsx', 'javascript'].includes(language.id);
+  const markup = MARKUP.has(language.id);
   const opensBlock = (c: number) => {
     const part = seg.slice(c).filter((l) => !isBlank(l));
     // (a header ending in `:` with a body below it: `elif ...:`, `case "x":`)
@@ -259,11 +265,14 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     const tailRows = new Set(kept.filter(([s]) => s >= c).map(([, o]) => o));
     const dropped: number[] = [];
     for (let o = from + 1; o < lastO; o++) if (!tailRows.has(o) && !isBlank(original[o])) dropped.push(o);
-    if (dropped.length === 0) return;
+    if (dropped.length === 0 || (lone > 0 && dropped.length < 3)) return;
     // (a block opened by a repeated line the snippet keeps, right after a sibling's end, an `<li>`
     // after a `</li>`, a `[[tool.mypy.overrides]]` after a blank line, is built like its siblings
     // either way: its first new line reading like theirs says nothing)
-    const afterSibling = c < first && (isBlank(seg[c - 1]) || CLOSER_OR_END_TAG.test(seg[c - 1]));
+    // (or a new element opened right after such a kept end: a plan card's `<div class="plan-card">`
+    // after the previous card's `</div>`, reading like the next card's opener all the same; a
+    // header, `fun deleteNote(note: Note, permanently: …)`, names what it edits)
+    const afterSibling = (c < first || (keptRows.has(c - 1) && /^\s*</.test(seg[c]))) && (isBlank(seg[c - 1]) || CLOSER_OR_END_TAG.test(seg[c - 1]));
     if (!markerKeepsNothing && !afterSibling && (grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim()))) return;
     // (a sibling: the first line it would drop starts as the first new one does, at its depth)
     const sibling = original[dropped[0]];
@@ -294,7 +303,7 @@ function siblingOrRewriteBefore(seg: string[], original: string[], kept: [number
   const start = seg.findIndex((l) => !isBlank(l));
   if (fresh.length === 0 || !keptRows.has(start)) return;
   // (one block: its first line opens it, and only its last closes it, which may be a kept `}`)
-  const markup = ['html', 'vue', 'tsx', 'javascript'].includes(language.id);
+  const markup = MARKUP.has(language.id);
   let depth = 0;
   let end = -1;
   for (let s = start; s < seg.length && end < 0; s++) {
