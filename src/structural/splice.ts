@@ -143,7 +143,8 @@ const lead = (line: string) => /^\W*\w+/.exec(line.trim())?.[0];
  * `return -1;` kept, a new range check, then the next look-alike block's `return -1;` kept, the
  * lines between (`return 0;`, `}`, `if (strcmp(key, "timeout") == 0) {`, ...) deleted. The
  * snippet's repeated line pulled the chain on to a look-alike; a replacement that closes a block
- * and opens another writes lines at that depth itself. Refused.
+ * and opens another writes lines at that depth itself. Refused where a deleted line out there is a
+ * look-alike of a header the snippet has above, or a header whose block holds the next kept line.
  * `prev`, `next`: consecutive kept lines as [snippet line, original line].
  */
 function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number]): void {
@@ -161,7 +162,16 @@ function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [numb
   const header = (l: string) => !isBlank(l) && indentColumns(l) < floor && l.trim().length >= 12 && !isTrivial(l);
   // (one that starts as a line above at its depth: `void cannotCancelShippedOrder() {` under the new `void cannotShip...() {`)
   const sibling = (k: string, l: string) => nearEdit(k.trim(), l.trim()) || (indentColumns(k) === indentColumns(l) && lead(k) === lead(l));
-  if (!dropped.some((l) => header(l) && above.some((k) => sibling(k, l)))) return;
+  // (or a header whose block holds the kept line after the new ones: `func SleepHandler(…) {` among
+  // the deleted, its `if err != nil {` kept, under a snippet that starts inside the function above)
+  const holdsNext = (i: number) => {
+    const row = oa + 1 + i;
+    if (!header(original[row]) || !/[{:]\s*$/.test(original[row])) return false;
+    let end = row + 1;
+    while (end < original.length && (isBlank(original[end]) || indentColumns(original[end]) > indentColumns(original[row]))) end++;
+    return end > ob;
+  };
+  if (!dropped.some((l, i) => (header(l) && above.some((k) => sibling(k, l))) || holdsNext(i))) return;
   throw new MergeRefusal(
     'unstated_deletion',
     `The update replaces lines ${oa + 2}-${ob} of the file with its new lines, but those lines reach out of the block the lines around them sit in (line ${oa + 2 + dropped.findIndex((l) => !isBlank(l) && indentColumns(l) < floor)}) and the new ones do not: the update likely repeats a line of the block it edits, and was matched on a look-alike further on. ` +
