@@ -442,9 +442,26 @@ const atOwnDepth = (rung: Rung) => rung === 'exact' || rung === 'whitespace';
  * segment's edge lines (its context) than the stricter ones. Matching more *inner* lines is no
  * reason: a line whose indentation the edit changed would then pass for an unchanged one.
  */
-function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIndex, defs: SegmentDefinitions, lo: number, hi: number): AnchorSearch {
+function searchSegment(seg: Segment, otherUnit: number | null, index: OriginalIndex, defs: SegmentDefinitions, lo: number, hi: number, depthMatters = false): AnchorSearch {
   const rungs: readonly Rung[] = otherUnit === null ? KEY_RUNGS : RUNGS;
   const found = rungs.map((rung) => anchorAtRung(seg.lines, index, rung, lo, hi, defs.matches, otherUnit ?? undefined, defs.own, seg.markerAfter));
+  // Where indentation is syntax (Python, YAML), an edge line a looser rung pairs by its text at
+  // another depth, against the chain's line next to it, than the snippet has it (a guard's
+  // `return ran` inside a new `if`, paired with the function's last `return ran` a level out) is no
+  // context: the edit's own line.
+  if (depthMatters && otherUnit === null) {
+    for (const r of found) {
+      if (!r.best || atOwnDepth(r.best.rung)) continue;
+      const ms = r.best.chain.matches.filter((m) => m.kind === 'text').sort((x, y) => x.s - y.s);
+      const last = seg.lines.length - 1;
+      const off = (a: Match, b: Match) =>
+        indentColumns(seg.lines[b.s]) - indentColumns(seg.lines[a.s]) !== indentColumns(index.lines[b.o]) - indentColumns(index.lines[a.o]);
+      let lost = 0;
+      if (ms.length >= 2 && ms[0].s === 0 && off(ms[0], ms[1])) lost++;
+      if (ms.length >= 2 && ms[ms.length - 1].s === last && off(ms[ms.length - 2], ms[ms.length - 1])) lost++;
+      if (lost > 0) r.best = { ...r.best, edges: Math.max(0, r.best.edges - lost) };
+    }
+  }
   // A snippet indented in another unit (spaces for a tab file, 4 spaces for 2) differs on every
   // indented line: then matching many more lines is reason enough to climb. Where the strict rungs
   // already match half as many, the extra lines the loose one pairs are the edit's re-indented ones.
@@ -523,6 +540,7 @@ function resolvePlacements(
 ): Placement[] {
   const n = orig.lines.length;
   const placed: (Placement | undefined)[] = new Array(segments.length);
+  const depthMatters = language.id === 'python' || language.id === 'yaml';
   // The snippet's unit, from all of it (one segment is too short to tell).
   const all = segments.flatMap((s) => s.lines);
   // (a snippet that never steps deeper after its first line shows its unit only by its steps out,
@@ -632,7 +650,7 @@ function resolvePlacements(
     for (let i = 0; i < segments.length; i++) {
       if (placed[i]) continue;
       const [lo, hi] = bounds(i);
-      const found = searchSegment(segments[i], otherUnit, index, defMatches[i], lo, hi);
+      const found = searchSegment(segments[i], otherUnit, index, defMatches[i], lo, hi, depthMatters);
       last[i] = found;
       if (!found.best) {
         // Closing lines alone anchor nowhere by themselves; after a marker they may still close
@@ -660,7 +678,7 @@ function resolvePlacements(
         if (!near) continue;
         // Search again around the hinted candidate only.
         const len = segments[i].lines.length;
-        const again = searchSegment(segments[i], otherUnit, index, defMatches[i], Math.max(lo, near[0] - len), Math.min(hi, near[1] + len + 1));
+        const again = searchSegment(segments[i], otherUnit, index, defMatches[i], Math.max(lo, near[0] - len), Math.min(hi, near[1] + len + 1), depthMatters);
         if (again.best && again.rivals.length === 0) {
           placed[i] = { kind: 'anchor', anchor: again.best, from: again.best.start, to: again.best.end };
           progress = true;
