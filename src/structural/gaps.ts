@@ -586,7 +586,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || tokensGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b) || sameSubject(a, b))) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || tokensGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b) || sameSubject(a, b) || sameArm(a, b))) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -684,6 +684,13 @@ export function sameSubject(a: string, b: string): boolean {
   if (x === null || x !== subjectOf(b)) return false;
   const before = (l: string) => l.trim().slice(0, l.trim().indexOf(x)).trim();
   return before(a) === before(b);
+}
+
+/** Two match arms for the same pattern (`Some(_) => Err(type_error(…)),` over `Some(_) => Err(ConfigError::Type {`). */
+export function sameArm(a: string, b: string): boolean {
+  const arm = (l: string) => /^(.{3,}?)\s*=>/.exec(l.trim())?.[1];
+  const x = arm(a);
+  return x !== undefined && x === arm(b);
 }
 
 /**
