@@ -708,9 +708,10 @@ export function sameHead(a: string, b: string): boolean {
 /**
  * Two lines of markup that are one element rewritten: the same content between its tags
  * (`<h1>{service}</h1>` given a `className`, `<p class="email">{{ user.email }}</p>` made a link), or
- * the same class, id or handler (`<button @click="$emit('message', user)">` made a `<BaseButton>`),
- * or the same opening tag, one line's the whole element (`<h1>` over `<h1>{service}</h1>`). (Not
- * two siblings: `<li>Old</li>` beside `<li>New</li>`.)
+ * the same class, id, label, binding or handler (`<button @click="$emit('message', user)">` made a
+ * `<BaseButton>`), the same opening tag, one line's the whole element (`<h1>` over
+ * `<h1>{service}</h1>`), or the same tag around text mostly said again (a `<title>` or a `<p>`
+ * reworded). (Not two siblings: `<li>Old</li>` beside `<li>New</li>`.)
  */
 export function sameElement(a: string, b: string): boolean {
   const tag = /^<([A-Za-z][\w.:-]*)\b([^>]*)>(.*?)(?:<\/\1>)?$/;
@@ -721,9 +722,17 @@ export function sameElement(a: string, b: string): boolean {
   // (an element made multi-line: its opening tag alone, as the one-line element's opens)
   const opensOnly = (m: RegExpExecArray, l: string) => content(m) === '' && !l.includes('</');
   if (x[1] === y[1] && x[2] === y[2] && opensOnly(x, a) !== opensOnly(y, b)) return true;
-  const ids = (m: RegExpExecArray) => [...m[2].matchAll(/(?:^|\s)((?:class|className|id|key|name|@click|v-on:click|onClick|:key|ref)=(?:"[^"]*"|'[^']*'|\{[^}]*\}))/g)].map((k) => k[1]);
+  const ids = (m: RegExpExecArray) =>
+    [...m[2].matchAll(/(?:^|\s)((?:class|className|id|key|name|@click|v-on:click|onClick|:key|ref|aria-label|bind:value|v-model|data-testid|for)=(?:"[^"]*"|'[^']*'|\{[^}]*\}))/g)].map((k) => k[1]);
   const theirs = new Set(ids(y));
-  return ids(x).some((k) => theirs.has(k));
+  if (ids(x).some((k) => theirs.has(k))) return true;
+  // (the same tag and attributes around text reworded: three words or more of the shorter text,
+  // most of it, said again; not `<li>Email support</li>` beside `<li>Community support</li>`)
+  if (x[1] !== y[1] || x[2] !== y[2]) return false;
+  const words = (m: RegExpExecArray) => new Set(content(m).replace(/<[^>]*>/g, ' ').toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) ?? []);
+  const [wx, wy] = [words(x), words(y)];
+  const shared = [...wx].filter((w) => wy.has(w)).length;
+  return shared >= 3 && shared >= 0.6 * Math.min(wx.size, wy.size);
 }
 
 /**
