@@ -7,8 +7,6 @@ import type { Language } from '../languages/registry.js';
 import { MergeRefusal } from './refusal.js';
 
 const COUNTED = new Set(['c', 'cpp', 'objc', 'java', 'kotlin', 'go', 'rust', 'csharp', 'swift', 'css', 'scss', 'json']);
-/** Files without a grammar (nginx, Terraform, Protobuf, Markdown…): braces only, as prose uses `1)` and `:)`. */
-const BRACES_ONLY = new Set(['generic']);
 const PAIRS: Record<string, number> = { '{': 0, '}': 0, '(': 1, ')': 1, '[': 2, ']': 2 };
 
 /** Net count of `{}`, `()`, `[]` outside comments, strings and character literals. */
@@ -41,10 +39,10 @@ export function bracketBalance(text: string): [number, number, number] {
  * balances where the original did not passes: an edit may fix a missing brace.
  */
 export function bracketsKeepBalance(original: string, output: string, lang: Language): void {
-  if (!COUNTED.has(lang.id) && !BRACES_ONLY.has(lang.id)) return;
+  if (!COUNTED.has(lang.id)) return;
   const before = bracketBalance(original);
   const after = bracketBalance(output);
-  const k = before.findIndex((b, i) => b !== after[i] && after[i] !== 0 && (i === 0 || !BRACES_ONLY.has(lang.id)));
+  const k = before.findIndex((b, i) => b !== after[i] && after[i] !== 0);
   if (k < 0) return;
   const [open, close] = ['{}', '()', '[]'][k];
   throw new MergeRefusal(
