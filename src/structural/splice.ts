@@ -147,7 +147,7 @@ const lead = (line: string) => /^\W*\w+/.exec(line.trim())?.[0];
  * look-alike of a header the snippet has above, or a header whose block holds the next kept line.
  * `prev`, `next`: consecutive kept lines as [snippet line, original line].
  */
-function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number]): void {
+function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number], markup: boolean): void {
   // (measured in the file's columns: a snippet indented otherwise says nothing this way)
   if (sb - sa < 2 || ob - oa < 2 || indentColumns(seg[sa]) !== indentColumns(original[oa]) || indentColumns(seg[sb]) !== indentColumns(original[ob])) return;
   const depthOf = (lines: string[]) => Math.min(...lines.filter((l) => !isBlank(l)).map(indentColumns));
@@ -163,10 +163,11 @@ function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [numb
   // (one that starts as a line above at its depth: `void cannotCancelShippedOrder() {` under the new `void cannotShip...() {`)
   const sibling = (k: string, l: string) => nearEdit(k.trim(), l.trim()) || (indentColumns(k) === indentColumns(l) && lead(k) === lead(l));
   // (or a header whose block holds the kept line after the new ones: `func SleepHandler(…) {` among
-  // the deleted, its `if err != nil {` kept, under a snippet that starts inside the function above)
+  // the deleted, its `if err != nil {` kept, under a snippet that starts inside the function above;
+  // an element's opening tag, `<el-tab-pane …>`, in markup)
   const holdsNext = (i: number) => {
     const row = oa + 1 + i;
-    if (!header(original[row]) || !/[{:]\s*$/.test(original[row])) return false;
+    if (!header(original[row]) || !(/[{:]\s*$/.test(original[row]) || (markup && opensMinusCloses(original[row], true) > 0))) return false;
     let end = row + 1;
     while (end < original.length && (isBlank(original[end]) || indentColumns(original[end]) > indentColumns(original[row]))) end++;
     return end > ob;
@@ -627,7 +628,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
     const keptCode = kept.filter(([s]) => !isBlank(seg.lines[s]));
     if (!p.wholeFile) {
       for (let k = 1; k < keptCode.length; k++) {
-        replacedAcrossBlocks(seg.lines, orig.lines, keptCode[k - 1], keptCode[k]);
+        replacedAcrossBlocks(seg.lines, orig.lines, keptCode[k - 1], keptCode[k], MARKUP.has(language.id));
         // (only where that common line is all the context before the new lines, right after a marker)
         if (k === 1 && seg.markerBefore && seg.lines.slice(0, keptCode[0][0]).every(isBlank)) siblingReplacedBetweenClosers(seg.lines, orig.lines, keptCode[0], keptCode[1]);
       }
