@@ -38,18 +38,17 @@ export function sameNameInGap(seg: string[], original: string[], a: [number, num
   // (a name the file sets at three places at most: `err = …` on every other line of a C function
   // says nothing of which one the snippet's is)
   const rare = (l: string) => original.filter((x) => sameSubject(x.trim(), l)).length <= 3;
+  // (the line after the gap only: one that sets the name of the line before it, `content: …` after
+  // `content: …`, is a repeated setting the edit deletes)
+  const shown = seg[b[0]].trim();
   for (let o = a[1] + 1; o < b[1]; o++) {
     const line = original[o].trim();
-    if (line === '') continue;
-    // (the line after the gap only: one that sets the name of the line before it, `content: …` after
-    // `content: …`, is a repeated setting the edit deletes)
-    const kept = seg[b[0]].trim() !== line && sameSubject(seg[b[0]].trim(), line) && rare(line) ? b : null;
-    if (!kept) continue;
+    if (line === '' || line === shown || !sameSubject(shown, line) || !rare(line)) continue;
     throw new MergeRefusal(
       'ambiguous_anchor',
-      `The update's line "${seg[kept[0]].trim().slice(0, 60)}" was matched at line ${kept[1] + 1} of the file, deleting lines ${a[1] + 2}-${b[1]} between it and the line it stands next to, among them line ${o + 1} ("${line.slice(0, 60)}"), which sets the same name: it may be an edit of that line instead. ` +
+      `The update's line "${shown.slice(0, 60)}" was matched at line ${b[1] + 1} of the file, deleting lines ${a[1] + 2}-${b[1]} between it and the line it stands next to, among them line ${o + 1} ("${line.slice(0, 60)}"), which sets the same name: it may be an edit of that line instead. ` +
         'Show the lines around it as they stand in the file.',
-      { line: o + 1, candidates: [kept[1] + 1, o + 1], kind: 'same_name_in_gap' },
+      { line: o + 1, candidates: [b[1] + 1, o + 1], kind: 'same_name_in_gap' },
     );
   }
 }
@@ -658,8 +657,16 @@ function grownInside(a: string, b: string): boolean {
  */
 export function wordsGrown(a: string, b: string): boolean {
   const words = (l: string) => l.match(/[\p{L}\p{N}_$]+/gu) ?? [];
-  const [x, y] = [words(a), words(b)];
+  return piecesGrown(words(a), words(b));
+}
+
+/**
+ * The shorter list of a line's pieces kept in order within the longer, which has at most two more;
+ * at least two pieces, one past the first of four characters or more. `strict`: one more at least.
+ */
+function piecesGrown(x: string[], y: string[], strict = false): boolean {
   const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  if (strict && long.length === short.length) return false;
   return short.length >= 2 && long.length - short.length <= 2 && short.some((w, i) => i > 0 && w.length >= 4) && inOrderWithin(short, long);
 }
 
@@ -669,9 +676,7 @@ export function wordsGrown(a: string, b: string): boolean {
  * inside the new token are too many for wordsGrown.
  */
 export function tokensGrown(a: string, b: string): boolean {
-  const [x, y] = [a.trim().split(/\s+/), b.trim().split(/\s+/)];
-  const [short, long] = x.length < y.length ? [x, y] : [y, x];
-  return short.length >= 2 && long.length > short.length && long.length - short.length <= 2 && short.some((t, i) => i > 0 && t.length >= 4) && inOrderWithin(short, long);
+  return piecesGrown(a.trim().split(/\s+/), b.trim().split(/\s+/), true);
 }
 
 /**

@@ -108,6 +108,9 @@ export function runsOf(rows: Set<number>): [number, number][] {
 
 /** An object or map key a line sets (`mode: 'x',`, `"mode": 1`, `'mode' => x`; not Ruby's `validates :email`)... */
 const KEY_LINE = /^(?:"([^"\n]+)"|'([^'\n]+)'|([A-Za-z_$][\w$-]*))(?::(?!:)|\s*=>)\s*\S/;
+/** A TOML or INI table's header line: `[tool.mypy]`, `[[bin]]`, `[program:web]`. */
+export const TABLE_HEADER = /^\s*\[\[?[^\]]+\]\]?\s*$/;
+
 /** ...or a name it declares with a keyword (`var theme: String = "dark"`, `export const x = 1`). */
 const DECLARED = /^(?:(?:export|public|private|protected|internal|static|final|readonly|override|lateinit|open)\s+)*(?:var|let|const|val)\s+([A-Za-z_$][\w$]*)\b/;
 

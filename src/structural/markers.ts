@@ -16,8 +16,8 @@ const CODE_NOUN =
 
 /**
  * The comment forms models write markers in whatever the file's language: `// ... existing code ...`
- * in a Python file, `# ...` in a C one, `{# ... #}` in a Jinja template. None of them starts a line of code in a language whose own
- * comments they are not, followed by an ellipsis.
+ * in a Python file, `# ...` in a C one, `{# ... #}` in a Jinja template. None of them starts a line
+ * of code in a language whose own comments they are not, followed by an ellipsis.
  */
 const ANY_COMMENT: Pick<Language, 'line' | 'block'> = {
   line: ['//', '#', '--'],

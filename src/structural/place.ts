@@ -8,7 +8,7 @@ import { withTree } from '../languages/parser.js';
 import { anchorAtRung, closesOwnBlock, DEF_WEIGHT, netOpens, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, nameInKey, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
-import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nameSetBy, nonBlankIn, RUNGS, type Rung } from './lines.js';
+import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nameSetBy, nonBlankIn, RUNGS, type Rung, TABLE_HEADER } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
 import { grownLine, isCommentLine, readsLike } from './gaps.js';
 import { importPlacement } from './import-block.js';
@@ -130,9 +130,6 @@ export function inFileOrder(segments: Segment[], placements: Placement[]): { seg
  * two left out. Hundreds of lines are the rest of the file under a marker indented a level too deep.
  */
 const LEFT_OUT_BLOCK = 40;
-
-/** A TOML or INI table's header line: `[tool.mypy]`, `[[bin]]`, `[program:web]`. */
-const TABLE_HEADER = /^\s*\[\[?[^\]]+\]\]?\s*$/;
 
 /**
  * A marker indented into the block its segment's last line opens (`def test_a(...):`, then

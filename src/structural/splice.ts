@@ -6,7 +6,7 @@ import type { Language } from '../languages/registry.js';
 import { CLOSER_OR_END_TAG, closesOwnBlock, fillGap, netOpens, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, alignsSelectors, openBracketColumn, openerRow, realignContinuation, realignSelector } from './continuations.js';
-import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, nonBlankRows, subjectOf, type Rung } from './lines.js';
+import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, nonBlankRows, subjectOf, type Rung, TABLE_HEADER } from './lines.js';
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
@@ -130,6 +130,22 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
       `To add the block, show that line ${step === 1 ? 'after' : 'before'} it as context; to rewrite that block, show its first line as it stands now.`,
     { kind: 'new_block_or_rewrite', line: telling + 1 },
   );
+}
+
+/**
+ * The row that closes the block `lines[from]` opens (brackets, and in markup tags): where the count
+ * of what the lines open first comes back to zero, blank lines skipped. -1 where that line opens
+ * nothing, a line closes more than is open, or the block runs past the end.
+ */
+function closingRow(lines: string[], from: number, markup: boolean): number {
+  let depth = 0;
+  for (let s = from; s < lines.length; s++) {
+    if (isBlank(lines[s])) continue;
+    depth += opensMinusCloses(lines[s], markup);
+    if (s === from ? depth <= 0 : depth < 0) return -1;
+    if (depth === 0) return s;
+  }
+  return -1;
 }
 
 /** Languages whose blocks may be elements (PHP views and files without a grammar, templates among them, too). */
@@ -257,15 +273,10 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
       return bracketBalance(part.join('\n')).every((n) => n === 0);
     }
     // (a table of TOML or INI: its header, then keys)
-    if (/^\s*\[\[?[^\]]+\]\]?\s*$/.test(part[0]) && body.length > 0 && body.every((l) => !/^\s*\[/.test(l))) return true;
+    if (TABLE_HEADER.test(part[0]) && body.length > 0 && body.every((l) => !/^\s*\[/.test(l))) return true;
     if (headers) return false;
     // (one block: its first line opens it, and only its last closes it)
-    let depth = 0;
-    for (let k = 0; k < part.length; k++) {
-      depth += opensMinusCloses(part[k], markup);
-      if (k === 0 ? depth <= 0 : k < part.length - 1 ? depth <= 0 : depth !== 0) return false;
-    }
-    return part.length > 1;
+    return part.length > 1 && closingRow(part, 0, markup) === part.length - 1;
   };
   // (the new block may start on repeated lines right above the first new one: its `<li>`)
   for (let c = first; c >= 1 && (c === first || (keptRows.has(c) && repeated(seg[c]))); c--) {
@@ -314,15 +325,7 @@ function siblingOrRewriteBefore(seg: string[], original: string[], kept: [number
   const start = seg.findIndex((l) => !isBlank(l));
   if (fresh.length === 0 || !keptRows.has(start)) return;
   // (one block: its first line opens it, and only its last closes it, which may be a kept `}`)
-  const markup = MARKUP.has(language.id);
-  let depth = 0;
-  let end = -1;
-  for (let s = start; s < seg.length && end < 0; s++) {
-    if (isBlank(seg[s])) continue;
-    depth += opensMinusCloses(seg[s], markup);
-    if (s === start ? depth <= 0 : depth < 0) return;
-    if (depth === 0) end = s;
-  }
+  const end = closingRow(seg, start, MARKUP.has(language.id));
   const last = fresh[fresh.length - 1];
   if (end < last) return;
   const head = kept.filter(([s]) => s <= end && !isBlank(seg[s]));
