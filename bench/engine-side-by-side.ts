@@ -5,6 +5,7 @@
 // chunk, each at position POS (default 512); medians, p95 and the paired new/base ratio.
 // Run: npx tsx bench/engine-side-by-side.ts BASE_ROOT [TYPE=q8_0] [ROUNDS=7] [STEPS=1,8,32,512] [PRESET] [POS=512]
 //   (a step k < 512 is a verification of k rows, 1 is decode; k >= 512 a prefill chunk of k tokens)
+//   BASE_ISA=avx512 (env; BASE_ROOT may be this checkout) runs the base side on another kernel set.
 import { join } from 'node:path';
 import type { FileType } from '../src/engine/generate.js';
 import { benchPrompt, DEFAULT_MODELS_DIR, modelPath, stat } from './models.js';
@@ -18,15 +19,15 @@ const pos = Number(posArg ?? 512);
 const prompt = benchPrompt(pos + Math.max(...steps));
 
 type Side = { e: any; table: number[] };
-async function open(root: string): Promise<Side> {
+async function open(root: string, isa?: string): Promise<Side> {
   const { Engine } = await import(join(root, 'src/engine/engine.ts'));
   const blocks = Math.ceil(prompt.length / 16);
-  const e = Engine.open(file, { numBlocks: blocks + 8, blockSize: 16, device: 'cpu' });
+  const e = Engine.open(file, { numBlocks: blocks + 8, blockSize: 16, device: 'cpu', ...(isa ? { isa } : {}) });
   const table = e.blocks.allocate(blocks);
   for (let p = 0; p < pos; p += 512) await e.forward({ seqs: [{ tokens: prompt.slice(p, Math.min(pos, p + 512)), pos: p, blockTable: table }] });
   return { e, table };
 }
-const sides: Record<'base' | 'new', Side> = { base: await open(baseRoot), new: await open(join(import.meta.dirname, '..')) };
+const sides: Record<'base' | 'new', Side> = { base: await open(baseRoot, process.env.BASE_ISA), new: await open(join(import.meta.dirname, '..')) };
 const run = (s: Side, k: number) => k >= 512
   ? s.e.forward({ seqs: [{ tokens: prompt.slice(pos, pos + k), pos, blockTable: s.table }] })
   : s.e.forward({ seqs: [{ tokens: prompt.slice(0, k), pos, blockTable: s.table, outputRows: Array.from({ length: k }, (_, i) => i) }] });
@@ -40,7 +41,7 @@ for (let r = 0; r < rounds; r++)
       await run(sides[name], k);
       ms[name].get(k)!.push(performance.now() - t0);
     }
-console.log(`${file}: ${sides.new.e.info().isa}, ${sides.new.e.info().threads} threads, position ${pos}, ${rounds} rounds`);
+console.log(`${file}: ${sides.base.e.info().isa} → ${sides.new.e.info().isa}, ${sides.new.e.info().threads} threads, position ${pos}, ${rounds} rounds`);
 console.log('| step | base ms, median (p95) | new ms, median (p95) | new / base, paired median |\n|---|---|---|---|');
 for (const k of steps) {
   const b = ms.base.get(k)!, n = ms.new.get(k)!, pb = stat(b), pn = stat(n);

@@ -8,7 +8,7 @@
     "sources": [
       "src/addon.cc", "src/model.cc", "src/forward.cc", "src/attention.cc", "src/matmul.cc", "src/panels.cc",
       "src/threadpool.cc", "src/fs_exchange.cc", "src/quant.cc", "src/cpu.cc", "src/probes.cc",
-      "src/kernels_scalar.cc", "src/kernels_avx2.cc", "src/kernels_avx512.cc", "cuda/repack.cc"
+      "src/kernels_scalar.cc", "src/kernels_avx2.cc", "src/kernels_avx512.cc", "src/kernels_amx.cc", "cuda/repack.cc"
     ],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "src", "cuda"],
     "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],

@@ -23,6 +23,7 @@ std::string cpu_features() {
   std::string s;
   if (has_avx2()) s += "avx2 ";
   if (has_avx512()) s += "avx512-vnni ";
+  if (has_avx512() && kernels_amx()) s += "amx ";
   return s.empty() ? "none" : s.substr(0, s.size() - 1);
 }
 
@@ -36,7 +37,12 @@ const Kernels* select_kernels(const std::string& want) {
     if (!has_avx512() || !kernels_avx512()) throw std::runtime_error("isa avx512 requested but this CPU lacks AVX-512 VNNI");
     return kernels_avx512();
   }
-  if (want != "auto" && !want.empty()) throw std::runtime_error("unknown isa '" + want + "' (auto, scalar, avx2, avx512)");
+  if (want == "amx") {
+    if (!has_avx512() || !kernels_amx()) throw std::runtime_error("isa amx requested but this CPU (or its kernel) offers no AMX-INT8 tiles");
+    return kernels_amx();
+  }
+  if (want != "auto" && !want.empty()) throw std::runtime_error("unknown isa '" + want + "' (auto, scalar, avx2, avx512, amx)");
+  if (has_avx512() && kernels_amx()) return kernels_amx();
   if (has_avx512() && kernels_avx512()) return kernels_avx512();
   if (has_avx2() && kernels_avx2()) return kernels_avx2();
   return kernels_scalar();

@@ -58,7 +58,12 @@ struct Kernels {
   // Optional: one panel of a narrow form (f.q5 or f.q6) rewritten in the type's int8 form (dst:
   // panel_stride of int8_form(f)), for calls whose several row groups would each unpack it again
   void (*widen_panel)(const PanelFormat& f, const uint8_t* panel, int n, uint8_t* dst) = nullptr;
+  // Optional: TILE_ROWS activation rows (a: the first, rows lda bytes apart, quant_actp's layout) ×
+  // C (1..GEMM_PANELS) panels in the int8 form or Q4_K's, out as gemm_panels'; the same bits.
+  void (*gemm_tile)(const PanelFormat& f, const uint8_t* const* panels, int C, int n, const uint8_t* a, size_t lda, float* out) = nullptr;
 };
+
+constexpr int TILE_ROWS = 16;
 
 // Requests `bytes` from p on into the cache, one 64-byte line at a time (prefetcht0): weights or KV
 // blocks on their way from memory while the current ones are computed.
@@ -76,5 +81,6 @@ inline void with_count(int n, F&& f) {
 const Kernels* kernels_scalar();
 const Kernels* kernels_avx2();    // nullptr when not compiled in
 const Kernels* kernels_avx512();  // nullptr when not compiled in
+const Kernels* kernels_amx();     // the AVX-512 set with AMX tiles; nullptr without them
 
 }  // namespace se

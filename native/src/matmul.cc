@@ -54,7 +54,9 @@ static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, in
   const size_t wide = panel_stride(f, n);
   uint8_t* wbuf = widen ? thread_buffer<uint8_t>(3, GEMM_PANELS * wide) : nullptr;
   const uint8_t* base = a.qp;
-  alignas(64) float r[GEMM_ROWS * GEMM_LD];
+  alignas(64) float r[GEMM_ROWS * GEMM_LD], tile[TILE_ROWS * GEMM_LD];
+  // the int8 forms and Q4_K's have tile kernels
+  const bool tiles = K->gemm_tile && N >= TILE_ROWS && (f.q4k || !(f.nib || f.q5 || f.q6));
   for (int p = p0; p < p1; p += GEMM_PANELS) {
     const int C = std::min(GEMM_PANELS, p1 - p);
     const uint8_t *pw[GEMM_PANELS], *pf[GEMM_PANELS];
@@ -71,24 +73,33 @@ static void run_panels(const Kernels* K, const MatmulJob& j, Acts& a, int p0, in
     for (int c = 0; c < C; c++) pf[c] = W.panels + std::min(p1 - 1, p + GEMM_PANELS + c) * stride;
     // widened panels: the next ones' narrow bytes, a share per row group (the kernel's prefetch
     // reads the int8 layout)
-    const size_t next = ahead && widen ? (size_t)std::min(GEMM_PANELS, p1 - p - GEMM_PANELS) * stride : 0;
-    const int groups = (N + GEMM_ROWS - 1) / GEMM_ROWS;
+    const size_t next = ahead && (widen || tiles) ? (size_t)std::min(GEMM_PANELS, p1 - p - GEMM_PANELS) * stride : 0;
     const int o0 = p * PANEL, o1 = std::min(rows, (p + C) * PANEL);
-    for (int t0 = 0; t0 < N; t0 += GEMM_ROWS) {
-      const int R = std::min(GEMM_ROWS, N - t0);
+    auto put = [&](int t, const float* ri, int ob, int oe) {  // row t's outputs o0 + [ob, oe), from ri
+      float* y = j.y + (size_t)t * j.ldy + o0;
+      for (int o = ob; o < oe; o++) y[o] = j.bias ? ri[o - ob] + j.bias[o0 + o] : ri[o - ob];
+    };
+    // whole groups of TILE_ROWS rows through AMX tiles where the kernel set has them, the rest in
+    // register tiles
+    const int tiled = tiles ? N / TILE_ROWS * TILE_ROWS : 0;
+    const int groups = tiled / TILE_ROWS + (N - tiled + GEMM_ROWS - 1) / GEMM_ROWS;
+    for (int t0 = 0, g = 0; t0 < N; g++) {
       if (next) {
-        const size_t share = (next + groups - 1) / groups, from = t0 / GEMM_ROWS * share;
+        const size_t share = (next + groups - 1) / groups, from = g * share;
         if (from < next) prefetch_range(pf[0] + from, std::min(share, next - from));
       }
+      if (t0 < tiled) {
+        K->gemm_tile(f, pw, C, n, base + (size_t)t0 * a.qp_row, a.qp_row, tile);
+        for (int i = 0; i < TILE_ROWS; i++) put(t0 + i, tile + i * GEMM_LD, 0, o1 - o0);
+        t0 += TILE_ROWS;
+        continue;
+      }
+      const int R = std::min(GEMM_ROWS, N - t0);
       const void* ap[GEMM_ROWS];
       for (int i = 0; i < R; i++) ap[i] = base + (size_t)(t0 + i) * a.qp_row;
-      K->gemm_panels(f, pw, C, n, ap, R, r, ahead && !widen && t0 == 0 ? pf : nullptr);
-      for (int i = 0; i < R; i++) {
-        float* y = j.y + (size_t)(t0 + i) * j.ldy + o0;
-        const float* ri = r + i * GEMM_LD;
-        if (j.bias) for (int o = 0; o < o1 - o0; o++) y[o] = ri[o] + j.bias[o0 + o];
-        else std::copy_n(ri, o1 - o0, y);
-      }
+      K->gemm_panels(f, pw, C, n, ap, R, r, ahead && !next && t0 == 0 ? pf : nullptr);
+      for (int i = 0; i < R; i++) put(t0 + i, r + i * GEMM_LD, 0, o1 - o0);
+      t0 += R;
     }
   }
 }

@@ -16,8 +16,8 @@ export interface EngineOptions {
   blockSize?: number;
   kvType?: 'f16' | 'int8';
   threads?: number;
-  /** force a kernel set: 'auto' (default), 'scalar', 'avx2', 'avx512' */
-  isa?: 'auto' | 'scalar' | 'avx2' | 'avx512';
+  /** force a kernel set: 'auto' (default), 'scalar', 'avx2', 'avx512', 'amx' (AVX-512 with AMX tiles) */
+  isa?: 'auto' | 'scalar' | 'avx2' | 'avx512' | 'amx';
   /** 'hugepages' (default): the mmapped file is copied into 2 MiB pages (decode is TLB-bound on
    *  4 KiB page-cache pages); 'mmap': weights are used in place from the mapping */
   weights?: 'hugepages' | 'mmap';

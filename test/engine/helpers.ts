@@ -21,11 +21,12 @@ export function tinyModel(o: Partial<GenerateOptions> & Pick<GenerateOptions, 'a
 }
 
 /** Kernel sets this CPU can run. */
-export function availableIsas(): ('scalar' | 'avx2' | 'avx512')[] {
+export function availableIsas(): ('scalar' | 'avx2' | 'avx512' | 'amx')[] {
   const f = loadAddon().cpuFeatures;
-  const out: ('scalar' | 'avx2' | 'avx512')[] = ['scalar'];
+  const out: ('scalar' | 'avx2' | 'avx512' | 'amx')[] = ['scalar'];
   if (f.includes('avx2')) out.push('avx2');
   if (f.includes('avx512')) out.push('avx512');
+  if (f.split(' ').includes('amx')) out.push('amx');
   return out;
 }
 

@@ -147,9 +147,10 @@ describe('native matmul kernels vs float64 reference', () => {
       for (const cols of k256 ? [256, 768] : [96, 512]) {
         it(`${isa} ${typeName(t)} ${cols} columns`, () => {
           // 40 rows: two panels and a padded one for the packed GEMM; 9, 6 and 3 activation rows: its
-          // 4-row groups with a tail of 1, 2 and 3 (each tile shape has its own kernel)
+          // 4-row groups with a tail of 1, 2 and 3 (each tile shape has its own kernel); 35: two
+          // groups of 16 through AMX tiles where the set has them, then a tail of 3
           const rows = 40, w = rand(rows * cols, 3 + cols, 0.5);
-          for (const N of [9, 6, 3]) check(isa, t, w, rows, cols, rand(N * cols, 11 + t + N, 2));
+          for (const N of [9, 6, 3, 35]) check(isa, t, w, rows, cols, rand(N * cols, 11 + t + N, 2));
         });
       }
       // every weight at its type's largest |q| and every activation at ±127, signs agreeing or not:
@@ -159,7 +160,7 @@ describe('native matmul kernels vs float64 reference', () => {
       it(`${isa} ${typeName(t)} at the extremes of q and activations`, () => {
         const rows = 24, cols = 512;
         const w = new Float32Array(rows * cols).map((_, i) => [0.75, -0.75, i % 32 === 0 ? -0.8 : 0.75][Math.floor(i / cols) % 3]);
-        const x = new Float32Array(5 * cols).map((_, i) => [1.5, -1.5, (i & 1 ? 1 : -1) * 1.5, (i & 2 ? 1 : -1) * 1.5, -1.5][Math.floor(i / cols)]);
+        const x = new Float32Array(20 * cols).map((_, i) => [1.5, -1.5, (i & 1 ? 1 : -1) * 1.5, (i & 2 ? 1 : -1) * 1.5, -1.5][Math.floor(i / cols) % 5]);
         check(isa, t, w, rows, cols, x);
       });
     }
