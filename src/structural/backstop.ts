@@ -102,6 +102,9 @@ export function backstop({ update, original, output, lineComments }: BackstopInp
   // Line numbers a viewer printed (`  12\tcode`, `  12→code`) on most code lines are not code.
   const numbered = lines.filter((l) => /^\s*\d+(?:\t|\u2192)/.test(l)).length;
   if (numbered >= 2 && numbered * 2 >= lines.filter((l) => l.trim() !== '' && !looksLikeMarker(l)).length) lines = lines.map((l) => l.replace(/^\s*\d+(?:\t|\u2192)/, ''));
+  // A diff's `+` before new lines between context lines as they stand (no `-` line: no diff) is not
+  // code, where no line of the file starts with one.
+  if (lines.some((l) => /^\+(?!\+)/.test(l)) && !lines.some((l) => l.startsWith('-')) && !original.some((l) => /^[+-]/.test(l))) lines = lines.map((l) => l.replace(/^\+(?!\+)/, ''));
   // A comment that only names a file (`// src/retry.ts`), heading the code, labels it.
   const head = lines.findIndex((l) => l.trim() !== '');
   if (head >= 0 && !inOriginal.has(key(lines[head])) && namesAFile(lines[head])) lines = lines.slice(head + 1);

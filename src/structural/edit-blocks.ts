@@ -8,7 +8,7 @@ import { diffArrays } from 'diff';
 import { isBlank, lcsPairs, nonBlankRows, type Rung } from './lines.js';
 import { FENCE_OPEN } from './normalise.js';
 import { MergeRefusal } from './refusal.js';
-import { leadingWhitespace } from './text.js';
+import { addedOneDeeper, leadingWhitespace } from './text.js';
 
 export interface EditBlock {
   before: string[];
@@ -23,8 +23,8 @@ const REPLACE = /^(?:>{3,}|\+{3,}) ?REPLACE\s*$/;
 /** `@@ -40,8 +40,9 @@`, or `@@` with anything or nothing after it (the `*** Begin Patch` form). */
 const HUNK = /^@@(?: -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@)?/;
 
-/** The update's edit blocks, or null when it is not written as explicit edits. */
-export function readEditBlocks(update: string): EditBlock[] | null {
+/** The update's edit blocks, or null when it is not written as explicit edits. `original`: the file's lines. */
+export function readEditBlocks(update: string, original: string[] = []): EditBlock[] | null {
   let lines = update.split(/\r\n|\r|\n/);
   const nonBlank = nonBlankRows(lines);
   if (nonBlank.length >= 2 && FENCE_OPEN.test(lines[nonBlank[0]]) && FENCE_OPEN.test(lines[nonBlank[nonBlank.length - 1]])) {
@@ -32,7 +32,44 @@ export function readEditBlocks(update: string): EditBlock[] | null {
   }
   if (lines.some((l) => SEARCH.test(l))) return searchReplaceBlocks(lines);
   if (lines.some((l) => /^@@/.test(l) && HUNK.test(l)) && lines.some((l) => /^[+-](?!-- |\+\+ )/.test(l))) return diffHunks(lines);
-  return null;
+  return beforeAfterBlocks(lines, new Set(original.map((l) => l.trim())));
+}
+
+/**
+ * "Before:" and "After:" (old/new, original/updated) as comments or prose, a markdown heading or
+ * bold at most, each over its version of the code: the same edit as a SEARCH/REPLACE block. Read as
+ * a lazy snippet, the old version was added above the new one.
+ */
+const LABEL = /^(?:\/\/+|#+|--|\/\*+|<!--)?\s*(?:\*\*|__)?\s*(before|old|original|current|after|new|updated)(?:\s+(?:code|version))?\s*(?:\([^)]*\))?\s*:?\s*(?:\*\*|__)?\s*:?\s*(?:\*\/|-->)?$/i;
+const AFTER = new Set(['after', 'new', 'updated']);
+
+function beforeAfterBlocks(lines: string[], inOriginal: Set<string>): EditBlock[] | null {
+  const labels: [number, 'before' | 'after'][] = [];
+  lines.forEach((l, i) => {
+    const m = inOriginal.has(l.trim()) ? null : LABEL.exec(l.trim());
+    if (m) labels.push([i, AFTER.has(m[1].toLowerCase()) ? 'after' : 'before']);
+  });
+  // (pairs, before then after; nothing but prose, blank lines and fences ahead of the first)
+  if (labels.length < 2 || labels.length % 2 !== 0 || labels.some(([, kind], k) => kind !== (k % 2 === 0 ? 'before' : 'after'))) return null;
+  if (lines.slice(0, labels[0][0]).some((l) => !isBlank(l) && !FENCE_OPEN.test(l) && !/^[\p{L}*#][^;{}=<>]*$/u.test(l.trim()))) return null;
+  const code = (part: string[]): string[] => {
+    const open = part.findIndex((l) => FENCE_OPEN.test(l));
+    if (open >= 0) {
+      const fence = FENCE_OPEN.exec(part[open])![1];
+      const close = part.findIndex((l, k) => k > open && l.trim() === fence);
+      return close < 0 ? [] : part.slice(open + 1, close);
+    }
+    const rows = nonBlankRows(part);
+    return rows.length === 0 ? [] : part.slice(rows[0], rows[rows.length - 1] + 1);
+  };
+  const blocks: EditBlock[] = [];
+  for (let k = 0; k < labels.length; k += 2) {
+    const end = k + 2 < labels.length ? labels[k + 2][0] : lines.length;
+    const block = { before: code(lines.slice(labels[k][0] + 1, labels[k + 1][0])), after: code(lines.slice(labels[k + 1][0] + 1, end)) };
+    if (block.before.length === 0 || block.after.length === 0) return null;
+    blocks.push(block);
+  }
+  return blocks;
 }
 
 function searchReplaceBlocks(lines: string[]): EditBlock[] | null {
@@ -48,8 +85,20 @@ function searchReplaceBlocks(lines: string[]): EditBlock[] | null {
   return blocks.length > 0 ? blocks : null;
 }
 
+/** The hunks' added lines written `+ ` (addedOneDeeper): the space goes with the prefix. */
+function plusSpace(lines: string[]): boolean {
+  let inHunk = false;
+  const [added, others]: string[][] = [[], []];
+  for (const l of lines) {
+    if (/^@@/.test(l)) inHunk = true;
+    else if (inHunk && !isBlank(l.slice(1)) && /^[ +-]/.test(l)) (l[0] === '+' ? added : others).push(leadingWhitespace(l.slice(1)));
+  }
+  return addedOneDeeper(added, others);
+}
+
 function diffHunks(lines: string[]): EditBlock[] | null {
   const blocks: EditBlock[] = [];
+  const plus = plusSpace(lines) ? 2 : 1;
   let cur: EditBlock | null = null;
   for (let k = 0; k < lines.length; k++) {
     const line = lines[k];
@@ -70,7 +119,7 @@ function diffHunks(lines: string[]): EditBlock[] | null {
       cur.before.push(line.slice(1));
       cur.after.push(line.slice(1));
     } else if (line[0] === '-') cur.before.push(line.slice(1));
-    else if (line[0] === '+') cur.after.push(line.slice(1));
+    else if (line[0] === '+') cur.after.push(line.slice(isBlank(line.slice(1)) ? 1 : plus));
     else return null;
   }
   // (trailing blank context lines are as often the end of the message as the file's)

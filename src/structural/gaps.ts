@@ -585,7 +585,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || tokensGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b) || sameSubject(a, b) || sameArm(a, b))) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || tokensGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b) || sameSubject(a, b) || sameArm(a, b) || sameCall(a, b))) refuse(o, 'reads like');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -691,11 +691,26 @@ export function sameSubject(a: string, b: string): boolean {
   return before(a) === before(b);
 }
 
-/** Two match arms for the same pattern (`Some(_) => Err(type_error(…)),` over `Some(_) => Err(ConfigError::Type {`). */
+/**
+ * Two match arms or switch cases for the same pattern (`Some(_) => Err(type_error(…)),` over
+ * `Some(_) => Err(ConfigError::Type {`, `case 404: return` over `case 404: throw APIError.notFound`).
+ */
 export function sameArm(a: string, b: string): boolean {
-  const arm = (l: string) => /^(.{3,}?)\s*=>/.exec(l.trim())?.[1];
+  const arm = (l: string) => /^(.{3,}?)\s*=>/.exec(l.trim())?.[1] ?? /^((?:case\b.+?|default)\s*):(?!:)/.exec(l.trim())?.[1];
   const x = arm(a);
   return x !== undefined && x === arm(b);
+}
+
+/**
+ * Two lines that are each one call of the same function or modifier, its arguments rewritten
+ * (`delay(DEBOUNCE)` over `delay(300)`, SwiftUI's `.tint(.purple)` over `.tint(.accentColor)`,
+ * `Spacer(minLength: 8)` over `Spacer()`). Not calls with a string in them: those are a list's
+ * items more often (`implementation("io.coil-kt:coil-compose:2.5.0")` added under another).
+ */
+export function sameCall(a: string, b: string): boolean {
+  const call = (l: string) => /^(\.?[A-Za-z_$][\w$.]*)\s*\([^"'`]*\)[;,]?$/.exec(l.trim())?.[1];
+  const x = call(a);
+  return x !== undefined && a.trim() !== b.trim() && x === call(b);
 }
 
 /**

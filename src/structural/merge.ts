@@ -50,7 +50,7 @@ export interface MergeResult {
 export function mergeStructural(req: MergeRequest): MergeResult {
   const orig = parseText(req.original);
   // A diff or SEARCH/REPLACE blocks say outright what they replace; a lazy snippet is read.
-  const blocks = readEditBlocks(req.update);
+  const blocks = readEditBlocks(req.update, orig.lines);
   const { segments, markers } = blocks ? { segments: [], markers: 0 } : normaliseSnippet(req.update, orig, req.language);
   if (!blocks && segments.length === 0) {
     throw new MergeRefusal('markers_only', 'The update holds only marker lines: there is no code to merge.');

@@ -6,7 +6,7 @@ import { expandCollapsed } from './collapsed.js';
 import { expandElided } from './elided.js';
 import { isMarkerLine } from './markers.js';
 import { isBlank, nonBlankRows } from './lines.js';
-import { parseText, type SourceText } from './text.js';
+import { addedOneDeeper, leadingWhitespace, parseText, type SourceText } from './text.js';
 
 export interface Segment {
   lines: string[];
@@ -130,6 +130,25 @@ function dropPathComment(lines: string[], lang: Language, inOriginal: (line: str
   return [...lines.slice(0, first), ...lines.slice(first + 1)];
 }
 
+/**
+ * A lazy snippet whose new lines carry a diff's `+` (`+    this.log(…)` between context lines as
+ * they stand): models mix the two forms, and read as code the `+` went into the file. Dropped,
+ * with the space after it where the lines were written `+ ` (addedOneDeeper). Not where a line
+ * starts with `-` too (old lines shown: a diff without its hunk headers, no lazy snippet), nor
+ * where the file has lines starting with `+` or `-`, nor in files whose lines may (YAML, Objective-C's
+ * methods, Markdown's lists and other text without a grammar).
+ */
+function dropAddedPrefixes(lines: string[], lang: Language, original: string[]): string[] {
+  if (lang.grammarPath === null || lang.id === 'yaml' || lang.id === 'objc') return lines;
+  const plus = (l: string) => /^\+(?!\+)/.test(l);
+  if (!lines.some(plus) || lines.some((l) => /^-/.test(l)) || original.some((l) => /^[+-]/.test(l))) return lines;
+  const ws = (l: string) => leadingWhitespace(l);
+  const added = lines.filter((l) => plus(l) && !isBlank(l.slice(1))).map((l) => ws(l.slice(1)));
+  const others = lines.filter((l) => !plus(l) && !isBlank(l) && !isMarkerLine(l, lang)).map(ws);
+  const cut = addedOneDeeper(added, others) ? 2 : 1;
+  return lines.map((l) => (plus(l) ? l.slice(isBlank(l.slice(1)) ? 1 : cut) : l));
+}
+
 /** A line as a file viewer numbers it: `    12\tcode` (`cat -n`), `    12→code` (an agent's read tool). */
 const NUMBERED = /^\s*(\d{1,7})(?:\t|\u2192)/;
 
@@ -213,6 +232,7 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   let lines = stripFence(stripWrapper(raw, inOriginal), inOriginal, lang);
   lines = dropPathComment(lines, lang, inOriginal);
   lines = dropLineNumbers(lines, original.lines, lang);
+  lines = dropAddedPrefixes(lines, lang, original.lines);
   lines = expandElided(expandCollapsed(lines, lang, original.lines), lang, original.lines);
   const flags = markerFlags(lines, lang, originalCount, original.lines);
   return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };

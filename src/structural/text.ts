@@ -107,6 +107,16 @@ export function leadingWhitespace(line: string): string {
   return line.slice(0, i);
 }
 
+/**
+ * Lines after a diff's `+` written as `+ ` (the space taken for the diff's column, as models do):
+ * each added line's leading whitespace one space past a whole step of indentation, where the other
+ * lines' all stand at whole steps (even spaces, or tabs). `added`, `others`: leading whitespace.
+ */
+export function addedOneDeeper(added: string[], others: string[]): boolean {
+  const whole = (w: string) => /^\t*$/.test(w) || (/^ *$/.test(w) && w.length % 2 === 0);
+  return added.length > 0 && others.length > 0 && added.every((w) => w.startsWith(' ') && whole(w.slice(1))) && others.every(whole);
+}
+
 /** Join lines back into a file: `eols[i]` where given, else the file's dominant ending. */
 export function joinText(t: Pick<SourceText, 'bom' | 'eol' | 'finalNewline'>, lines: string[], eols: (string | undefined)[]): string {
   let out = t.bom ? '\uFEFF' : '';
