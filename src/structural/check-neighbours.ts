@@ -338,7 +338,8 @@ const SHORT_DELETION = 4;
  * A merge that changes nothing, where a segment also reads, somewhere, as the context of a short
  * deletion (its lines in order with one to four of the file's lines skipped between them): the
  * snippet must mean something, so it likely means that deletion (`assert(err == 0);` deleted with
- * what follows up to the next one; a line deleted from the first of two look-alike macro tables).
+ * what follows up to the next one; a line deleted from the first of two look-alike macro tables;
+ * `</div>` and `</section>`, the section's last card deleted).
  * Refused as ambiguous. (A snippet re-applied to the file it already made is unique, and merges.)
  */
 export function changesNothingHere(added: Set<number>, deleted: Set<number>, segments: Segment[], original: string[]): void {
@@ -356,7 +357,8 @@ export function changesNothingHere(added: Set<number>, deleted: Set<number>, seg
 
 /** Where the lines `want` stand in `file` in order with 1..SHORT_DELETION lines skipped in all (first found), or null. */
 function deletionReading(want: string[], file: string[]): [number, number] | null {
-  if (want.length < 2 || isTrivial(want[0])) return null;
+  // (a bare closer may lead, `</div>` then `</section>`: the last stat card deleted)
+  if (want.length < 2 || want.every(isTrivial)) return null;
   // (each next line within the budget left: a few candidates at most, so a plain search)
   const from = (s: number, o: number, skipped: number): number | null => {
     if (s === want.length) return skipped > 0 ? o : null;

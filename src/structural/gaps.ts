@@ -586,6 +586,10 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
   if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || tokensGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b) || sameSubject(a, b) || sameArm(a, b) || sameCall(a, b))) refuse(o, 'reads like');
+  // (a statement that leaves the block where the file has one, right after (before) the same kept
+  // line: `case 404:` then `return`, over the file's `throw APIError.notFound`)
+  const other = seg[s - step]?.trim();
+  if (other && other === original[o - step]?.trim() && bothLeave(a, b)) refuse(o, 'leaves the block as does');
   // The same line a little further on: the snippet may have skipped the lines between (a comment
   // dropped between two rules of dashes), and then it is not new. Lines that say something only.
   if (a.length < 4 || !/[\p{L}\p{N}]/u.test(a)) return;
@@ -699,6 +703,12 @@ export function sameArm(a: string, b: string): boolean {
   const arm = (l: string) => /^(.{3,}?)\s*=>/.exec(l.trim())?.[1] ?? /^((?:case\b.+?|default)\s*):(?!:)/.exec(l.trim())?.[1];
   const x = arm(a);
   return x !== undefined && x === arm(b);
+}
+
+/** Two lines that each leave the block (`return`, `throw APIError.notFound`): one after the other, the second could never run. */
+export function bothLeave(a: string, b: string): boolean {
+  const leaves = (l: string) => /^(?:return|throw|raise|break|continue)\b/.test(l.trim());
+  return leaves(a) && leaves(b);
 }
 
 /**

@@ -164,8 +164,11 @@ const lead = (line: string) => /^\W*\w+/.exec(line.trim())?.[0];
  * `prev`, `next`: consecutive kept lines as [snippet line, original line].
  */
 function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [number, number], [sb, ob]: [number, number], markup: boolean): void {
-  // (measured in the file's columns: a snippet indented otherwise says nothing this way)
-  if (sb - sa < 2 || ob - oa < 2 || indentColumns(seg[sa]) !== indentColumns(original[oa]) || indentColumns(seg[sb]) !== indentColumns(original[ob])) return;
+  // (measured in the file's columns: a snippet indented otherwise says nothing this way; but a bare
+  // closer after the new lines, `}` at 8 columns paired with one at 4, is no sign of that: the pairing
+  // took it at another depth)
+  const shifted = (s: number, o: number) => indentColumns(seg[s]) !== indentColumns(original[o]);
+  if (sb - sa < 2 || ob - oa < 2 || shifted(sa, oa) || (shifted(sb, ob) && !isTrivial(seg[sb]))) return;
   const depthOf = (lines: string[]) => Math.min(...lines.filter((l) => !isBlank(l)).map(indentColumns));
   const added = seg.slice(sa + 1, sb);
   const dropped = original.slice(oa + 1, ob);
@@ -183,8 +186,13 @@ function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [numb
   // an element's opening tag, `<el-tab-pane …>`, in markup)
   const holdsNext = (i: number) => {
     const row = oa + 1 + i;
-    if (!header(original[row]) || !(/[{:]\s*$/.test(original[row]) || (markup && opensMinusCloses(original[row], true) > 0))) return false;
+    if (!header(original[row])) return false;
+    // (its brace on the next line, as C's functions have it: the block runs on after that brace)
     let end = row + 1;
+    while (end < original.length && isBlank(original[end])) end++;
+    if (original[end]?.trim() === '{' && indentColumns(original[end]) === indentColumns(original[row])) end++;
+    else if (!(/[{:]\s*$/.test(original[row]) || (markup && opensMinusCloses(original[row], true) > 0))) return false;
+    else end = row + 1;
     while (end < original.length && (isBlank(original[end]) || indentColumns(original[end]) > indentColumns(original[row]))) end++;
     return end > ob;
   };
