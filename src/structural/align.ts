@@ -101,8 +101,32 @@ export function netOpens(lines: string[]): number {
   return n;
 }
 
+/** Languages whose blocks may be elements (PHP views and files without a grammar, templates among them, too). */
+export const MARKUP = new Set(['html', 'vue', 'tsx', 'javascript', 'php', 'generic']);
+
+/**
+ * Brackets, and with `tags` markup tags, a line opens minus those it closes (strings and
+ * self-closing tags aside). (Tags only in markup: `static_cast<int8_t>` is no element.)
+ */
+export function opensMinusCloses(line: string, tags: boolean): number {
+  let n = netOpens([line]);
+  if (!tags) return n;
+  for (const tag of line.match(/<\/?[A-Za-z][\w.:-]*(?:\s[^<>]*?)?\/?>/g) ?? []) {
+    if (tag.startsWith('</')) n--;
+    else if (!tag.endsWith('/>') && !VOID_TAG.test(tag)) n++;
+  }
+  // (a tag spread over lines, as Android layouts and Maven's plugins write them: `<RollingFile` opens
+  // where its attributes follow on the next lines, and a line of attributes ending `/>` closes it)
+  const t = line.trim();
+  if (/^<[A-Za-z][\w.:-]*(?:\s[^<>]*)?$/.test(t) && !VOID_TAG.test(t)) n++;
+  else if (!t.includes('<') && t.endsWith('/>')) n--;
+  return n;
+}
+
+const VOID_TAG = /^<(?:br|hr|img|input|meta|link|area|base|col|embed|source|track|wbr)\b/;
+
 /** Keyword blocks (Ruby, Lua, Elixir) the lines open and leave open: `def`/`do`/`if ...` minus `end`. */
-function netKeywordOpens(lines: string[]): number {
+export function netKeywordOpens(lines: string[]): number {
   let n = 0;
   for (const line of lines) {
     const t = line.trim();

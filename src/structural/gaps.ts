@@ -9,6 +9,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { documentedPath, inOrderWithin, isBlank, isTrivial, lcsPairs, leadingLength, subjectOf, withoutProperties } from './lines.js';
 import { lastRow } from './closers.js';
+import { MARKUP, opensMinusCloses } from './align.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 
 /** A comment line in the language's syntax: a line comment, a block comment's first or last line, a ` * ` continuation. */
@@ -41,6 +42,19 @@ export function sameNameInGap(seg: string[], original: string[], a: [number, num
   // (the line after the gap only: one that sets the name of the line before it, `content: …` after
   // `content: …`, is a repeated setting the edit deletes)
   const shown = seg[b[0]].trim();
+  // (or the file's line right after the first kept one is the snippet's line edited, the copy it was
+  // matched to one of several: a plist's `<true/>` after its key, over the file's `<false/>`)
+  const next = original.slice(a[1] + 1, b[1]).findIndex((l) => !isBlank(l));
+  const edited = next < 0 ? '' : original[a[1] + 1 + next].trim();
+  const bareTag = (l: string) => /^<[\w.:-]+\s*\/>$/.test(l);
+  if (edited !== '' && edited !== shown && (nearEdit(shown, edited) || (bareTag(shown) && bareTag(edited))) && original.filter((l) => l.trim() === shown).length > 1) {
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's line "${shown.slice(0, 60)}" was matched at line ${b[1] + 1} of the file, one of its copies, deleting lines ${a[1] + 2}-${b[1]} between it and the line it stands next to; line ${a[1] + 2 + next} ("${edited.slice(0, 60)}") reads like it edited: it may be an edit of that line instead. ` +
+        'Show the lines around it as they stand in the file.',
+      { line: a[1] + 2 + next, candidates: [b[1] + 1, a[1] + 2 + next], kind: 'same_name_in_gap' },
+    );
+  }
   for (let o = a[1] + 1; o < b[1]; o++) {
     const line = original[o].trim();
     if (line === '' || line === shown || !sameSubject(shown, line) || !rare(line)) continue;
@@ -74,6 +88,46 @@ export function unstatedDeletion(original: string[], from: number, to: number, l
         `Models drop such lines from their context by accident, so this is not read as a deletion: include the lines if they are to be kept.`,
       { start_line: from + 1, end_line: to, kind: what },
     );
+  }
+  // Lines that close the block both kept lines sit in and open another (`</dependency>`,
+  // `<dependency>`, …): their deletion fuses two sibling blocks into one. Where the snippet's line
+  // after the gap is also a later sibling's (`<optional>true</optional>` added to one dependency
+  // and found in the next), the pairing went on to that sibling; a deletion of whole blocks shows
+  // the lines around them. (One `} else {` deleted joins a branch to the code before it: an edit.)
+  const tags = MARKUP.has(lang.id);
+  const fuses = (a: number, b: number) => {
+    let depth = 0;
+    let closed = false;
+    for (const l of original.slice(a, b)) {
+      const n = isBlank(l) ? 0 : opensMinusCloses(l, tags);
+      depth += n;
+      if (depth < 0) closed = true;
+      else if (closed && n > 0) return true;
+    }
+    return false;
+  };
+  // (at every place the deleted run can slide to and leave the same text: with the stripe bean's
+  // last lines equal to the paypal bean's, a deletion of the paypal bean reads as one across them)
+  let [a, b] = [from, to];
+  while (a > 0 && original[a - 1] === original[b - 1]) [a, b] = [a - 1, b - 1];
+  let alwaysFuses = fuses(a, b);
+  while (alwaysFuses && b < original.length && original[a] === original[b]) {
+    [a, b] = [a + 1, b + 1];
+    alwaysFuses = fuses(a, b);
+  }
+  if (alwaysFuses) {
+    const refuse = () => {
+      throw new MergeRefusal(
+        'unstated_deletion',
+        `The update shows lines ${from} and ${to + 1} of the file next to each other, deleting the ${gap.length} lines between them, which close the block those lines sit in and open another: the two would become one. ` +
+          'The update likely adds a line that a later look-alike block has, and was matched there: show the unchanged lines after the new ones.',
+        { start_line: from + 1, end_line: to, kind: 'fuses_blocks' },
+      );
+    };
+    // (unless the edit explains it, judged once the whole edit is known: the rule's name deleted
+    // everywhere else too, as a cut through a construct is)
+    if (edit) return void edit.cuts.push({ from, to, type: 'pair of blocks', start: a, end: b - 1, refuse });
+    refuse();
   }
   // Code with a blank line on each side: whether one blank line stays to separate what was on
   // either side, the snippet cannot say (a model drops it as readily as an edit deletes it).
@@ -117,8 +171,8 @@ export interface EditShape {
   blanks: { from: number; to: number; refuse: () => void }[];
   /** Single blank lines the snippet shows between two kept lines, where the file has them. */
   faithfulBlanks: number;
-  /** Those of them that cut through a construct (cutConstruct). */
-  cuts: { from: number; to: number; type: string; start: number; end: number }[];
+  /** Those of them that cut through a construct (cutConstruct), or join two blocks (`refuse` says so). */
+  cuts: { from: number; to: number; type: string; start: number; end: number; refuse?: () => void }[];
 }
 
 /**
@@ -181,6 +235,7 @@ export function skippedBesideEdit(original: string[], edit: EditShape, lang: Lan
     // comment's other part stays, so its lines were skipped, not deleted)
     const halfComment = cut.type.includes('comment') && original.slice(from, to).some((l) => !isBlank(l) && !isCommentLine(l, lang));
     if (!halfComment && deletesWithEdit(original.slice(from, to), addedText, [...edit.deleted].filter((o) => o < from || o >= to).map((o) => original[o]))) continue;
+    cut.refuse?.();
     throw new MergeRefusal(
       'unstated_deletion',
       `The update shows lines ${from} and ${to + 1} of the file next to each other, which would delete ${lineSpan(from + 1, to)}, part of ${/^[aeiou]/.test(cut.type) ? 'an' : 'a'} ${cut.type} (${lineSpan(cut.start + 1, cut.end + 1)}). ` +

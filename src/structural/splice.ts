@@ -3,7 +3,7 @@
 // for the checks (lines added and deleted, the largest unexplained deletion).
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { CLOSER_OR_END_TAG, closesOwnBlock, fillGap, netOpens, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
+import { CLOSER_OR_END_TAG, closesOwnBlock, fillGap, MARKUP, netKeywordOpens, netOpens, opensMinusCloses, OriginalIndex, STRONG_WEIGHT, type SegmentAnchor } from './align.js';
 import { chooseUnitMapping, indentColumns, nesting, reindenter, rescaledBetween2And4, sameIndent, snippetIndentUnit } from './indent.js';
 import { alignsContinuations, alignsSelectors, openBracketColumn, openerRow, realignContinuation, realignSelector } from './continuations.js';
 import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength, lineKey, nonBlankIn, nonBlankRows, subjectOf, type Rung, TABLE_HEADER } from './lines.js';
@@ -137,19 +137,23 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
  * of what the lines open first comes back to zero, blank lines skipped. -1 where that line opens
  * nothing, a line closes more than is open, or the block runs past the end.
  */
-function closingRow(lines: string[], from: number, markup: boolean): number {
+function closingRow(lines: string[], from: number, markup: boolean, keywords = false): number {
   let depth = 0;
   for (let s = from; s < lines.length; s++) {
     if (isBlank(lines[s])) continue;
-    depth += opensMinusCloses(lines[s], markup);
+    depth += opensMinusCloses(lines[s], markup) + (keywords ? netKeywordOpens([lines[s]]) : 0);
     if (s === from ? depth <= 0 : depth < 0) return -1;
     if (depth === 0) return s;
   }
   return -1;
 }
 
-/** Languages whose blocks may be elements (PHP views and files without a grammar, templates among them, too). */
-const MARKUP = new Set(['html', 'vue', 'tsx', 'javascript', 'php', 'generic']);
+
+/** The first line from `i` on that is no attribute, decorator or `///` doc comment (`#[test]`, `@Test`, `/// …`). */
+function pastAnnotations(lines: string[], i: number): number {
+  while (i < lines.length - 1 && (isBlank(lines[i]) || /^\s*(?:#\[|@\w|\/\/\/)/.test(lines[i]))) i++;
+  return i;
+}
 
 /** A line's first word with what leads it (`@Test`, `<li`, `case`, `Event`): siblings start alike. */
 const lead = (line: string) => /^\W*\w+/.exec(line.trim())?.[0];
@@ -233,18 +237,6 @@ function siblingReplacedBetweenClosers(seg: string[], original: string[], [sa, o
   );
 }
 
-/**
- * Brackets, and with `tags` markup tags, a line opens minus those it closes (strings and
- * self-closing tags aside). (Tags only in markup: `static_cast<int8_t>` is no element.)
- */
-function opensMinusCloses(line: string, tags: boolean): number {
-  let n = netOpens([line]);
-  for (const tag of tags ? (line.match(/<\/?[A-Za-z][\w.:-]*(?:\s[^<>]*?)?\/?>/g) ?? []) : []) {
-    if (tag.startsWith('</')) n--;
-    else if (!tag.endsWith('/>') && !/^<(?:br|hr|img|input|meta|link|area|base|col|embed|source|track|wbr)\b/.test(tag)) n++;
-  }
-  return n;
-}
 
 /**
  * Before a marker, a new block whose closing lines the file has more than once (`return err`, `}`,
@@ -274,7 +266,8 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
   const headers = language.id === 'python' || language.id === 'yaml';
   const markup = MARKUP.has(language.id);
   const opensBlock = (c: number) => {
-    const part = seg.slice(c).filter((l) => !isBlank(l));
+    // (attributes and doc comments over it, `#[test]`, `/// …`, are the block's own)
+    const part = seg.slice(pastAnnotations(seg, c)).filter((l) => !isBlank(l));
     // (a header ending in `:` with a body below it: `elif ...:`, `case "x":`)
     const body = part.slice(1);
     if (/:\s*(?:#.*)?$/.test(part[0]) && body.length > 0 && body.every((l) => indentColumns(l) > indentColumns(part[0]))) {
@@ -283,8 +276,8 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     // (a table of TOML or INI: its header, then keys)
     if (TABLE_HEADER.test(part[0]) && body.length > 0 && body.every((l) => !/^\s*\[/.test(l))) return true;
     if (headers) return false;
-    // (one block: its first line opens it, and only its last closes it)
-    return part.length > 1 && closingRow(part, 0, markup) === part.length - 1;
+    // (one block: its first line opens it, and only its last closes it; Ruby's by `do` and `end`)
+    return part.length > 1 && closingRow(part, 0, markup, language.id === 'ruby') === part.length - 1;
   };
   // (the new block may start on repeated lines right above the first new one: its `<li>`)
   for (let c = first; c >= 1 && (c === first || (keptRows.has(c) && repeated(seg[c]))); c--) {
@@ -295,7 +288,15 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     const tailRows = new Set(kept.filter(([s]) => s >= c).map(([, o]) => o));
     const dropped: number[] = [];
     for (let o = from + 1; o < lastO; o++) if (!tailRows.has(o) && !isBlank(original[o])) dropped.push(o);
-    if (dropped.length === 0 || (lone > 0 && dropped.length < 3)) return;
+    // (with a line of the file's own among the kept, a short stretch dropped is an edit of it, unless
+    // that stretch opens a sibling block as the new lines do: `it "does not change the balance" do`
+    // under a new `it "logs the failure" do`)
+    const opensSibling = () => {
+      const [o, n] = [pastAnnotations(original, dropped[0]), pastAnnotations(seg, first)];
+      // (its header and a line of its body: a header alone dropped, the body kept, is a rename)
+      return dropped.length >= 2 && lead(original[o]) === lead(seg[n]) && closingRow(original, o, markup, language.id === 'ruby') > o;
+    };
+    if (dropped.length === 0 || (lone > 0 && dropped.length < 3 && !opensSibling())) return;
     // (a block opened by a repeated line the snippet keeps, right after a sibling's end, an `<li>`
     // after a `</li>`, a `[[tool.mypy.overrides]]` after a blank line, is built like its siblings
     // either way: its first new line reading like theirs says nothing)
@@ -304,9 +305,13 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     // header, `fun deleteNote(note: Note, permanently: …)`, names what it edits)
     const afterSibling = (c < first || (keptRows.has(c - 1) && /^\s*</.test(seg[c]))) && (isBlank(seg[c - 1]) || CLOSER_OR_END_TAG.test(seg[c - 1]));
     if (!markerKeepsNothing && !afterSibling && (grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim()))) return;
-    // (a sibling: the first line it would drop starts as the first new one does, at its depth)
-    const sibling = original[dropped[0]];
-    if (indentColumns(sibling) !== indentColumns(seg[first]) || lead(sibling) !== lead(seg[first])) return;
+    // (a sibling: the first line it would drop starts as the first new one does, at its depth; past
+    // the attributes and doc comments over either, `#[should_panic]`, `/// …`, over a `fn`)
+    const [so, sn] = [pastAnnotations(original, dropped[0]), pastAnnotations(seg, first)];
+    const [sibling, opener] = [original[so], seg[sn]];
+    if (sibling === undefined || opener === undefined || indentColumns(sibling) !== indentColumns(opener) || lead(sibling) !== lead(opener)) return;
+    // (in Ruby a sibling opens a block with `do`: a statement, `expect { … }` edited, is no sibling)
+    if (language.id === 'ruby' && closingRow(original, so, false, true) <= so) return;
     throw new MergeRefusal(
       'ambiguous_anchor',
       `The update's new lines after "${(before.map(([k]) => seg[k]).reverse().find((l) => !isBlank(l)) ?? '').trim().slice(0, 60)}" read either as a new block there, or as a rewrite of the file's next block, whose line ${dropped[0] + 1} ("${original[dropped[0]].trim().slice(0, 60)}") they would replace: the lines they end on occur elsewhere in the file too. ` +
@@ -339,9 +344,10 @@ function siblingOrRewriteBefore(seg: string[], original: string[], kept: [number
   const head = kept.filter(([s]) => s <= end && !isBlank(seg[s]));
   const after = kept.filter(([s]) => s > end && !isBlank(seg[s]));
   const repeated = (line: string) => index.positions(lineKey(line, 'trimmed'), 'trimmed').length > 1;
-  // (its opener and closer the only lines kept: a body with kept lines, a call's arguments with one
-  // edited, is that block's edit)
-  if (after.length === 0 || !head.every(([s]) => repeated(seg[s]) && (s === start || s === end))) return;
+  // (its opener and closer the only lines kept, or body lines the file has more than once too, as
+  // `<scope>test</scope>`: a body with a kept line of its own, a call's arguments with one edited,
+  // is that block's edit)
+  if (after.length === 0 || !head.every(([s]) => repeated(seg[s]))) return;
   const [s0, o0] = head[0];
   const headRows = new Set(head.map(([, o]) => o));
   const dropped: number[] = [];
