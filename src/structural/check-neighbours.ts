@@ -8,6 +8,8 @@ import { BLOCK_CLOSER, isBlank, isTrivial, keyOfLine, leadingLength, nameSetBy, 
 import type { Segment } from './normalise.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
+import { diffArrays } from 'diff';
+import { MARKUP, opensMinusCloses } from './align.js';
 
 /** Where the same property set twice in a row is an idiom (a fallback for older browsers). */
 const REPEATS_KEYS = new Set(['css', 'scss']);
@@ -409,4 +411,88 @@ export function caseTakesKeptLines(original: string[], output: string[], sources
       { start_line: sources[j] + 1, end_line: sources[j] + 1 },
     );
   }
+}
+
+/**
+ * Tags a line of markup opens minus those it closes (brackets aside: a `} else {` is no element),
+ * a tag spread over lines counted where it starts, as opensMinusCloses does.
+ */
+const tagsOpened = (line: string) => opensMinusCloses(line, true) - opensMinusCloses(line, false);
+
+/**
+ * For each row, the row of the innermost element open there (-1: none), by tags: a closing tag's
+ * own element is the one it closes.
+ */
+function enclosingElements(lines: string[]): number[] {
+  const open: number[] = [];
+  return lines.map((line, r) => {
+    const parent = open.length > 0 ? open[open.length - 1] : -1;
+    const n = tagsOpened(line);
+    for (let k = 0; k < -n && open.length > 0; k++) open.pop();
+    for (let k = 0; k < n; k++) open.push(r);
+    return parent;
+  });
+}
+
+/**
+ * In markup, new lines that open an element where kept lines of another element follow at their old
+ * depth: those lines, and that element's closing tag, now belong to the new element (a new bean's
+ * `<property name="timeoutMillis" …/>` and `</bean>`, the snippet's own, read as the previous
+ * bean's: that bean loses its end, the new one takes it). An element that wraps kept lines
+ * indents them. Refused.
+ */
+export function newElementTakesKeptLines(original: string[], output: string[], sources: number[], lang: Language): void {
+  if (!MARKUP.has(lang.id) || lang.id === 'javascript' || lang.id === 'tsx') return;
+  // (the diff chose which copy of `<CopyToOutputDirectory>…` and `</Content>` a new `<Content>`
+  // shares with the one above: refused only where no equal-text slide of the new lines reads right)
+  const inOriginal = enclosingElements(original);
+  const taken = (src: number[]): [number, number] | null => {
+    const inOutput = enclosingElements(output);
+    const kept = new Set(src.filter((o) => o >= 0));
+    for (let r = 0; r < output.length; r++) {
+      const [o, p] = [src[r], inOutput[r]];
+      if (o < 0 || p < 0 || src[p] >= 0 || isBlank(output[r])) continue;
+      // (from an element that stays, at the depth it had: one whose opening line the edit rewrote
+      // keeps its lines, and one that wraps kept lines indents them)
+      if (inOriginal[o] < 0 || !kept.has(inOriginal[o]) || indentColumns(output[r]) !== indentColumns(original[o])) continue;
+      return [r, p];
+    }
+    return null;
+  };
+  // Refused only where every reading of the text has it: the merge's pairing, that pairing with
+  // the run of new lines moved a line at a time past lines it shares with its neighbours, and a
+  // plain line diff of the file and the result (which copy of `<CopyToOutputDirectory>…` and
+  // `</Content>` a new `<Content>` shares with the one above is the pairing's choice, not the
+  // snippet's).
+  const canonical: number[] = [];
+  let o = 0;
+  for (const part of diffArrays(original, output)) {
+    if (part.removed) o += part.count ?? part.value.length;
+    else if (part.added) canonical.push(...part.value.map(() => -1));
+    else for (let k = 0; k < part.value.length; k++) canonical.push(o++);
+  }
+  if (taken(canonical) === null) return;
+  const found = taken(sources);
+  if (found === null) return;
+  for (const step of [1, -1] as const) {
+    const src = [...sources];
+    let [a, b] = [found[1], found[1]];
+    while (a > 0 && src[a - 1] < 0) a--;
+    while (b + 1 < output.length && src[b + 1] < 0) b++;
+    for (;;) {
+      const [from, to] = step === 1 ? [a, b + 1] : [b, a - 1];
+      if (to < 0 || to >= output.length || src[to] < 0 || output[from] !== output[to]) break;
+      [src[from], src[to]] = [src[to], -1];
+      [a, b] = [a + step, b + step];
+      if (taken(src) === null) return;
+    }
+  }
+  const [r, p] = found;
+  o = sources[r];
+  throw new MergeRefusal(
+    'ambiguous_anchor',
+    `The update's new element at line ${p + 1} of the result ("${output[p].trim().slice(0, 60)}") would take line ${o + 1} of the file ("${original[o].trim().slice(0, 60)}") from the element at line ${inOriginal[o] + 1}, at the depth it had there: the update likely ends on lines that element's end has too, and was matched there. ` +
+      'Show the line before the new element as it stands in the file.',
+    { start_line: o + 1, end_line: o + 1, kind: 'element_takes_kept_lines' },
+  );
 }
