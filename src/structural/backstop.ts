@@ -20,8 +20,8 @@ const isFence = (l: string) => /^\s*(?:`{3,}|~{3,})/.test(l);
 const markerLike = (l: string, lineComments?: readonly string[]) => {
   const t = l.trim();
   const bare = t
-    .replace(/^(?:\/\/+|#+|--|;+|\/\*+|\{\/\*+|<!--|\*|\{#|\{\{!?-?-?|<%#|\{%-?\s*comment\s*-?%\})\s*/, '')
-    .replace(/\s*(?:\*+\/\}?|-->|#\}|-?-?\}\}|%>|\{%-?\s*endcomment\s*-?%\})$/, '')
+    .replace(/^(?:\/\/+|#+|--|;+|\/\*+|\{\/\*+|<!--|\*|\{#|\{\{!?-?-?|<%#|@\*|\{%-?\s*comment\s*-?%\})\s*/, '')
+    .replace(/\s*(?:\*+\/\}?|-->|#\}|-?-?\}\}|%>|\*@|\{%-?\s*endcomment\s*-?%\})$/, '')
     .trim();
   const inside = bare.replace(/^[[(](.*)[\])]$/, '$1').trim();
   // Spread and rest syntax (`...args,`) is code.

@@ -22,8 +22,8 @@ const CODE_NOUN =
 const ANY_COMMENT: Pick<Language, 'line' | 'block'> = {
   line: ['//', '#', '--'],
   // (templates' own: Jinja, Django and Twig `{# #}`, Handlebars `{{!-- --}}`, Blade `{{-- --}}`,
-  // ERB and EJS `<%# %>`, Liquid's comment tags)
-  block: [['/*', '*/'], ['<!--', '-->'], ['{/*', '*/}'], ['{#', '#}'], ['{{!--', '--}}'], ['{{!', '}}'], ['{{--', '--}}'], ['<%#', '%>'], ['{% comment %}', '{% endcomment %}']],
+  // ERB and EJS `<%# %>`, Liquid's comment tags, Razor's `@* *@`)
+  block: [['/*', '*/'], ['<!--', '-->'], ['{/*', '*/}'], ['{#', '#}'], ['{{!--', '--}}'], ['{{!', '}}'], ['{{--', '--}}'], ['<%#', '%>'], ['{% comment %}', '{% endcomment %}'], ['@*', '*@']],
 };
 
 /** The text inside the comment delimiters, or the line itself when it is not a comment. */

@@ -8,7 +8,7 @@ import { OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
-import { caseTakesKeptLines, changesNothingHere, doubledBlankOverDeletion, newElementTakesKeptLines, replacedByShallowerCode } from './check-neighbours.js';
+import { caseTakesKeptLines, changesNothingHere, doubledBlankOverDeletion, newElementTakesKeptLines, removalCommentContradicted, replacedByShallowerCode } from './check-neighbours.js';
 import { unitColumns } from './indent.js';
 import { CONFIDENCE, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
@@ -147,6 +147,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, written: Segment[], 
   // (after the parse: where the grammar sees the error, its refusal says more)
   bracketsKeepBalance(req.original, out.content, req.language);
   newElementTakesKeptLines(orig.lines, out.lines, out.sources, req.language);
+  removalCommentContradicted(out.lines, out.sources, req.language);
 
   const strategy = out.rungs.reduce<Rung>((worst, r) => (RUNGS.indexOf(r) > RUNGS.indexOf(worst) ? r : worst), 'exact');
   return {

@@ -139,6 +139,10 @@ function newBlockOrRewrite(seg: string[], original: string[], kept: [number, num
  */
 function closingRow(lines: string[], from: number, markup: boolean, keywords = false): number {
   let depth = 0;
+  // (a definition whose brace stands on the next line, as C# and C write them: the block opens
+  // there; not a statement, `if (…)`, whose rewritten condition is an edit)
+  const next = lines.findIndex((l, s) => s > from && !isBlank(l));
+  if (next > 0 && lines[next].trim() === '{' && opensMinusCloses(lines[from], markup) === 0 && !/[;,]\s*$/.test(lines[from]) && (definedName(lines[from]) !== null || /\b(?:class|struct|interface|enum|record|namespace)\s+\w/.test(lines[from]))) from = next;
   for (let s = from; s < lines.length; s++) {
     if (isBlank(lines[s])) continue;
     depth += opensMinusCloses(lines[s], markup) + (keywords ? netKeywordOpens([lines[s]]) : 0);
@@ -149,9 +153,9 @@ function closingRow(lines: string[], from: number, markup: boolean, keywords = f
 }
 
 
-/** The first line from `i` on that is no attribute, decorator or `///` doc comment (`#[test]`, `@Test`, `/// …`). */
+/** The first line from `i` on that is no attribute, decorator or `///` doc comment (`#[test]`, `@Test`, C#'s `[HttpPost("x")]`, `/// …`). */
 function pastAnnotations(lines: string[], i: number): number {
-  while (i < lines.length - 1 && (isBlank(lines[i]) || /^\s*(?:#\[|@\w|\/\/\/)/.test(lines[i]))) i++;
+  while (i < lines.length - 1 && (isBlank(lines[i]) || /^\s*(?:#\[|@\w|\/\/\/|\[[A-Z]\w*(?:\(.*\))?\]\s*$)/.test(lines[i]))) i++;
   return i;
 }
 
@@ -276,7 +280,8 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     // (a table of TOML or INI: its header, then keys)
     if (TABLE_HEADER.test(part[0]) && body.length > 0 && body.every((l) => !/^\s*\[/.test(l))) return true;
     if (headers) return false;
-    // (one block: its first line opens it, and only its last closes it; Ruby's by `do` and `end`)
+    // (one block: its first line opens it, or the `{` on the next line, and only its last closes
+    // it; Ruby's by `do` and `end`)
     return part.length > 1 && closingRow(part, 0, markup, language.id === 'ruby') === part.length - 1;
   };
   // (the new block may start on repeated lines right above the first new one: its `<li>`)
@@ -304,7 +309,10 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     // after the previous card's `</div>`, reading like the next card's opener all the same; a
     // header, `fun deleteNote(note: Note, permanently: …)`, names what it edits)
     const afterSibling = (c < first || (keptRows.has(c - 1) && /^\s*</.test(seg[c]))) && (isBlank(seg[c - 1]) || CLOSER_OR_END_TAG.test(seg[c - 1]));
-    if (!markerKeepsNothing && !afterSibling && (grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim()))) return;
+    // (a header that names another definition, `GetMidRange(…)` over `GetCheapest(…)`, is no edit of it)
+    const [nameA, nameB] = [definedName(seg[first]), definedName(original[dropped[0]])];
+    const renamed = nameA !== null && nameB !== null && nameA !== nameB;
+    if (!markerKeepsNothing && !afterSibling && !renamed && (grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim()))) return;
     // (a sibling: the first line it would drop starts as the first new one does, at its depth; past
     // the attributes and doc comments over either, `#[should_panic]`, `/// …`, over a `fn`)
     const [so, sn] = [pastAnnotations(original, dropped[0]), pastAnnotations(seg, first)];
