@@ -310,7 +310,9 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     // header, `fun deleteNote(note: Note, permanently: …)`, names what it edits)
     const afterSibling = (c < first || (keptRows.has(c - 1) && /^\s*</.test(seg[c]))) && (isBlank(seg[c - 1]) || CLOSER_OR_END_TAG.test(seg[c - 1]));
     // (a header that names another definition, `GetMidRange(…)` over `GetCheapest(…)`, is no edit of it)
-    const [nameA, nameB] = [definedName(seg[first]), definedName(original[dropped[0]])];
+    // (past attributes over either: `[HttpDelete("{id:int}/purge")]` over `[HttpDelete("{id:int}")]`
+    // heads `Purge(…)` where the file's heads `Delete(…)`)
+    const [nameA, nameB] = [definedName(seg[pastAnnotations(seg, first)]), definedName(original[pastAnnotations(original, dropped[0])])];
     const renamed = nameA !== null && nameB !== null && nameA !== nameB;
     if (!markerKeepsNothing && !afterSibling && !renamed && (grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim()))) return;
     // (a sibling: the first line it would drop starts as the first new one does, at its depth; past
