@@ -265,7 +265,18 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
   // (a line of the new block the file has once, a plan card's `<li>Email support</li>` copied from
   // the next card, says where it is only if the block is mostly such lines)
   const lone = tail.filter(([s]) => !repeated(seg[s])).length;
-  if (tail.length === 0 || lone * 2 > tail.length) return;
+  // (unless the new run starts on a header naming another definition than the file's line it would
+  // replace, its body the next block's to the line: `class Label(models.Model):` over `class Tag(…)`,
+  // a new model after `Category` or `Tag` renamed, which the snippet cannot tell)
+  const before = kept.filter(([s]) => s < first);
+  const replaced = before.length > 0 && tail.length > 0 ? pastAnnotations(original, before[before.length - 1][1] + 1) : -1;
+  const [newName, oldName] = [definedName(seg[pastAnnotations(seg, first)]), replaced >= 0 && replaced < tail[0][1] ? definedName(original[replaced]) : null];
+  // (and lines before it place it, the end of the block before shown, or one the file has once: not
+  // a rename of the next block shown under its `#[test]` or `[Fact]` alone)
+  const shownBefore = before.filter(([k]) => !isBlank(seg[k]));
+  const placed = shownBefore.length >= 2 || shownBefore.some(([k]) => !repeated(seg[k]));
+  const renamesNext = placed && newName !== null && oldName !== null && newName !== oldName;
+  if (tail.length === 0 || (lone * 2 > tail.length && !renamesNext)) return;
   const [, lastO] = tail[tail.length - 1];
   const headers = language.id === 'python' || language.id === 'yaml';
   const markup = MARKUP.has(language.id);
@@ -301,7 +312,7 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
       // (its header and a line of its body: a header alone dropped, the body kept, is a rename)
       return dropped.length >= 2 && lead(original[o]) === lead(seg[n]) && closingRow(original, o, markup, language.id === 'ruby') > o;
     };
-    if (dropped.length === 0 || (lone > 0 && dropped.length < 3 && !opensSibling())) return;
+    if (dropped.length === 0 || (lone > 0 && dropped.length < 3 && !opensSibling() && !renamesNext)) return;
     // (a block opened by a repeated line the snippet keeps, right after a sibling's end, an `<li>`
     // after a `</li>`, a `[[tool.mypy.overrides]]` after a blank line, is built like its siblings
     // either way: its first new line reading like theirs says nothing)
