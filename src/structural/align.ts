@@ -109,14 +109,21 @@ export const MARKUP = new Set(['html', 'vue', 'tsx', 'javascript', 'php', 'gener
  * self-closing tags aside). (Tags only in markup: `static_cast<int8_t>` is no element.)
  */
 export function opensMinusCloses(line: string, tags: boolean): number {
-  let n = netOpens([line]);
-  if (!tags) return n;
+  return netOpens([line]) + (tags ? tagsOpened(line) : 0);
+}
+
+/**
+ * Tags a line of markup opens minus those it closes, brackets aside (a `} else {` is no element).
+ * A tag spread over lines, as Android layouts and Maven's plugins write them, opens where it starts
+ * (`<RollingFile` with its attributes on the next lines), and a line of attributes ending `/>`
+ * closes it.
+ */
+export function tagsOpened(line: string): number {
+  let n = 0;
   for (const tag of line.match(/<\/?[A-Za-z][\w.:-]*(?:\s[^<>]*?)?\/?>/g) ?? []) {
     if (tag.startsWith('</')) n--;
     else if (!tag.endsWith('/>') && !VOID_TAG.test(tag)) n++;
   }
-  // (a tag spread over lines, as Android layouts and Maven's plugins write them: `<RollingFile` opens
-  // where its attributes follow on the next lines, and a line of attributes ending `/>` closes it)
   const t = line.trim();
   if (/^<[A-Za-z][\w.:-]*(?:\s[^<>]*)?$/.test(t) && !VOID_TAG.test(t)) n++;
   else if (!t.includes('<') && t.endsWith('/>')) n--;

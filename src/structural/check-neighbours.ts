@@ -9,7 +9,7 @@ import type { Segment } from './normalise.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 import { indentColumns } from './indent.js';
 import { diffArrays } from 'diff';
-import { MARKUP, opensMinusCloses } from './align.js';
+import { MARKUP, tagsOpened } from './align.js';
 
 /** Where the same property set twice in a row is an idiom (a fallback for older browsers). */
 const REPEATS_KEYS = new Set(['css', 'scss']);
@@ -421,12 +421,6 @@ export function caseTakesKeptLines(original: string[], output: string[], sources
 }
 
 /**
- * Tags a line of markup opens minus those it closes (brackets aside: a `} else {` is no element),
- * a tag spread over lines counted where it starts, as opensMinusCloses does.
- */
-const tagsOpened = (line: string) => opensMinusCloses(line, true) - opensMinusCloses(line, false);
-
-/**
  * For each row, the row of the innermost element open there (-1: none), by tags: a closing tag's
  * own element is the one it closes.
  */
@@ -450,11 +444,8 @@ function enclosingElements(lines: string[]): number[] {
  */
 export function newElementTakesKeptLines(original: string[], output: string[], sources: number[], lang: Language): void {
   if (!MARKUP.has(lang.id) || lang.id === 'javascript' || lang.id === 'tsx') return;
-  // (the diff chose which copy of `<CopyToOutputDirectory>…` and `</Content>` a new `<Content>`
-  // shares with the one above: refused only where no equal-text slide of the new lines reads right)
-  const inOriginal = enclosingElements(original);
+  const [inOriginal, inOutput] = [enclosingElements(original), enclosingElements(output)];
   const taken = (src: number[]): [number, number] | null => {
-    const inOutput = enclosingElements(output);
     const kept = new Set(src.filter((o) => o >= 0));
     for (let r = 0; r < output.length; r++) {
       const [o, p] = [src[r], inOutput[r]];
@@ -470,17 +461,17 @@ export function newElementTakesKeptLines(original: string[], output: string[], s
   // the run of new lines moved a line at a time past lines it shares with its neighbours, and a
   // plain line diff of the file and the result (which copy of `<CopyToOutputDirectory>…` and
   // `</Content>` a new `<Content>` shares with the one above is the pairing's choice, not the
-  // snippet's).
-  const canonical: number[] = [];
-  let o = 0;
-  for (const part of diffArrays(original, output)) {
-    if (part.removed) o += part.count ?? part.value.length;
-    else if (part.added) canonical.push(...part.value.map(() => -1));
-    else for (let k = 0; k < part.value.length; k++) canonical.push(o++);
-  }
-  if (taken(canonical) === null) return;
+  // snippet's). The pairing's own reading first: it is cheap, and mostly clean.
   const found = taken(sources);
   if (found === null) return;
+  const canonical: number[] = [];
+  let row = 0;
+  for (const part of diffArrays(original, output)) {
+    if (part.removed) row += part.count ?? part.value.length;
+    else if (part.added) canonical.push(...part.value.map(() => -1));
+    else for (let k = 0; k < part.value.length; k++) canonical.push(row++);
+  }
+  if (taken(canonical) === null) return;
   for (const step of [1, -1] as const) {
     const src = [...sources];
     let [a, b] = [found[1], found[1]];
@@ -495,7 +486,7 @@ export function newElementTakesKeptLines(original: string[], output: string[], s
     }
   }
   const [r, p] = found;
-  o = sources[r];
+  const o = sources[r];
   throw new MergeRefusal(
     'ambiguous_anchor',
     `The update's new element at line ${p + 1} of the result ("${output[p].trim().slice(0, 60)}") would take line ${o + 1} of the file ("${original[o].trim().slice(0, 60)}") from the element at line ${inOriginal[o] + 1}, at the depth it had there: the update likely ends on lines that element's end has too, and was matched there. ` +

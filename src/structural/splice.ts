@@ -152,7 +152,6 @@ function closingRow(lines: string[], from: number, markup: boolean, keywords = f
   return -1;
 }
 
-
 /** The first line from `i` on that is no attribute, decorator or `///` doc comment (`#[test]`, `@Test`, C#'s `[HttpPost("x")]`, `/// …`). */
 function pastAnnotations(lines: string[], i: number): number {
   while (i < lines.length - 1 && (isBlank(lines[i]) || /^\s*(?:#\[|@\w|\/\/\/|\[[A-Z]\w*(?:\(.*\))?\]\s*$)/.test(lines[i]))) i++;
@@ -196,11 +195,11 @@ function replacedAcrossBlocks(seg: string[], original: string[], [sa, oa]: [numb
     const row = oa + 1 + i;
     if (!header(original[row])) return false;
     // (its brace on the next line, as C's functions have it: the block runs on after that brace)
-    let end = row + 1;
-    while (end < original.length && isBlank(original[end])) end++;
-    if (original[end]?.trim() === '{' && indentColumns(original[end]) === indentColumns(original[row])) end++;
-    else if (!(/[{:]\s*$/.test(original[row]) || (markup && opensMinusCloses(original[row], true) > 0))) return false;
-    else end = row + 1;
+    let next = row + 1;
+    while (next < original.length && isBlank(original[next])) next++;
+    const braceBelow = original[next]?.trim() === '{' && indentColumns(original[next]) === indentColumns(original[row]);
+    if (!braceBelow && !(/[{:]\s*$/.test(original[row]) || (markup && opensMinusCloses(original[row], true) > 0))) return false;
+    let end = braceBelow ? next + 1 : row + 1;
     while (end < original.length && (isBlank(original[end]) || indentColumns(original[end]) > indentColumns(original[row]))) end++;
     return end > ob;
   };
@@ -240,7 +239,6 @@ function siblingReplacedBetweenClosers(seg: string[], original: string[], [sa, o
     { start_line: oa + 2, end_line: ob, kind: 'sibling_between_closers' },
   );
 }
-
 
 /**
  * Before a marker, a new block whose closing lines the file has more than once (`return err`, `}`,
