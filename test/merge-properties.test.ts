@@ -60,6 +60,21 @@ function wholeStatements(L: string[], at: number, n: number): boolean {
   const text = cut.join('\n').replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '');
   const count = (re: RegExp) => (text.match(re) ?? []).length;
   if (count(/[{]/g) !== count(/[}]/g) || count(/[(]/g) !== count(/[)]/g) || count(/\[/g) !== count(/\]/g)) return false;
+  // Nor closes first what it opens after (`}` then `fn next() {`; `</button>` then `<button>`), nor
+  // leaves an element open: it would cut constructs, not delete whole ones.
+  let depth = 0;
+  for (const ch of text) {
+    depth += ch === '{' || ch === '(' || ch === '[' ? 1 : ch === '}' || ch === ')' || ch === ']' ? -1 : 0;
+    if (depth < 0) return false;
+  }
+  // (elements by the lines that open or close them; void ones, `<input …>`, stand alone)
+  let tags = 0;
+  for (const t of cut.map((l) => l.trim())) {
+    if (t.startsWith('</')) tags--;
+    else if (/^<[A-Za-z]/.test(t) && !/^<(?:input|br|hr|img|meta|link)\b/.test(t) && !t.endsWith('/>') && !t.includes('</')) tags++;
+    if (tags < 0) return false;
+  }
+  if (tags !== 0) return false;
   if (count(/^\s*(?:def|class|module|do|begin|if|unless|while|case)\b|\bdo\s*(?:\|[^|]*\|)?\s*$/gm) !== count(/^\s*end\b/gm)) return false;
   // Nothing shallower than what follows: the stretch closes no block of its surroundings.
   const next = L.slice(at + n).find((l) => l.trim() !== '');
@@ -91,6 +106,15 @@ function scenario(e: Edit): { path: string; code: string; update: string; expect
   // snippet would show the file unchanged; it runs on to the first line that differs.
   const readsOn = () => L.slice(at + removed, hi).every((l, k) => l === L[at + k]);
   while (removed > 0 && hi < L.length && readsOn()) hi++;
+  // Likewise the context before a deletion, while its code lines are the deleted lines' last ones
+  // (`self` / `}` above a deleted builder method that ends the same way): the same snippet reads as
+  // the file unchanged up to the next method's end; it reaches back to a line that differs.
+  const code = (ls: string[]) => ls.filter((l) => l.trim() !== '');
+  const endsTheDeleted = () => {
+    const [shown, gone] = [code(L.slice(lo, at)), code(L.slice(at, at + removed))];
+    return shown.length <= gone.length && shown.every((l, k) => l === gone[gone.length - shown.length + k]);
+  };
+  while (removed > 0 && lo > 0 && endsTheDeleted()) lo--;
   const comment = lang.line[0] ? (ind: string) => `${ind}${lang.line[0]} ... existing code ...` : (ind: string) => `${ind}${lang.block[0][0]} ... existing code ... ${lang.block[0][1]}`;
   const indentOf = (i: number) => /^[ \t]*/.exec(L[Math.min(i, L.length - 1)] ?? '')![0];
   let snippet = [...(lo > 0 ? [comment(indentOf(lo))] : []), ...L.slice(lo, at), ...added, ...L.slice(at + removed, hi), ...(hi < L.length ? [comment(indentOf(hi - 1))] : [])];

@@ -205,17 +205,31 @@ export function duplicatedBesideItself(out: string[], added: Set<number>, shown:
     const wrapped = bodyEnd > from ? longest((k) => bodyEnd - k, () => keptFrom, bodyEnd - from) : 0;
     const wrap = wrapped > direct;
     const [after, tail] = wrap ? [wrapped, bodyEnd] : [direct, to];
-    const before = longest(() => from, (k) => from - k); // its head, repeated right before it
+    // (likewise one that opens a new block on its first line: the kept lines before it, past blank
+    // lines, may be the ones it re-nested, a SwiftUI `HStack { … }` now inside a new `ScrollView {`)
+    let keptTo = from;
+    while (keptTo > 0 && isBlank(out[keptTo - 1])) keptTo--;
+    let opener = from;
+    while (opener < to && isBlank(out[opener])) opener++;
+    const directBefore = longest(() => from, (k) => from - k); // its head, repeated right before it
+    const wrappedBefore = to - opener > 2 && /[{(\[:]\s*$/.test(out[opener]) ? longest(() => opener + 1, (k) => keptTo - k, to - opener - 1) : 0;
+    const wrapBefore = wrappedBefore > directBefore;
+    const [before, head] = wrapBefore ? [wrappedBefore, opener + 1] : [directBefore, from];
     const codeIn = (a: number, b: number) => out.slice(a, b).filter((l) => l.trim() !== '').length;
     const dupAfter = after > 0 ? codeIn(tail - after, tail) : 0;
-    const dupBefore = before > 0 ? codeIn(from, from + before) : 0;
-    if (dupAfter >= 2 || dupBefore >= 2) {
-      const [a, b] = dupAfter >= 2 ? [tail - after, tail] : [from, from + before];
+    const dupBefore = before > 0 ? codeIn(head, head + before) : 0;
+    // (one line is enough where it says where it belongs: a docstring, a call with its arguments)
+    const enough = (n: number, row: number) => n >= 2 || (n === 1 && telling(out[row].trim()));
+    if (enough(dupAfter, tail - 1) || enough(dupBefore, head)) {
+      const isAfter = enough(dupAfter, tail - 1);
+      const [a, b] = isAfter ? [tail - after, tail] : [head, head + before];
       const why =
-        dupAfter >= 2 && wrap
+        isAfter && wrap
           ? 'the update probably moves them into the new block above the file\'s copy. Show the line after that copy, so the copy reads as replaced.'
-          : "the update's context was probably read as new code (it is indented differently from the file). Indent the context as the file does.";
-      throw new MergeRefusal('check_failed', `Lines ${a + 1}-${b} of the merged file would repeat the ${b - a} lines next to them: ${why}`, {
+          : !isAfter && wrapBefore
+            ? 'the update probably moves them into the new block below the file\'s copy. Show the line before that copy, so the copy reads as replaced.'
+            : "the update's context was probably read as new code (it is indented differently from the file). Indent the context as the file does.";
+      throw new MergeRefusal('check_failed', `${b - a === 1 ? `Line ${b}` : `Lines ${a + 1}-${b}`} of the merged file would repeat ${b - a === 1 ? 'the line' : `the ${b - a} lines`} next to ${b - a === 1 ? 'it' : 'them'}: ${why}`, {
         start_line: a + 1,
         end_line: b,
       });

@@ -122,7 +122,8 @@ export function deletedDefinitionsStillUsed(root: Node | null, original: string[
   for (const d of definitionsOn(root, deleted)) {
     const name = nameInKey(d);
     if (!/^[A-Za-z_$][\w$]{3,}$/.test(name)) continue;
-    const called = new RegExp(`(?:^|[^\\w$.]|\\b(?:this|self)\\.)${name.replace(/\$/g, '\\$')}\\s*\\(`);
+    // (a call on another object, PHP's `$this->orders->duplicate(...)`, a path's `Other::name(`, is not one)
+    const called = new RegExp(`(?:^|(?<![-:])[^\\w$.]|\\b(?:this|self)\\.|\\$this->|\\b(?:self|Self|static)::)${name.replace(/\$/g, '\\$')}\\s*\\(`);
     const named = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
     // (the line that names it: a definition may start on its annotations or doc comment)
     let head = d.startRow;

@@ -47,10 +47,16 @@ export function sameNameInGap(seg: string[], original: string[], a: [number, num
   const next = original.slice(a[1] + 1, b[1]).findIndex((l) => !isBlank(l));
   const edited = next < 0 ? '' : original[a[1] + 1 + next].trim();
   const bareTag = (l: string) => /^<[\w.:-]+\s*\/>$/.test(l);
-  if (edited !== '' && edited !== shown && (nearEdit(shown, edited) || (bareTag(shown) && bareTag(edited))) && original.filter((l) => l.trim() === shown).length > 1) {
+  // (the shown line one of several copies; or the only one, past a blank line and the next
+  // block's first lines, the line it reads like ending the statement the first kept line leaves
+  // open: `… ON DELETE RESTRICT;` of the next constraint, over this one's `CASCADE;` right under
+  // its `ADD CONSTRAINT …`. A whole block deleted starts after a line that ends one.)
+  const gap = original.slice(a[1] + 1, b[1]);
+  const pastBlock = next === 0 && /[\w(]$/.test(original[a[1]].trim()) && gap.some(isBlank) && gap.filter((l) => !isBlank(l)).length >= 2;
+  if (edited !== '' && edited !== shown && (nearEdit(shown, edited) || (bareTag(shown) && bareTag(edited))) && (pastBlock || original.filter((l) => l.trim() === shown).length > 1)) {
     throw new MergeRefusal(
       'ambiguous_anchor',
-      `The update's line "${shown.slice(0, 60)}" was matched at line ${b[1] + 1} of the file, one of its copies, deleting lines ${a[1] + 2}-${b[1]} between it and the line it stands next to; line ${a[1] + 2 + next} ("${edited.slice(0, 60)}") reads like it edited: it may be an edit of that line instead. ` +
+      `The update's line "${shown.slice(0, 60)}" was matched at line ${b[1] + 1} of the file${pastBlock ? '' : ', one of its copies'}, deleting lines ${a[1] + 2}-${b[1]} between it and the line it stands next to; line ${a[1] + 2 + next} ("${edited.slice(0, 60)}") reads like it edited: it may be an edit of that line instead. ` +
         'Show the lines around it as they stand in the file.',
       { line: a[1] + 2 + next, candidates: [b[1] + 1, a[1] + 2 + next], kind: 'same_name_in_gap' },
     );
@@ -234,7 +240,10 @@ export function skippedBesideEdit(original: string[], edit: EditShape, lang: Lan
     // (code deleted with part of a comment beside it: whatever the code's deletion means, the
     // comment's other part stays, so its lines were skipped, not deleted)
     const halfComment = cut.type.includes('comment') && original.slice(from, to).some((l) => !isBlank(l) && !isCommentLine(l, lang));
-    if (!halfComment && deletesWithEdit(original.slice(from, to), addedText, [...edit.deleted].filter((o) => o < from || o >= to).map((o) => original[o]))) continue;
+    // (a cut that fuses two blocks is explained only by lines deleted outright: lines replaced by
+    // new ones may be the same pairing's, a look-alike block's lines rewritten into the new one)
+    const explains = (o: number) => (o < from || o >= to) && (cut.type !== 'pair of blocks' || !replaced(edit, o));
+    if (!halfComment && deletesWithEdit(original.slice(from, to), addedText, [...edit.deleted].filter(explains).map((o) => original[o]))) continue;
     cut.refuse?.();
     throw new MergeRefusal(
       'unstated_deletion',
@@ -268,6 +277,14 @@ export function skippedBesideEdit(original: string[], edit: EditShape, lang: Lan
       { start_line: from + 1, end_line: to, kind: 'skipped_beside_edit' },
     );
   }
+}
+
+/** Is deleted line `o` one of a run of deleted lines where new lines go in (replaced, not deleted outright)? */
+function replaced(edit: EditShape, o: number): boolean {
+  let [a, b] = [o, o];
+  while (edit.deleted.has(a - 1)) a--;
+  while (edit.deleted.has(b + 1)) b++;
+  return edit.insertedAt.some((p) => p > a - 1 && p < b + 1);
 }
 
 /** The edit's changes, as relatedToEdit weighs them: all of them, and those beside the skipped stretch. */
@@ -640,7 +657,7 @@ export function editedEdgeLine(seg: string[], original: string[], edge: [number,
   const b = original[o].trim();
   // (looser than the pairing's EDITED: only a refusal rides on it; `this.redirect(alt || '/', 302)`
   // after a marker, above the file's `this.redirect(alt || '/')`)
-  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || tokensGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b) || sameSubject(a, b) || sameArm(a, b) || sameCall(a, b))) refuse(o, 'reads like');
+  if (b !== '' && a !== b && (nearEdit(a, b) || wordsGrown(a, b) || tokensGrown(a, b) || sameHead(a, b) || sameElement(a, b) || sameMember(a, b) || sameSubject(a, b) || sameArm(a, b) || sameCall(a, b) || sameMessage(a, b))) refuse(o, 'reads like');
   // (a statement that leaves the block where the file has one, right after (before) the same kept
   // line: `case 404:` then `return`, over the file's `throw APIError.notFound`)
   const other = seg[s - step]?.trim();
@@ -769,13 +786,27 @@ export function bothLeave(a: string, b: string): boolean {
 /**
  * Two lines that are each one call of the same function or modifier, its arguments rewritten
  * (`delay(DEBOUNCE)` over `delay(300)`, SwiftUI's `.tint(.purple)` over `.tint(.accentColor)`,
- * `Spacer(minLength: 8)` over `Spacer()`). Not calls with a string in them: those are a list's
- * items more often (`implementation("io.coil-kt:coil-compose:2.5.0")` added under another).
+ * `Spacer(minLength: 8)` over `Spacer()`, Rails' `format.json { … }` over another). Not calls with a
+ * string in their parentheses: those are a list's items more often
+ * (`implementation("io.coil-kt:coil-compose:2.5.0")` added under another).
  */
 export function sameCall(a: string, b: string): boolean {
-  const call = (l: string) => /^(\.?[A-Za-z_$][\w$.]*)\s*\([^"'`]*\)[;,]?$/.exec(l.trim())?.[1];
+  const call = (l: string) => /^(\.?[A-Za-z_$][\w$.]*)\s*(?:\([^"'`]*\)|\{.*\})[;,]?$/.exec(l.trim())?.[1];
   const x = call(a);
   return x !== undefined && a.trim() !== b.trim() && x === call(b);
+}
+
+/**
+ * Two calls of one function whose first argument is a string, one's text the other's grown
+ * (`logger.info("created project %s (%s)", id, name)` over `logger.info("created project %s", id)`):
+ * a message rewritten, too far apart by edit distance to read as edited.
+ */
+export function sameMessage(a: string, b: string): boolean {
+  const msg = (l: string) => /^([\w$.]+)\(\s*(["'`])((?:\\.|(?!\2).)*)\2/.exec(l.trim());
+  const [x, y] = [msg(a), msg(b)];
+  if (!x || !y || x[1] !== y[1] || x[3] === y[3] || a.trim() === b.trim()) return false;
+  const [short, long] = x[3].length <= y[3].length ? [x[3], y[3]] : [y[3], x[3]];
+  return short.length >= 8 && long.startsWith(short);
 }
 
 /**
@@ -985,10 +1016,12 @@ export function emptiedBlock(root: Node | null, original: string[], from: number
   if (!root || to <= from || to >= original.length || from < 1) return;
   const closer = original[to];
   const t = closer.trim();
-  if (!/^[})\]]/.test(t)) return;
+  if (!/^(?:[})\]]|<\/)/.test(t)) return;
   if (original.slice(from, to).every((l) => isBlank(l) || isCommentLine(l, lang))) return;
   const token = root.descendantForPosition({ row: to, column: leadingLength(closer) });
-  const block = token?.parent;
+  let block = token?.parent ?? null;
+  // (an end tag's node is its own: the element it closes is further up, `<button …>` to `</button>`)
+  while (t.startsWith('</') && block && block.startPosition.row > from - 1 && lastRow(block) === to) block = block.parent;
   if (!block || block.startPosition.row !== from - 1 || lastRow(block) !== to) return;
   throw new MergeRefusal(
     'unstated_deletion',
@@ -1079,6 +1112,98 @@ export function rewritesBeyondFragment(head: string[], above: string[], step: 1 
       `The update has no markers, and its line "${a.slice(0, 80)}" reads like the file's line ${step < 0 ? 'above' : 'below'} where it fits: it may rewrite the file's ${step < 0 ? 'first' : 'last'} lines or be added beside them. ` +
         `${step < 0 ? 'Start' : 'End'} it with a marker line if those lines are to be kept, or include them as they should read.`,
       { line: a },
+    );
+  }
+}
+
+/** How far past a look-alike's first line its other lines may lie. */
+const LOOK_ALIKE_SPAN = 200;
+
+/**
+ * A segment of context alone (every line of it the file's) that deletes code lines between two of
+ * them: where the file has the same lines elsewhere, in order, with no more of its own code lines
+ * between them, the deletion reads as well there (`{` / `Assert.Empty(_cart.Items);` / `}` in each
+ * of three tests, one deleting a line after the assertion, one the lines before it). Nothing new
+ * says which was meant: refused as ambiguous. `kept`: [snippet row, original row], in order.
+ */
+export function deletionReadsElsewhere(seg: string[], original: string[], kept: [number, number][]): void {
+  if (kept.length < 2) return;
+  const shown = new Set(kept.map(([s]) => s));
+  if (seg.some((l, s) => !isBlank(l) && !shown.has(s))) return;
+  const [first, last] = [kept[0][1], kept[kept.length - 1][1]];
+  const keptRows = new Set(kept.map(([, o]) => o));
+  let deleted = 0;
+  for (let o = first; o <= last; o++) if (!isBlank(original[o]) && !keptRows.has(o)) deleted++;
+  const want = seg.filter((l) => !isBlank(l)).map((l) => l.trim());
+  if (deleted === 0 || !want.some((t) => !isTrivial(t) && /[A-Za-z_]\w{3,}/.test(t))) return;
+  for (let o0 = 0; o0 < original.length; o0++) {
+    if (o0 >= first && o0 <= last) continue;
+    if (original[o0].trim() !== want[0]) continue;
+    // (the earliest copy of each next line: the fewest of the file's lines between)
+    let skipped = 0;
+    let k = 1;
+    let o = o0 + 1;
+    for (; k < want.length && o < original.length && o - o0 <= LOOK_ALIKE_SPAN && skipped <= deleted; o++) {
+      const t = original[o].trim();
+      if (t === want[k]) k++;
+      else if (t !== '') skipped++;
+    }
+    const end = o - 1;
+    if (k < want.length || skipped === 0 || skipped > deleted || (end >= first && o0 <= last)) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update shows only lines the file has, deleting ${deleted} line${deleted === 1 ? '' : 's'} between them at lines ${first + 1}-${last + 1}; ` +
+        `the same lines stand at lines ${o0 + 1}-${end + 1} too, where deleting ${skipped} line${skipped === 1 ? '' : 's'} reads as well. ` +
+        'Show a line that says which place is meant (the function or element it is in).',
+      { candidates: [{ start_line: first + 1, end_line: last + 1 }, { start_line: o0 + 1, end_line: end + 1 }], kind: 'deletion_reads_elsewhere' },
+    );
+  }
+}
+
+/**
+ * A segment whose new lines stand between two kept lines, the first one the file repeats (`@endif`,
+ * `<% end %>`, `}`), the chain pairing lines among the new ones with the file's (`@csrf`, `</form>`,
+ * `@endif` of the next look-alike block) and deleting the rest of that block: read so, the new lines
+ * rewrite it. Where the file has another copy of the first kept line before the last one, with every
+ * line between those two among the snippet's (in order), the same snippet reads as new lines there,
+ * nothing deleted. Both fit when every line the chain pairs between them is one the file repeats:
+ * refused. `kept`: [snippet row, original row], in order.
+ */
+export function insertionReadsAsWell(seg: string[], original: string[], kept: [number, number][]): void {
+  const code = kept.filter(([s]) => !isBlank(seg[s]));
+  if (code.length < 3) return;
+  const [[s1, o1], [s2, o2]] = [code[0], code[code.length - 1]];
+  const keptRows = new Set(kept.map(([, o]) => o));
+  const shownRows = new Set(kept.map(([s]) => s));
+  const copies = (t: string) => original.filter((l) => l.trim() === t).length;
+  // (new text: a line the file does not have; a deletion that moves a closer says nothing of this)
+  const theFiles = new Set(original.map((l) => l.trim()));
+  if (!seg.slice(s1 + 1, s2).some((l, k) => !isBlank(l) && !shownRows.has(s1 + 1 + k) && !theFiles.has(l.trim()))) return;
+  // (a rewrite that replaces fewer lines than it pairs is an edit within the block: a value changed
+  // among its repeated `"path": "/healthz"` lines)
+  const deleted = original.slice(o1 + 1, o2).filter((l, k) => !isBlank(l) && !keptRows.has(o1 + 1 + k)).length;
+  const inner = code.slice(1, -1);
+  if (deleted === 0 || deleted < inner.length) return;
+  const [first, last] = [seg[s1].trim(), seg[s2].trim()];
+  if (copies(first) < 2 || isTrivial(last) || !inner.every(([s]) => copies(seg[s].trim()) >= 2)) return;
+  // (from the copy at o to the last kept line, each of the file's lines is one of the snippet's, in order)
+  const keepsAll = (o: number) => {
+    let s = s1 + 1;
+    for (let r = o + 1; r < o2; r++) {
+      if (isBlank(original[r])) continue;
+      while (s < s2 && seg[s].trim() !== original[r].trim()) s++;
+      if (s++ >= s2) return false;
+    }
+    return true;
+  };
+  for (let o = o1 + 1; o < o2; o++) {
+    if (original[o].trim() !== first || !keepsAll(o)) continue;
+    throw new MergeRefusal(
+      'ambiguous_anchor',
+      `The update's new lines between "${first.slice(0, 40)}" and "${last.slice(0, 60)}" were matched as a rewrite of lines ${o1 + 2}-${o2} of the file, whose lines they share only where the file repeats them; ` +
+        `read from line ${o + 1}, another copy of "${first.slice(0, 40)}", they go in before line ${o2 + 1} with nothing deleted. ` +
+        'Show a line of the code the new lines replace, or one more line before them as it stands in the file.',
+      { candidates: [{ start_line: o1 + 1, end_line: o2 + 1 }, { start_line: o + 1, end_line: o2 + 1 }], kind: 'insertion_or_rewrite' },
     );
   }
 }

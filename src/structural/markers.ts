@@ -10,7 +10,7 @@ const PROSE = /^[\p{L}\p{N}\s'’,:()\/._-]*$/u;
 const TRAILING_ELLIPSIS = new RegExp(String.raw`^(\S.*?)\s*${ELLIPSIS}$`);
 /** Phrases models write for skipped code without ellipses: "existing code", "rest of the file unchanged". */
 const PHRASE =
-  /^(?:keep(?:ing)?\s+)?(?:the\s+|all\s+)?(?:existing|rest\s+of|remaining|unchanged|other|previous|omitted|same)\b[\p{L}\p{N}\s'’,:()\/._-]*$/iu;
+  /^(?:keep(?:ing)?\s+)?(?:the\s+|all\s+)?(?:existing|rest(?:\s+of|(?=\s+(?:unchanged|stays|remains|is\s+unchanged|as\s+(?:is|before))\b))|remaining|unchanged|other|previous|omitted|same)\b[\p{L}\p{N}\s'’,:()\/._-]*$/iu;
 const CODE_NOUN =
   /\b(?:code|lines?|methods?|functions?|imports?|fields?|propert(?:y|ies)|implementation|content|file|class(?:es)?|cases?|tests?|members?|logic|body|statements?|config(?:uration)?|styles?|rules?|elements?|markup|props|handlers?|routes?|declarations?|definitions?|exports?|types?|keys?|entries|items|page|template|components?|blocks?|unchanged|as before|here)\b/i;
 

@@ -5,7 +5,7 @@ import type { Language } from '../languages/registry.js';
 import { expandCollapsed } from './collapsed.js';
 import { expandElided } from './elided.js';
 import { isMarkerLine } from './markers.js';
-import { isBlank, nonBlankRows } from './lines.js';
+import { isBlank, isTrivial, nonBlankRows } from './lines.js';
 import { addedOneDeeper, leadingWhitespace, parseText, type SourceText } from './text.js';
 
 export interface Segment {
@@ -235,7 +235,32 @@ export function normaliseSnippet(update: string, original: SourceText, lang: Lan
   lines = dropAddedPrefixes(lines, lang, original.lines);
   lines = expandElided(expandCollapsed(lines, lang, original.lines), lang, original.lines);
   const flags = markerFlags(lines, lang, originalCount, original.lines);
-  return { lines, segments: splitSegments(lines, flags), markers: flags.filter(Boolean).length };
+  const joined = joinRepeatedAcrossMarker(lines, flags, originalCount);
+  return { lines: joined.lines, segments: splitSegments(joined.lines, joined.flags), markers: joined.flags.filter(Boolean).length };
+}
+
+/**
+ * Hunks that overlap by a line: one ends on a line of the file, a marker follows, and the next
+ * starts on the same line again (`order.status = status;`, marker, `order.status = status;` and
+ * the lines after it). Where the file has that line once, the marker stands for nothing: the two
+ * are one stretch, the line once. (Read as two, the second copy was added beside the first.)
+ */
+function joinRepeatedAcrossMarker(lines: string[], flags: boolean[], originalCount: (line: string) => number): { lines: string[]; flags: boolean[] } {
+  const drop = new Set<number>();
+  for (let m = 0; m < lines.length; m++) {
+    if (!flags[m] || (m > 0 && flags[m - 1])) continue;
+    let end = m;
+    while (end + 1 < lines.length && (flags[end + 1] || isBlank(lines[end + 1]))) end++;
+    let x = m - 1;
+    while (x >= 0 && isBlank(lines[x])) x--;
+    const y = end + 1;
+    if (x < 0 || y >= lines.length || flags[x]) continue;
+    const t = lines[x].trim();
+    if (t !== lines[y].trim() || isTrivial(t) || t.length < 8 || originalCount(t) !== 1) continue;
+    for (let k = x + 1; k <= y; k++) drop.add(k);
+  }
+  if (drop.size === 0) return { lines, flags };
+  return { lines: lines.filter((_, k) => !drop.has(k)), flags: flags.filter((_, k) => !drop.has(k)) };
 }
 
 /**

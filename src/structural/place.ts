@@ -8,9 +8,9 @@ import { withTree } from '../languages/parser.js';
 import { anchorAtRung, closesOwnBlock, DEF_WEIGHT, netOpens, DELETE_COST, OriginalIndex, STRONG_WEIGHT, type AnchorSearch, type Match, type SegmentAnchor } from './align.js';
 import { collectDefinitions, nameInKey, uniqueDefinitions, type Definition } from './definitions.js';
 import { indentColumns, unitColumns } from './indent.js';
-import { firstWord, isBlank, isTrivial, leadingLength, lineKey, nameSetBy, nonBlankIn, RUNGS, type Rung, TABLE_HEADER } from './lines.js';
+import { BLOCK_CLOSER, firstWord, isBlank, isTrivial, leadingLength, lineKey, nameSetBy, nonBlankIn, RUNGS, type Rung, TABLE_HEADER } from './lines.js';
 import { closingByIndent, closingCandidate, lastRow, openingCandidate } from './closers.js';
-import { grownLine, isCommentLine, readsLike } from './gaps.js';
+import { grownLine, isCommentLine, nearEdit, readsLike } from './gaps.js';
 import { importPlacement } from './import-block.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 import type { Segment } from './normalise.js';
@@ -185,6 +185,22 @@ function markerOutgrowsItsBlock(segments: Segment[], placements: Placement[], li
     if (indentColumns(next) > indentColumns(header)) {
       // (only where the block has a line the next one edits, setting the same name: a marker
       // indented a level too deep, as some snippets write them, may stand for much more)
+      // (or where the next segment ends on the block's closer, at the header's depth, and has a line
+      // the block has, or one edited: it shows the end of this block, `.fetch_one(pool)` ... `Ok(row)`
+      // / `}` of a function shown by its signature, over its `.fetch_optional(pool)`, not of a
+      // look-alike function further on)
+      const nextLines = segments[i + 1].lines;
+      const last = [...nextLines].reverse().find((l) => !isBlank(l))!;
+      const inBlock = lines.slice(p.to + 1, end + 1).map((l) => l.trim()).filter((t) => t !== '' && !isTrivial(t));
+      const edits = (l: string) => !isBlank(l) && !isTrivial(l) && inBlock.some((t) => t === l.trim() || nearEdit(t, l.trim()));
+      if (q.from > end + 1 && BLOCK_CLOSER.test(last) && indentColumns(last) === indentColumns(header) && nextLines.some(edits)) {
+        throw new MergeRefusal(
+          'ambiguous_anchor',
+          `The update's lines after its marker indented into the block "${header.trim().slice(0, 60)}" opens (line ${p.to + 1} of the file) end on that block's closer, but were matched at line ${q.from + 1}, past that closer (line ${end + 2}). ` +
+            'Show a line of that block beside them, as it stands in the file.',
+          { line: q.from + 1, kind: 'outside_marked_block' },
+        );
+      }
       const name = nameSetBy(next, '');
       if (q.from <= end + 1 || name === null || !lines.slice(p.to + 1, end + 1).some((l) => nameSetBy(l, '') === name && l.trim() !== next.trim())) continue;
       throw new MergeRefusal(

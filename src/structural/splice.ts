@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength,
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { CLOSES, commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, sameNameInGap, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion } from './gaps.js';
+import { CLOSES, commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, sameNameInGap, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion, deletionReadsElsewhere, insertionReadsAsWell } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -152,9 +152,12 @@ function closingRow(lines: string[], from: number, markup: boolean, keywords = f
   return -1;
 }
 
-/** The first line from `i` on that is no attribute, decorator or `///` doc comment (`#[test]`, `@Test`, C#'s `[HttpPost("x")]`, `/// …`). */
+/**
+ * The first line from `i` on that is no attribute, decorator or comment over a definition (`#[test]`,
+ * `@Test`, C#'s `[HttpPost("x")]`, `/// …`, `// …`, `# …`, SQL's `-- Invoices`).
+ */
 function pastAnnotations(lines: string[], i: number): number {
-  while (i < lines.length - 1 && (isBlank(lines[i]) || /^\s*(?:#\[|@\w|\/\/\/|\[[A-Z]\w*(?:\(.*\))?\]\s*$)/.test(lines[i]))) i++;
+  while (i < lines.length - 1 && (isBlank(lines[i]) || /^\s*(?:#\[|@\w|\/\/|--\s|#\s|\[[A-Z]\w*(?:\(.*\))?\]\s*$)/.test(lines[i]))) i++;
   return i;
 }
 
@@ -328,7 +331,18 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     // the attributes and doc comments over either, `#[should_panic]`, `/// …`, over a `fn`)
     const [so, sn] = [pastAnnotations(original, dropped[0]), pastAnnotations(seg, first)];
     const [sibling, opener] = [original[so], seg[sn]];
-    if (sibling === undefined || opener === undefined || indentColumns(sibling) !== indentColumns(opener) || lead(sibling) !== lead(opener)) return;
+    // (past comments over both, the file's header kept as the snippet's: new comment lines over the
+    // block the file has there, not a sibling of it)
+    if (keptRows.get(sn) === so) return;
+    const sameLead = sibling !== undefined && opener !== undefined && indentColumns(sibling) === indentColumns(opener) && lead(sibling) === lead(opener);
+    // (or the block's opener is kept right after a sibling's end, paired with the next sibling's,
+    // and nothing kept in it is a line the file has once: the lines it would drop are that
+    // sibling's own, its name and settings, a Flutter `Padding(` / `child: TextFormField(` over the
+    // Email field's `controller: …`)
+    // (the first new line no edit of the first line it would drop: `if (create) createClient(this)`
+    // over `createClient(this)` is that line grown)
+    const editsDropped = grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim());
+    if (!sameLead && !(c < first && lone === 0 && afterSibling && !isTrivial(seg[c]) && !editsDropped)) return;
     // (in Ruby a sibling opens a block with `do`: a statement, `expect { … }` edited, is no sibling)
     if (language.id === 'ruby' && closingRow(original, so, false, true) <= so) return;
     throw new MergeRefusal(
@@ -660,6 +674,8 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       const cut = p.wholeFile ? null : cutConstructSliding(root, orig.lines, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
+    if (!p.wholeFile) deletionReadsElsewhere(seg.lines, orig.lines, kept);
+    if (!p.wholeFile) insertionReadsAsWell(seg.lines, orig.lines, kept);
     // (between kept lines that say something: a blank line paired on the way says nothing of depth)
     const keptCode = kept.filter(([s]) => !isBlank(seg.lines[s]));
     if (!p.wholeFile) {
