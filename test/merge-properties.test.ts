@@ -104,12 +104,17 @@ function scenario(e: Edit): { path: string; code: string; update: string; expect
   // The context after a deletion must show it: while it reads on as the deleted lines did
   // (`assert(err == 0);` deleted with what follows, up to the next `assert(err == 0);`), the same
   // snippet would show the file unchanged; it runs on to the first line that differs.
-  const readsOn = () => L.slice(at + removed, hi).every((l, k) => l === L[at + k]);
+  // (blank lines aside: `@Mock` after a deleted blank, `@Mock` and field reads as the blank alone deleted)
+  const code = (ls: string[]) => ls.filter((l) => l.trim() !== '');
+  const readsOn = () => {
+    if (code(L.slice(at, at + removed)).length === 0) return L.slice(at + removed, hi).every((l, k) => l === L[at + k]);
+    const [shown, from] = [code(L.slice(at + removed, hi)), code(L.slice(at))];
+    return shown.every((l, k) => l === from[k]);
+  };
   while (removed > 0 && hi < L.length && readsOn()) hi++;
   // Likewise the context before a deletion, while its code lines are the deleted lines' last ones
   // (`self` / `}` above a deleted builder method that ends the same way): the same snippet reads as
   // the file unchanged up to the next method's end; it reaches back to a line that differs.
-  const code = (ls: string[]) => ls.filter((l) => l.trim() !== '');
   const endsTheDeleted = () => {
     const [shown, gone] = [code(L.slice(lo, at)), code(L.slice(at, at + removed))];
     return shown.length <= gone.length && shown.every((l, k) => l === gone[gone.length - shown.length + k]);
@@ -159,7 +164,7 @@ function scenario(e: Edit): { path: string; code: string; update: string; expect
       snippet = snippet.filter((l, i) => !(l.trim() === '' && !nearEdit(i) && i > 0 && i < snippet.length - 1 && ctx(snippet[i - 1]) && ctx(snippet[i + 1])));
       break;
     case 'comment-dropped': {
-      const i = snippet.findIndex((l, j) => j > 0 && !nearEdit(j) && j < snippet.length - 1 && ctx(l) && /^\s*(\/\/|#(?!include|define|if|end)|\/\*|\*)/.test(l) && ctx(snippet[j - 1]) && ctx(snippet[j + 1]));
+      const i = snippet.findIndex((l, j) => j > 0 && !nearEdit(j) && j < snippet.length - 1 && ctx(l) && /^\s*(\/\/|#(?!include|define|if|end)|\/\*|\*(?:\s|$))/.test(l) && ctx(snippet[j - 1]) && ctx(snippet[j + 1]));
       if (i >= 0) snippet.splice(i, 1);
       break;
     }

@@ -30,11 +30,19 @@ describe('markers', () => {
     '{{-- ... existing code --}}',
     '<%# ... existing code ... %>',
     '{% comment %} ... existing code ... {% endcomment %}',
+    '// rest unchanged',
+    '// (rest of the script unchanged)',
+    '[... rest of the file unchanged ...]',
+    '(unchanged)',
+    '[...]',
   ])('%s is a marker', (line) => expect(isMarkerLine(line, ts)).toBe(true));
 
   it.each([
     '// compute the total',
     '// Other options are ignored',
+    '// rest parameters collected here',
+    '(items)',
+    '[other, items]',
     'const x = [...items];',
     '...args,',
     'return x; // ... existing',
@@ -185,6 +193,11 @@ describe('python block structure', () => {
     expect(errors('import os\n    def f():\n        return 1\n')).toBe(1); // unexpected indent
     expect(errors('def f():\n    x = 1\n  y = 2\n')).toBe(1); // dedent to no open level
     expect(errors('def f():\nreturn 1\n')).toBe(1); // a block with no body
+    // A `return` or `yield` outside any function: a new `with` at column 0 in a function's middle.
+    expect(errors('def f(loader):\n    model.eval()\nwith torch.no_grad():\n    n = 1\n    return n\n')).toBe(1);
+    expect(errors('class A:\n    def g(self):\n        yield 1\n\n    x = 1\n')).toBe(0);
+    expect(errors('@dec\nasync def f(\n    a,\n):\n    if a:\n        return (\n            1\n        )\n')).toBe(0);
+    expect(errors('class A:\n    return 1\n')).toBe(1);
     // Brackets, strings, comments and continuations do not start logical lines.
     expect(errors('def f(a,\n      b):\n    """Doc.\n\n  more"""\n    return (1 +\n  2)\nx = 1 + \\\n      2\nif x:\n# c\n    y\n')).toBe(0);
   });

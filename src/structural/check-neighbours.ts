@@ -171,6 +171,33 @@ function refuseUnreachable(out: string[], language: Language, jump: number, dead
 }
 
 /**
+ * YAML: a kept key that opened a block in the file (`  e2e:`, its job's lines below it, deeper),
+ * with nothing deeper after it in the merge: its body went to new lines written after it at its own
+ * depth (a near-copy job `e2e-firefox:` whose lines were paired with e2e's). The key would silently
+ * become null. Refused.
+ */
+export function keyLosesItsBody(original: string[], output: string[], sources: number[], language: Language): void {
+  if (language.id !== 'yaml') return;
+  const nextCode = (lines: string[], r: number) => {
+    let k = r + 1;
+    while (k < lines.length && (isBlank(lines[k]) || /^\s*#/.test(lines[k]))) k++;
+    return k < lines.length ? k : -1;
+  };
+  for (let r = 0; r < output.length; r++) {
+    const o = sources[r];
+    if (o < 0 || !/:\s*$/.test(original[o]) || /^\s*#/.test(original[o])) continue;
+    const [was, now] = [nextCode(original, o), nextCode(output, r)];
+    if (was < 0 || indentColumns(original[was]) <= indentColumns(original[o])) continue;
+    if (now >= 0 && indentColumns(output[now]) > indentColumns(output[r])) continue;
+    throw new MergeRefusal(
+      'check_failed',
+      `The key "${output[r].trim().slice(0, 60)}" (line ${o + 1} of the file) would lose the lines nested under it: the update's lines were likely paired with its block. Show the line before the new lines as it stands in the file.`,
+      { line: r + 1, kind: 'key_loses_body' },
+    );
+  }
+}
+
+/**
  * Refuse an added run whose last (first) two or more code lines equal, indentation aside, the lines
  * right after (before) it that the merge kept without the snippet showing them. (Kept lines the
  * snippet shows are its own second copy: a new function that ends like the one after it.)

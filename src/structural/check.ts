@@ -118,7 +118,7 @@ export function checkMerge(c: MergeCheck): { checked: boolean; errorsBefore: num
     const before = pythonBlockErrors(c.original.lines);
     const after = pythonBlockErrors(c.output);
     if (after > before) {
-      throw new MergeRefusal('syntax_regression', `The merged file would have ${after} indentation errors (a block with no body, an indent no \`:\` opens, a dedent to no open level) where the original has ${before}.`, {
+      throw new MergeRefusal('syntax_regression', `The merged file would have ${after} indentation errors (a block with no body, an indent no \`:\` opens, a dedent to no open level, a \`return\` outside a function) where the original has ${before}.`, {
         indentation_errors_before: before,
         indentation_errors_after: after,
       });

@@ -7,7 +7,7 @@
 // re-capitalised or re-punctuated are paired with the file's own.
 import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
-import { documentedPath, inOrderWithin, isBlank, isTrivial, lcsPairs, leadingLength, subjectOf, withoutProperties } from './lines.js';
+import { documentedPath, inOrderWithin, isBlank, isTrivial, lcsPairs, leadingLength, subjectOf, TABLE_HEADER, withoutProperties } from './lines.js';
 import { lastRow } from './closers.js';
 import { MARKUP, opensMinusCloses } from './align.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
@@ -116,8 +116,13 @@ export function unstatedDeletion(original: string[], from: number, to: number, l
   // last lines equal to the paypal bean's, a deletion of the paypal bean reads as one across them)
   let [a, b] = [from, to];
   while (a > 0 && original[a - 1] === original[b - 1]) [a, b] = [a - 1, b - 1];
-  let alwaysFuses = fuses(a, b);
-  while (alwaysFuses && b < original.length && original[a] === original[b]) {
+  // (likewise a TOML or INI table's header with a key kept right after the stretch: the keys that
+  // followed it would join the table before, `max_line_length = 120` of `[*.{java,kt}]` matched
+  // for `[*.rs]`'s edited one. Files without a grammar only: C++'s `[[deprecated]]` is code.)
+  const keyAfter = to < original.length && !isBlank(original[to]) && !TABLE_HEADER.test(original[to]) && !isCommentLine(original[to], lang);
+  const tableCut = lang.grammarPath === null && keyAfter && gap.some((l) => l.startsWith('[') && TABLE_HEADER.test(l));
+  let alwaysFuses = tableCut || fuses(a, b);
+  while (alwaysFuses && !tableCut && b < original.length && original[a] === original[b]) {
     [a, b] = [a + 1, b + 1];
     alwaysFuses = fuses(a, b);
   }
@@ -1179,13 +1184,21 @@ export function insertionReadsAsWell(seg: string[], original: string[], kept: [n
   // (new text: a line the file does not have; a deletion that moves a closer says nothing of this)
   const theFiles = new Set(original.map((l) => l.trim()));
   if (!seg.slice(s1 + 1, s2).some((l, k) => !isBlank(l) && !shownRows.has(s1 + 1 + k) && !theFiles.has(l.trim()))) return;
-  // (a rewrite that replaces fewer lines than it pairs is an edit within the block: a value changed
-  // among its repeated `"path": "/healthz"` lines)
-  const deleted = original.slice(o1 + 1, o2).filter((l, k) => !isBlank(l) && !keptRows.has(o1 + 1 + k)).length;
+  // (a rewrite that replaces fewer lines than it pairs is an edit within the block, a value changed
+  // among its repeated `"path": "/healthz"` lines; unless it renames the block: a new CI job
+  // `e2e-firefox:` built like the file's `e2e:`, read as that job rewritten)
+  const gone = original.map((_, o) => o).filter((o) => o > o1 && o < o2 && !isBlank(original[o]) && !keptRows.has(o));
   const inner = code.slice(1, -1);
-  if (deleted === 0 || deleted < inner.length) return;
+  const fresh = seg.slice(s1 + 1, s2).filter((l, k) => !isBlank(l) && !shownRows.has(s1 + 1 + k));
+  // (a key that opens a block: YAML's `e2e:`, an object's `web: {`)
+  const header = (l: string) => /^\s*["']?[\w.-]+["']?\s*:\s*[{[]?\s*$/.test(l);
+  const named = (l: string) => /^\W*([\w.-]+)/.exec(l.trim())?.[1];
+  const renamed = gone.some((o) => header(original[o]) && fresh.some((l) => header(l) && leadingLength(l) === leadingLength(original[o]) && named(l) !== named(original[o])));
+  if (gone.length === 0 || (gone.length < inner.length && !renamed)) return;
   const [first, last] = [seg[s1].trim(), seg[s2].trim()];
-  if (copies(first) < 2 || isTrivial(last) || !inner.every(([s]) => copies(seg[s].trim()) >= 2)) return;
+  // (lines the file has once among those paired tie the new ones to that block, unless they rename
+  // it: a near-copy of a job shares the job's own lines)
+  if (copies(first) < 2 || isTrivial(last) || (!renamed && !inner.every(([s]) => copies(seg[s].trim()) >= 2))) return;
   // (from the copy at o to the last kept line, each of the file's lines is one of the snippet's, in order)
   const keepsAll = (o: number) => {
     let s = s1 + 1;

@@ -12,7 +12,7 @@ const TRAILING_ELLIPSIS = new RegExp(String.raw`^(\S.*?)\s*${ELLIPSIS}$`);
 const PHRASE =
   /^(?:keep(?:ing)?\s+)?(?:the\s+|all\s+)?(?:existing|rest(?:\s+of|(?=\s+(?:unchanged|stays|remains|is\s+unchanged|as\s+(?:is|before))\b))|remaining|unchanged|other|previous|omitted|same)\b[\p{L}\p{N}\s'’,:()\/._-]*$/iu;
 const CODE_NOUN =
-  /\b(?:code|lines?|methods?|functions?|imports?|fields?|propert(?:y|ies)|implementation|content|file|class(?:es)?|cases?|tests?|members?|logic|body|statements?|config(?:uration)?|styles?|rules?|elements?|markup|props|handlers?|routes?|declarations?|definitions?|exports?|types?|keys?|entries|items|page|template|components?|blocks?|unchanged|as before|here)\b/i;
+  /\b(?:code|lines?|methods?|functions?|imports?|fields?|propert(?:y|ies)|implementation|content|file|class(?:es)?|cases?|tests?|members?|logic|body|statements?|config(?:uration)?|styles?|rules?|elements?|markup|props|handlers?|routes?|declarations?|definitions?|exports?|types?|keys?|entries|items|page|template|components?|blocks?|script|unchanged|as before|here)\b/i;
 
 /**
  * The comment forms models write markers in whatever the file's language: `// ... existing code ...`
@@ -86,7 +86,10 @@ export function isMarkerLine(line: string, lang: Language, prevCode?: string): b
   // either way, but a phrase alone ("# existing users") may be a heading or a string's text.
   const foreign = commentBody(trimmed, ANY_COMMENT);
   if (foreign.comment && isMarkerBody(foreign.body, false)) return true;
-  // Bare markers: only ellipsis-led prose, never a code line.
+  // Bare markers: only ellipsis-led prose, never a code line; or a marker's words in brackets,
+  // `[... rest of the file unchanged ...]`, `(unchanged)`, `[...]`.
+  // (no commas: `[other, items]` is an array)
+  if (/^[[(][^,]*[\])]$/.test(trimmed) && isMarkerBody(trimmed)) return true;
   if (!/^(?:\.{2,}|…)/.test(trimmed)) return false;
   if (lang.id === 'python' && ONLY_ELLIPSIS.test(trimmed) && prevCode?.trimEnd().endsWith(':')) return false;
   // Spread/rest syntax (`...args,`) is code.

@@ -408,19 +408,24 @@ function definitionMatches(
     // last line is that line, not the definition's end.
     const last = dedented[d.endRow].trim();
     const inside = d.endRow === seg.lines.length - 1 && !isTrivial(last) && originalLines.slice(o.startRow + 1, o.endRow).some((l) => l.trim() === last);
-    const stopsInside = inside && !seg.markerAfter;
+    // (a marker after it stands for the rest: a TypeScript union shown up to a member, its `;` left
+    // out, then `// ... rest unchanged`; in Python a marker at the definition's depth is refused below)
+    const stopsInside = inside;
     // With a marker after it no deeper than the definition (the file's rest, or the body's?), a
     // definition that ends on such a line, with no line of its own to close it, either stops
     // there (its tail deleted) or shows its head: refused.
     // (likewise one that ends on a new line, shorter than the file's: its last lines were skipped
     // or deleted, and the marker cannot say which)
     const shorter = d.endRow === seg.lines.length - 1 && d.endRow - d.startRow < o.endRow - o.startRow && last !== originalLines[o.endRow].trim();
+    // (one the file ends with `;`, shown up to a line without it and a marker after, is cut short
+    // there: `| 'pro'` added to a union, `// ... existing code ...` for its other members)
+    const cutShort = shorter && seg.markerAfter && /;\s*$/.test(originalLines[o.endRow]) && !/[;}]\s*$/.test(last);
     if ((inside || shorter) && seg.markerAfter && !bodyGoesOn && language.id === 'python' && sameDepth && o.endRow > o.startRow) {
       throw new MergeRefusal('ambiguous_anchor', `The update shows ${key.slice(key.indexOf(':') + 1)} shorter than the file's, ending ${inside ? 'on a line its body has before its end' : 'on a new line'}, then a marker at the definition's depth: it may delete the rest of the body or stand for it. Indent the marker into the body to keep the rest, or show the definition's new end.`, {
         line: o.startRow + 1,
       });
     }
-    if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth && !bodyGoesOn && !stopsInside) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
+    if (d.endRow > d.startRow && o.endRow > o.startRow && sameDepth && !bodyGoesOn && !stopsInside && !cutShort) out.push({ s: d.endRow, o: o.endRow, w: DEF_WEIGHT + replaced * DELETE_COST, kind: 'def-end' });
   }
   return { matches: out, own };
 }
@@ -598,7 +603,11 @@ function resolvePlacements(
    * `}`). Where it also has other lines, the range is where to look again, not an anchor.
    */
   const closedBlock = (i: number): [number, number] | null => {
-    const prev = placed[i - 1];
+    // (past segments that match no line at all, a lone edited line between markers, `priority:
+    // prioritySchema.default('low'),` in a zod object whose `});` this segment is)
+    let j = i - 1;
+    while (j > 0 && !placed[j] && last[j] !== undefined && last[j].best === null) j--;
+    const prev = placed[j];
     const seg = segments[i];
     if (!prev || prev.kind !== 'anchor' || !seg.markerBefore) return null;
     let ts = seg.lines.length;
@@ -621,7 +630,7 @@ function resolvePlacements(
       // (indented otherwise than the file's lines, the closer still sits as many levels from the
       // last line before the marker as the file's does: the levels, not the columns, say which)
       if (rung === 'trimmed') {
-        const before = segments[i - 1].lines;
+        const before = segments[j].lines;
         const levels = levelsBetween(before, before.length - 1, seg.lines[te], otherUnit ?? unitColumns(orig.indent));
         last = last.filter((o) => levels !== null && levelsBetween(orig.lines, prev.to, orig.lines[o], unitColumns(orig.indent)) === levels);
       }
@@ -759,8 +768,8 @@ function snippetStep(code: string[]): number | null {
 /**
  * A segment of one new line between two markers (`debug: bool = True`, nothing around it) edits
  * one of the file's lines: the rows in [lo, hi) at its depth that set the same name, or that it
- * grows or shortens by a piece (`f(a)` made `f(a, b)`), the same first word on both. Imports are
- * left out: a new one beside a look-alike is added, not swapped.
+ * grows or shortens by a piece (`f(a)` made `f(a, b)`, the same first word on both); where none
+ * does, those it reads like. Imports are left out: a new one beside a look-alike is added, not swapped.
  */
 function linesALoneLineEdits(seg: Segment, original: string[], [lo, hi]: [number, number], language: Language): number[] {
   const rows = seg.lines.filter((l) => !isBlank(l));
@@ -770,14 +779,18 @@ function linesALoneLineEdits(seg: Segment, original: string[], [lo, hi]: [number
   if (isTrivial(line) || /^(?:import|from|use|using|require|#\s*include)\b/.test(t)) return [];
   const name = nameSetBy(line, language.id);
   const out: number[] = [];
+  // (failing those, the lines it reads like, changed a little within: `JSONDecoder().decode` made `decoder.decode`)
+  const alike: number[] = [];
   for (let o = lo; o < hi; o++) {
     const f = original[o];
     if (isBlank(f) || indentColumns(f) !== indentColumns(line) || f.trim() === t) continue;
     const sameName = name !== null && nameSetBy(f, language.id) === name;
-    const grown = t.length >= 12 && firstWord(f) === firstWord(line) && grownLine(t, f.trim());
+    // (grown from a line that says something: `return try decoder.decode(…)` is no edit of a bare `return`)
+    const grown = t.length >= 12 && f.trim().length >= 12 && firstWord(f) === firstWord(line) && grownLine(t, f.trim());
     if (sameName || grown) out.push(o);
+    else if (f.trim().length >= 12 && readsLike(t, f.trim())) alike.push(o);
   }
-  return out;
+  return out.length > 0 ? out : alike;
 }
 
 /**

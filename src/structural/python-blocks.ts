@@ -1,11 +1,15 @@
 // Python's block structure, which tree-sitter's grammar recovers from without an ERROR node: an
 // indented line with no `:` above it, a dedent to a depth that was never opened, a `:` line with no
-// deeper line after it. Counted the way Python's tokenizer reads indentation (logical lines only:
+// deeper line after it, a `return` or `yield` outside any function (a new `with` at column 0 in the
+// middle of one, its body now the module's). Counted the way Python's tokenizer reads indentation (logical lines only:
 // not inside brackets, strings or after a backslash), so the merge can refuse one that adds any.
 import { indentColumns } from './indent.js';
 
 export function pythonBlockErrors(lines: string[]): number {
   const stack = [0];
+  // (per level: is it inside a function's body?)
+  const inFunction = [false];
+  let opensFunction = false; // the previous logical line was a `def` header
   let errors = 0;
   let depth = 0; // open brackets
   let triple: string | null = null; // open triple-quoted string
@@ -16,19 +20,31 @@ export function pythonBlockErrors(lines: string[]): number {
     const code = line.trim() !== '' && !line.trim().startsWith('#');
     if (startsLogical && code) {
       const col = indentColumns(line);
+      const parent = inFunction[inFunction.length - 1];
+      const before = errors;
       if (opened) {
-        if (col > stack[stack.length - 1]) stack.push(col);
-        else errors++; // expected an indented block
+        if (col > stack[stack.length - 1]) {
+          stack.push(col);
+          inFunction.push(parent || opensFunction);
+        } else errors++; // expected an indented block
       } else if (col > stack[stack.length - 1]) {
         errors++; // unexpected indent
         stack.push(col);
+        inFunction.push(parent);
       } else {
-        while (stack.length > 1 && col < stack[stack.length - 1]) stack.pop();
+        while (stack.length > 1 && col < stack[stack.length - 1]) {
+          stack.pop();
+          inFunction.pop();
+        }
         if (col !== stack[stack.length - 1]) {
           errors++; // unindent does not match any outer level
           stack.push(col);
+          inFunction.push(inFunction[inFunction.length - 1]);
         }
       }
+      // (one error a line: a body-less `def` then `return` at its depth is that one)
+      if (errors === before && /^(?:return|yield)\b/.test(line.trim()) && !inFunction[inFunction.length - 1]) errors++; // outside a function
+      opensFunction = /^(?:async\s+)?def\b/.test(line.trim());
       opened = false;
     }
     // Scan the line for brackets, strings and comments; remember how it ends.
