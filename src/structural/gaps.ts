@@ -1171,7 +1171,8 @@ export function deletionReadsElsewhere(seg: string[], original: string[], kept: 
  * `@endif` of the next look-alike block) and deleting the rest of that block: read so, the new lines
  * rewrite it. Where the file has another copy of the first kept line before the last one, with every
  * line between those two among the snippet's (in order), the same snippet reads as new lines there,
- * nothing deleted. Both fit when every line the chain pairs between them is one the file repeats:
+ * nothing deleted. Both fit when every line the chain pairs between them is one the file repeats, or
+ * when the rewrite would rename a key that opens a block (a CI job copied from the one it follows):
  * refused. `kept`: [snippet row, original row], in order.
  */
 export function insertionReadsAsWell(seg: string[], original: string[], kept: [number, number][]): void {
@@ -1187,7 +1188,8 @@ export function insertionReadsAsWell(seg: string[], original: string[], kept: [n
   // (a rewrite that replaces fewer lines than it pairs is an edit within the block, a value changed
   // among its repeated `"path": "/healthz"` lines; unless it renames the block: a new CI job
   // `e2e-firefox:` built like the file's `e2e:`, read as that job rewritten)
-  const gone = original.map((_, o) => o).filter((o) => o > o1 && o < o2 && !isBlank(original[o]) && !keptRows.has(o));
+  const gone: number[] = [];
+  for (let o = o1 + 1; o < o2; o++) if (!isBlank(original[o]) && !keptRows.has(o)) gone.push(o);
   const inner = code.slice(1, -1);
   const fresh = seg.slice(s1 + 1, s2).filter((l, k) => !isBlank(l) && !shownRows.has(s1 + 1 + k));
   // (a key that opens a block: YAML's `e2e:`, an object's `web: {`)
