@@ -171,6 +171,38 @@ function refuseUnreachable(out: string[], language: Language, jump: number, dead
 }
 
 /**
+ * A new declaration beside a kept one of the same shape, another name (`private inFlight = 0;` over
+ * the file's `private running = 0;`, a marker after it), where the merged file no longer uses the
+ * kept one's name anywhere else and does use the new one: the update renamed it (its other hunks
+ * renamed every use), and the old declaration stays, dead. Refused.
+ */
+export function keptDeclarationOrphaned(original: string[], output: string[], sources: number[], lang: Language): void {
+  const word = (n: string) => new RegExp(`(?<![\\w$])${n.replace(/\$/g, '\\$')}(?![\\w$])`);
+  // (in code, not in a string's text: `logger.info('running cleanup')` is no use of `running`)
+  const code = (l: string) => l.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '""');
+  const usedBesides = (lines: string[], n: string, row: number) => lines.some((l, k) => k !== row && word(n).test(code(l)));
+  for (let r = 0; r < output.length; r++) {
+    if (sources[r] >= 0) continue;
+    // (identifiers only: a JSON key `**/coverage` names no binding)
+    const ident = (x: string | null): x is string => x !== null && /^[A-Za-z_$][\w$]{2,}$/.test(x);
+    const n = nameSetBy(output[r], lang.id);
+    if (!ident(n)) continue;
+    for (const q of [r - 1, r + 1]) {
+      if (q < 0 || q >= output.length || sources[q] < 0) continue;
+      const m = nameSetBy(output[q], lang.id);
+      if (!ident(m) || m === n || output[r].trim().replace(word(n), '#') !== output[q].trim().replace(word(m), '#')) continue;
+      if (!usedBesides(original, m, sources[q]) || usedBesides(output, m, q) || !usedBesides(output, n, r)) continue;
+      throw new MergeRefusal(
+        'check_failed',
+        `The update declares ${n} beside the file's ${m} (line ${sources[q] + 1}), which no other line of the merged file would use any more while its new lines use ${n}: it likely renames ${m}. ` +
+          'Show the line after the new one as it should read.',
+        { line: r + 1, kind: 'kept_declaration_orphaned' },
+      );
+    }
+  }
+}
+
+/**
  * YAML: a kept key that opened a block in the file (`  e2e:`, its job's lines below it, deeper),
  * with nothing deeper after it in the merge: its body went to new lines written after it at its own
  * depth (a near-copy job `e2e-firefox:` whose lines were paired with e2e's). The key would silently

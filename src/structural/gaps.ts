@@ -1222,3 +1222,23 @@ export function insertionReadsAsWell(seg: string[], original: string[], kept: [n
     );
   }
 }
+
+/**
+ * New lines before a marker that continue a call chain (`.font(...)`, `.foregroundStyle(...)` under a
+ * SwiftUI `Image(...)`), where the file's chain goes on right after them at their depth
+ * (`.foregroundColor(.secondary)`): the snippet may show the chain's new tail in place of the file's
+ * or add to it, and the marker cannot say which. Refused. `run`: the new lines; `next`: the file's
+ * row after the placement.
+ */
+export function chainGoesOnPastMarker(run: string[], original: string[], next: number): void {
+  const code = run.filter((l) => !isBlank(l));
+  const link = /^\s*\.[A-Za-z_$][\w$]*\s*\(/;
+  if (code.length === 0 || !code.every((l) => link.test(l)) || next >= original.length || !link.test(original[next])) return;
+  if (leadingLength(original[next]) !== leadingLength(code[code.length - 1])) return;
+  throw new MergeRefusal(
+    'ambiguous_anchor',
+    `The update's new lines "${code[0].trim().slice(0, 60)}"... continue a chain and stand next to a marker, and the file's chain goes on right after them (line ${next + 1}, "${original[next].trim().slice(0, 60)}"): they may replace its tail or be added to it. ` +
+      'Show the line after them as it should read.',
+    { line: next + 1, kind: 'chain_goes_on' },
+  );
+}

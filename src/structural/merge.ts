@@ -8,7 +8,7 @@ import { OriginalIndex } from './align.js';
 import { backstop } from './backstop.js';
 import { bracketsKeepBalance } from './brackets.js';
 import { checkMerge } from './check.js';
-import { caseTakesKeptLines, changesNothingHere, doubledBlankOverDeletion, keyLosesItsBody, newElementTakesKeptLines, removalCommentContradicted, replacedByShallowerCode } from './check-neighbours.js';
+import { caseTakesKeptLines, changesNothingHere, doubledBlankOverDeletion, keptDeclarationOrphaned, keyLosesItsBody, newElementTakesKeptLines, removalCommentContradicted, replacedByShallowerCode } from './check-neighbours.js';
 import { unitColumns } from './indent.js';
 import { CONFIDENCE, RUNGS, type Rung } from './lines.js';
 import { normaliseSnippet, type Segment } from './normalise.js';
@@ -120,6 +120,7 @@ function mergeWithTree(req: MergeRequest, orig: SourceText, written: Segment[], 
   replacedByShallowerCode(orig.lines, out.lines, out.sources, req.language);
   caseTakesKeptLines(orig.lines, out.lines, out.sources);
   keyLosesItsBody(orig.lines, out.lines, out.sources, req.language);
+  keptDeclarationOrphaned(orig.lines, out.lines, out.sources, req.language);
   // The independent check first: it is cheap, and a disagreement there needs no parse.
   backstop({ update: req.update, original: orig.lines, output: out.lines, lineComments: req.language.line });
   deletedImportsStillUsed(orig.lines, out.deleted, out.lines, out.added, req.language);

@@ -10,7 +10,7 @@ import { nameSetBy, firstWord, inOrderWithin, isBlank, isTrivial, leadingLength,
 import type { Segment } from './normalise.js';
 import type { Placement } from './place.js';
 import { indentSteps, joinText, type SourceText } from './text.js';
-import { CLOSES, commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, sameNameInGap, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion, deletionReadsElsewhere, insertionReadsAsWell } from './gaps.js';
+import { CLOSES, commentWords, grownLine, likeness, memberOf, nearEdit, readsLike, usesName, wordsGrown, blanksGoWithEdit, commentsGoWithEdit, droppedBesideRewordedComment, droppedCommentOfReplaced, droppedLeadingComment, emptiedBlock, isCommentLine, droppedTrailingComment, editedEdgeLine, repeatedBesideKept, sameNameInGap, skippedBesideEdit, type EditShape, pairEditedLines, pairRewordedComments, chainGoesOnPastMarker, cutConstructSliding, rewritesBeyondFragment, unstatedDeletion, deletionReadsElsewhere, insertionReadsAsWell } from './gaps.js';
 import { lastRow } from './closers.js';
 import { sameImport, widenedImport } from './imports.js';
 import { bracketBalance } from './brackets.js';
@@ -709,6 +709,7 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
         // (and each of the run's lines beside the file's line as far on: the run may rewrite the
         // file's first lines there one for one, `dispatch(request)` as `dispatch(request, timeout=30)`)
         for (let j = 1; first + j <= end && j <= EDGE_RUN; j++) editedEdgeLine(seg.lines, orig.lines, [first + j, p.to + 1 + j], 1);
+        chainGoesOnPastMarker(seg.lines.slice(first, end + 1), orig.lines, p.to + 1);
       }
       // Kept lines that say nothing of where they are (` *`, `}`) at the edge, then a new line: that
       // line stands beside the file's line past them just the same (` * Version 2.14.2` after a kept
