@@ -180,18 +180,20 @@ export function keptDeclarationOrphaned(original: string[], output: string[], so
   const word = (n: string) => new RegExp(`(?<![\\w$])${n.replace(/\$/g, '\\$')}(?![\\w$])`);
   // (in code, not in a string's text: `logger.info('running cleanup')` is no use of `running`)
   const code = (l: string) => l.replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '""');
-  const usedBesides = (lines: string[], n: string, row: number) => lines.some((l, k) => k !== row && word(n).test(code(l)));
+  const usedBesides = (lines: string[], name: RegExp, row: number) => lines.some((l, k) => k !== row && name.test(code(l)));
+  // (identifiers only: a JSON key `**/coverage` names no binding)
+  const ident = (x: string | null): x is string => x !== null && /^[A-Za-z_$][\w$]{2,}$/.test(x);
   for (let r = 0; r < output.length; r++) {
     if (sources[r] >= 0) continue;
-    // (identifiers only: a JSON key `**/coverage` names no binding)
-    const ident = (x: string | null): x is string => x !== null && /^[A-Za-z_$][\w$]{2,}$/.test(x);
     const n = nameSetBy(output[r], lang.id);
     if (!ident(n)) continue;
     for (const q of [r - 1, r + 1]) {
       if (q < 0 || q >= output.length || sources[q] < 0) continue;
       const m = nameSetBy(output[q], lang.id);
-      if (!ident(m) || m === n || output[r].trim().replace(word(n), '#') !== output[q].trim().replace(word(m), '#')) continue;
-      if (!usedBesides(original, m, sources[q]) || usedBesides(output, m, q) || !usedBesides(output, n, r)) continue;
+      if (!ident(m) || m === n) continue;
+      const [newName, oldName] = [word(n), word(m)];
+      if (output[r].trim().replace(newName, '#') !== output[q].trim().replace(oldName, '#')) continue;
+      if (!usedBesides(original, oldName, sources[q]) || usedBesides(output, oldName, q) || !usedBesides(output, newName, r)) continue;
       throw new MergeRefusal(
         'check_failed',
         `The update declares ${n} beside the file's ${m} (line ${sources[q] + 1}), which no other line of the merged file would use any more while its new lines use ${n}: it likely renames ${m}. ` +
@@ -279,8 +281,8 @@ export function duplicatedBesideItself(out: string[], added: Set<number>, shown:
     const dupBefore = before > 0 ? codeIn(head, head + before) : 0;
     // (one line is enough where it says where it belongs: a docstring, a call with its arguments)
     const enough = (n: number, row: number) => n >= 2 || (n === 1 && telling(out[row].trim()));
-    if (enough(dupAfter, tail - 1) || enough(dupBefore, head)) {
-      const isAfter = enough(dupAfter, tail - 1);
+    const isAfter = enough(dupAfter, tail - 1);
+    if (isAfter || enough(dupBefore, head)) {
       const [a, b] = isAfter ? [tail - after, tail] : [head, head + before];
       const why =
         isAfter && wrap

@@ -9,7 +9,7 @@ import type { Node } from 'web-tree-sitter';
 import type { Language } from '../languages/registry.js';
 import { documentedPath, inOrderWithin, isBlank, isTrivial, lcsPairs, leadingLength, subjectOf, TABLE_HEADER, withoutProperties } from './lines.js';
 import { lastRow } from './closers.js';
-import { MARKUP, opensMinusCloses } from './align.js';
+import { MARKUP, opensMinusCloses, type OriginalIndex } from './align.js';
 import { lineSpan, MergeRefusal } from './refusal.js';
 
 /** A comment line in the language's syntax: a line comment, a block comment's first or last line, a ` * ` continuation. */
@@ -1131,7 +1131,8 @@ const LOOK_ALIKE_SPAN = 200;
  * of three tests, one deleting a line after the assertion, one the lines before it). Nothing new
  * says which was meant: refused as ambiguous. `kept`: [snippet row, original row], in order.
  */
-export function deletionReadsElsewhere(seg: string[], original: string[], kept: [number, number][]): void {
+export function deletionReadsElsewhere(seg: string[], index: OriginalIndex, kept: [number, number][]): void {
+  const original = index.lines;
   if (kept.length < 2) return;
   const shown = new Set(kept.map(([s]) => s));
   if (seg.some((l, s) => !isBlank(l) && !shown.has(s))) return;
@@ -1141,9 +1142,8 @@ export function deletionReadsElsewhere(seg: string[], original: string[], kept: 
   for (let o = first; o <= last; o++) if (!isBlank(original[o]) && !keptRows.has(o)) deleted++;
   const want = seg.filter((l) => !isBlank(l)).map((l) => l.trim());
   if (deleted === 0 || !want.some((t) => !isTrivial(t) && /[A-Za-z_]\w{3,}/.test(t))) return;
-  for (let o0 = 0; o0 < original.length; o0++) {
+  for (const o0 of index.positions(want[0], 'trimmed')) {
     if (o0 >= first && o0 <= last) continue;
-    if (original[o0].trim() !== want[0]) continue;
     // (the earliest copy of each next line: the fewest of the file's lines between)
     let skipped = 0;
     let k = 1;
@@ -1175,16 +1175,17 @@ export function deletionReadsElsewhere(seg: string[], original: string[], kept: 
  * when the rewrite would rename a key that opens a block (a CI job copied from the one it follows):
  * refused. `kept`: [snippet row, original row], in order.
  */
-export function insertionReadsAsWell(seg: string[], original: string[], kept: [number, number][]): void {
+export function insertionReadsAsWell(seg: string[], index: OriginalIndex, kept: [number, number][]): void {
+  const original = index.lines;
   const code = kept.filter(([s]) => !isBlank(seg[s]));
   if (code.length < 3) return;
   const [[s1, o1], [s2, o2]] = [code[0], code[code.length - 1]];
   const keptRows = new Set(kept.map(([, o]) => o));
   const shownRows = new Set(kept.map(([s]) => s));
-  const copies = (t: string) => original.filter((l) => l.trim() === t).length;
+  // (the file's copies of a line, by its text: the merge's index)
+  const copies = (t: string) => index.positions(t, 'trimmed');
   // (new text: a line the file does not have; a deletion that moves a closer says nothing of this)
-  const theFiles = new Set(original.map((l) => l.trim()));
-  if (!seg.slice(s1 + 1, s2).some((l, k) => !isBlank(l) && !shownRows.has(s1 + 1 + k) && !theFiles.has(l.trim()))) return;
+  if (!seg.slice(s1 + 1, s2).some((l, k) => !isBlank(l) && !shownRows.has(s1 + 1 + k) && copies(l.trim()).length === 0)) return;
   // (a rewrite that replaces fewer lines than it pairs is an edit within the block, a value changed
   // among its repeated `"path": "/healthz"` lines; unless it renames the block: a new CI job
   // `e2e-firefox:` built like the file's `e2e:`, read as that job rewritten)
@@ -1200,7 +1201,7 @@ export function insertionReadsAsWell(seg: string[], original: string[], kept: [n
   const [first, last] = [seg[s1].trim(), seg[s2].trim()];
   // (lines the file has once among those paired tie the new ones to that block, unless they rename
   // it: a near-copy of a job shares the job's own lines)
-  if (copies(first) < 2 || isTrivial(last) || (!renamed && !inner.every(([s]) => copies(seg[s].trim()) >= 2))) return;
+  if (copies(first).length < 2 || isTrivial(last) || (!renamed && !inner.every(([s]) => copies(seg[s].trim()).length >= 2))) return;
   // (from the copy at o to the last kept line, each of the file's lines is one of the snippet's, in order)
   const keepsAll = (o: number) => {
     let s = s1 + 1;
@@ -1211,8 +1212,8 @@ export function insertionReadsAsWell(seg: string[], original: string[], kept: [n
     }
     return true;
   };
-  for (let o = o1 + 1; o < o2; o++) {
-    if (original[o].trim() !== first || !keepsAll(o)) continue;
+  for (const o of copies(first)) {
+    if (o <= o1 || o >= o2 || !keepsAll(o)) continue;
     throw new MergeRefusal(
       'ambiguous_anchor',
       `The update's new lines between "${first.slice(0, 40)}" and "${last.slice(0, 60)}" were matched as a rewrite of lines ${o1 + 2}-${o2} of the file, whose lines they share only where the file repeats them; ` +

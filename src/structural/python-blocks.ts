@@ -6,9 +6,9 @@
 import { indentColumns } from './indent.js';
 
 export function pythonBlockErrors(lines: string[]): number {
-  const stack = [0];
-  // (per level: is it inside a function's body?)
-  const inFunction = [false];
+  // The open levels: each one's column, and whether it lies in a function's body.
+  const levels = [{ col: 0, inFunction: false }];
+  const top = () => levels[levels.length - 1];
   let opensFunction = false; // the previous logical line was a `def` header
   let errors = 0;
   let depth = 0; // open brackets
@@ -20,30 +20,22 @@ export function pythonBlockErrors(lines: string[]): number {
     const code = line.trim() !== '' && !line.trim().startsWith('#');
     if (startsLogical && code) {
       const col = indentColumns(line);
-      const parent = inFunction[inFunction.length - 1];
       const before = errors;
       if (opened) {
-        if (col > stack[stack.length - 1]) {
-          stack.push(col);
-          inFunction.push(parent || opensFunction);
-        } else errors++; // expected an indented block
-      } else if (col > stack[stack.length - 1]) {
+        if (col > top().col) levels.push({ col, inFunction: top().inFunction || opensFunction });
+        else errors++; // expected an indented block
+      } else if (col > top().col) {
         errors++; // unexpected indent
-        stack.push(col);
-        inFunction.push(parent);
+        levels.push({ col, inFunction: top().inFunction });
       } else {
-        while (stack.length > 1 && col < stack[stack.length - 1]) {
-          stack.pop();
-          inFunction.pop();
-        }
-        if (col !== stack[stack.length - 1]) {
+        while (levels.length > 1 && col < top().col) levels.pop();
+        if (col !== top().col) {
           errors++; // unindent does not match any outer level
-          stack.push(col);
-          inFunction.push(inFunction[inFunction.length - 1]);
+          levels.push({ col, inFunction: top().inFunction });
         }
       }
       // (one error a line: a body-less `def` then `return` at its depth is that one)
-      if (errors === before && /^(?:return|yield)\b/.test(line.trim()) && !inFunction[inFunction.length - 1]) errors++; // outside a function
+      if (errors === before && /^(?:return|yield)\b/.test(line.trim()) && !top().inFunction) errors++; // outside a function
       opensFunction = /^(?:async\s+)?def\b/.test(line.trim());
       opened = false;
     }

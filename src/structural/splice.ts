@@ -324,24 +324,24 @@ function siblingOrRewrite(seg: string[], original: string[], kept: [number, numb
     // (a header that names another definition, `GetMidRange(…)` over `GetCheapest(…)`, is no edit of it)
     // (past attributes over either: `[HttpDelete("{id:int}/purge")]` over `[HttpDelete("{id:int}")]`
     // heads `Purge(…)` where the file's heads `Delete(…)`)
-    const [nameA, nameB] = [definedName(seg[pastAnnotations(seg, first)]), definedName(original[pastAnnotations(original, dropped[0])])];
+    const [so, sn] = [pastAnnotations(original, dropped[0]), pastAnnotations(seg, first)];
+    const [nameA, nameB] = [definedName(seg[sn]), definedName(original[so])];
     const renamed = nameA !== null && nameB !== null && nameA !== nameB;
-    if (!markerKeepsNothing && !afterSibling && !renamed && (grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim()))) return;
+    // (the first new line an edit of the first line it would drop: `if (create) createClient(this)`
+    // over `createClient(this)` is that line grown)
+    const editsDropped = grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim());
+    if (!markerKeepsNothing && !afterSibling && !renamed && editsDropped) return;
     // (a sibling: the first line it would drop starts as the first new one does, at its depth; past
     // the attributes and doc comments over either, `#[should_panic]`, `/// …`, over a `fn`)
-    const [so, sn] = [pastAnnotations(original, dropped[0]), pastAnnotations(seg, first)];
     const [sibling, opener] = [original[so], seg[sn]];
     // (past comments over both, the file's header kept as the snippet's: new comment lines over the
     // block the file has there, not a sibling of it)
     if (keptRows.get(sn) === so) return;
     const sameLead = sibling !== undefined && opener !== undefined && indentColumns(sibling) === indentColumns(opener) && lead(sibling) === lead(opener);
     // (or the block's opener is kept right after a sibling's end, paired with the next sibling's,
-    // and nothing kept in it is a line the file has once: the lines it would drop are that
-    // sibling's own, its name and settings, a Flutter `Padding(` / `child: TextFormField(` over the
-    // Email field's `controller: …`)
-    // (the first new line no edit of the first line it would drop: `if (create) createClient(this)`
-    // over `createClient(this)` is that line grown)
-    const editsDropped = grownLine(seg[first].trim(), original[dropped[0]].trim()) || readsLike(seg[first].trim(), original[dropped[0]].trim());
+    // nothing kept in it is a line the file has once, and the first new line edits nothing: the
+    // lines it would drop are that sibling's own, its name and settings, a Flutter `Padding(` /
+    // `child: TextFormField(` over the Email field's `controller: …`)
     if (!sameLead && !(c < first && lone === 0 && afterSibling && !isTrivial(seg[c]) && !editsDropped)) return;
     // (in Ruby a sibling opens a block with `do`: a statement, `expect { … }` edited, is no sibling)
     if (language.id === 'ruby' && closingRow(original, so, false, true) <= so) return;
@@ -674,8 +674,10 @@ export function splice(orig: SourceText, index: OriginalIndex, segments: Segment
       const cut = p.wholeFile ? null : cutConstructSliding(root, orig.lines, kept[k - 1][1] + 1, kept[k][1]);
       if (cut) edit.cuts.push({ from: kept[k - 1][1] + 1, to: kept[k][1], ...cut });
     }
-    if (!p.wholeFile) deletionReadsElsewhere(seg.lines, orig.lines, kept);
-    if (!p.wholeFile) insertionReadsAsWell(seg.lines, orig.lines, kept);
+    if (!p.wholeFile) {
+      deletionReadsElsewhere(seg.lines, index, kept);
+      insertionReadsAsWell(seg.lines, index, kept);
+    }
     // (between kept lines that say something: a blank line paired on the way says nothing of depth)
     const keptCode = kept.filter(([s]) => !isBlank(seg.lines[s]));
     if (!p.wholeFile) {
